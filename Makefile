@@ -1,0 +1,47 @@
+# bedrock-bridge — see README.md. Two commands on a fresh machine: `make run`, `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+WASM := dist/bedrock_bridge.wasm
+CARGO ?= $(shell command -v rustup >/dev/null 2>&1 && rustup which cargo 2>/dev/null || command -v cargo)
+
+.PHONY: all build venv test unit e2e lint run fmt clean
+
+all: build
+
+## build: release module -> dist/bedrock_bridge.wasm
+build:
+	scripts/build-wasm.sh
+
+$(WASM): $(shell find filter/src -name '*.rs') filter/Cargo.toml Cargo.toml
+	scripts/build-wasm.sh
+
+## venv: Python venv with real Envoy 1.40, the openai SDK, botocore and pytest
+venv: $(VENV)/.installed
+$(VENV)/.installed: tests/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+## test: lint, native unit tests, then end-to-end tests in real Envoy
+test: lint unit e2e
+
+unit:
+	$(CARGO) test --workspace --quiet
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
+
+e2e: $(WASM) venv
+	$(PY) -m pytest -q tests
+
+## run: Envoy + filter on 127.0.0.1:10000, against the local simulator or real Bedrock with AWS creds
+run: $(WASM) venv
+	$(PY) tests/run.py
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	rm -rf target dist $(VENV)

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Build the release filter module into dist/bedrock_bridge.wasm (wasm32-wasip1).
+#
+# Toolchain choice (override with WASM_TOOLCHAIN=rustup|debian):
+#  - rustup, when it has the wasm32-wasip1 target or can add it within 60 s (a laptop);
+#  - otherwise Debian's rustc-web/cargo-web + rust-web-src + lld-19 + wasi-libc, building std
+#    from source (machines whose network reaches only package registries). Installed on demand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TARGET=wasm32-wasip1
+OUT=dist/bedrock_bridge.wasm
+choice="${WASM_TOOLCHAIN:-}"
+
+have_rustup_target() {
+  command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx "$TARGET"
+}
+
+if [ -z "$choice" ]; then
+  if have_rustup_target; then
+    choice=rustup
+  elif command -v rustup >/dev/null 2>&1 && timeout 60 rustup target add "$TARGET" >/dev/null 2>&1 && have_rustup_target; then
+    choice=rustup
+  else
+    choice=debian
+  fi
+fi
+
+mkdir -p dist
+case "$choice" in
+  rustup)
+    echo "build-wasm: rustup toolchain ($(rustup which cargo))" >&2
+    CARGO_TARGET_DIR=target/rustup-wasm "$(rustup which cargo)" build --release --target "$TARGET" -p bedrock-bridge
+    cp target/rustup-wasm/$TARGET/release/bedrock_bridge.wasm "$OUT"
+    ;;
+  debian)
+    need=()
+    [ -x /usr/bin/cargo ] && /usr/bin/rustc --print sysroot >/dev/null 2>&1 || need+=(rustc-web cargo-web)
+    [ -d /usr/lib/rustlib/src/rust/library ] || [ -d "$(/usr/bin/rustc --print sysroot 2>/dev/null)/lib/rustlib/src/rust/library" ] || need+=(rust-web-src)
+    command -v wasm-ld-19 >/dev/null 2>&1 || need+=(lld-19)
+    [ -f /usr/lib/wasm32-wasi/libc.a ] || need+=(wasi-libc)
+    if [ ${#need[@]} -gt 0 ]; then
+      echo "build-wasm: installing ${need[*]} from Debian" >&2
+      SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+      $SUDO apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq rustc-web cargo-web rust-web-src lld-19 wasi-libc >/dev/null
+    fi
+    echo "build-wasm: Debian toolchain ($(/usr/bin/rustc --version)), std built from source" >&2
+    PATH=/usr/bin:$PATH RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+      CARGO_TARGET_WASM32_WASIP1_LINKER=wasm-ld-19 \
+      RUSTFLAGS="-L /usr/lib/wasm32-wasi" \
+      CARGO_TARGET_DIR=target/debian-wasm \
+      /usr/bin/cargo build --release --target "$TARGET" -p bedrock-bridge -Z build-std=std,panic_abort
+    cp target/debian-wasm/$TARGET/release/bedrock_bridge.wasm "$OUT"
+    ;;
+  *) echo "WASM_TOOLCHAIN must be rustup or debian" >&2; exit 2 ;;
+esac
+ls -l "$OUT" >&2
