@@ -7,14 +7,18 @@
 //! - [`stream`]: Bedrock ConverseStream events → OpenAI SSE chunks (one pipeline per stream).
 //! - [`response`]: Bedrock Converse JSON → OpenAI `chat.completion`.
 //! - [`sse`]: the OpenAI chunk types and their `data: …` encoding.
+//! - [`openai`]: OpenAI response types shared by both translators; stop reason and usage mapping.
 //! - [`error`]: OpenAI error objects and the Bedrock error mapping.
 //! - [`signing`]: SigV4 / Bedrock API key authentication.
 //!
-//! Thin shell: [`wasm`] moves bytes and headers between Envoy and that core.
+//! Thin shell: [`wasm`] moves bytes and headers between Envoy and that core, through the
+//! panic-free host calls of [`host`].
 
 pub mod config;
 pub mod error;
 pub mod eventstream;
+pub mod host;
+pub mod openai;
 pub mod request;
 pub mod response;
 pub mod signing;

@@ -1,1 +1,225 @@
-//! TODO
+//! OpenAI `chat.completion.chunk` encoding as server-sent events (`data: {…}\n\n`).
+//!
+//! The part of every chunk that never changes within a stream (`id`, `object`, `created`,
+//! `model`) is serialised once per stream; each delta then costs one small serialisation.
+
+use crate::error::ApiError;
+use crate::openai::{ThinkingBlock, Usage};
+use serde::Serialize;
+
+/// The stream terminator.
+pub const DONE: &[u8] = b"data: [DONE]\n\n";
+
+/// One choice's `delta`. Absent fields are omitted.
+#[derive(Debug, Default, Serialize)]
+pub struct Delta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<[ToolCallDelta<'a>; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thinking_blocks: Option<[ThinkingBlock<'a>; 1]>,
+}
+
+/// One piece of a streamed tool call.
+#[derive(Debug, Serialize)]
+pub struct ToolCallDelta<'a> {
+    pub index: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'a str>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    pub function: FunctionDelta<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FunctionDelta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'a str>,
+    pub arguments: &'a str,
+}
+
+#[derive(Serialize)]
+struct Head<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+}
+
+#[derive(Serialize)]
+struct ErrorEvent<'a> {
+    error: ErrorInner<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorInner<'a> {
+    message: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    param: Option<&'a str>,
+    code: Option<&'a str>,
+}
+
+/// Writes the chunks of one stream.
+#[derive(Debug, Clone)]
+pub struct ChunkEncoder {
+    /// `data: {"id":…,"object":…,"created":…,"model":…,` — shared by every chunk.
+    head: Vec<u8>,
+}
+
+const CHOICE_OPEN: &[u8] = br#""choices":[{"index":0,"delta":"#;
+const CHOICE_CLOSE: &[u8] = b",\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+
+impl ChunkEncoder {
+    pub fn new(id: &str, created: u64, model: &str) -> Self {
+        let mut head = b"data: ".to_vec();
+        let fields = Head {
+            id,
+            object: "chat.completion.chunk",
+            created,
+            model,
+        };
+        // Serialising strings and integers into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut head, &fields);
+        head.pop(); // the closing brace: more fields follow
+        head.push(b',');
+        ChunkEncoder { head }
+    }
+
+    /// A chunk carrying `delta`.
+    pub fn delta(&self, out: &mut Vec<u8>, delta: &Delta<'_>) {
+        out.extend_from_slice(&self.head);
+        out.extend_from_slice(CHOICE_OPEN);
+        let _ = serde_json::to_writer(&mut *out, delta);
+        out.extend_from_slice(CHOICE_CLOSE);
+    }
+
+    /// The chunk that ends the choice: an empty delta and `finish_reason`.
+    pub fn finish(&self, out: &mut Vec<u8>, finish_reason: &str) {
+        out.extend_from_slice(&self.head);
+        out.extend_from_slice(CHOICE_OPEN);
+        out.extend_from_slice(b"{},\"logprobs\":null,\"finish_reason\":");
+        let _ = serde_json::to_writer(&mut *out, finish_reason);
+        out.extend_from_slice(b"}]}\n\n");
+    }
+
+    /// The usage chunk sent when `stream_options.include_usage` is set: no choices.
+    pub fn usage(&self, out: &mut Vec<u8>, usage: &Usage) {
+        out.extend_from_slice(&self.head);
+        out.extend_from_slice(b"\"choices\":[],\"usage\":");
+        let _ = serde_json::to_writer(&mut *out, usage);
+        out.extend_from_slice(b"}\n\n");
+    }
+}
+
+/// An error event: `data: {"error":{…}}`. OpenAI's SDKs raise it as an API error.
+pub fn error_event(out: &mut Vec<u8>, e: &ApiError) {
+    out.extend_from_slice(b"data: ");
+    let ev = ErrorEvent {
+        error: ErrorInner {
+            message: &e.message,
+            kind: e.kind.as_str(),
+            param: e.param.as_deref(),
+            code: e.code.as_deref(),
+        },
+    };
+    let _ = serde_json::to_writer(&mut *out, &ev);
+    out.extend_from_slice(b"\n\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn events(out: &[u8]) -> Vec<Value> {
+        let s = std::str::from_utf8(out).unwrap();
+        s.split("\n\n")
+            .filter(|e| !e.is_empty())
+            .map(|e| serde_json::from_str(e.strip_prefix("data: ").unwrap()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn chunks_are_valid_openai_json() {
+        let enc = ChunkEncoder::new("chatcmpl-1", 1700000000, "my \"model\"");
+        let mut out = Vec::new();
+        enc.delta(
+            &mut out,
+            &Delta {
+                role: Some("assistant"),
+                content: Some(""),
+                ..Default::default()
+            },
+        );
+        enc.delta(
+            &mut out,
+            &Delta {
+                content: Some("line\nwith \"quotes\" and </script>"),
+                ..Default::default()
+            },
+        );
+        enc.delta(
+            &mut out,
+            &Delta {
+                tool_calls: Some([ToolCallDelta {
+                    index: 0,
+                    id: Some("t1"),
+                    kind: Some("function"),
+                    function: FunctionDelta {
+                        name: Some("f"),
+                        arguments: "",
+                    },
+                }]),
+                ..Default::default()
+            },
+        );
+        enc.finish(&mut out, "stop");
+        enc.usage(
+            &mut out,
+            &Usage {
+                prompt_tokens: 3,
+                completion_tokens: 4,
+                total_tokens: 7,
+                ..Default::default()
+            },
+        );
+        let ev = events(&out);
+        assert_eq!(ev.len(), 5);
+        for e in &ev {
+            assert_eq!(e["id"], "chatcmpl-1");
+            assert_eq!(e["object"], "chat.completion.chunk");
+            assert_eq!(e["created"], 1700000000);
+            assert_eq!(e["model"], "my \"model\"");
+        }
+        assert_eq!(ev[0]["choices"][0]["delta"]["role"], "assistant");
+        assert_eq!(
+            ev[1]["choices"][0]["delta"]["content"],
+            "line\nwith \"quotes\" and </script>"
+        );
+        assert_eq!(ev[2]["choices"][0]["delta"]["tool_calls"][0]["function"]["name"], "f");
+        assert_eq!(ev[3]["choices"][0]["finish_reason"], "stop");
+        assert_eq!(ev[3]["choices"][0]["delta"], serde_json::json!({}));
+        assert_eq!(ev[4]["choices"], serde_json::json!([]));
+        assert_eq!(ev[4]["usage"]["total_tokens"], 7);
+    }
+
+    #[test]
+    fn error_event_shape() {
+        let mut out = Vec::new();
+        error_event(
+            &mut out,
+            &ApiError::bad_upstream("eventstream prelude checksum mismatch"),
+        );
+        let ev = events(&out);
+        assert_eq!(ev[0]["error"]["type"], "server_error");
+        assert!(ev[0]["error"]["message"].as_str().unwrap().contains("checksum"));
+    }
+}

@@ -1,0 +1,333 @@
+//! Panic-free access to the proxy-wasm host (Envoy).
+//!
+//! The proxy-wasm SDK's own hostcall wrappers `panic!` on any status they do not expect, and a
+//! panic traps the VM and fails every stream on that Envoy worker. These wrappers call the same
+//! ABI functions and return every non-OK status as an error for the caller to handle. The SDK is
+//! still used for what it does well: dispatching the `proxy_on_*` callbacks to our contexts.
+//!
+//! On targets other than wasm32 the ABI is absent: every call returns [`HostError`], so the glue
+//! compiles (and is linted) natively, while the core is what native tests exercise.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A proxy-wasm status other than OK (1 NotFound, 2 BadArgument, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostError(pub u32);
+
+pub type HostResult<T> = Result<T, HostError>;
+
+const OK: u32 = 0;
+const NOT_FOUND: u32 = 1;
+
+/// `MapType` values of the ABI.
+#[derive(Debug, Clone, Copy)]
+#[repr(u32)]
+pub enum Map {
+    RequestHeaders = 0,
+    ResponseHeaders = 2,
+}
+
+/// `BufferType` values of the ABI.
+#[derive(Debug, Clone, Copy)]
+#[repr(u32)]
+pub enum Buffer {
+    RequestBody = 0,
+    ResponseBody = 1,
+    PluginConfiguration = 7,
+}
+
+#[cfg(target_arch = "wasm32")]
+#[allow(clashing_extern_declarations)]
+mod abi {
+    #[link(wasm_import_module = "env")]
+    extern "C" {
+        pub fn proxy_log(level: u32, data: *const u8, size: usize) -> u32;
+        pub fn proxy_get_current_time_nanoseconds(ret: *mut u64) -> u32;
+        pub fn proxy_get_buffer_bytes(
+            t: u32,
+            start: usize,
+            max: usize,
+            ret_data: *mut *mut u8,
+            ret_size: *mut usize,
+        ) -> u32;
+        pub fn proxy_set_buffer_bytes(t: u32, start: usize, size: usize, data: *const u8, data_size: usize) -> u32;
+        pub fn proxy_get_header_map_pairs(t: u32, ret_data: *mut *mut u8, ret_size: *mut usize) -> u32;
+        pub fn proxy_get_header_map_value(
+            t: u32,
+            key: *const u8,
+            key_size: usize,
+            ret_data: *mut *mut u8,
+            ret_size: *mut usize,
+        ) -> u32;
+        pub fn proxy_replace_header_map_value(
+            t: u32,
+            key: *const u8,
+            key_size: usize,
+            val: *const u8,
+            val_size: usize,
+        ) -> u32;
+        pub fn proxy_remove_header_map_value(t: u32, key: *const u8, key_size: usize) -> u32;
+        pub fn proxy_send_local_response(
+            status: u32,
+            details: *const u8,
+            details_size: usize,
+            body: *const u8,
+            body_size: usize,
+            headers: *const u8,
+            headers_size: usize,
+            grpc_status: i32,
+        ) -> u32;
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[allow(clippy::too_many_arguments, clippy::missing_safety_doc)]
+mod abi {
+    //! No host outside wasm: every call fails with BadArgument.
+    const NO_HOST: u32 = 2;
+    pub unsafe fn proxy_log(_: u32, _: *const u8, _: usize) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_get_current_time_nanoseconds(_: *mut u64) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_get_buffer_bytes(_: u32, _: usize, _: usize, _: *mut *mut u8, _: *mut usize) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_set_buffer_bytes(_: u32, _: usize, _: usize, _: *const u8, _: usize) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_get_header_map_pairs(_: u32, _: *mut *mut u8, _: *mut usize) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_get_header_map_value(_: u32, _: *const u8, _: usize, _: *mut *mut u8, _: *mut usize) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_replace_header_map_value(_: u32, _: *const u8, _: usize, _: *const u8, _: usize) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_remove_header_map_value(_: u32, _: *const u8, _: usize) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_send_local_response(
+        _: u32,
+        _: *const u8,
+        _: usize,
+        _: *const u8,
+        _: usize,
+        _: *const u8,
+        _: usize,
+        _: i32,
+    ) -> u32 {
+        NO_HOST
+    }
+}
+
+/// Take ownership of memory the host allocated through our `proxy_on_memory_allocate`
+/// (the SDK's allocator, a `Vec<u8>` of exactly `size` capacity).
+///
+/// # Safety
+/// `data` must be null or come from the host with `size` bytes, as the ABI guarantees.
+unsafe fn take(data: *mut u8, size: usize) -> Vec<u8> {
+    if data.is_null() {
+        Vec::new()
+    } else {
+        Vec::from_raw_parts(data, size, size)
+    }
+}
+
+/// The host's clock (never the OS clock).
+pub fn now() -> HostResult<SystemTime> {
+    let mut nanos: u64 = 0;
+    // SAFETY: the host writes one u64 to a valid pointer.
+    match unsafe { abi::proxy_get_current_time_nanoseconds(&mut nanos) } {
+        OK => Ok(UNIX_EPOCH + Duration::from_nanos(nanos)),
+        s => Err(HostError(s)),
+    }
+}
+
+/// Bytes `[start, start + max)` of a buffer; empty when the buffer does not exist.
+pub fn get_buffer(t: Buffer, start: usize, max: usize) -> HostResult<Vec<u8>> {
+    let mut data: *mut u8 = std::ptr::null_mut();
+    let mut size: usize = 0;
+    // SAFETY: out-pointers are valid; on OK the host hands over an allocation of `size` bytes.
+    match unsafe { abi::proxy_get_buffer_bytes(t as u32, start, max, &mut data, &mut size) } {
+        OK => Ok(unsafe { take(data, size) }),
+        NOT_FOUND => Ok(Vec::new()),
+        s => Err(HostError(s)),
+    }
+}
+
+/// Replace bytes `[start, start + size)` of a buffer with `value`.
+pub fn set_buffer(t: Buffer, start: usize, size: usize, value: &[u8]) -> HostResult<()> {
+    // SAFETY: pointer and length describe a live slice.
+    match unsafe { abi::proxy_set_buffer_bytes(t as u32, start, size, value.as_ptr(), value.len()) } {
+        OK => Ok(()),
+        s => Err(HostError(s)),
+    }
+}
+
+/// One header value as bytes, `None` when absent.
+pub fn header_bytes(t: Map, name: &str) -> HostResult<Option<Vec<u8>>> {
+    let mut data: *mut u8 = std::ptr::null_mut();
+    let mut size: usize = 0;
+    // SAFETY: as in get_buffer.
+    match unsafe { abi::proxy_get_header_map_value(t as u32, name.as_ptr(), name.len(), &mut data, &mut size) } {
+        OK => Ok(Some(unsafe { take(data, size) })),
+        NOT_FOUND => Ok(None),
+        s => Err(HostError(s)),
+    }
+}
+
+/// One header value as text; `None` when absent or not UTF-8, or when the host refuses.
+pub fn header(t: Map, name: &str) -> Option<String> {
+    header_bytes(t, name)
+        .ok()
+        .flatten()
+        .and_then(|v| String::from_utf8(v).ok())
+}
+
+/// Set (replace) a header.
+pub fn set_header(t: Map, name: &str, value: &str) -> HostResult<()> {
+    // SAFETY: pointers and lengths describe live slices.
+    match unsafe {
+        abi::proxy_replace_header_map_value(t as u32, name.as_ptr(), name.len(), value.as_ptr(), value.len())
+    } {
+        OK => Ok(()),
+        s => Err(HostError(s)),
+    }
+}
+
+/// Remove a header (absent is fine).
+pub fn remove_header(t: Map, name: &str) -> HostResult<()> {
+    // SAFETY: pointer and length describe a live slice.
+    match unsafe { abi::proxy_remove_header_map_value(t as u32, name.as_ptr(), name.len()) } {
+        OK | NOT_FOUND => Ok(()),
+        s => Err(HostError(s)),
+    }
+}
+
+/// The names of all headers of a map (lower-case, as Envoy keeps them).
+pub fn header_names(t: Map) -> HostResult<Vec<String>> {
+    let mut data: *mut u8 = std::ptr::null_mut();
+    let mut size: usize = 0;
+    // SAFETY: as in get_buffer.
+    let raw = match unsafe { abi::proxy_get_header_map_pairs(t as u32, &mut data, &mut size) } {
+        OK => unsafe { take(data, size) },
+        NOT_FOUND => return Ok(Vec::new()),
+        s => return Err(HostError(s)),
+    };
+    Ok(parse_pair_names(&raw))
+}
+
+/// Names from the ABI's serialised header map: `count: u32`, then `count` pairs of
+/// `(name_len: u32, value_len: u32)`, then each name and value followed by a NUL byte
+/// (little-endian). Malformed input yields the names read so far.
+pub fn parse_pair_names(raw: &[u8]) -> Vec<String> {
+    let u32_at = |i: usize| -> Option<usize> {
+        let b = raw.get(i..i.checked_add(4)?)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    let mut names = Vec::new();
+    let Some(count) = u32_at(0) else { return names };
+    let Some(mut data) = count.checked_mul(8).and_then(|n| n.checked_add(4)) else {
+        return names;
+    };
+    for i in 0..count {
+        let Some(len_at) = i.checked_mul(8).and_then(|n| n.checked_add(4)) else {
+            break;
+        };
+        let (Some(name_len), Some(value_len)) = (u32_at(len_at), len_at.checked_add(4).and_then(u32_at)) else {
+            break;
+        };
+        let Some(name) = data.checked_add(name_len).and_then(|end| raw.get(data..end)) else {
+            break;
+        };
+        names.push(String::from_utf8_lossy(name).into_owned());
+        let Some(next) = data
+            .checked_add(name_len)
+            .and_then(|n| n.checked_add(value_len))
+            .and_then(|n| n.checked_add(2))
+        else {
+            break;
+        };
+        data = next;
+    }
+    names
+}
+
+fn serialize_headers(headers: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(headers.len() as u32).to_le_bytes());
+    for (k, v) in headers {
+        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+    }
+    for (k, v) in headers {
+        out.extend_from_slice(k.as_bytes());
+        out.push(0);
+        out.extend_from_slice(v.as_bytes());
+        out.push(0);
+    }
+    out
+}
+
+/// Answer the request locally.
+pub fn send_response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> HostResult<()> {
+    let h = serialize_headers(headers);
+    let details = b"bedrock_bridge";
+    // SAFETY: pointers and lengths describe live slices.
+    match unsafe {
+        abi::proxy_send_local_response(
+            u32::from(status),
+            details.as_ptr(),
+            details.len(),
+            body.as_ptr(),
+            body.len(),
+            h.as_ptr(),
+            h.len(),
+            -1,
+        )
+    } {
+        OK => Ok(()),
+        s => Err(HostError(s)),
+    }
+}
+
+/// A `log` backend writing through `proxy_log`, ignoring its status.
+pub struct HostLogger;
+
+impl log::Log for HostLogger {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        let level = match record.level() {
+            log::Level::Trace => 0,
+            log::Level::Debug => 1,
+            log::Level::Info => 2,
+            log::Level::Warn => 3,
+            log::Level::Error => 4,
+        };
+        let msg = record.args().to_string();
+        // SAFETY: pointer and length describe a live string.
+        let _ = unsafe { abi::proxy_log(level, msg.as_ptr(), msg.len()) };
+    }
+    fn flush(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_map_round_trip_and_truncation() {
+        let raw = serialize_headers(&[(":path", "/v1/chat/completions"), ("x-api-key", "k")]);
+        assert_eq!(parse_pair_names(&raw), vec![":path", "x-api-key"]);
+        for cut in 0..raw.len() {
+            let names = parse_pair_names(&raw[..cut]);
+            assert!(names.len() <= 2);
+        }
+        assert!(parse_pair_names(&[0xff, 0xff, 0xff, 0xff]).is_empty());
+    }
+}

@@ -1,0 +1,430 @@
+//! Recorded Bedrock ConverseStream responses replayed through the response pipeline.
+//!
+//! For every recording the expected OpenAI output is derived from the recording's own frames
+//! (text, reasoning, tool input, stop reason, usage), then compared field by field with the SSE
+//! the pipeline produced; and the SSE bytes must not depend on how the body was chunked.
+
+use bedrock_bridge::config::ReasoningField;
+use bedrock_bridge::eventstream::{decode_message, Limits};
+use bedrock_bridge::stream::{ResponseStream, StreamOptions};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+    assert!(p.is_dir(), "fixtures missing at {}", p.display());
+    p
+}
+
+fn recordings() -> Vec<PathBuf> {
+    let base = fixtures().join("bedrock-recordings");
+    let mut files = Vec::new();
+    for dir in [base.clone(), base.join("converse-stream")] {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if name.ends_with(".eventstream") || (dir.ends_with("converse-stream") && name.ends_with(".bin")) {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    assert!(
+        files.len() >= 40,
+        "expected the recorded streams, found {}",
+        files.len()
+    );
+    files
+}
+
+fn opts(reasoning_field: ReasoningField) -> StreamOptions {
+    StreamOptions {
+        id: "chatcmpl-test".into(),
+        created: 1_700_000_000,
+        model: "client-model".into(),
+        reasoning_field,
+        include_usage: true,
+        json_tool: None,
+    }
+}
+
+fn run(bytes: &[u8], cuts: &[usize], o: &StreamOptions) -> Vec<u8> {
+    let mut rs = ResponseStream::new(o, Limits::default());
+    let mut out = Vec::new();
+    let mut start = 0;
+    for &c in cuts.iter().chain(std::iter::once(&bytes.len())) {
+        let end = c.min(bytes.len()).max(start);
+        rs.on_body(&bytes[start..end], end == bytes.len(), &mut out);
+        start = end;
+    }
+    out
+}
+
+/// Split an SSE body into its `data:` payloads.
+fn sse_events(out: &[u8]) -> Vec<String> {
+    let s = std::str::from_utf8(out).expect("SSE is UTF-8");
+    assert!(s.ends_with("\n\n"), "SSE ends with a blank line");
+    s.split("\n\n")
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            e.strip_prefix("data: ")
+                .unwrap_or_else(|| panic!("not a data line: {e:?}"))
+                .to_string()
+        })
+        .collect()
+}
+
+#[derive(Default, Debug)]
+struct Expected {
+    text: String,
+    reasoning: String,
+    signatures: Vec<String>,
+    tool_inputs: Vec<(String, String, String)>, // id, name, input
+    stop_reason: Option<String>,
+    usage: Option<Value>,
+}
+
+/// What the recording itself says, read straight from its frames.
+fn expected(bytes: &[u8]) -> Expected {
+    let mut exp = Expected::default();
+    let mut rest = bytes;
+    let mut blocks: Vec<(u64, usize)> = Vec::new();
+    while !rest.is_empty() {
+        let len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
+        let msg = decode_message(&rest[..len], &Limits::default()).unwrap();
+        let v: Value = serde_json::from_slice(msg.payload).unwrap();
+        match msg.header_str(":event-type").unwrap() {
+            "contentBlockStart" => {
+                if let Some(t) = v["start"].get("toolUse") {
+                    blocks.push((v["contentBlockIndex"].as_u64().unwrap(), exp.tool_inputs.len()));
+                    exp.tool_inputs.push((
+                        t["toolUseId"].as_str().unwrap().into(),
+                        t["name"].as_str().unwrap().into(),
+                        String::new(),
+                    ));
+                }
+            }
+            "contentBlockDelta" => {
+                let d = &v["delta"];
+                if let Some(t) = d.get("text").and_then(Value::as_str) {
+                    exp.text.push_str(t);
+                }
+                if let Some(r) = d.get("reasoningContent") {
+                    if let Some(t) = r.get("text").and_then(Value::as_str) {
+                        exp.reasoning.push_str(t);
+                    }
+                    if let Some(s) = r.get("signature").and_then(Value::as_str) {
+                        exp.signatures.push(s.to_string());
+                    }
+                }
+                if let Some(i) = d.get("toolUse").and_then(|t| t.get("input")).and_then(Value::as_str) {
+                    let idx = v["contentBlockIndex"].as_u64().unwrap();
+                    let slot = blocks
+                        .iter()
+                        .find(|(b, _)| *b == idx)
+                        .map(|(_, s)| *s)
+                        .expect("tool delta after its start");
+                    exp.tool_inputs[slot].2.push_str(i);
+                }
+            }
+            "messageStop" => exp.stop_reason = v["stopReason"].as_str().map(str::to_string),
+            "metadata" => exp.usage = v.get("usage").cloned(),
+            _ => {}
+        }
+        rest = &rest[len..];
+    }
+    exp
+}
+
+fn finish_reason(stop: &str) -> &'static str {
+    match stop {
+        "end_turn" | "stop_sequence" => "stop",
+        "max_tokens" => "length",
+        "tool_use" => "tool_calls",
+        "guardrail_intervened" | "content_filtered" => "content_filter",
+        other => panic!("unexpected stop reason in a recording: {other}"),
+    }
+}
+
+#[test]
+fn every_recording_translates_field_by_field() {
+    for path in recordings() {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let bytes = std::fs::read(&path).unwrap();
+        let exp = expected(&bytes);
+        let out = run(&bytes, &[], &opts(ReasoningField::Reasoning));
+        let events = sse_events(&out);
+        let (last, chunks) = events.split_last().unwrap();
+
+        if exp.stop_reason.is_none() {
+            // A recording cut before messageStop (a cancelled stream) must end with an error.
+            let err: Value = serde_json::from_str(&chunks[chunks.len() - 1]).unwrap();
+            assert!(
+                err["error"]["message"].as_str().unwrap().contains("messageStop"),
+                "{name}"
+            );
+            assert_eq!(last, "[DONE]");
+            continue;
+        }
+        assert_eq!(last, "[DONE]", "{name}");
+        let chunks: Vec<Value> = chunks.iter().map(|c| serde_json::from_str(c).unwrap()).collect();
+        let mut text = String::new();
+        let mut reasoning = String::new();
+        let mut signatures = Vec::new();
+        let mut tools: Vec<(String, String, String)> = Vec::new();
+        let mut finish = None;
+        let mut usage = None;
+        for (i, c) in chunks.iter().enumerate() {
+            assert!(c.get("error").is_none(), "{name}: {c}");
+            assert_eq!(c["id"], "chatcmpl-test", "{name}");
+            assert_eq!(c["created"], 1_700_000_000);
+            assert_eq!(c["model"], "client-model");
+            assert_eq!(c["object"], "chat.completion.chunk");
+            if c["choices"].as_array().unwrap().is_empty() {
+                usage = Some(c["usage"].clone());
+                continue;
+            }
+            let ch = &c["choices"][0];
+            let d = &ch["delta"];
+            if i == 0 {
+                assert_eq!(d["role"], "assistant", "{name}: first chunk carries the role");
+            }
+            if let Some(t) = d.get("content").and_then(Value::as_str) {
+                text.push_str(t);
+            }
+            if let Some(t) = d.get("reasoning").and_then(Value::as_str) {
+                reasoning.push_str(t);
+            }
+            assert!(d.get("reasoning_content").is_none());
+            if let Some(b) = d.get("thinking_blocks") {
+                if let Some(s) = b[0].get("signature").and_then(Value::as_str) {
+                    signatures.push(s.to_string());
+                }
+            }
+            if let Some(tc) = d.get("tool_calls") {
+                let tc = &tc[0];
+                let idx = tc["index"].as_u64().unwrap() as usize;
+                if let Some(id) = tc.get("id") {
+                    assert_eq!(idx, tools.len(), "{name}: tool call indexes count from 0");
+                    assert_eq!(tc["type"], "function");
+                    tools.push((
+                        id.as_str().unwrap().into(),
+                        tc["function"]["name"].as_str().unwrap().into(),
+                        String::new(),
+                    ));
+                }
+                tools[idx].2.push_str(tc["function"]["arguments"].as_str().unwrap());
+            }
+            if let Some(f) = ch["finish_reason"].as_str() {
+                assert!(finish.is_none(), "{name}: one finish_reason");
+                finish = Some(f.to_string());
+            }
+        }
+        assert_eq!(text, exp.text, "{name}: content");
+        assert_eq!(reasoning, exp.reasoning, "{name}: reasoning");
+        assert_eq!(signatures, exp.signatures, "{name}: signatures");
+        for s in &exp.signatures {
+            assert!(
+                !text.contains(s.as_str()) && !reasoning.contains(s.as_str()),
+                "{name}: signature leaked"
+            );
+        }
+        assert_eq!(tools, exp.tool_inputs, "{name}: tool calls");
+        for (_, _, args) in &tools {
+            serde_json::from_str::<Value>(if args.is_empty() { "{}" } else { args })
+                .unwrap_or_else(|e| panic!("{name}: tool arguments {args:?}: {e}"));
+        }
+        assert_eq!(
+            finish.as_deref(),
+            Some(finish_reason(exp.stop_reason.as_deref().unwrap())),
+            "{name}"
+        );
+        if let Some(u) = exp.usage {
+            let got = usage.unwrap_or_else(|| panic!("{name}: usage chunk"));
+            let cache_read = u.get("cacheReadInputTokens").and_then(Value::as_u64).unwrap_or(0);
+            let cache_write = u.get("cacheWriteInputTokens").and_then(Value::as_u64).unwrap_or(0);
+            assert_eq!(
+                got["prompt_tokens"].as_u64().unwrap(),
+                u["inputTokens"].as_u64().unwrap() + cache_read + cache_write,
+                "{name}"
+            );
+            assert_eq!(got["completion_tokens"], u["outputTokens"], "{name}");
+            assert_eq!(got["total_tokens"], u["totalTokens"], "{name}");
+            assert_eq!(
+                got["prompt_tokens_details"]["cached_tokens"].as_u64().unwrap(),
+                cache_read,
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn reasoning_field_modes() {
+    let bytes =
+        std::fs::read(fixtures().join("bedrock-recordings/converse-stream/langchain-aws__thinking_v0.bin")).unwrap();
+    let exp = expected(&bytes);
+    assert!(!exp.reasoning.is_empty());
+    for (mode, keys) in [
+        (ReasoningField::Reasoning, &["reasoning"][..]),
+        (ReasoningField::ReasoningContent, &["reasoning_content"][..]),
+        (ReasoningField::Both, &["reasoning", "reasoning_content"][..]),
+    ] {
+        let out = run(&bytes, &[], &opts(mode));
+        for key in ["reasoning", "reasoning_content"] {
+            let mut got = String::new();
+            for e in sse_events(&out).iter().filter(|e| e.as_str() != "[DONE]") {
+                let v: Value = serde_json::from_str(e).unwrap();
+                if let Some(t) = v["choices"][0]["delta"].get(key).and_then(Value::as_str) {
+                    got.push_str(t);
+                }
+            }
+            let want = if keys.contains(&key) {
+                exp.reasoning.as_str()
+            } else {
+                ""
+            };
+            assert_eq!(got, want, "{mode:?} {key}");
+        }
+    }
+}
+
+#[test]
+fn usage_chunk_only_when_asked() {
+    let bytes = std::fs::read(fixtures().join("bedrock-recordings/test_bedrock_model_stream.eventstream")).unwrap();
+    let mut o = opts(ReasoningField::Reasoning);
+    o.include_usage = false;
+    let out = String::from_utf8(run(&bytes, &[], &o)).unwrap();
+    assert!(!out.contains("\"usage\""));
+    assert!(out.ends_with("data: [DONE]\n\n"));
+}
+
+/// Cut points: every byte for small files; for large ones every frame edge ±1 and a stride.
+fn cut_points(bytes: &[u8]) -> Vec<usize> {
+    if bytes.len() <= 6000 {
+        return (1..bytes.len()).collect();
+    }
+    let mut cuts = Vec::new();
+    let mut pos = 0;
+    while pos + 4 <= bytes.len() {
+        for d in [0usize, 1, 2, 11, 12, 13] {
+            cuts.push(pos + d);
+        }
+        cuts.push(pos.saturating_sub(1));
+        pos += u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+    }
+    cuts.extend((1..bytes.len()).step_by(97));
+    cuts.retain(|&c| c > 0 && c < bytes.len());
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts
+}
+
+#[test]
+fn output_is_identical_at_every_split_point() {
+    let o = opts(ReasoningField::Both);
+    for path in recordings() {
+        let bytes = std::fs::read(&path).unwrap();
+        let whole = run(&bytes, &[], &o);
+        for c in cut_points(&bytes) {
+            assert!(run(&bytes, &[c], &o) == whole, "{} split at {c}", path.display());
+        }
+        let every_byte: Vec<usize> = (1..bytes.len()).collect();
+        assert!(run(&bytes, &every_byte, &o) == whole, "{} byte by byte", path.display());
+    }
+}
+
+#[test]
+fn memory_holds_at_most_one_partial_frame() {
+    let bytes =
+        std::fs::read(fixtures().join("bedrock-recordings/converse-stream/langchain-aws__thinking_v1.bin")).unwrap();
+    let mut largest = 0;
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let len = u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+        largest = largest.max(len);
+        pos += len;
+    }
+    let mut rs = ResponseStream::new(&opts(ReasoningField::Reasoning), Limits::default());
+    let mut out = Vec::new();
+    for chunk in bytes.chunks(37) {
+        out.clear();
+        rs.on_body(chunk, false, &mut out);
+        assert!(
+            rs.buffered_len() < largest,
+            "buffered {} >= largest frame {largest}",
+            rs.buffered_len()
+        );
+    }
+}
+
+#[test]
+fn negative_vectors_end_the_stream_with_an_error() {
+    let dir = fixtures().join("eventstream-vectors/negative");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let bytes = std::fs::read(&p).unwrap();
+        for cuts in [vec![], (1..bytes.len()).collect::<Vec<_>>()] {
+            let out = run(&bytes, &cuts, &opts(ReasoningField::Reasoning));
+            let events = sse_events(&out);
+            assert_eq!(events.len(), 2, "{}: {events:?}", p.display());
+            let err: Value = serde_json::from_str(&events[0]).unwrap();
+            assert_eq!(err["error"]["type"], "server_error", "{}", p.display());
+            assert_eq!(events[1], "[DONE]");
+        }
+        n += 1;
+    }
+    assert!(n >= 12);
+}
+
+#[test]
+fn exception_frames_become_openai_errors() {
+    let bytes = std::fs::read(
+        fixtures().join("eventstream-vectors/constructed-exception-frames/vercel-ai__modelStreamErrorException.bin"),
+    )
+    .unwrap();
+    let events = sse_events(&run(&bytes, &[], &opts(ReasoningField::Reasoning)));
+    let err: Value = serde_json::from_str(&events[0]).unwrap();
+    assert_eq!(err["error"]["code"], "ModelStreamErrorException");
+    assert_eq!(err["error"]["type"], "server_error");
+    assert_eq!(events.last().unwrap(), "[DONE]");
+
+    // Text already streamed, then an exception: the text is delivered, then the error.
+    let good = std::fs::read(fixtures().join("bedrock-recordings/test_bedrock_model_stream.eventstream")).unwrap();
+    let first_frame = u32::from_be_bytes(good[..4].try_into().unwrap()) as usize;
+    let second = first_frame + u32::from_be_bytes(good[first_frame..first_frame + 4].try_into().unwrap()) as usize;
+    let mut mixed = good[..second].to_vec();
+    mixed.extend_from_slice(&bytes);
+    mixed.extend_from_slice(&good[second..]);
+    let events = sse_events(&run(&mixed, &[], &opts(ReasoningField::Reasoning)));
+    assert_eq!(events.last().unwrap(), "[DONE]");
+    assert_eq!(events.iter().filter(|e| e.as_str() == "[DONE]").count(), 1);
+    let err: Value = serde_json::from_str(&events[events.len() - 2]).unwrap();
+    assert_eq!(err["error"]["code"], "ModelStreamErrorException");
+}
+
+#[test]
+fn smithy_protocol_messages() {
+    let dir = fixtures().join("eventstream-vectors/smithy-protocol-tests");
+    let expected: Value = serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
+    let cases = expected["cases"].as_object().unwrap();
+    let mut failures = 0;
+    for (name, case) in cases {
+        let bytes = std::fs::read(dir.join(case["file"].as_str().unwrap())).unwrap();
+        // The message alone, stream still open: success cases are events of a protocol-test
+        // service, not Bedrock's, so they carry nothing for the client but must not fail it.
+        let mut rs = ResponseStream::new(&opts(ReasoningField::Reasoning), Limits::default());
+        let mut out = Vec::new();
+        rs.on_body(&bytes, false, &mut out);
+        let has_error = String::from_utf8(out.clone()).unwrap().contains("data: {\"error\"");
+        assert_eq!(
+            has_error,
+            case["expected"] == "failure",
+            "{name}: {}",
+            String::from_utf8_lossy(&out)
+        );
+        failures += usize::from(has_error);
+    }
+    assert!(failures >= 4, "the suite has malformed and error cases");
+}
