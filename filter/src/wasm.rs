@@ -29,8 +29,17 @@ proxy_wasm::main! {{
 const USER_AGENT: &str = concat!("bedrock-bridge/", env!("CARGO_PKG_VERSION"));
 
 /// Client request headers that may travel to Bedrock; all others are removed, so the client's
-/// `authorization`, `x-api-key`, cookies and SDK headers never reach AWS.
-const FORWARDED_REQUEST_HEADERS: &[&str] = &["x-request-id", "traceparent", "tracestate", "b3", "x-amzn-trace-id"];
+/// `authorization`, `x-api-key`, cookies and SDK headers never reach AWS. `x-forwarded-proto`
+/// is Envoy's own: rewriting headers clears the route cache, and Envoy cannot match a route
+/// again without it.
+const FORWARDED_REQUEST_HEADERS: &[&str] = &[
+    "x-forwarded-proto",
+    "x-request-id",
+    "traceparent",
+    "tracestate",
+    "b3",
+    "x-amzn-trace-id",
+];
 
 /// Bedrock response headers that reach the client (besides pseudo-headers).
 const FORWARDED_RESPONSE_HEADERS: &[&str] = &["date", "x-request-id"];
