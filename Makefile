@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 WASM := dist/bedrock_bridge.wasm
 CARGO ?= $(shell command -v rustup >/dev/null 2>&1 && rustup which cargo 2>/dev/null || command -v cargo)
 
-.PHONY: all build venv test unit e2e lint run fmt clean
+.PHONY: all build venv test unit e2e lint run fmt clean bench
 
 all: build
 
@@ -45,3 +45,7 @@ fmt:
 
 clean:
 	rm -rf target dist $(VENV)
+
+## bench: native criterion benchmarks of the decoder + translator
+bench:
+	$(CARGO) bench -p bedrock-bridge-bench --bench pipeline
