@@ -1,33 +1,46 @@
-//! Incremental, panic-free decoder for `application/vnd.amazon.eventstream`.
+//! Incremental, panic-free decoder for `application/vnd.amazon.eventstream`, the framing of
+//! Bedrock's streaming responses.
 //!
-//! Wire layout of one message (integers big-endian):
+//! One message on the wire (all integers big-endian):
 //!
 //! ```text
-//! | total_length u32 | headers_length u32 | prelude_crc u32 | headers … | payload … | message_crc u32 |
+//! +--------------+----------------+-------------+-----------------+---------+-------------+
+//! | total_length | headers_length | prelude_crc | headers ...     | payload | message_crc |
+//! |     u32      |      u32       |     u32     | headers_length  |   ...   |     u32     |
+//! +--------------+----------------+-------------+-----------------+---------+-------------+
 //! ```
 //!
-//! `prelude_crc` is the CRC-32 of the first 8 bytes, `message_crc` of everything before it. A header
-//! is `name_len u8, name, type u8, value`, the value's size given by its type.
+//! `prelude_crc` is the CRC32 (IEEE) of the first 8 bytes, `message_crc` the CRC32 of everything
+//! before it. A header is `name_len: u8` (at least 1), the UTF-8 name, a value type `u8` and the
+//! value (see [`HeaderValue`]).
 //!
-//! [`Decoder::feed`] takes body chunks of any size. Complete messages inside a chunk are decoded
-//! in place; only the unfinished tail of a chunk is copied, and the prelude of a buffered message
-//! is validated (checksum and lengths against [`Limits`]) before anything is reserved for the
-//! rest. So the decoder holds at most one partial message, never more than the limit.
+//! All input is untrusted: every length is checked before it is used, no arithmetic can overflow,
+//! no slice access can panic, and nothing is allocated for a message before its prelude checksum
+//! and its length have been checked against [`Limits`].
+//!
+//! [`Decoder`] decodes complete messages straight from the chunk it is fed (zero copy) and keeps
+//! only the unfinished tail of a chunk, so between chunks it holds at most one partial message.
 
 use std::fmt;
 
-/// Bytes of `total_length` + `headers_length` + `prelude_crc`.
-pub const PRELUDE_LEN: usize = 12;
-/// Bytes of a CRC-32.
-pub const CRC_LEN: usize = 4;
-/// The smallest message: a prelude and the message CRC, no headers, no payload.
-pub const MIN_MESSAGE_LEN: usize = PRELUDE_LEN + CRC_LEN;
-/// The protocol's own ceilings (AWS): 16 MiB messages, 128 KiB of headers.
-pub const PROTOCOL_MAX_MESSAGE_LEN: usize = 16 * 1024 * 1024;
-pub const PROTOCOL_MAX_HEADERS_LEN: usize = 128 * 1024;
-/// A partial-message buffer that grew beyond this is released after the message completes.
-const KEEP_CAPACITY: usize = 64 * 1024;
+/// Bytes of the prelude: total length, headers length, prelude CRC.
+const PRELUDE_LEN: usize = 12;
+/// Bytes of the prelude covered by the prelude CRC (the two length fields).
+const PRELUDE_CRC_COVERED_LEN: usize = 8;
+/// Bytes of a CRC32 field.
+const CRC_LEN: usize = 4;
+/// Smallest message: a prelude and the message CRC, no headers, no payload.
+const MIN_MESSAGE_LEN: usize = PRELUDE_LEN + CRC_LEN;
+/// Largest message AWS sends or accepts (16 MiB).
+const AWS_MAX_MESSAGE_LEN: usize = 16 * 1024 * 1024;
+/// Largest header section AWS allows (128 KiB), whatever the message length.
+const AWS_MAX_HEADERS_LEN: usize = 128 * 1024;
+/// Default for [`Limits::max_header_count`].
+const DEFAULT_MAX_HEADER_COUNT: usize = 128;
+/// Capacity the decoder's buffer may keep between messages; a larger buffer is shrunk back.
+const MAX_RETAINED_CAPACITY: usize = 64 * 1024;
 
+/// Header value type codes.
 const TYPE_BOOL_TRUE: u8 = 0;
 const TYPE_BOOL_FALSE: u8 = 1;
 const TYPE_BYTE: u8 = 2;
@@ -39,93 +52,119 @@ const TYPE_STRING: u8 = 7;
 const TYPE_TIMESTAMP: u8 = 8;
 const TYPE_UUID: u8 = 9;
 
-/// Decoder limits.
+/// Bounds applied to every message before it is buffered or emitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest accepted `total_length`.
+    /// Largest accepted `total_length`, in bytes (prelude, headers, payload and CRC).
     pub max_message_len: usize,
-    /// Most headers in one message.
+    /// Most headers accepted in one message.
     pub max_header_count: usize,
 }
 
 impl Default for Limits {
+    /// 16 MiB messages (AWS's own limit) and 128 headers.
     fn default() -> Self {
         Limits {
-            max_message_len: PROTOCOL_MAX_MESSAGE_LEN,
-            max_header_count: 128,
+            max_message_len: AWS_MAX_MESSAGE_LEN,
+            max_header_count: DEFAULT_MAX_HEADER_COUNT,
         }
     }
 }
 
-/// Why bytes are not a valid message. One variant per failure.
+/// Why a byte stream is not valid eventstream. Each kind of failure has its own variant; the
+/// `Display` text is meant to be shown to a user as the reason a stream ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
-    /// `total_length` below the 16-byte minimum.
+    /// `total_length` is below the 16-byte minimum (prelude + message CRC).
     MessageTooShort {
+        /// The `total_length` field.
         total_length: u32,
     },
-    /// `total_length` above the configured limit.
+    /// `total_length` is above [`Limits::max_message_len`].
     MessageTooLong {
+        /// The `total_length` field.
         total_length: u32,
+        /// The limit it exceeds.
         max: usize,
     },
-    /// `headers_length` does not fit in the message, or exceeds the protocol's 128 KiB.
+    /// `headers_length` does not fit in `total_length` minus prelude and message CRC, or exceeds
+    /// the protocol's 128 KiB.
     HeadersTooLong {
+        /// The `headers_length` field.
         headers_length: u32,
+        /// The `total_length` field.
         total_length: u32,
     },
+    /// The prelude CRC does not match the first 8 bytes (a length field is corrupt).
     PreludeChecksumMismatch {
+        /// The checksum carried by the message.
         expected: u32,
+        /// The checksum of the bytes received.
         computed: u32,
     },
+    /// The message CRC does not match the message (headers or payload are corrupt).
     MessageChecksumMismatch {
+        /// The checksum carried by the message.
         expected: u32,
+        /// The checksum of the bytes received.
         computed: u32,
     },
-    /// A header name of length 0.
+    /// A header has a zero-length name.
     HeaderNameEmpty,
-    /// A header runs past the end of the header section.
+    /// A header's name, type or value runs past the end of the header section.
     HeaderTruncated,
-    /// An unknown header value type.
+    /// A header has a value type outside 0..=9.
     InvalidHeaderType(u8),
-    /// A header name or string value that is not UTF-8.
+    /// A header name or string value is not UTF-8.
     InvalidUtf8,
+    /// The message has more headers than [`Limits::max_header_count`].
     TooManyHeaders {
+        /// The limit exceeded.
         max: usize,
     },
-    /// [`decode_message`] was given more or fewer bytes than `total_length`.
-    LengthMismatch {
-        total_length: u32,
-        given: usize,
-    },
-    /// The stream ended inside a message.
+    /// The input ended inside a message.
     Truncated {
+        /// Bytes of the unfinished message that were received.
         buffered: usize,
+    },
+    /// [`decode_message`] was given more bytes than the message's `total_length`.
+    TrailingBytes {
+        /// The `total_length` field.
+        total_length: u32,
+        /// Bytes given.
+        len: usize,
     },
 }
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DecodeError::MessageTooShort { total_length } => {
-                write!(
-                    f,
-                    "eventstream message length {total_length} is below the 16-byte minimum"
-                )
-            }
+            DecodeError::MessageTooShort { total_length } => write!(
+                f,
+                "eventstream message length {total_length} is below the minimum of {MIN_MESSAGE_LEN} bytes"
+            ),
             DecodeError::MessageTooLong { total_length, max } => {
                 write!(
                     f,
-                    "eventstream message of {total_length} bytes exceeds the limit of {max} bytes"
+                    "eventstream message length {total_length} exceeds the limit of {max} bytes"
                 )
             }
             DecodeError::HeadersTooLong {
                 headers_length,
                 total_length,
-            } => write!(
-                f,
-                "eventstream headers length {headers_length} does not fit a message of {total_length} bytes"
-            ),
+            } => {
+                if usize::try_from(*headers_length).map_or(true, |h| h > AWS_MAX_HEADERS_LEN) {
+                    write!(
+                        f,
+                        "eventstream headers length {headers_length} exceeds the protocol limit of {AWS_MAX_HEADERS_LEN} bytes"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "eventstream headers length {headers_length} does not fit in a message of {total_length} bytes"
+                    )
+                }
+            }
             DecodeError::PreludeChecksumMismatch { expected, computed } => write!(
                 f,
                 "eventstream prelude checksum mismatch (expected {expected:#010x}, computed {computed:#010x})"
@@ -135,69 +174,82 @@ impl fmt::Display for DecodeError {
                 "eventstream message checksum mismatch (expected {expected:#010x}, computed {computed:#010x})"
             ),
             DecodeError::HeaderNameEmpty => f.write_str("eventstream header with an empty name"),
-            DecodeError::HeaderTruncated => f.write_str("eventstream header runs past the header section"),
-            DecodeError::InvalidHeaderType(t) => write!(f, "eventstream header value type {t} is unknown"),
-            DecodeError::InvalidUtf8 => f.write_str("eventstream header name or string is not UTF-8"),
+            DecodeError::HeaderTruncated => {
+                f.write_str("eventstream header runs past the end of the message's header section")
+            }
+            DecodeError::InvalidHeaderType(t) => write!(f, "eventstream header has unknown value type {t}"),
+            DecodeError::InvalidUtf8 => f.write_str("eventstream header name or string value is not valid UTF-8"),
             DecodeError::TooManyHeaders { max } => write!(f, "eventstream message has more than {max} headers"),
-            DecodeError::LengthMismatch { total_length, given } => {
-                write!(
-                    f,
-                    "eventstream message declares {total_length} bytes but {given} were given"
-                )
-            }
-            DecodeError::Truncated { buffered } => {
-                write!(
-                    f,
-                    "the event stream ended inside a message ({buffered} bytes of it received)"
-                )
-            }
+            DecodeError::Truncated { buffered } => write!(
+                f,
+                "eventstream ended inside a message ({buffered} bytes of it received)"
+            ),
+            DecodeError::TrailingBytes { total_length, len } => write!(
+                f,
+                "eventstream message of {total_length} bytes followed by {} unexpected bytes",
+                len.saturating_sub(usize::try_from(*total_length).unwrap_or(usize::MAX))
+            ),
         }
     }
 }
 
 impl std::error::Error for DecodeError {}
 
-/// A header value.
+/// A typed header value. Borrowed values point into the message bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderValue<'a> {
+    /// Types 0 (true) and 1 (false); no value bytes.
     Bool(bool),
+    /// Type 2: one signed byte.
     Byte(i8),
+    /// Type 3: `i16`.
     Short(i16),
+    /// Type 4: `i32`.
     Int(i32),
+    /// Type 5: `i64`.
     Long(i64),
+    /// Type 6: `u16` length, then the bytes.
     Bytes(&'a [u8]),
+    /// Type 7: `u16` length, then UTF-8.
     String(&'a str),
-    /// Milliseconds since the Unix epoch.
+    /// Type 8: `i64` milliseconds since the Unix epoch.
     Timestamp(i64),
+    /// Type 9: 16 bytes.
     Uuid([u8; 16]),
 }
 
-/// A validated message borrowing from the decoder's input.
+/// One decoded, fully validated message, borrowing the bytes it was decoded from.
 #[derive(Debug, Clone, Copy)]
 pub struct Message<'a> {
+    /// The header section, already walked once and found valid.
     headers: &'a [u8],
+    /// The payload bytes.
     pub payload: &'a [u8],
 }
 
 impl<'a> Message<'a> {
-    /// The headers in wire order. The header bytes were validated at decode time.
+    /// The headers in wire order. Re-walks the header bytes that were validated when the message
+    /// was decoded, so it cannot fail.
     pub fn headers(&self) -> impl Iterator<Item = (&'a str, HeaderValue<'a>)> {
-        let mut rest = self.headers;
-        std::iter::from_fn(move || match read_header(rest) {
-            Ok(Some((name, value, next))) => {
-                rest = next;
-                Some((name, value))
-            }
-            _ => None,
-        })
+        HeaderIter { rest: self.headers }
     }
 
-    /// The first header called `name`.
+    /// The value of the first header called `name`. Compares raw name bytes and decodes only the
+    /// matching value: this runs for every frame, so it skips the UTF-8 checks of the others.
     pub fn header(&self, name: &str) -> Option<HeaderValue<'a>> {
-        self.headers().find(|(n, _)| *n == name).map(|(_, v)| v)
+        let mut rest = self.headers;
+        while !rest.is_empty() {
+            let (raw_name, kind, value, next) = split_raw(rest).ok()?;
+            if raw_name == name.as_bytes() {
+                return typed_value(kind, value).ok();
+            }
+            rest = next;
+        }
+        None
     }
 
-    /// The first header called `name`, if it is a string.
+    /// The value of the first header called `name` if it is string-typed (`None` for any other
+    /// type, including bytes).
     pub fn header_str(&self, name: &str) -> Option<&'a str> {
         match self.header(name) {
             Some(HeaderValue::String(s)) => Some(s),
@@ -206,249 +258,338 @@ impl<'a> Message<'a> {
     }
 }
 
-fn be_u32(b: &[u8], at: usize) -> Option<u32> {
-    let s = b.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+/// Iterator over a validated header section.
+struct HeaderIter<'a> {
+    rest: &'a [u8],
 }
 
-fn take(b: &[u8], n: usize) -> Result<(&[u8], &[u8]), DecodeError> {
-    if n > b.len() {
-        return Err(DecodeError::HeaderTruncated);
+impl<'a> Iterator for HeaderIter<'a> {
+    type Item = (&'a str, HeaderValue<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        match split_header(self.rest) {
+            Ok((name, value, rest)) => {
+                self.rest = rest;
+                Some((name, value))
+            }
+            // Unreachable for a validated section; end the iteration rather than panic.
+            Err(_) => {
+                self.rest = &[];
+                None
+            }
+        }
     }
-    Ok(b.split_at(n))
 }
 
-fn array<const N: usize>(b: &[u8]) -> Result<([u8; N], &[u8]), DecodeError> {
-    let (head, rest) = take(b, N)?;
-    let mut a = [0u8; N];
-    a.copy_from_slice(head);
-    Ok((a, rest))
+/// Cursor over a header section; every read fails with [`DecodeError::HeaderTruncated`] past its end.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let (head, tail) = self.0.split_at_checked(n).ok_or(DecodeError::HeaderTruncated)?;
+        self.0 = tail;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        self.bytes(N)?.try_into().map_err(|_| DecodeError::HeaderTruncated)
+    }
+
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        let [b] = self.array::<1>()?;
+        Ok(b)
+    }
+
+    /// A `u16` length followed by that many bytes.
+    fn len_prefixed(&mut self) -> Result<&'a [u8], DecodeError> {
+        let len = u16::from_be_bytes(self.array()?);
+        self.bytes(usize::from(len))
+    }
 }
 
-/// One decoded header and the bytes after it.
-type HeaderAndRest<'a> = (&'a str, HeaderValue<'a>, &'a [u8]);
+/// The parts of one header, unvalidated: `(name bytes, value type, value bytes, rest)`.
+type RawHeader<'a> = (&'a [u8], u8, &'a [u8], &'a [u8]);
 
-/// Read one header from `b`; `Ok(None)` at the end of the section.
-fn read_header(b: &[u8]) -> Result<Option<HeaderAndRest<'_>>, DecodeError> {
-    let Some((&name_len, rest)) = b.split_first() else {
-        return Ok(None);
-    };
+/// Splits the first header off a non-empty header section without checking UTF-8 or the type.
+fn split_raw(section: &[u8]) -> Result<RawHeader<'_>, DecodeError> {
+    let mut r = Reader(section);
+    let name_len = r.u8()?;
     if name_len == 0 {
         return Err(DecodeError::HeaderNameEmpty);
     }
-    let (name, rest) = take(rest, usize::from(name_len))?;
-    let name = std::str::from_utf8(name).map_err(|_| DecodeError::InvalidUtf8)?;
-    let (&kind, rest) = rest.split_first().ok_or(DecodeError::HeaderTruncated)?;
-    let (value, rest) = match kind {
-        TYPE_BOOL_TRUE => (HeaderValue::Bool(true), rest),
-        TYPE_BOOL_FALSE => (HeaderValue::Bool(false), rest),
-        TYPE_BYTE => {
-            let (a, r) = array::<1>(rest)?;
-            (HeaderValue::Byte(i8::from_be_bytes(a)), r)
-        }
-        TYPE_SHORT => {
-            let (a, r) = array::<2>(rest)?;
-            (HeaderValue::Short(i16::from_be_bytes(a)), r)
-        }
-        TYPE_INT => {
-            let (a, r) = array::<4>(rest)?;
-            (HeaderValue::Int(i32::from_be_bytes(a)), r)
-        }
-        TYPE_LONG => {
-            let (a, r) = array::<8>(rest)?;
-            (HeaderValue::Long(i64::from_be_bytes(a)), r)
-        }
-        TYPE_TIMESTAMP => {
-            let (a, r) = array::<8>(rest)?;
-            (HeaderValue::Timestamp(i64::from_be_bytes(a)), r)
-        }
-        TYPE_UUID => {
-            let (a, r) = array::<16>(rest)?;
-            (HeaderValue::Uuid(a), r)
-        }
-        TYPE_BYTES | TYPE_STRING => {
-            let (len, r) = array::<2>(rest)?;
-            let (v, r) = take(r, usize::from(u16::from_be_bytes(len)))?;
-            if kind == TYPE_BYTES {
-                (HeaderValue::Bytes(v), r)
-            } else {
-                (
-                    HeaderValue::String(std::str::from_utf8(v).map_err(|_| DecodeError::InvalidUtf8)?),
-                    r,
-                )
-            }
-        }
+    let name = r.bytes(usize::from(name_len))?;
+    let kind = r.u8()?;
+    let value = match kind {
+        TYPE_BOOL_TRUE | TYPE_BOOL_FALSE => &[][..],
+        TYPE_BYTE => r.bytes(1)?,
+        TYPE_SHORT => r.bytes(2)?,
+        TYPE_INT => r.bytes(4)?,
+        TYPE_LONG | TYPE_TIMESTAMP => r.bytes(8)?,
+        TYPE_UUID => r.bytes(16)?,
+        TYPE_BYTES | TYPE_STRING => r.len_prefixed()?,
         other => return Err(DecodeError::InvalidHeaderType(other)),
     };
-    Ok(Some((name, value, rest)))
+    Ok((name, kind, value, r.0))
 }
 
-/// Validate a prelude (at least [`PRELUDE_LEN`] bytes); returns `(total_length, headers_length)`.
-fn check_prelude(p: &[u8], limits: &Limits) -> Result<(usize, usize), DecodeError> {
-    let (Some(total), Some(headers), Some(expected)) = (be_u32(p, 0), be_u32(p, 4), be_u32(p, 8)) else {
-        return Err(DecodeError::Truncated { buffered: p.len() });
-    };
-    let computed = crc32fast::hash(p.get(..8).unwrap_or_default());
-    if computed != expected {
+/// The typed value of a header from its type and value bytes (as split by [`split_raw`]).
+fn typed_value(kind: u8, v: &[u8]) -> Result<HeaderValue<'_>, DecodeError> {
+    let mut r = Reader(v);
+    Ok(match kind {
+        TYPE_BOOL_TRUE => HeaderValue::Bool(true),
+        TYPE_BOOL_FALSE => HeaderValue::Bool(false),
+        TYPE_BYTE => HeaderValue::Byte(i8::from_be_bytes(r.array()?)),
+        TYPE_SHORT => HeaderValue::Short(i16::from_be_bytes(r.array()?)),
+        TYPE_INT => HeaderValue::Int(i32::from_be_bytes(r.array()?)),
+        TYPE_LONG => HeaderValue::Long(i64::from_be_bytes(r.array()?)),
+        TYPE_BYTES => HeaderValue::Bytes(v),
+        TYPE_STRING => HeaderValue::String(std::str::from_utf8(v).map_err(|_| DecodeError::InvalidUtf8)?),
+        TYPE_TIMESTAMP => HeaderValue::Timestamp(i64::from_be_bytes(r.array()?)),
+        TYPE_UUID => HeaderValue::Uuid(r.array()?),
+        other => return Err(DecodeError::InvalidHeaderType(other)),
+    })
+}
+
+/// Splits the first header off a non-empty header section: `(name, value, rest)`.
+fn split_header(section: &[u8]) -> Result<(&str, HeaderValue<'_>, &[u8]), DecodeError> {
+    let (name, kind, value, rest) = split_raw(section)?;
+    let name = std::str::from_utf8(name).map_err(|_| DecodeError::InvalidUtf8)?;
+    Ok((name, typed_value(kind, value)?, rest))
+}
+
+/// Walks a whole header section: every header well formed, at most `max_count` of them.
+fn validate_headers(mut section: &[u8], max_count: usize) -> Result<(), DecodeError> {
+    let mut count = 0usize;
+    while !section.is_empty() {
+        if count >= max_count {
+            return Err(DecodeError::TooManyHeaders { max: max_count });
+        }
+        let (_, _, rest) = split_header(section)?;
+        section = rest;
+        count = count.saturating_add(1);
+    }
+    Ok(())
+}
+
+/// A prelude whose checksum and lengths have been validated.
+#[derive(Debug, Clone, Copy)]
+struct Prelude {
+    /// `total_length`, within `MIN_MESSAGE_LEN..=limits.max_message_len`.
+    total_len: usize,
+    /// `headers_length`, at most `total_len - MIN_MESSAGE_LEN` and `AWS_MAX_HEADERS_LEN`.
+    headers_len: usize,
+}
+
+/// Reads and validates the prelude at the start of `bytes` (which must hold at least
+/// `PRELUDE_LEN` bytes, else `Truncated`).
+fn read_prelude(bytes: &[u8], limits: &Limits) -> Result<Prelude, DecodeError> {
+    let prelude: [u8; PRELUDE_LEN] = bytes
+        .get(..PRELUDE_LEN)
+        .and_then(|p| p.try_into().ok())
+        .ok_or(DecodeError::Truncated { buffered: bytes.len() })?;
+    let [t0, t1, t2, t3, h0, h1, h2, h3, c0, c1, c2, c3] = prelude;
+    let expected = u32::from_be_bytes([c0, c1, c2, c3]);
+    let covered: [u8; PRELUDE_CRC_COVERED_LEN] = [t0, t1, t2, t3, h0, h1, h2, h3];
+    let computed = crc32fast::hash(&covered);
+    if expected != computed {
         return Err(DecodeError::PreludeChecksumMismatch { expected, computed });
     }
-    let total_len = total as usize;
+    let total_length = u32::from_be_bytes([t0, t1, t2, t3]);
+    let headers_length = u32::from_be_bytes([h0, h1, h2, h3]);
+    // On a 16-bit target a u32 might not fit; saturating makes it fail the limit check below.
+    let total_len = usize::try_from(total_length).unwrap_or(usize::MAX);
+    let headers_len = usize::try_from(headers_length).unwrap_or(usize::MAX);
     if total_len < MIN_MESSAGE_LEN {
-        return Err(DecodeError::MessageTooShort { total_length: total });
+        return Err(DecodeError::MessageTooShort { total_length });
     }
-    if total_len > limits.max_message_len.min(PROTOCOL_MAX_MESSAGE_LEN) {
+    if total_len > limits.max_message_len {
         return Err(DecodeError::MessageTooLong {
-            total_length: total,
-            max: limits.max_message_len.min(PROTOCOL_MAX_MESSAGE_LEN),
+            total_length,
+            max: limits.max_message_len,
         });
     }
-    let headers_len = headers as usize;
-    let room = total_len.saturating_sub(MIN_MESSAGE_LEN);
-    if headers_len > room || headers_len > PROTOCOL_MAX_HEADERS_LEN {
+    let room = total_len.checked_sub(MIN_MESSAGE_LEN);
+    if headers_len > AWS_MAX_HEADERS_LEN || room.is_none_or(|room| headers_len > room) {
         return Err(DecodeError::HeadersTooLong {
-            headers_length: headers,
-            total_length: total,
+            headers_length,
+            total_length,
         });
     }
-    Ok((total_len, headers_len))
+    Ok(Prelude { total_len, headers_len })
 }
 
-/// Decode exactly one complete message occupying all of `bytes`.
-pub fn decode_message<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Message<'a>, DecodeError> {
-    if bytes.len() < PRELUDE_LEN {
-        return Err(DecodeError::Truncated { buffered: bytes.len() });
-    }
-    let (total, headers_len) = check_prelude(bytes, limits)?;
-    if total != bytes.len() {
-        return Err(DecodeError::LengthMismatch {
-            total_length: u32::try_from(total).unwrap_or(u32::MAX),
-            given: bytes.len(),
-        });
-    }
-    let crc_at = total.checked_sub(CRC_LEN).ok_or(DecodeError::HeaderTruncated)?;
-    let expected = be_u32(bytes, crc_at).ok_or(DecodeError::Truncated { buffered: bytes.len() })?;
-    let computed = crc32fast::hash(bytes.get(..crc_at).unwrap_or_default());
-    if computed != expected {
+/// Decodes one message whose validated prelude is `prelude` and whose bytes are exactly `frame`
+/// (`frame.len() == prelude.total_len`): checks the message CRC, then the headers.
+fn decode_frame<'a>(frame: &'a [u8], prelude: Prelude, limits: &Limits) -> Result<Message<'a>, DecodeError> {
+    let too_short = || DecodeError::Truncated { buffered: frame.len() };
+    let crc_start = frame.len().checked_sub(CRC_LEN).ok_or_else(too_short)?;
+    let (covered, crc) = frame.split_at_checked(crc_start).ok_or_else(too_short)?;
+    let expected = u32::from_be_bytes(crc.try_into().map_err(|_| too_short())?);
+    let computed = crc32fast::hash(covered);
+    if expected != computed {
         return Err(DecodeError::MessageChecksumMismatch { expected, computed });
     }
-    let headers_end = PRELUDE_LEN
-        .checked_add(headers_len)
-        .ok_or(DecodeError::HeaderTruncated)?;
-    let headers = bytes
-        .get(PRELUDE_LEN..headers_end)
-        .ok_or(DecodeError::HeaderTruncated)?;
-    let payload = bytes.get(headers_end..crc_at).ok_or(DecodeError::HeaderTruncated)?;
-    let mut rest = headers;
-    let mut count = 0usize;
-    while let Some((_, _, next)) = read_header(rest)? {
-        count += 1;
-        if count > limits.max_header_count {
-            return Err(DecodeError::TooManyHeaders {
-                max: limits.max_header_count,
-            });
-        }
-        rest = next;
-    }
+    let headers_end = PRELUDE_LEN.checked_add(prelude.headers_len).ok_or_else(too_short)?;
+    let headers = covered.get(PRELUDE_LEN..headers_end).ok_or_else(too_short)?;
+    let payload = covered.get(headers_end..).ok_or_else(too_short)?;
+    validate_headers(headers, limits.max_header_count)?;
     Ok(Message { headers, payload })
 }
 
-/// Incremental decoder: feed chunks of any size, get each complete message in order.
-#[derive(Debug)]
+/// Decode exactly one complete message occupying all of `bytes`.
+///
+/// Fails with [`DecodeError::Truncated`] if `bytes` is shorter than the message it starts, and
+/// with [`DecodeError::TrailingBytes`] if it is longer.
+pub fn decode_message<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Message<'a>, DecodeError> {
+    let prelude = read_prelude(bytes, limits)?;
+    if bytes.len() < prelude.total_len {
+        return Err(DecodeError::Truncated { buffered: bytes.len() });
+    }
+    if bytes.len() > prelude.total_len {
+        return Err(DecodeError::TrailingBytes {
+            total_length: u32::try_from(prelude.total_len).unwrap_or(u32::MAX),
+            len: bytes.len(),
+        });
+    }
+    decode_frame(bytes, prelude, limits)
+}
+
+/// Incremental decoder: feed arbitrary chunks; it calls `on_message` for each completed message,
+/// in order.
+///
+/// Complete messages are decoded in place from the chunk; only the unfinished tail of a chunk is
+/// copied, into a buffer that holds at most one partial message. A partial message's prelude is
+/// validated as soon as its 12 bytes have arrived, before any room is reserved for the rest.
 pub struct Decoder {
     limits: Limits,
-    /// The unfinished message (prelude first), empty between messages.
-    partial: Vec<u8>,
-    /// Once set, every call fails with it.
+    /// The unfinished message: empty, or a prefix of one message (a validated prelude once it
+    /// holds `PRELUDE_LEN` bytes or more).
+    buf: Vec<u8>,
+    /// The first error; once set, every call returns it.
     poisoned: Option<DecodeError>,
 }
 
+impl fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decoder")
+            .field("limits", &self.limits)
+            .field("buffered_len", &self.buf.len())
+            .field("poisoned", &self.poisoned)
+            .finish()
+    }
+}
+
 impl Decoder {
+    /// A decoder enforcing `limits` on every message.
     pub fn new(limits: Limits) -> Self {
         Decoder {
             limits,
-            partial: Vec::new(),
+            buf: Vec::new(),
             poisoned: None,
         }
     }
 
-    /// Bytes of the unfinished message held between chunks.
-    pub fn buffered_len(&self) -> usize {
-        self.partial.len()
-    }
-
-    /// Decode the messages `chunk` completes, calling `on_message` for each. After an error
-    /// the decoder is poisoned: later calls return the same error and emit nothing.
+    /// Decodes `chunk`, calling `on_message` for every message it completes, in order.
+    ///
+    /// After an error the decoder is poisoned: later calls return the same error and emit nothing.
+    /// Messages completed before the error in the same chunk have been emitted.
     pub fn feed(&mut self, chunk: &[u8], mut on_message: impl FnMut(Message<'_>)) -> Result<(), DecodeError> {
         if let Some(e) = &self.poisoned {
             return Err(e.clone());
         }
-        let result = self.feed_inner(chunk, &mut on_message);
-        if let Err(e) = &result {
-            self.poisoned = Some(e.clone());
-            self.partial = Vec::new();
-        }
-        result
+        self.feed_inner(chunk, &mut on_message)
+            .inspect_err(|e| self.poison(e.clone()))
     }
 
-    fn feed_inner(&mut self, mut chunk: &[u8], on_message: &mut impl FnMut(Message<'_>)) -> Result<(), DecodeError> {
-        // First finish the buffered message, copying only the bytes it still needs.
-        if !self.partial.is_empty() {
-            if self.partial.len() < PRELUDE_LEN {
-                let need = PRELUDE_LEN - self.partial.len();
-                let n = need.min(chunk.len());
-                self.partial.extend_from_slice(chunk.get(..n).unwrap_or_default());
-                chunk = chunk.get(n..).unwrap_or_default();
-                if self.partial.len() < PRELUDE_LEN {
-                    return Ok(());
-                }
-            }
-            let (total, _) = check_prelude(&self.partial, &self.limits)?;
-            let need = total.saturating_sub(self.partial.len());
-            let n = need.min(chunk.len());
-            self.partial.reserve_exact(need);
-            self.partial.extend_from_slice(chunk.get(..n).unwrap_or_default());
-            chunk = chunk.get(n..).unwrap_or_default();
-            if self.partial.len() < total {
-                return Ok(());
-            }
-            on_message(decode_message(&self.partial, &self.limits)?);
-            self.partial.clear();
-            if self.partial.capacity() > KEEP_CAPACITY {
-                self.partial = Vec::new();
-            }
-        }
-        // Then decode whole messages in place.
-        while chunk.len() >= PRELUDE_LEN {
-            let (total, _) = check_prelude(chunk, &self.limits)?;
-            let Some(message) = chunk.get(..total) else { break };
-            on_message(decode_message(message, &self.limits)?);
-            chunk = chunk.get(total..).unwrap_or_default();
-        }
-        // Keep the unfinished tail; its prelude is checked as soon as it is complete.
-        if !chunk.is_empty() {
-            if chunk.len() >= PRELUDE_LEN {
-                let (total, _) = check_prelude(chunk, &self.limits)?;
-                self.partial.reserve_exact(total);
-            }
-            self.partial.extend_from_slice(chunk);
-        }
-        Ok(())
+    /// Bytes of the unfinished message held between chunks.
+    pub fn buffered_len(&self) -> usize {
+        self.buf.len()
     }
 
-    /// Call at the end of the stream: fails if a partial message is still buffered.
+    /// Call at end of stream: `Err(Truncated{..})` if a partial message is still buffered (the
+    /// decoder is then poisoned), or the earlier error if it is poisoned.
     pub fn finish(&mut self) -> Result<(), DecodeError> {
         if let Some(e) = &self.poisoned {
             return Err(e.clone());
         }
-        if self.partial.is_empty() {
-            Ok(())
-        } else {
-            let e = DecodeError::Truncated {
-                buffered: self.partial.len(),
-            };
-            self.poisoned = Some(e.clone());
-            Err(e)
+        if self.buf.is_empty() {
+            return Ok(());
         }
+        let e = DecodeError::Truncated {
+            buffered: self.buf.len(),
+        };
+        self.poison(e.clone());
+        Err(e)
+    }
+
+    fn poison(&mut self, e: DecodeError) {
+        self.poisoned = Some(e);
+        self.buf = Vec::new();
+    }
+
+    fn feed_inner(&mut self, chunk: &[u8], on_message: &mut impl FnMut(Message<'_>)) -> Result<(), DecodeError> {
+        let mut rest = chunk;
+        if !self.buf.is_empty() {
+            rest = self.complete_buffered(rest, on_message)?;
+            if !self.buf.is_empty() {
+                // The chunk ended inside the buffered message.
+                return Ok(());
+            }
+        }
+        // Nothing buffered: decode in place.
+        while rest.len() >= PRELUDE_LEN {
+            let prelude = read_prelude(rest, &self.limits)?;
+            let Some((frame, tail)) = rest.split_at_checked(prelude.total_len) else {
+                // Partial message with a validated prelude: room for exactly that message.
+                self.buf.reserve_exact(prelude.total_len);
+                break;
+            };
+            on_message(decode_frame(frame, prelude, &self.limits)?);
+            rest = tail;
+        }
+        self.buf.extend_from_slice(rest);
+        Ok(())
+    }
+
+    /// Moves bytes from the front of `chunk` into the buffered message, just enough to complete
+    /// its prelude and then the message; emits the message once complete and empties the buffer.
+    /// Returns the rest of `chunk`.
+    fn complete_buffered<'c>(
+        &mut self,
+        chunk: &'c [u8],
+        on_message: &mut impl FnMut(Message<'_>),
+    ) -> Result<&'c [u8], DecodeError> {
+        let mut rest = chunk;
+        if self.buf.len() < PRELUDE_LEN {
+            rest = self.move_to_buf(rest, PRELUDE_LEN.saturating_sub(self.buf.len()));
+            if self.buf.len() < PRELUDE_LEN {
+                return Ok(rest);
+            }
+        }
+        // Re-validating an already seen prelude costs an 8-byte CRC and keeps no extra state.
+        let prelude = read_prelude(&self.buf, &self.limits)?;
+        let missing = prelude.total_len.saturating_sub(self.buf.len());
+        self.buf.reserve_exact(missing);
+        rest = self.move_to_buf(rest, missing);
+        if self.buf.len() < prelude.total_len {
+            return Ok(rest);
+        }
+        on_message(decode_frame(&self.buf, prelude, &self.limits)?);
+        self.buf.clear();
+        if self.buf.capacity() > MAX_RETAINED_CAPACITY {
+            self.buf.shrink_to(MAX_RETAINED_CAPACITY);
+        }
+        Ok(rest)
+    }
+
+    /// Appends up to `n` bytes from the front of `chunk` to the buffer; returns the rest.
+    fn move_to_buf<'c>(&mut self, chunk: &'c [u8], n: usize) -> &'c [u8] {
+        let (head, tail) = chunk.split_at_checked(n.min(chunk.len())).unwrap_or((chunk, &[]));
+        self.buf.extend_from_slice(head);
+        tail
     }
 }
 
@@ -457,289 +598,838 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Encode a message (test helper).
-    pub fn encode(headers: &[(&str, HeaderValue<'_>)], payload: &[u8]) -> Vec<u8> {
-        let mut h = Vec::new();
-        for (name, v) in headers {
-            h.push(name.len() as u8);
-            h.extend_from_slice(name.as_bytes());
+    // ---- encoding helpers -------------------------------------------------------------------
+
+    /// A header value owning its data, for building and comparing messages.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    enum Owned {
+        Bool(bool),
+        Byte(i8),
+        Short(i16),
+        Int(i32),
+        Long(i64),
+        Bytes(Vec<u8>),
+        String(String),
+        Timestamp(i64),
+        Uuid([u8; 16]),
+    }
+
+    impl Owned {
+        fn of(v: HeaderValue<'_>) -> Self {
             match v {
-                HeaderValue::Bool(true) => h.push(TYPE_BOOL_TRUE),
-                HeaderValue::Bool(false) => h.push(TYPE_BOOL_FALSE),
-                HeaderValue::Byte(x) => {
-                    h.push(TYPE_BYTE);
-                    h.extend_from_slice(&x.to_be_bytes())
-                }
-                HeaderValue::Short(x) => {
-                    h.push(TYPE_SHORT);
-                    h.extend_from_slice(&x.to_be_bytes())
-                }
-                HeaderValue::Int(x) => {
-                    h.push(TYPE_INT);
-                    h.extend_from_slice(&x.to_be_bytes())
-                }
-                HeaderValue::Long(x) => {
-                    h.push(TYPE_LONG);
-                    h.extend_from_slice(&x.to_be_bytes())
-                }
-                HeaderValue::Timestamp(x) => {
-                    h.push(TYPE_TIMESTAMP);
-                    h.extend_from_slice(&x.to_be_bytes())
-                }
-                HeaderValue::Uuid(x) => {
-                    h.push(TYPE_UUID);
-                    h.extend_from_slice(x)
-                }
-                HeaderValue::Bytes(x) => {
-                    h.push(TYPE_BYTES);
-                    h.extend_from_slice(&(x.len() as u16).to_be_bytes());
-                    h.extend_from_slice(x)
-                }
-                HeaderValue::String(x) => {
-                    h.push(TYPE_STRING);
-                    h.extend_from_slice(&(x.len() as u16).to_be_bytes());
-                    h.extend_from_slice(x.as_bytes())
-                }
+                HeaderValue::Bool(b) => Owned::Bool(b),
+                HeaderValue::Byte(x) => Owned::Byte(x),
+                HeaderValue::Short(x) => Owned::Short(x),
+                HeaderValue::Int(x) => Owned::Int(x),
+                HeaderValue::Long(x) => Owned::Long(x),
+                HeaderValue::Bytes(b) => Owned::Bytes(b.to_vec()),
+                HeaderValue::String(s) => Owned::String(s.to_string()),
+                HeaderValue::Timestamp(x) => Owned::Timestamp(x),
+                HeaderValue::Uuid(u) => Owned::Uuid(u),
             }
         }
-        let total = (MIN_MESSAGE_LEN + h.len() + payload.len()) as u32;
-        let mut m = Vec::new();
-        m.extend_from_slice(&total.to_be_bytes());
-        m.extend_from_slice(&(h.len() as u32).to_be_bytes());
-        let crc = crc32fast::hash(&m);
-        m.extend_from_slice(&crc.to_be_bytes());
-        m.extend_from_slice(&h);
-        m.extend_from_slice(payload);
-        let crc = crc32fast::hash(&m);
-        m.extend_from_slice(&crc.to_be_bytes());
-        m
+
+        fn value(&self) -> HeaderValue<'_> {
+            match self {
+                Owned::Bool(b) => HeaderValue::Bool(*b),
+                Owned::Byte(x) => HeaderValue::Byte(*x),
+                Owned::Short(x) => HeaderValue::Short(*x),
+                Owned::Int(x) => HeaderValue::Int(*x),
+                Owned::Long(x) => HeaderValue::Long(*x),
+                Owned::Bytes(b) => HeaderValue::Bytes(b),
+                Owned::String(s) => HeaderValue::String(s),
+                Owned::Timestamp(x) => HeaderValue::Timestamp(*x),
+                Owned::Uuid(u) => HeaderValue::Uuid(*u),
+            }
+        }
     }
 
-    type Owned = (Vec<(String, String)>, Vec<u8>);
+    type OwnedMessage = (Vec<(String, Owned)>, Vec<u8>);
 
-    fn collect(d: &mut Decoder, chunks: &[&[u8]]) -> (Vec<Owned>, Result<(), DecodeError>) {
-        let mut got = Vec::new();
+    fn own(m: Message<'_>) -> OwnedMessage {
+        (
+            m.headers().map(|(n, v)| (n.to_string(), Owned::of(v))).collect(),
+            m.payload.to_vec(),
+        )
+    }
+
+    fn encode_header(out: &mut Vec<u8>, name: &str, v: HeaderValue<'_>) {
+        out.push(u8::try_from(name.len()).unwrap());
+        out.extend_from_slice(name.as_bytes());
+        match v {
+            HeaderValue::Bool(true) => out.push(TYPE_BOOL_TRUE),
+            HeaderValue::Bool(false) => out.push(TYPE_BOOL_FALSE),
+            HeaderValue::Byte(x) => {
+                out.push(TYPE_BYTE);
+                out.extend_from_slice(&x.to_be_bytes());
+            }
+            HeaderValue::Short(x) => {
+                out.push(TYPE_SHORT);
+                out.extend_from_slice(&x.to_be_bytes());
+            }
+            HeaderValue::Int(x) => {
+                out.push(TYPE_INT);
+                out.extend_from_slice(&x.to_be_bytes());
+            }
+            HeaderValue::Long(x) => {
+                out.push(TYPE_LONG);
+                out.extend_from_slice(&x.to_be_bytes());
+            }
+            HeaderValue::Bytes(b) => {
+                out.push(TYPE_BYTES);
+                out.extend_from_slice(&u16::try_from(b.len()).unwrap().to_be_bytes());
+                out.extend_from_slice(b);
+            }
+            HeaderValue::String(s) => {
+                out.push(TYPE_STRING);
+                out.extend_from_slice(&u16::try_from(s.len()).unwrap().to_be_bytes());
+                out.extend_from_slice(s.as_bytes());
+            }
+            HeaderValue::Timestamp(x) => {
+                out.push(TYPE_TIMESTAMP);
+                out.extend_from_slice(&x.to_be_bytes());
+            }
+            HeaderValue::Uuid(u) => {
+                out.push(TYPE_UUID);
+                out.extend_from_slice(&u);
+            }
+        }
+    }
+
+    fn raw_headers(headers: &[(&str, HeaderValue<'_>)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (n, v) in headers {
+            encode_header(&mut out, n, *v);
+        }
+        out
+    }
+
+    /// A message with the given length fields and body (headers + payload), both CRCs correct.
+    fn frame(total_length: u32, headers_length: u32, body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&total_length.to_be_bytes());
+        out.extend_from_slice(&headers_length.to_be_bytes());
+        out.extend_from_slice(&crc32fast::hash(&out).to_be_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(&crc32fast::hash(&out).to_be_bytes());
+        out
+    }
+
+    /// A well-formed message around raw header bytes.
+    fn seal(raw_headers: &[u8], payload: &[u8]) -> Vec<u8> {
+        let total = u32::try_from(raw_headers.len() + payload.len() + MIN_MESSAGE_LEN).unwrap();
+        let body = [raw_headers, payload].concat();
+        frame(total, u32::try_from(raw_headers.len()).unwrap(), &body)
+    }
+
+    fn encode(headers: &[(&str, HeaderValue<'_>)], payload: &[u8]) -> Vec<u8> {
+        seal(&raw_headers(headers), payload)
+    }
+
+    fn decode(bytes: &[u8]) -> Result<OwnedMessage, DecodeError> {
+        decode_message(bytes, &Limits::default()).map(own)
+    }
+
+    /// Feeds `chunks`, then finishes; returns the messages and the first error (or `Ok`). Checks
+    /// the poison contract and the one-partial-message bound on the way.
+    fn run(limits: Limits, chunks: &[&[u8]]) -> (Vec<OwnedMessage>, Result<(), DecodeError>) {
+        let mut d = Decoder::new(limits);
+        let mut out = Vec::new();
         for c in chunks {
-            let r = d.feed(c, |m| {
-                got.push((
-                    m.headers().map(|(n, v)| (n.to_string(), format!("{v:?}"))).collect(),
-                    m.payload.to_vec(),
-                ))
-            });
-            if r.is_err() {
-                return (got, r);
+            if let Err(e) = d.feed(c, |m| out.push(own(m))) {
+                let mut emitted = 0;
+                assert_eq!(d.feed(&encode(&[], b""), |_| emitted += 1), Err(e.clone()));
+                assert_eq!(emitted, 0);
+                assert_eq!(d.finish(), Err(e.clone()));
+                assert_eq!(d.buffered_len(), 0);
+                return (out, Err(e));
+            }
+            assert!(d.buffered_len() < limits.max_message_len.max(PRELUDE_LEN));
+        }
+        let r = d.finish();
+        (out, r)
+    }
+
+    fn split_at_points<'b>(bytes: &'b [u8], points: &[usize]) -> Vec<&'b [u8]> {
+        let mut points: Vec<usize> = points.iter().map(|p| p % (bytes.len() + 1)).collect();
+        points.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut start = 0;
+        for p in points {
+            chunks.push(&bytes[start..p]);
+            start = p;
+        }
+        chunks.push(&bytes[start..]);
+        chunks
+    }
+
+    const ALL_TYPES: [(&str, HeaderValue<'static>); 10] = [
+        ("t", HeaderValue::Bool(true)),
+        ("f", HeaderValue::Bool(false)),
+        ("byte", HeaderValue::Byte(-2)),
+        ("short", HeaderValue::Short(-300)),
+        ("int", HeaderValue::Int(70_000)),
+        ("long", HeaderValue::Long(-5_000_000_000)),
+        ("bytes", HeaderValue::Bytes(&[0, 1, 255])),
+        (":event-type", HeaderValue::String("contentBlockDelta")),
+        ("ts", HeaderValue::Timestamp(1_730_384_114_000)),
+        ("uuid", HeaderValue::Uuid([7; 16])),
+    ];
+
+    // ---- single messages --------------------------------------------------------------------
+
+    #[test]
+    fn empty_message_is_16_bytes() {
+        let m = encode(&[], b"");
+        assert_eq!(m.len(), MIN_MESSAGE_LEN);
+        let msg = decode_message(&m, &Limits::default()).unwrap();
+        assert!(msg.payload.is_empty());
+        assert_eq!(msg.headers().count(), 0);
+        assert_eq!(msg.header("x"), None);
+    }
+
+    #[test]
+    fn all_header_types_round_trip() {
+        let m = encode(&ALL_TYPES, b"{\"p\":1}");
+        let msg = decode_message(&m, &Limits::default()).unwrap();
+        let got: Vec<_> = msg.headers().collect();
+        assert_eq!(got, ALL_TYPES.to_vec());
+        assert_eq!(msg.payload, b"{\"p\":1}");
+        assert_eq!(msg.header("long"), Some(HeaderValue::Long(-5_000_000_000)));
+        assert_eq!(msg.header_str(":event-type"), Some("contentBlockDelta"));
+        assert_eq!(msg.header_str("bytes"), None, "bytes-typed is not a string");
+        assert_eq!(msg.header_str("missing"), None);
+    }
+
+    #[test]
+    fn first_of_duplicate_headers_wins() {
+        let m = encode(&[("a", HeaderValue::String("1")), ("a", HeaderValue::String("2"))], b"");
+        let msg = decode_message(&m, &Limits::default()).unwrap();
+        assert_eq!(msg.header_str("a"), Some("1"));
+        assert_eq!(msg.headers().count(), 2);
+    }
+
+    #[test]
+    fn header_ending_exactly_at_section_end() {
+        // Each type as the last header, followed by a payload that would parse as garbage.
+        for (name, v) in ALL_TYPES {
+            let m = encode(&[("first", HeaderValue::Int(1)), (name, v)], &[0xff, 0x00, 0x63]);
+            let (h, p) = decode(&m).unwrap();
+            assert_eq!(h.len(), 2);
+            assert_eq!(h[1].1, Owned::of(v));
+            assert_eq!(p, vec![0xff, 0x00, 0x63]);
+        }
+    }
+
+    #[test]
+    fn maximal_header_name_and_string() {
+        let name = "n".repeat(255);
+        let value = "v".repeat(usize::from(u16::MAX));
+        let m = encode(&[(&name, HeaderValue::String(&value))], b"");
+        let msg = decode_message(&m, &Limits::default()).unwrap();
+        assert_eq!(msg.header_str(&name), Some(value.as_str()));
+    }
+
+    #[test]
+    fn every_value_cut_short_by_the_section_end() {
+        // Drop the last byte of the header section (moving it into the payload): truncated.
+        for (name, v) in ALL_TYPES {
+            let raw = raw_headers(&[(name, v)]);
+            for cut in 1..raw.len() {
+                let (h, p) = raw.split_at(raw.len() - cut);
+                let m = seal(h, p);
+                assert_eq!(decode(&m), Err(DecodeError::HeaderTruncated), "{name} cut {cut}");
             }
         }
-        (got, Ok(()))
     }
 
     #[test]
-    fn smallest_message_and_all_header_types() {
-        let empty = encode(&[], b"");
-        assert_eq!(empty.len(), MIN_MESSAGE_LEN);
-        let m = decode_message(&empty, &Limits::default()).unwrap();
-        assert!(m.payload.is_empty() && m.headers().next().is_none());
-
-        let uuid = [7u8; 16];
-        let all = [
-            ("t", HeaderValue::Bool(true)),
-            ("f", HeaderValue::Bool(false)),
-            ("b", HeaderValue::Byte(-3)),
-            ("s", HeaderValue::Short(-300)),
-            ("i", HeaderValue::Int(70000)),
-            ("l", HeaderValue::Long(-1)),
-            ("x", HeaderValue::Bytes(b"\x00\xff")),
-            (":event-type", HeaderValue::String("contentBlockDelta")),
-            ("ts", HeaderValue::Timestamp(1_700_000_000_000)),
-            ("u", HeaderValue::Uuid(uuid)),
-        ];
-        let bytes = encode(&all, b"{}");
-        let m = decode_message(&bytes, &Limits::default()).unwrap();
-        assert_eq!(m.headers().collect::<Vec<_>>(), all.to_vec());
-        assert_eq!(m.header_str(":event-type"), Some("contentBlockDelta"));
-        assert_eq!(m.header_str("i"), None);
-        assert_eq!(m.payload, b"{}");
-    }
-
-    fn with_crcs(mut m: Vec<u8>) -> Vec<u8> {
-        let crc = crc32fast::hash(&m[..8]);
-        m[8..12].copy_from_slice(&crc.to_be_bytes());
-        let n = m.len();
-        let crc = crc32fast::hash(&m[..n - 4]);
-        m[n - 4..].copy_from_slice(&crc.to_be_bytes());
-        m
+    fn string_length_beyond_headers() {
+        // String claims 5 bytes; 4 are in the headers, the 5th would be the payload.
+        let mut raw = raw_headers(&[("s", HeaderValue::String("abcde"))]);
+        let last = raw.pop().unwrap();
+        assert_eq!(decode(&seal(&raw, &[last])), Err(DecodeError::HeaderTruncated));
+        // u16 length 0xffff with a handful of bytes.
+        let raw = [1, b's', TYPE_STRING, 0xff, 0xff, b'a', b'b'];
+        assert_eq!(decode(&seal(&raw, b"")), Err(DecodeError::HeaderTruncated));
+        let raw = [1, b'b', TYPE_BYTES, 0x00, 0x03, b'a', b'b'];
+        assert_eq!(decode(&seal(&raw, b"xyz")), Err(DecodeError::HeaderTruncated));
+        // Only one of the two length bytes.
+        let raw = [1, b's', TYPE_STRING, 0x00];
+        assert_eq!(decode(&seal(&raw, b"")), Err(DecodeError::HeaderTruncated));
     }
 
     #[test]
-    fn malformed_headers_are_typed_errors() {
-        let base = encode(&[("ab", HeaderValue::String("xyz"))], b"p");
-        // name length 0
-        let mut m = base.clone();
-        m[12] = 0;
+    fn header_name_errors() {
         assert_eq!(
-            decode_message(&with_crcs(m), &Limits::default()).unwrap_err(),
-            DecodeError::HeaderNameEmpty
+            decode(&seal(&[0, TYPE_BOOL_TRUE], b"")),
+            Err(DecodeError::HeaderNameEmpty)
         );
-        // unknown type
-        let mut m = base.clone();
-        m[15] = 10;
+        assert_eq!(decode(&seal(&[5, b'a', b'b'], b"")), Err(DecodeError::HeaderTruncated));
         assert_eq!(
-            decode_message(&with_crcs(m), &Limits::default()).unwrap_err(),
-            DecodeError::InvalidHeaderType(10)
+            decode(&seal(&[2, b'a', b'b'], b"")),
+            Err(DecodeError::HeaderTruncated),
+            "no type byte"
         );
-        // string length past the header section
-        let mut m = base.clone();
-        m[16..18].copy_from_slice(&200u16.to_be_bytes());
         assert_eq!(
-            decode_message(&with_crcs(m), &Limits::default()).unwrap_err(),
-            DecodeError::HeaderTruncated
+            decode(&seal(&[2, 0xc3, 0x28, TYPE_BOOL_TRUE], b"")),
+            Err(DecodeError::InvalidUtf8)
         );
-        // invalid UTF-8 name
-        let mut m = base.clone();
-        m[13] = 0xff;
-        assert_eq!(
-            decode_message(&with_crcs(m), &Limits::default()).unwrap_err(),
-            DecodeError::InvalidUtf8
-        );
-        // headers_length larger than the message
-        let mut m = base.clone();
-        m[4..8].copy_from_slice(&100u32.to_be_bytes());
-        assert!(matches!(
-            decode_message(&with_crcs(m), &Limits::default()).unwrap_err(),
-            DecodeError::HeadersTooLong { .. }
-        ));
-        // total length below minimum
-        let mut m = encode(&[], b"");
-        m[0..4].copy_from_slice(&15u32.to_be_bytes());
-        assert!(matches!(
-            decode_message(&with_crcs(m), &Limits::default()).unwrap_err(),
-            DecodeError::MessageTooShort { .. }
-        ));
-        // too many headers
-        let many: Vec<(&str, HeaderValue)> = (0..5).map(|_| ("h", HeaderValue::Bool(true))).collect();
-        let lim = Limits {
-            max_message_len: 1 << 20,
-            max_header_count: 4,
+        let raw = [1, b's', TYPE_STRING, 0, 1, 0xff];
+        assert_eq!(decode(&seal(&raw, b"")), Err(DecodeError::InvalidUtf8));
+        // Bytes-typed values need not be UTF-8.
+        let raw = [1, b'b', TYPE_BYTES, 0, 1, 0xff];
+        assert!(decode(&seal(&raw, b"")).is_ok());
+    }
+
+    #[test]
+    fn invalid_header_types() {
+        for t in [10u8, 11, 0x60, 0xff] {
+            assert_eq!(
+                decode(&seal(&[1, b'x', t], b"")),
+                Err(DecodeError::InvalidHeaderType(t))
+            );
+        }
+    }
+
+    #[test]
+    fn header_count_limit() {
+        let headers: Vec<(&str, HeaderValue<'_>)> = (0..4).map(|_| ("h", HeaderValue::Bool(true))).collect();
+        let m = encode(&headers, b"");
+        let at = |max| {
+            decode_message(
+                &m,
+                &Limits {
+                    max_header_count: max,
+                    ..Limits::default()
+                },
+            )
+            .map(own)
         };
-        assert_eq!(
-            decode_message(&encode(&many, b""), &lim).unwrap_err(),
-            DecodeError::TooManyHeaders { max: 4 }
-        );
-    }
-
-    #[test]
-    fn oversized_message_is_rejected_before_buffering() {
-        let lim = Limits {
-            max_message_len: 64,
-            max_header_count: 8,
-        };
-        let big = encode(&[], &[b'x'; 100]);
-        let mut d = Decoder::new(lim);
-        let err = d.feed(&big[..20], |_| {}).unwrap_err();
-        assert!(matches!(
-            err,
-            DecodeError::MessageTooLong {
-                total_length: 116,
-                max: 64
+        assert!(at(4).is_ok());
+        assert_eq!(at(3).unwrap_err(), DecodeError::TooManyHeaders { max: 3 });
+        assert_eq!(at(0).unwrap_err(), DecodeError::TooManyHeaders { max: 0 });
+        assert!(decode_message(
+            &encode(&[], b"x"),
+            &Limits {
+                max_header_count: 0,
+                ..Limits::default()
             }
-        ));
-        assert_eq!(d.buffered_len(), 0);
-        // Poisoned afterwards.
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn length_fields_off_by_one() {
+        let payload = b"payload";
+        let raw = raw_headers(&[("a", HeaderValue::Int(1))]);
+        let body = [&raw[..], payload].concat();
+        let total = u32::try_from(body.len() + MIN_MESSAGE_LEN).unwrap();
+        let hl = u32::try_from(raw.len()).unwrap();
+        assert!(decode(&frame(total, hl, &body)).is_ok());
+        // headers_length one more: the payload's first byte `p` becomes a name length of 112.
+        assert_eq!(decode(&frame(total, hl + 1, &body)), Err(DecodeError::HeaderTruncated));
+        // One less: the int value loses its last byte.
+        assert_eq!(decode(&frame(total, hl - 1, &body)), Err(DecodeError::HeaderTruncated));
+        // headers_length = total - 16 (no payload) is accepted when the section parses...
+        assert!(decode(&frame(total - 7, hl, &raw)).is_ok());
+        // ...and here it does not.
+        let all = frame(total, u32::try_from(body.len()).unwrap(), &body);
+        assert_eq!(decode(&all), Err(DecodeError::HeaderTruncated));
+        // headers_length beyond total - 16.
+        let over = frame(total, u32::try_from(body.len()).unwrap() + 1, &body);
         assert_eq!(
-            d.feed(&encode(&[], b""), |_| panic!("no messages after an error"))
-                .unwrap_err(),
-            err
+            decode(&over),
+            Err(DecodeError::HeadersTooLong {
+                headers_length: u32::try_from(body.len()).unwrap() + 1,
+                total_length: total
+            })
+        );
+        // total_length one less / one more than the bytes: message CRC lands elsewhere.
+        let short = frame(total - 1, hl, &body);
+        assert_eq!(
+            decode(&short),
+            Err(DecodeError::TrailingBytes {
+                total_length: total - 1,
+                len: short.len()
+            })
+        );
+        assert!(matches!(
+            decode(&short[..short.len() - 1]),
+            Err(DecodeError::MessageChecksumMismatch { .. })
+        ));
+        let long = frame(total + 1, hl, &body);
+        assert_eq!(decode(&long), Err(DecodeError::Truncated { buffered: long.len() }));
+    }
+
+    #[test]
+    fn total_length_bounds() {
+        for total in [0u32, 1, 12, 15] {
+            assert_eq!(
+                decode(&frame(total, 0, b"")),
+                Err(DecodeError::MessageTooShort { total_length: total })
+            );
+        }
+        let m = encode(&[], b"0123456789");
+        let limits = |max| Limits {
+            max_message_len: max,
+            ..Limits::default()
+        };
+        assert!(decode_message(&m, &limits(m.len())).is_ok());
+        assert_eq!(
+            decode_message(&m, &limits(m.len() - 1)).unwrap_err(),
+            DecodeError::MessageTooLong {
+                total_length: 26,
+                max: 25
+            }
+        );
+        assert_eq!(
+            decode(&frame(u32::MAX, 0, b"")),
+            Err(DecodeError::MessageTooLong {
+                total_length: u32::MAX,
+                max: AWS_MAX_MESSAGE_LEN
+            })
+        );
+        assert_eq!(
+            decode(&frame(16, u32::MAX, b"")),
+            Err(DecodeError::HeadersTooLong {
+                headers_length: u32::MAX,
+                total_length: 16
+            })
         );
     }
 
     #[test]
-    fn corrupted_length_is_caught_by_the_prelude_crc_without_waiting() {
-        let mut m = encode(&[], b"hello");
-        m[3] = 0xff;
-        let mut d = Decoder::new(Limits::default());
-        assert!(matches!(
-            d.feed(&m[..12], |_| {}).unwrap_err(),
-            DecodeError::PreludeChecksumMismatch { .. }
-        ));
+    fn header_section_limit() {
+        // 128 KiB of headers is the protocol's ceiling, even in a larger message.
+        let value = "v".repeat(usize::from(u16::MAX));
+        let mut raw = raw_headers(&[("a", HeaderValue::String(&value))]);
+        // A bytes header named "b" takes 5 bytes besides its value.
+        let pad = AWS_MAX_HEADERS_LEN - raw.len() - 5;
+        raw.extend(raw_headers(&[("b", HeaderValue::Bytes(&vec![0; pad]))]));
+        assert_eq!(raw.len(), AWS_MAX_HEADERS_LEN);
+        assert!(decode(&seal(&raw, b"")).is_ok());
+        raw.push(1);
+        raw.push(b'c');
+        raw.push(TYPE_BOOL_TRUE);
+        let e = decode(&seal(&raw, b"")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                DecodeError::HeadersTooLong {
+                    headers_length: 131075,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "eventstream headers length 131075 exceeds the protocol limit of 131072 bytes"
+        );
     }
 
     #[test]
-    fn finish_reports_a_partial_message() {
-        let m = encode(&[], b"hello");
+    fn short_inputs() {
+        for n in 0..PRELUDE_LEN {
+            assert_eq!(decode(&vec![0; n]), Err(DecodeError::Truncated { buffered: n }));
+        }
+        let m = encode(&[("a", HeaderValue::Bool(true))], b"xyz");
+        for n in PRELUDE_LEN..m.len() {
+            assert_eq!(decode(&m[..n]), Err(DecodeError::Truncated { buffered: n }));
+        }
+    }
+
+    #[test]
+    fn checksums() {
+        let m = encode(&[("a", HeaderValue::String("b"))], b"xyz");
+        for i in 0..m.len() {
+            let mut bad = m.clone();
+            bad[i] ^= 0x01;
+            let e = decode(&bad).unwrap_err();
+            if i < PRELUDE_LEN {
+                assert!(
+                    matches!(e, DecodeError::PreludeChecksumMismatch { .. }),
+                    "byte {i}: {e}"
+                );
+            } else {
+                assert!(
+                    matches!(e, DecodeError::MessageChecksumMismatch { .. }),
+                    "byte {i}: {e}"
+                );
+            }
+        }
+        let mut bad = m.clone();
+        let n = bad.len();
+        bad[n - 1] ^= 0xff;
+        let expected = u32::from_be_bytes(bad[n - 4..].try_into().unwrap());
+        let computed = crc32fast::hash(&m[..n - 4]);
+        assert_eq!(
+            decode(&bad),
+            Err(DecodeError::MessageChecksumMismatch { expected, computed })
+        );
+    }
+
+    #[test]
+    fn display_reads_well() {
+        let e = DecodeError::PreludeChecksumMismatch {
+            expected: 1,
+            computed: 0xdeadbeef,
+        };
+        assert_eq!(
+            e.to_string(),
+            "eventstream prelude checksum mismatch (expected 0x00000001, computed 0xdeadbeef)"
+        );
+        let all = [
+            DecodeError::MessageTooShort { total_length: 3 },
+            DecodeError::MessageTooLong {
+                total_length: 3,
+                max: 2,
+            },
+            DecodeError::HeadersTooLong {
+                headers_length: 9,
+                total_length: 16,
+            },
+            e,
+            DecodeError::MessageChecksumMismatch {
+                expected: 1,
+                computed: 2,
+            },
+            DecodeError::HeaderNameEmpty,
+            DecodeError::HeaderTruncated,
+            DecodeError::InvalidHeaderType(12),
+            DecodeError::InvalidUtf8,
+            DecodeError::TooManyHeaders { max: 1 },
+            DecodeError::Truncated { buffered: 5 },
+            DecodeError::TrailingBytes {
+                total_length: 16,
+                len: 20,
+            },
+        ];
+        for e in all {
+            let s = e.to_string();
+            assert!(s.starts_with("eventstream "), "{s}");
+            assert!(!s.ends_with('.'), "{s}");
+        }
+        assert_eq!(
+            DecodeError::TrailingBytes {
+                total_length: 16,
+                len: 20
+            }
+            .to_string(),
+            "eventstream message of 16 bytes followed by 4 unexpected bytes"
+        );
+    }
+
+    // ---- the incremental decoder ------------------------------------------------------------
+
+    fn stream_of(n: usize) -> (Vec<u8>, Vec<OwnedMessage>) {
+        let mut bytes = Vec::new();
+        let mut want = Vec::new();
+        for i in 0..n {
+            let payload = format!("{{\"i\":{i},\"pad\":\"{}\"}}", "x".repeat(i * 7));
+            let m = encode(
+                &[
+                    (":event-type", HeaderValue::String("contentBlockDelta")),
+                    ("i", HeaderValue::Int(i as i32)),
+                ],
+                payload.as_bytes(),
+            );
+            want.push(decode(&m).unwrap());
+            bytes.extend_from_slice(&m);
+        }
+        (bytes, want)
+    }
+
+    #[test]
+    fn whole_and_byte_by_byte_and_every_split() {
+        let (bytes, want) = stream_of(6);
+        assert_eq!(run(Limits::default(), &[&bytes]), (want.clone(), Ok(())));
+        let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
+        assert_eq!(run(Limits::default(), &bytewise), (want.clone(), Ok(())));
+        for i in 0..=bytes.len() {
+            for j in (i..=bytes.len()).step_by(13) {
+                let (a, rest) = bytes.split_at(i);
+                let (b, c) = rest.split_at(j - i);
+                assert_eq!(run(Limits::default(), &[a, b, c]), (want.clone(), Ok(())), "{i} {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn empty_chunks_are_fine() {
+        let (bytes, want) = stream_of(2);
+        let (a, b) = bytes.split_at(20);
+        assert_eq!(run(Limits::default(), &[b"", a, b"", b"", b, b""]), (want, Ok(())));
+        assert_eq!(run(Limits::default(), &[]), (vec![], Ok(())));
+    }
+
+    #[test]
+    fn zero_copy_when_nothing_is_buffered() {
+        let (bytes, _) = stream_of(3);
+        let m0 = usize::try_from(u32::from_be_bytes(bytes[..4].try_into().unwrap())).unwrap();
         let mut d = Decoder::new(Limits::default());
-        d.feed(&m[..5], |_| {}).unwrap();
+        // First chunk: part of message 0.
+        d.feed(&bytes[..5], |_| panic!("nothing complete yet")).unwrap();
         assert_eq!(d.buffered_len(), 5);
-        assert_eq!(d.finish().unwrap_err(), DecodeError::Truncated { buffered: 5 });
+        // Second chunk: the rest of message 0, all of message 1 and 3 bytes of message 2.
+        let m1_end = bytes.len() - decode_message_len(&bytes, 2);
+        let chunk = &bytes[5..m1_end + 3];
+        let range = chunk.as_ptr_range();
+        let mut seen = Vec::new();
+        d.feed(chunk, |m| seen.push(range.contains(&m.payload.as_ptr())))
+            .unwrap();
+        assert_eq!(seen, vec![false, true], "message 0 from the buffer, message 1 in place");
+        assert_eq!(d.buffered_len(), 3, "only the tail is kept");
+        assert!(m0 < m1_end);
+        d.feed(&bytes[m1_end + 3..], |_| {}).unwrap();
+        assert_eq!(d.buffered_len(), 0);
+        d.finish().unwrap();
+    }
+
+    /// Length of message `index` in a stream.
+    fn decode_message_len(bytes: &[u8], index: usize) -> usize {
+        let mut pos = 0;
+        for _ in 0..index {
+            pos += usize::try_from(u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap())).unwrap();
+        }
+        usize::try_from(u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap())).unwrap()
+    }
+
+    #[test]
+    fn corrupt_prelude_is_rejected_at_12_bytes() {
+        let mut m = encode(&[], &[b'x'; 1000]);
+        m[2] ^= 0x10; // total_length now ~1 MiB larger, prelude CRC stale
         let mut d = Decoder::new(Limits::default());
+        for (i, b) in m.iter().enumerate() {
+            let r = d.feed(std::slice::from_ref(b), |_| panic!("no message"));
+            if i + 1 < PRELUDE_LEN {
+                assert_eq!(r, Ok(()));
+            } else {
+                assert!(
+                    matches!(r, Err(DecodeError::PreludeChecksumMismatch { .. })),
+                    "byte {i}: {r:?}"
+                );
+            }
+        }
+        assert_eq!(d.buffered_len(), 0);
+    }
+
+    #[test]
+    fn oversized_message_is_rejected_before_reserving() {
+        // Valid prelude claiming 4 GiB: rejected from the prelude alone, nothing reserved.
+        let prelude = &frame(u32::MAX, 0, b"")[..PRELUDE_LEN];
+        let mut d = Decoder::new(Limits::default());
+        d.feed(&prelude[..7], |_| {}).unwrap();
+        let r = d.feed(&prelude[7..], |_| {});
+        assert_eq!(
+            r,
+            Err(DecodeError::MessageTooLong {
+                total_length: u32::MAX,
+                max: AWS_MAX_MESSAGE_LEN
+            })
+        );
+        assert_eq!(d.buf.capacity(), 0);
+        // Same in place.
+        let mut d = Decoder::new(Limits::default());
+        assert!(d.feed(prelude, |_| {}).is_err());
+        assert_eq!(d.buf.capacity(), 0);
+    }
+
+    #[test]
+    fn partial_message_reserves_exactly_its_length() {
+        let m = encode(&[], &[b'x'; 5000]);
+        let mut d = Decoder::new(Limits::default());
+        d.feed(&m[..100], |_| {}).unwrap();
+        assert_eq!(d.buf.capacity(), m.len());
+        let mut d = Decoder::new(Limits::default());
+        d.feed(&m[..3], |_| {}).unwrap();
+        d.feed(&m[3..20], |_| {}).unwrap();
+        assert!(d.buf.capacity() >= m.len());
+        let mut n = 0;
+        d.feed(&m[20..], |_| n += 1).unwrap();
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn buffer_capacity_is_reused_then_shrunk() {
+        let small = encode(&[], &[1; 1000]);
+        let mut d = Decoder::new(Limits::default());
+        d.feed(&small[..10], |_| {}).unwrap();
+        d.feed(&small[10..], |_| {}).unwrap();
+        let cap = d.buf.capacity();
+        assert!(cap >= small.len());
+        d.feed(&small[..10], |_| {}).unwrap();
+        d.feed(&small[10..], |_| {}).unwrap();
+        assert_eq!(d.buf.capacity(), cap, "reused");
+
+        let big = encode(&[], &vec![2; 300 * 1024]);
+        d.feed(&big[..10], |_| {}).unwrap();
+        d.feed(&big[10..], |_| {}).unwrap();
+        assert_eq!(d.buffered_len(), 0);
+        assert!(d.buf.capacity() <= MAX_RETAINED_CAPACITY, "{}", d.buf.capacity());
+    }
+
+    #[test]
+    fn poisoned_after_error() {
+        let good = encode(&[("a", HeaderValue::Bool(true))], b"ok");
+        let mut bad = good.clone();
+        let n = bad.len();
+        bad[n - 5] ^= 1;
+        let stream = [good.clone(), bad, good.clone()].concat();
+        let mut d = Decoder::new(Limits::default());
+        let mut n = 0;
+        let e = d.feed(&stream, |_| n += 1).unwrap_err();
+        assert_eq!(n, 1, "the message before the error is emitted");
+        assert!(matches!(e, DecodeError::MessageChecksumMismatch { .. }));
+        assert_eq!(d.feed(&good, |_| n += 1), Err(e.clone()));
+        assert_eq!(d.feed(b"", |_| n += 1), Err(e.clone()));
+        assert_eq!(d.finish(), Err(e.clone()));
+        assert_eq!(n, 1);
+        assert_eq!(d.buffered_len(), 0);
+        assert!(format!("{d:?}").contains("poisoned: Some"));
+    }
+
+    #[test]
+    fn finish_on_partial() {
+        let m = encode(&[("a", HeaderValue::Bool(true))], b"ok");
+        for cut in [1, PRELUDE_LEN - 1, PRELUDE_LEN, m.len() - 1] {
+            let mut d = Decoder::new(Limits::default());
+            d.feed(&m[..cut], |_| panic!()).unwrap();
+            assert_eq!(d.buffered_len(), cut);
+            assert_eq!(d.finish(), Err(DecodeError::Truncated { buffered: cut }));
+            assert_eq!(d.finish(), Err(DecodeError::Truncated { buffered: cut }), "poisoned");
+            assert_eq!(
+                d.feed(&m[cut..], |_| panic!()),
+                Err(DecodeError::Truncated { buffered: cut })
+            );
+        }
+        let mut d = Decoder::new(Limits::default());
+        d.finish().unwrap();
         d.feed(&m, |_| {}).unwrap();
         d.finish().unwrap();
     }
 
-    fn arb_message() -> impl Strategy<Value = Vec<u8>> {
-        (
-            prop::collection::vec(("[a-z:-]{1,12}", "[ -~]{0,20}"), 0..4),
-            prop::collection::vec(any::<u8>(), 0..200),
-        )
-            .prop_map(|(hs, payload)| {
-                let hs: Vec<(&str, HeaderValue)> = hs
-                    .iter()
-                    .map(|(n, v)| (n.as_str(), HeaderValue::String(v.as_str())))
-                    .collect();
-                encode(&hs, &payload)
-            })
+    #[test]
+    fn header_errors_in_both_paths() {
+        let bad = seal(&[1, b'x', 42], b"p");
+        let good = encode(&[], b"");
+        let stream = [good.clone(), bad].concat();
+        let want = (vec![decode(&good).unwrap()], Err(DecodeError::InvalidHeaderType(42)));
+        for split in 0..=stream.len() {
+            let (a, b) = stream.split_at(split);
+            assert_eq!(run(Limits::default(), &[a, b]), want, "split {split}");
+        }
     }
 
-    fn split(bytes: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
-        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-        cuts.sort_unstable();
-        let mut out = Vec::new();
-        let mut start = 0;
-        for c in cuts {
-            out.push(bytes[start..c].to_vec());
-            start = c;
-        }
-        out.push(bytes[start..].to_vec());
-        out
+    // ---- properties -------------------------------------------------------------------------
+
+    fn header_value() -> impl Strategy<Value = Owned> {
+        prop_oneof![
+            any::<bool>().prop_map(Owned::Bool),
+            any::<i8>().prop_map(Owned::Byte),
+            any::<i16>().prop_map(Owned::Short),
+            any::<i32>().prop_map(Owned::Int),
+            any::<i64>().prop_map(Owned::Long),
+            proptest::collection::vec(any::<u8>(), 0..40).prop_map(Owned::Bytes),
+            "\\PC{0,20}".prop_map(Owned::String),
+            any::<i64>().prop_map(Owned::Timestamp),
+            any::<[u8; 16]>().prop_map(Owned::Uuid),
+        ]
+    }
+
+    fn message() -> impl Strategy<Value = OwnedMessage> {
+        (
+            proptest::collection::vec(("\\PC{1,12}", header_value()), 0..6),
+            proptest::collection::vec(any::<u8>(), 0..120),
+        )
+    }
+
+    fn encode_owned(m: &OwnedMessage) -> Vec<u8> {
+        let headers: Vec<(&str, HeaderValue<'_>)> = m.0.iter().map(|(n, v)| (n.as_str(), v.value())).collect();
+        encode(&headers, &m.1)
+    }
+
+    /// Inputs that are mostly invalid, each with limits.
+    fn hostile() -> impl Strategy<Value = (Vec<u8>, Limits)> {
+        let limits = prop_oneof![
+            Just(Limits::default()),
+            (0usize..200, 0usize..5).prop_map(|(l, h)| Limits {
+                max_message_len: l,
+                max_header_count: h
+            }),
+        ];
+        let stream = proptest::collection::vec(message(), 0..4)
+            .prop_map(|ms| ms.iter().flat_map(encode_owned).collect::<Vec<u8>>())
+            .boxed();
+        let bytes = prop_oneof![
+            // Pure noise.
+            proptest::collection::vec(any::<u8>(), 0..300),
+            // Valid stream with a few flipped bytes.
+            (
+                stream.clone(),
+                proptest::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..3)
+            )
+                .prop_map(|(mut s, flips)| {
+                    if !s.is_empty() {
+                        for (i, x) in flips {
+                            let i = i.index(s.len());
+                            s[i] ^= x;
+                        }
+                    }
+                    s
+                }),
+            // Valid stream cut short.
+            (stream.clone(), any::<prop::sample::Index>()).prop_map(|(s, i)| {
+                let keep = i.index(s.len() + 1);
+                s[..keep].to_vec()
+            }),
+            // CRC-valid messages around random header sections.
+            proptest::collection::vec(
+                (
+                    proptest::collection::vec(any::<u8>(), 0..40),
+                    proptest::collection::vec(any::<u8>(), 0..20)
+                ),
+                1..4
+            )
+            .prop_map(|ms| ms.iter().flat_map(|(h, p)| seal(h, p)).collect()),
+        ];
+        (bytes, limits)
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
         #[test]
-        fn valid_streams_decode_the_same_however_split(
-            msgs in prop::collection::vec(arb_message(), 1..8),
-            cuts in prop::collection::vec(any::<usize>(), 0..12),
+        fn split_points_do_not_change_valid_streams(
+            msgs in proptest::collection::vec(message(), 0..6),
+            points in proptest::collection::vec(any::<usize>(), 0..10),
         ) {
-            let stream: Vec<u8> = msgs.concat();
-            let (whole, r) = collect(&mut Decoder::new(Limits::default()), &[&stream]);
-            prop_assert!(r.is_ok());
-            prop_assert_eq!(whole.len(), msgs.len());
-            let pieces = split(&stream, &cuts);
-            let refs: Vec<&[u8]> = pieces.iter().map(Vec::as_slice).collect();
-            let mut d = Decoder::new(Limits::default());
-            let (parts, r) = collect(&mut d, &refs);
-            prop_assert!(r.is_ok());
-            prop_assert_eq!(parts, whole);
-            prop_assert!(d.finish().is_ok());
+            let bytes: Vec<u8> = msgs.iter().flat_map(encode_owned).collect();
+            let whole = run(Limits::default(), &[&bytes]);
+            prop_assert_eq!(&whole, &(msgs.clone(), Ok(())));
+            let split = run(Limits::default(), &split_at_points(&bytes, &points));
+            prop_assert_eq!(&split, &whole);
+            // And each message alone through decode_message.
+            let mut pos = 0;
+            for m in &msgs {
+                let len = encode_owned(m).len();
+                prop_assert_eq!(&decode(&bytes[pos..pos + len]).unwrap(), m);
+                pos += len;
+            }
         }
 
         #[test]
-        fn random_bytes_never_panic_and_splits_do_not_matter(
-            bytes in prop::collection::vec(any::<u8>(), 0..400),
-            cuts in prop::collection::vec(any::<usize>(), 0..8),
-            prefix in arb_message(),
+        fn split_points_do_not_change_hostile_streams(
+            (bytes, limits) in hostile(),
+            points in proptest::collection::vec(any::<usize>(), 0..10),
         ) {
-            let mut stream = prefix;
-            stream.extend_from_slice(&bytes);
-            let lim = Limits { max_message_len: 4096, max_header_count: 16 };
-            let mut d1 = Decoder::new(lim);
-            let (whole, r1) = collect(&mut d1, &[&stream]);
-            let r1 = r1.and_then(|_| d1.finish());
-            let pieces = split(&stream, &cuts);
-            let refs: Vec<&[u8]> = pieces.iter().map(Vec::as_slice).collect();
-            let mut d2 = Decoder::new(lim);
-            let (parts, r2) = collect(&mut d2, &refs);
-            let r2 = r2.and_then(|_| d2.finish());
-            prop_assert_eq!(parts, whole);
-            prop_assert_eq!(r1.is_ok(), r2.is_ok());
+            let whole = run(limits, &[&bytes]);
+            let split = run(limits, &split_at_points(&bytes, &points));
+            prop_assert_eq!(&split, &whole);
+            let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
+            prop_assert_eq!(&run(limits, &bytewise), &whole);
+            let _ = decode_message(&bytes, &limits);
         }
     }
 }
