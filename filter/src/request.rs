@@ -104,10 +104,12 @@ fn want_u64(v: &Value, param: &str) -> R<u64> {
     }
 }
 
-fn want_f64(v: &Value, param: &str, lo: f64, hi: f64) -> R<f64> {
+/// A number within `lo..=hi`; `range` is the same bounds as text (formatting floats would pull
+/// float printing code into the module for one error message).
+fn want_f64(v: &Value, param: &str, lo: f64, hi: f64, range: &str) -> R<f64> {
     match v.as_f64() {
         Some(x) if (lo..=hi).contains(&x) => Ok(x),
-        _ => Err(bad(param, format!("`{param}` must be a number from {lo} to {hi}"))),
+        _ => Err(bad(param, format!("`{param}` must be a number from {range}"))),
     }
 }
 
@@ -243,10 +245,13 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<ChatRequest> {
         _ => None,
     };
     if let Some(t) = req.get("temperature").filter(|v| !v.is_null()) {
-        inference.insert("temperature".into(), json!(want_f64(t, "temperature", 0.0, 2.0)?));
+        inference.insert(
+            "temperature".into(),
+            json!(want_f64(t, "temperature", 0.0, 2.0, "0 to 2")?),
+        );
     }
     if let Some(p) = req.get("top_p").filter(|v| !v.is_null()) {
-        inference.insert("topP".into(), json!(want_f64(p, "top_p", 0.0, 1.0)?));
+        inference.insert("topP".into(), json!(want_f64(p, "top_p", 0.0, 1.0, "0 to 1")?));
     }
     match req.get("stop") {
         None | Some(Value::Null) => {}
