@@ -110,6 +110,9 @@ enum State {
         upstream_status: u16,
         error_type: Option<String>,
     },
+    /// Envoy answered on its own while the request body was being buffered (for example 413
+    /// past `per_connection_buffer_limit_bytes`): its body is replaced by this error.
+    ReplacingLocalReply(ApiError),
 }
 
 /// What the response translation needs to know about the request.
@@ -332,6 +335,39 @@ impl Stream {
     }
 }
 
+impl Stream {
+    /// Envoy replied before the request was forwarded: give the client an OpenAI error instead
+    /// of Envoy's plain-text body, keeping Envoy's status.
+    fn replace_local_reply(&mut self, end_of_stream: bool) -> Action {
+        let status = host::header(Map::ResponseHeaders, ":status")
+            .and_then(|s| s.parse::<u16>().ok())
+            .unwrap_or(500);
+        let e = if status == 413 {
+            ApiError::new(
+                413,
+                error::ErrorType::InvalidRequest,
+                "the request body is larger than the proxy's buffer limit (Envoy per_connection_buffer_limit_bytes)",
+            )
+            .with_code("request_too_large")
+        } else {
+            let (_, kind) = error::status_for_bedrock(status, None);
+            ApiError::new(
+                status,
+                kind,
+                format!("the proxy answered {status} before the request reached Bedrock"),
+            )
+        };
+        info!("bedrock-bridge[{}]: {} {}", self.context_id, e.status, e.message);
+        if end_of_stream {
+            return Action::Continue;
+        }
+        let _ = host::set_header(Map::ResponseHeaders, "content-type", "application/json");
+        let _ = host::remove_header(Map::ResponseHeaders, "content-length");
+        self.state = State::ReplacingLocalReply(e);
+        Action::Continue
+    }
+}
+
 impl HttpContext for Stream {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         let path = host::header(Map::RequestHeaders, ":path").unwrap_or_default();
@@ -414,6 +450,7 @@ impl HttpContext for Stream {
     fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         let sent = match std::mem::replace(&mut self.state, State::Untouched) {
             State::Sent(s) => s,
+            State::AwaitingBody => return self.replace_local_reply(end_of_stream),
             other => {
                 self.state = other;
                 return Action::Continue;
@@ -487,6 +524,18 @@ impl HttpContext for Stream {
                 if let Err(e) = host::set_buffer(Buffer::ResponseBody, 0, body_size, &out) {
                     warn!(
                         "bedrock-bridge[{}]: could not replace a response chunk (host status {})",
+                        self.context_id, e.0
+                    );
+                }
+                Action::Continue
+            }
+            State::ReplacingLocalReply(_) if !end_of_stream => Action::Pause,
+            State::ReplacingLocalReply(e) => {
+                let body = e.to_json();
+                self.state = State::Untouched;
+                if let Err(e) = host::set_buffer(Buffer::ResponseBody, 0, body_size, &body) {
+                    warn!(
+                        "bedrock-bridge[{}]: could not replace the response body (host status {})",
                         self.context_id, e.0
                     );
                 }
