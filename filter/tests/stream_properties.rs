@@ -1,0 +1,106 @@
+//! Properties of the response pipeline over arbitrary input: the SSE output does not depend on
+//! how the body is split into chunks, it is always well-formed SSE, and it always ends in
+//! exactly one `[DONE]`.
+
+use bedrock_bridge::config::ReasoningField;
+use bedrock_bridge::eventstream::Limits;
+use bedrock_bridge::stream::{ResponseStream, StreamOptions};
+use proptest::prelude::*;
+
+fn encode(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
+    let mut h = Vec::new();
+    for (name, value) in headers {
+        h.push(name.len() as u8);
+        h.extend_from_slice(name.as_bytes());
+        h.push(7);
+        h.extend_from_slice(&(value.len() as u16).to_be_bytes());
+        h.extend_from_slice(value.as_bytes());
+    }
+    let total = (16 + h.len() + payload.len()) as u32;
+    let mut m = total.to_be_bytes().to_vec();
+    m.extend_from_slice(&(h.len() as u32).to_be_bytes());
+    let crc = crc32fast::hash(&m);
+    m.extend_from_slice(&crc.to_be_bytes());
+    m.extend_from_slice(&h);
+    m.extend_from_slice(payload);
+    let crc = crc32fast::hash(&m);
+    m.extend_from_slice(&crc.to_be_bytes());
+    m
+}
+
+fn opts() -> StreamOptions {
+    StreamOptions {
+        id: "chatcmpl-p".into(),
+        created: 1,
+        model: "m".into(),
+        reasoning_field: ReasoningField::Both,
+        include_usage: true,
+        json_tool: Some("json_response".into()),
+    }
+}
+
+fn run(bytes: &[u8], cuts: &[usize]) -> Vec<u8> {
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+    cuts.sort_unstable();
+    let mut rs = ResponseStream::new(
+        &opts(),
+        Limits {
+            max_message_len: 8192,
+            max_header_count: 16,
+        },
+    );
+    let mut out = Vec::new();
+    let mut start = 0;
+    for c in cuts {
+        rs.on_body(&bytes[start..c], false, &mut out);
+        start = c;
+    }
+    rs.on_body(&bytes[start..], true, &mut out);
+    out
+}
+
+/// A frame: a real ConverseStream event shape with fuzzed values, or raw garbage.
+fn frame() -> impl Strategy<Value = Vec<u8>> {
+    let text = "[ -~\\n\"\\\\é]{0,24}";
+    prop_oneof![
+        text.prop_map(|t| encode(&[(":message-type", "event"), (":event-type", "contentBlockDelta")],
+            serde_json::json!({"contentBlockIndex": 1, "delta": {"text": t}}).to_string().as_bytes())),
+        text.prop_map(|t| encode(&[(":message-type", "event"), (":event-type", "contentBlockDelta")],
+            serde_json::json!({"contentBlockIndex": 0, "delta": {"reasoningContent": {"text": t}}}).to_string().as_bytes())),
+        (0u32..4, text).prop_map(|(i, t)| encode(&[(":message-type", "event"), (":event-type", "contentBlockStart")],
+            serde_json::json!({"contentBlockIndex": i, "start": {"toolUse": {"toolUseId": t, "name": if i == 3 { "json_response" } else { "f" }}}}).to_string().as_bytes())),
+        (0u32..4, text).prop_map(|(i, t)| encode(&[(":message-type", "event"), (":event-type", "contentBlockDelta")],
+            serde_json::json!({"contentBlockIndex": i, "delta": {"toolUse": {"input": t}}}).to_string().as_bytes())),
+        Just(encode(&[(":message-type", "event"), (":event-type", "messageStart")], br#"{"role":"assistant"}"#)),
+        "[a-z_]{1,20}".prop_map(|r| encode(&[(":message-type", "event"), (":event-type", "messageStop")],
+            serde_json::json!({"stopReason": r}).to_string().as_bytes())),
+        Just(encode(&[(":message-type", "event"), (":event-type", "metadata")], br#"{"usage":{"inputTokens":1,"outputTokens":2,"totalTokens":3}}"#)),
+        Just(encode(&[(":message-type", "exception"), (":exception-type", "throttlingException")], br#"{"message":"slow"}"#)),
+        prop::collection::vec(any::<u8>(), 0..64).prop_map(|p| encode(&[(":message-type", "event"), (":event-type", "contentBlockDelta")], &p)),
+        prop::collection::vec(any::<u8>(), 0..40),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn output_is_independent_of_chunking_and_well_formed(
+        frames in prop::collection::vec(frame(), 0..24),
+        cuts in prop::collection::vec(any::<usize>(), 0..16),
+    ) {
+        let bytes: Vec<u8> = frames.concat();
+        let whole = run(&bytes, &[]);
+        prop_assert_eq!(&run(&bytes, &cuts), &whole);
+        let text = std::str::from_utf8(&whole).expect("SSE is UTF-8");
+        prop_assert!(text.ends_with("data: [DONE]\n\n"), "{}", text);
+        prop_assert_eq!(text.matches("data: [DONE]\n\n").count(), 1);
+        for event in text.split("\n\n").filter(|e| !e.is_empty()) {
+            let data = event.strip_prefix("data: ").expect("data line");
+            prop_assert!(!data.contains('\n'));
+            if data != "[DONE]" {
+                serde_json::from_str::<serde_json::Value>(data).expect("each event is JSON");
+            }
+        }
+    }
+}
