@@ -72,6 +72,41 @@ impl fmt::Debug for Auth {
     }
 }
 
+/// Which Bedrock API serves a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Api {
+    /// Converse / ConverseStream, translated by the filter.
+    #[default]
+    Converse,
+    /// Bedrock's OpenAI-compatible `/openai/v1/chat/completions`: only the model name and the
+    /// authentication are changed, request and response pass through.
+    Openai,
+}
+
+/// Where a client model name goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelTarget {
+    /// Bedrock model id, inference profile id or ARN.
+    pub id: String,
+    pub api: Api,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawModel {
+    Id(String),
+    Target(RawTarget),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    id: String,
+    #[serde(default)]
+    api: Api,
+}
+
 /// Size and count limits, each configurable under `limits`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -124,8 +159,8 @@ pub struct Config {
     /// Host (and optional port) used as `:authority` and signed.
     pub endpoint: String,
     pub auth: Auth,
-    /// Client model name → Bedrock model id, inference profile id or ARN.
-    pub models: BTreeMap<String, String>,
+    /// Client model name → Bedrock model id, inference profile id or ARN, and its API.
+    pub models: BTreeMap<String, ModelTarget>,
     pub reasoning_field: ReasoningField,
     pub unsupported_params: UnsupportedParams,
     pub unknown_paths: UnknownPaths,
@@ -149,7 +184,7 @@ struct RawConfig {
     endpoint: Option<String>,
     credentials: Option<RawCredentials>,
     #[serde(default)]
-    models: BTreeMap<String, String>,
+    models: BTreeMap<String, RawModel>,
     #[serde(default)]
     reasoning_field: ReasoningField,
     #[serde(default)]
@@ -213,10 +248,18 @@ impl Config {
             None => auth_from_env(&env)?,
         };
 
-        for (alias, id) in &raw.models {
-            if alias.is_empty() || id.trim().is_empty() {
-                return err(format!("`models`: alias {alias:?} needs a non-empty model id"));
+        let mut models = BTreeMap::new();
+        for (alias, m) in raw.models {
+            let target = match m {
+                RawModel::Id(id) => ModelTarget { id, api: Api::Converse },
+                RawModel::Target(t) => ModelTarget { id: t.id, api: t.api },
+            };
+            if alias.is_empty() || target.id.trim().is_empty() || target.id.chars().any(char::is_control) {
+                return err(format!(
+                    "`models`: alias {alias:?} needs a model id (a string, or {{\"id\": ..., \"api\": \"converse\" | \"openai\"}})"
+                ));
             }
+            models.insert(alias, target);
         }
         let l = raw.limits;
         if l.max_request_bytes == 0 || l.max_frame_bytes < 16 || l.max_messages == 0 || l.max_response_bytes == 0 {
@@ -242,7 +285,7 @@ impl Config {
             region,
             endpoint,
             auth,
-            models: raw.models,
+            models,
             reasoning_field: raw.reasoning_field,
             unsupported_params: raw.unsupported_params,
             unknown_paths: raw.unknown_paths,
@@ -251,9 +294,13 @@ impl Config {
         })
     }
 
-    /// The Bedrock model id for a client's model name (aliases mapped, others unchanged).
-    pub fn resolve_model<'a>(&'a self, name: &'a str) -> &'a str {
-        self.models.get(name).map(String::as_str).unwrap_or(name)
+    /// The Bedrock model id and API for a client's model name (aliases mapped; other names
+    /// pass through unchanged, to Converse).
+    pub fn resolve_model<'a>(&'a self, name: &'a str) -> (&'a str, Api) {
+        match self.models.get(name) {
+            Some(t) => (&t.id, t.api),
+            None => (name, Api::Converse),
+        }
     }
 }
 
@@ -323,8 +370,11 @@ mod tests {
         .unwrap();
         assert_eq!(c.endpoint, "bedrock-runtime.eu-west-1.amazonaws.com");
         assert_eq!(c.reasoning_field, ReasoningField::Both);
-        assert_eq!(c.resolve_model("claude"), "us.anthropic.claude-sonnet-4-20250514-v1:0");
-        assert_eq!(c.resolve_model("other"), "other");
+        assert_eq!(
+            c.resolve_model("claude"),
+            ("us.anthropic.claude-sonnet-4-20250514-v1:0", Api::Converse)
+        );
+        assert_eq!(c.resolve_model("other"), ("other", Api::Converse));
         assert!(matches!(
             c.auth,
             Auth::SigV4 {
@@ -332,6 +382,26 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn models_may_name_their_api() {
+        let c = parse(
+            r#"{"region":"us-east-1","credentials":{"bearer_token":"x"},
+                "models":{"oss":{"id":"openai.gpt-oss-20b-1:0","api":"openai"},"nova":{"id":"amazon.nova-lite-v1:0"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.resolve_model("oss"), ("openai.gpt-oss-20b-1:0", Api::Openai));
+        assert_eq!(c.resolve_model("nova"), ("amazon.nova-lite-v1:0", Api::Converse));
+        assert!(parse(
+            r#"{"region":"us-east-1","credentials":{"bearer_token":"x"},"models":{"a":{"id":"x","api":"grpc"}}}"#
+        )
+        .is_err());
+        assert!(parse(
+            r#"{"region":"us-east-1","credentials":{"bearer_token":"x"},"models":{"a":{"id":"x","apj":"openai"}}}"#
+        )
+        .is_err());
+        assert!(parse(r#"{"region":"us-east-1","credentials":{"bearer_token":"x"},"models":{"a":""}}"#).is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! that names it (or dropped when the configuration says `unsupported_params: "drop"`).
 //! Nothing unknown is forwarded to Bedrock.
 
-use crate::config::{Config, UnsupportedParams};
+use crate::config::{Api, Config, UnsupportedParams};
 use crate::error::ApiError;
 use serde_json::{json, Map, Value};
 
@@ -24,7 +24,12 @@ pub struct ChatRequest {
     /// With `response_format` json_object / json_schema: the forced tool whose input is the
     /// answer, returned to the client as the message content.
     pub json_tool: Option<String>,
+    /// Converse (translated) or Bedrock's OpenAI-compatible endpoint (passed through).
+    pub api: Api,
 }
+
+/// The path of Bedrock's OpenAI-compatible chat completions endpoint.
+pub const OPENAI_PATH: &str = "/openai/v1/chat/completions";
 
 /// The name of the tool forced for `response_format` when the schema has no name.
 pub const JSON_TOOL_NAME: &str = "json_response";
@@ -165,6 +170,22 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<ChatRequest> {
         .ok_or_else(|| ApiError::invalid_request("the request body must be a JSON object"))?;
     let drop = cfg.unsupported_params == UnsupportedParams::Drop;
 
+    let client_model = match req.get("model") {
+        Some(m) => want_str(m, "model")?.to_string(),
+        None => return Err(bad("model", "you must provide a model parameter").with_code("missing_required_parameter")),
+    };
+    if client_model.trim().is_empty() || client_model.len() > 2048 || client_model.chars().any(char::is_control) {
+        return Err(bad(
+            "model",
+            "`model` must be a non-empty model name without control characters",
+        ));
+    }
+    let (model_id, api) = cfg.resolve_model(&client_model);
+    let model_id = model_id.to_string();
+    if api == Api::Openai {
+        return openai_passthrough(req, client_model, model_id);
+    }
+
     for (k, val) in req {
         match param_kind(k) {
             Some(Param::Handled) => {}
@@ -184,18 +205,6 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<ChatRequest> {
             }
         }
     }
-
-    let client_model = match req.get("model") {
-        Some(m) => want_str(m, "model")?.to_string(),
-        None => return Err(bad("model", "you must provide a model parameter").with_code("missing_required_parameter")),
-    };
-    if client_model.trim().is_empty() || client_model.len() > 2048 || client_model.chars().any(char::is_control) {
-        return Err(bad(
-            "model",
-            "`model` must be a non-empty model name without control characters",
-        ));
-    }
-    let model_id = cfg.resolve_model(&client_model).to_string();
 
     let stream = match req.get("stream") {
         None | Some(Value::Null) => false,
@@ -416,6 +425,34 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<ChatRequest> {
         path,
         body,
         json_tool,
+        api: Api::Converse,
+    })
+}
+
+/// Bedrock's OpenAI-compatible endpoint: the body stays OpenAI's, with the model mapped.
+fn openai_passthrough(req: &Map<String, Value>, client_model: String, model_id: String) -> R<ChatRequest> {
+    if !matches!(req.get("messages"), Some(Value::Array(m)) if !m.is_empty()) {
+        return Err(bad("messages", "`messages` must be a non-empty array"));
+    }
+    let stream = matches!(req.get("stream"), Some(Value::Bool(true)));
+    let mut body = req.clone();
+    body.insert("model".into(), Value::String(model_id.clone()));
+    let body = serde_json::to_vec(&Value::Object(body)).map_err(|e| {
+        ApiError::new(
+            500,
+            crate::error::ErrorType::Server,
+            format!("could not encode the request: {e}"),
+        )
+    })?;
+    Ok(ChatRequest {
+        client_model,
+        model_id,
+        stream,
+        include_usage: false,
+        path: OPENAI_PATH.to_string(),
+        body,
+        json_tool: None,
+        api: Api::Openai,
     })
 }
 

@@ -4,7 +4,7 @@
 //! request holds only that request's state. Every host call goes through [`crate::host`], which
 //! never panics; a failed host call ends the request with an OpenAI error or is logged.
 
-use crate::config::{Config, UnknownPaths};
+use crate::config::{Api, Config, UnknownPaths};
 use crate::error::{self, ApiError};
 use crate::eventstream;
 use crate::host::{self, Buffer, Map};
@@ -123,6 +123,7 @@ struct Sent {
     stream: bool,
     include_usage: bool,
     json_tool: Option<String>,
+    api: Api,
 }
 
 /// Per-request context.
@@ -278,18 +279,22 @@ impl Stream {
             stream: req.stream,
             include_usage: req.include_usage,
             json_tool: req.json_tool,
+            api: req.api,
         });
         Ok(())
     }
 
-    /// Keep only the response headers that fit an OpenAI response.
-    fn clean_response_headers(&self) {
+    /// Keep only the response headers that fit an OpenAI response (and, for a body passed
+    /// through unchanged, its own `content-type` and `content-length`).
+    fn clean_response_headers(&self, passthrough: bool) {
         let aws_id = host::header(Map::ResponseHeaders, "x-amzn-requestid");
+        let keep = |n: &str| {
+            n.starts_with(':')
+                || FORWARDED_RESPONSE_HEADERS.contains(&n)
+                || (passthrough && matches!(n, "content-type" | "content-length" | "cache-control"))
+        };
         if let Ok(names) = host::header_names(Map::ResponseHeaders) {
-            for name in names
-                .iter()
-                .filter(|n| !n.starts_with(':') && !FORWARDED_RESPONSE_HEADERS.contains(&n.as_str()))
-            {
+            for name in names.iter().filter(|n| !keep(n)) {
                 let _ = host::remove_header(Map::ResponseHeaders, name);
             }
         }
@@ -461,7 +466,11 @@ impl HttpContext for Stream {
             .unwrap_or(502);
         let error_type = host::header(Map::ResponseHeaders, "x-amzn-errortype");
         let content_type = host::header(Map::ResponseHeaders, "content-type").unwrap_or_default();
-        self.clean_response_headers();
+        self.clean_response_headers(sent.api == Api::Openai);
+        if sent.api == Api::Openai {
+            // Bedrock's OpenAI-compatible endpoint already speaks OpenAI.
+            return Action::Continue;
+        }
 
         if upstream_status == 200 && sent.stream && content_type.contains("eventstream") {
             let _ = host::set_header(Map::ResponseHeaders, "content-type", "text/event-stream; charset=utf-8");

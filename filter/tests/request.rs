@@ -433,3 +433,22 @@ fn message_limit() {
     assert_eq!(e.status, 400);
     assert!(e.message.contains("at most"));
 }
+
+#[test]
+fn openai_compatible_models_pass_through_with_the_model_mapped() {
+    let cfg = Config::parse(
+        br#"{"region":"us-west-2","credentials":{"bearer_token":"t"},"models":{"oss":{"id":"openai.gpt-oss-20b-1:0","api":"openai"}}}"#,
+        &|_| None,
+    )
+    .unwrap();
+    let req = json!({"model": "oss", "stream": true, "messages": [user("hi")], "logprobs": true, "n": 2});
+    let r = translate(&serde_json::to_vec(&req).unwrap(), &cfg).unwrap();
+    assert_eq!(r.path, "/openai/v1/chat/completions");
+    assert!(r.stream);
+    assert_eq!(r.client_model, "oss");
+    let b: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(b["model"], "openai.gpt-oss-20b-1:0");
+    assert_eq!(b["logprobs"], true, "everything else is untouched");
+    assert_eq!(b["messages"], req["messages"]);
+    assert_eq!(translate(br#"{"model":"oss"}"#, &cfg).unwrap_err().status, 400);
+}
