@@ -1,0 +1,82 @@
+"""Fixtures: a Bedrock simulator that verifies SigV4 with botocore, a real Envoy running the
+built filter in front of it, and the official openai SDK pointed at Envoy."""
+
+import json
+import urllib.request
+
+import openai
+import pytest
+
+from harness import Envoy
+from sim import start_sim
+
+REGION = "us-east-1"
+AKID = "AKIDEXAMPLE"
+SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+TOKEN = "FwoGZXIvYXdzEXAMPLETOKEN"
+CLAUDE = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+
+
+def filter_config(**overrides):
+    cfg = {
+        "region": REGION,
+        "credentials": {"access_key_id": AKID, "secret_access_key": SECRET, "session_token": TOKEN},
+        "models": {"claude": CLAUDE},
+    }
+    cfg.update(overrides)
+    return cfg
+
+
+class SimControl:
+    def __init__(self, port, sim):
+        self.port, self.sim = port, sim
+
+    def _post(self, path, obj):
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=json.dumps(obj).encode(), method="POST")
+        urllib.request.urlopen(req).read()
+
+    def scenario(self, model_id, **s):
+        self._post("/__sim/scenario", dict(s, model_id=model_id))
+
+    def reset(self):
+        self._post("/__sim/reset", {})
+
+    @property
+    def requests(self):
+        with self.sim.lock:
+            return list(self.sim.requests)
+
+
+@pytest.fixture(scope="session")
+def sim():
+    server, port, state = start_sim(region=REGION, access_key=AKID, secret_key=SECRET, session_token=TOKEN,
+                                    bearer_token="bedrock-api-key-test")
+    yield SimControl(port, state)
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def envoy(sim):
+    e = Envoy(filter_config(), upstream=("127.0.0.1", sim.port), name="main")
+    yield e
+    e.stop()
+
+
+@pytest.fixture
+def start_envoy(sim):
+    started = []
+
+    def start(cfg, **kw):
+        e = Envoy(cfg, upstream=("127.0.0.1", sim.port), name="extra", **kw)
+        started.append(e)
+        return e
+
+    yield start
+    for e in started:
+        e.stop()
+
+
+@pytest.fixture
+def client(envoy, sim):
+    sim.reset()
+    return openai.OpenAI(base_url=envoy.base_url, api_key="sk-client-secret-never-forwarded", max_retries=0, timeout=30)

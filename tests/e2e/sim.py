@@ -1,0 +1,332 @@
+"""A Bedrock Runtime simulator for end-to-end tests and `make run`.
+
+It authenticates every request the way AWS does — SigV4 checked by botocore (not our code), or a
+Bedrock API key — validates the body against botocore's own `bedrock-runtime` model for
+Converse / ConverseStream, and answers in Bedrock's wire format: JSON, or chunked
+`application/vnd.amazon.eventstream` with real CRCs.
+
+What it answers is set per model id through an unsigned control API on the same port:
+  POST /__sim/scenario  {"model_id", "file" | "raw_hex" | "body", "status", "headers",
+                         "chunk_sizes", "frame_delay_ms", "reset_after_bytes", "stall_ms"}
+  GET  /__sim/requests  every request received, with whether its signature verified
+  POST /__sim/reset     forget scenarios and requests
+Model ids without a scenario get an answer generated from the request: reasoning, then
+"You said: <last user text>" word by word.
+"""
+
+import argparse
+import base64
+import datetime
+import http.server
+import json
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+import zlib
+from pathlib import Path
+
+import botocore.session
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.validate import ParamValidator
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SERVICE_MODEL = botocore.session.get_session().get_service_model("bedrock-runtime")
+
+
+def frame(headers, payload: bytes) -> bytes:
+    """One eventstream message with string headers."""
+    hb = b""
+    for k, v in headers.items():
+        kb, vb = k.encode(), v.encode()
+        hb += bytes([len(kb)]) + kb + b"\x07" + struct.pack(">H", len(vb)) + vb
+    total = 16 + len(hb) + len(payload)
+    prelude = struct.pack(">II", total, len(hb))
+    prelude += struct.pack(">I", zlib.crc32(prelude))
+    msg = prelude + hb + payload
+    return msg + struct.pack(">I", zlib.crc32(msg))
+
+
+def event(kind: str, payload: dict) -> bytes:
+    payload = dict(payload, p="abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"[: 5 + len(kind) % 20])
+    return frame(
+        {":event-type": kind, ":content-type": "application/json", ":message-type": "event"},
+        json.dumps(payload, separators=(",", ":")).encode(),
+    )
+
+
+def split_frames(data: bytes):
+    out, pos = [], 0
+    while pos + 4 <= len(data):
+        n = struct.unpack(">I", data[pos : pos + 4])[0]
+        if n < 16:
+            break
+        out.append(data[pos : pos + n])
+        pos += n
+    if pos < len(data):
+        out.append(data[pos:])
+    return out
+
+
+def last_user_text(body: dict) -> str:
+    for m in reversed(body.get("messages", [])):
+        if m.get("role") == "user":
+            for c in m.get("content", []):
+                if "text" in c:
+                    return c["text"]
+            return "(no text)"
+    return ""
+
+
+def generated_stream(body: dict) -> list:
+    text = last_user_text(body)
+    thinking = f"The user wrote {len(text)} characters. I will repeat them back."
+    frames = [event("messageStart", {"role": "assistant"})]
+    for w in re.findall(r"\S+\s*", thinking):
+        frames.append(event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"reasoningContent": {"text": w}}}))
+    frames.append(event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"reasoningContent": {"signature": "c2lnbmF0dXJl"}}}))
+    frames.append(event("contentBlockStop", {"contentBlockIndex": 0}))
+    for w in re.findall(r"\S+\s*|\s+", "You said: " + text):
+        frames.append(event("contentBlockDelta", {"contentBlockIndex": 1, "delta": {"text": w}}))
+    frames.append(event("contentBlockStop", {"contentBlockIndex": 1}))
+    frames.append(event("messageStop", {"stopReason": "end_turn"}))
+    usage = {"inputTokens": len(text) // 4 + 1, "outputTokens": len(text) // 4 + 11, "totalTokens": len(text) // 2 + 12}
+    frames.append(event("metadata", {"usage": usage, "metrics": {"latencyMs": 42}}))
+    return frames
+
+
+def generated_json(body: dict) -> dict:
+    text = last_user_text(body)
+    usage = {"inputTokens": len(text) // 4 + 1, "outputTokens": len(text) // 4 + 11, "totalTokens": len(text) // 2 + 12}
+    return {
+        "output": {"message": {"role": "assistant", "content": [
+            {"reasoningContent": {"reasoningText": {"text": f"The user wrote {len(text)} characters.", "signature": "c2ln"}}},
+            {"text": "You said: " + text},
+        ]}},
+        "stopReason": "end_turn",
+        "usage": usage,
+        "metrics": {"latencyMs": 42},
+    }
+
+
+class Sim:
+    def __init__(self, region="us-east-1", access_key="AKIDEXAMPLE", secret_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                 session_token="FwoGZXIvYXdzEXAMPLETOKEN", bearer_token=None, frame_delay_ms=0):
+        self.region = region
+        self.creds = Credentials(access_key, secret_key, session_token)
+        self.bearer_token = bearer_token
+        self.frame_delay_ms = frame_delay_ms
+        self.scenarios = {}
+        self.requests = []
+        self.lock = threading.Lock()
+
+    # --- authentication, exactly as AWS: botocore computes the expected signature ---------
+    def check_auth(self, method, raw_path, headers, body):
+        auth = headers.get("authorization", "")
+        if auth.startswith("Bearer "):
+            if self.bearer_token and auth[7:] == self.bearer_token:
+                return None
+            return 403, "UnrecognizedClientException", "The security token included in the request is invalid."
+        if not auth:
+            return 403, "MissingAuthenticationTokenException", "Missing Authentication Token"
+        m = re.fullmatch(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
+                         r"SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})", auth)
+        if not m:
+            return 403, "IncompleteSignatureException", "Authorization header is malformed."
+        akid, _date, region, service, signed, signature = m.groups()
+        if akid != self.creds.access_key:
+            return 403, "UnrecognizedClientException", "The security token included in the request is invalid."
+        if region != self.region or service != "bedrock":
+            return 403, "InvalidSignatureException", f"Credential should be scoped to a valid region/service ({region}/{service})."
+        amz_date = headers.get("x-amz-date", "")
+        try:
+            t = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+        except ValueError:
+            return 403, "IncompleteSignatureException", "x-amz-date is missing or malformed."
+        if abs((datetime.datetime.now(datetime.timezone.utc) - t).total_seconds()) > 300:
+            return 403, "InvalidSignatureException", "Signature expired: the request time is too far from now."
+        if self.creds.token and headers.get("x-amz-security-token") != self.creds.token:
+            return 403, "UnrecognizedClientException", "The security token included in the request is invalid."
+        signed_names = signed.split(";")
+        if "host" not in signed_names:
+            return 403, "InvalidSignatureException", "host must be signed."
+        req = AWSRequest(method=method, url=f"http://{headers.get('host', '')}{raw_path}", data=body,
+                         headers={k: headers[k] for k in signed_names if k in headers})
+        req.context["timestamp"] = amz_date
+        signer = SigV4Auth(self.creds, "bedrock", self.region)
+        expected = signer.signature(signer.string_to_sign(req, signer.canonical_request(req)), req)
+        if expected != signature:
+            return 403, "InvalidSignatureException", ("The request signature we calculated does not match the signature you provided. "
+                                                      "Check your AWS Secret Access Key and signing method.")
+        return None
+
+    # --- body validation with botocore's model of the real API -----------------------------
+    @staticmethod
+    def validate(operation: str, model_id: str, body: bytes):
+        try:
+            params = json.loads(body)
+        except ValueError as e:
+            return f"Malformed input request: {e}"
+        if not isinstance(params, dict):
+            return "Malformed input request: expected an object"
+        params = dict(params, modelId=model_id)
+        report = ParamValidator().validate(params, SERVICE_MODEL.operation_model(operation).input_shape)
+        if report.has_errors():
+            return "1 validation error detected: " + report.generate_report()
+        roles = [m.get("role") for m in params.get("messages", [])]
+        if not roles or roles[0] != "user" or any(a == b for a, b in zip(roles, roles[1:])):
+            return "A conversation must start with a user message and alternate between user and assistant roles."
+        return None
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    sim: Sim = None
+
+    def log_message(self, *args):
+        pass
+
+    def _json(self, status, obj, headers=None):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.send_header("x-amzn-requestid", str(uuid.uuid4()))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _aws_error(self, status, name, message):
+        self._json(status, {"message": message}, {"x-amzn-ErrorType": f"{name}:http://internal.amazon.com/coral/com.amazon.bedrock/"})
+
+    def do_GET(self):
+        if self.path == "/__sim/requests":
+            with self.sim.lock:
+                return self._json(200, self.sim.requests)
+        self._aws_error(404, "UnknownOperationException", "Unknown operation")
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        if self.path == "/__sim/scenario":
+            s = json.loads(body)
+            with self.sim.lock:
+                self.sim.scenarios[s["model_id"]] = s
+            return self._json(200, {"ok": True})
+        if self.path == "/__sim/reset":
+            with self.sim.lock:
+                self.sim.scenarios.clear()
+                self.sim.requests.clear()
+            return self._json(200, {"ok": True})
+
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        m = re.fullmatch(r"/model/([^/]+)/(converse|converse-stream)", self.path)
+        record = {"method": "POST", "path": self.path, "headers": headers, "body": body.decode("utf-8", "replace")}
+        auth_error = self.sim.check_auth("POST", self.path, headers, body)
+        record["signature_ok"] = auth_error is None
+        record["model_id"] = urllib.parse.unquote(m.group(1)) if m else None
+        with self.sim.lock:
+            self.sim.requests.append(record)
+        if auth_error:
+            return self._aws_error(*auth_error)
+        if not m:
+            return self._aws_error(404, "UnknownOperationException", f"Unknown operation {self.path}")
+        model_id, op = record["model_id"], m.group(2)
+        problem = Sim.validate("ConverseStream" if op == "converse-stream" else "Converse", model_id, body)
+        if problem:
+            return self._aws_error(400, "ValidationException", problem)
+        with self.sim.lock:
+            scenario = self.sim.scenarios.get(model_id)
+        parsed = json.loads(body)
+        if scenario is None:
+            if op == "converse-stream":
+                return self._stream(generated_stream(parsed), {"frame_delay_ms": self.sim.frame_delay_ms})
+            return self._json(200, generated_json(parsed))
+        return self._scenario(scenario, op)
+
+    def _scenario(self, s, op):
+        time.sleep(s.get("stall_ms", 0) / 1000)
+        status = s.get("status", 200)
+        if "file" in s or "raw_hex" in s:
+            data = (FIXTURES / s["file"]).read_bytes() if "file" in s else bytes.fromhex(s["raw_hex"])
+        elif isinstance(s.get("body"), (dict, list)):
+            data = json.dumps(s["body"]).encode()
+        else:
+            data = (s.get("body") or "").encode()
+        is_stream = data[:1] != b"{" and status == 200 and op == "converse-stream"
+        if is_stream:
+            return self._stream(split_frames(data), s)
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        for k, v in s.get("headers", {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _stream(self, frames, s):
+        self.send_response(200)
+        self.send_header("content-type", "application/vnd.amazon.eventstream")
+        self.send_header("transfer-encoding", "chunked")
+        self.send_header("x-amzn-requestid", str(uuid.uuid4()))
+        self.end_headers()
+        delay = s.get("frame_delay_ms", 0) / 1000
+        sizes = s.get("chunk_sizes")
+        reset_after = s.get("reset_after_bytes")
+        if sizes:
+            data, pieces, i = b"".join(frames), [], 0
+            while data:
+                n = sizes[i % len(sizes)]
+                pieces.append(data[:n])
+                data, i = data[n:], i + 1
+        else:
+            pieces = frames
+        sent = 0
+        for p in pieces:
+            if reset_after is not None and sent + len(p) > reset_after:
+                p = p[: reset_after - sent]
+                if p:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(p), p))
+                self.wfile.flush()
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+                return
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(p), p))
+            self.wfile.flush()
+            sent += len(p)
+            if delay:
+                time.sleep(delay)
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+
+def start_sim(port=0, **kwargs):
+    sim = Sim(**kwargs)
+    handler = type("BoundHandler", (Handler,), {"sim": sim})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1], sim
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--frame-delay-ms", type=int, default=0)
+    args = ap.parse_args()
+    server, port, _ = start_sim(args.port, frame_delay_ms=args.frame_delay_ms)
+    if args.port_file:
+        Path(args.port_file).write_text(str(port))
+    print(f"bedrock simulator on 127.0.0.1:{port}", file=sys.stderr)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
