@@ -38,7 +38,7 @@ e2e: $(WASM) venv
 
 ## run: Envoy + filter on 127.0.0.1:10000, against the local simulator or real Bedrock with AWS creds
 run: $(WASM) venv
-	$(PY) tests/run.py
+	$(PY) scripts/run.py
 
 fmt:
 	$(CARGO) fmt --all
