@@ -67,7 +67,8 @@ def start_envoy(sim):
     started = []
 
     def start(cfg, **kw):
-        e = Envoy(cfg, upstream=("127.0.0.1", sim.port), name="extra", **kw)
+        kw.setdefault("upstream", ("127.0.0.1", sim.port))
+        e = Envoy(cfg, name="extra", **kw)
         started.append(e)
         return e
 

@@ -109,7 +109,7 @@ def render_config(port: int, admin_port: int, filter_config: dict, upstream=None
 
 
 class Envoy:
-    def __init__(self, filter_config: dict, upstream=None, port=None, name="envoy", **kw):
+    def __init__(self, filter_config: dict, upstream=None, port=None, name="envoy", env=None, **kw):
         if not WASM.exists():
             raise RuntimeError(f"{WASM} is missing: run `make build` first")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -122,7 +122,8 @@ class Envoy:
         self.proc = subprocess.Popen(
             [envoy_binary(), "-c", str(self.config_path), "--base-id", str(random.randint(1000, 10**6)),
              "--concurrency", "2", "-l", "warning", "--component-log-level", "wasm:info"],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, **(env or {})})
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -283,3 +283,14 @@ def test_secrets_never_reach_the_logs(envoy, client, sim):
     assert "bedrock-bridge" in logs
     for secret in ["wJalrXUtnFEMI", "FwoGZXIvYXdzEXAMPLETOKEN", "sk-client-secret", "Signature="]:
         assert secret not in logs
+
+
+def test_credentials_and_region_from_the_environment(start_envoy, sim):
+    """What `make run` does for real Bedrock: no secrets in the config, host_env_keys instead."""
+    from conftest import AKID, SECRET, TOKEN
+    e = start_envoy({"models": {"claude": CLAUDE}}, env={
+        "AWS_ACCESS_KEY_ID": AKID, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_SESSION_TOKEN": TOKEN, "AWS_REGION": "us-east-1"})
+    client = openai.OpenAI(base_url=e.base_url, api_key="x", max_retries=0)
+    assert client.chat.completions.create(model="claude", messages=[{"role": "user", "content": "env"}]).choices[0].message.content == "You said: env"
+    assert sim.requests[-1]["signature_ok"]
+    assert SECRET not in e.logs() and TOKEN not in e.logs()
