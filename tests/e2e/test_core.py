@@ -294,3 +294,12 @@ def test_credentials_and_region_from_the_environment(start_envoy, sim):
     assert client.chat.completions.create(model="claude", messages=[{"role": "user", "content": "env"}]).choices[0].message.content == "You said: env"
     assert sim.requests[-1]["signature_ok"]
     assert SECRET not in e.logs() and TOKEN not in e.logs()
+
+
+def test_shipped_envoy_config_is_valid():
+    import subprocess
+    from harness import ROOT, envoy_binary
+    r = subprocess.run([envoy_binary(), "--mode", "validate", "-c", "envoy/envoy.yaml", "--base-id", "4243"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "configuration 'envoy/envoy.yaml' OK" in r.stdout + r.stderr
