@@ -226,6 +226,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._json(200, {"ok": True})
 
         headers = {k.lower(): v for k, v in self.headers.items()}
+        if self.path == "/openai/v1/chat/completions":
+            return self._openai(headers, body)
         m = re.fullmatch(r"/model/([^/]+)/(converse|converse-stream)", self.path)
         record = {"method": "POST", "path": self.path, "headers": headers, "body": body.decode("utf-8", "replace")}
         auth_error = self.sim.check_auth("POST", self.path, headers, body)
@@ -249,6 +251,41 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._stream(generated_stream(parsed), {"frame_delay_ms": self.sim.frame_delay_ms})
             return self._json(200, generated_json(parsed))
         return self._scenario(scenario, op)
+
+    def _openai(self, headers, body):
+        """Bedrock's OpenAI-compatible endpoint: same authentication, OpenAI wire format."""
+        record = {"method": "POST", "path": self.path, "headers": headers, "body": body.decode("utf-8", "replace")}
+        auth_error = self.sim.check_auth("POST", self.path, headers, body)
+        record["signature_ok"] = auth_error is None
+        try:
+            req = json.loads(body)
+        except ValueError:
+            req = {}
+        record["model_id"] = req.get("model")
+        with self.sim.lock:
+            self.sim.requests.append(record)
+        if auth_error:
+            return self._aws_error(*auth_error)
+        if not isinstance(req.get("model"), str) or not req.get("messages"):
+            return self._json(400, {"error": {"message": "model and messages are required", "type": "invalid_request_error", "code": None, "param": None}})
+        text = "You said: " + str(req["messages"][-1].get("content"))
+        if not req.get("stream"):
+            return self._json(200, {"id": "chatcmpl-bedrock", "object": "chat.completion", "created": int(time.time()),
+                                    "model": req["model"], "choices": [{"index": 0, "finish_reason": "stop",
+                                    "message": {"role": "assistant", "content": text}}],
+                                    "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}})
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        for w in re.findall(r"\S+\s*", text):
+            chunk = {"id": "chatcmpl-bedrock", "object": "chat.completion.chunk", "created": int(time.time()), "model": req["model"],
+                     "choices": [{"index": 0, "delta": {"content": w}, "finish_reason": None}]}
+            data = b"data: " + json.dumps(chunk).encode() + b"\n\n"
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        done = b"data: [DONE]\n\n"
+        self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(done), done))
+        self.wfile.flush()
 
     def _scenario(self, s, op):
         time.sleep(s.get("stall_ms", 0) / 1000)

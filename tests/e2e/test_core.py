@@ -303,3 +303,15 @@ def test_shipped_envoy_config_is_valid():
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "configuration 'envoy/envoy.yaml' OK" in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_openai_compatible_models_pass_through(start_envoy, sim, stream):
+    e = start_envoy(filter_config(models={"oss": {"id": "openai.gpt-oss-20b-1:0", "api": "openai"}}))
+    client = openai.OpenAI(base_url=e.base_url, api_key="x", max_retries=0)
+    r = client.chat.completions.create(model="oss", messages=[{"role": "user", "content": "hi there"}], stream=stream)
+    text = "".join(c.choices[0].delta.content or "" for c in r if c.choices) if stream else r.choices[0].message.content
+    assert text == "You said: hi there"
+    req = sim.requests[-1]
+    assert req["path"] == "/openai/v1/chat/completions" and req["signature_ok"]
+    assert json.loads(req["body"])["model"] == "openai.gpt-oss-20b-1:0"
