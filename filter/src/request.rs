@@ -6,7 +6,7 @@
 
 use crate::config::{Api, Config, UnsupportedParams};
 use crate::error::ApiError;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// A translated request, ready to sign and send.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +66,21 @@ pub fn encode_path_segment(s: &str) -> String {
 }
 
 type R<T> = Result<T, ApiError>;
+
+/// A JSON object from key/value pairs. One small function instead of `json!`, whose expansion
+/// at each of ~50 call sites (a generic `to_value(..).unwrap()` per value) cost the module
+/// tens of kilobytes.
+fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    let mut m = Map::new();
+    for (k, v) in pairs {
+        m.insert(k.to_owned(), v);
+    }
+    Value::Object(m)
+}
+
+fn str_value(s: &str) -> Value {
+    Value::String(s.to_owned())
+}
 
 fn bad(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
     ApiError::invalid_param(param, msg)
@@ -154,7 +169,7 @@ fn param_kind(name: &str) -> Option<Param> {
         "top_logprobs" => DefaultOnly(|v| v.is_null() || v.as_u64() == Some(0)),
         "presence_penalty" | "frequency_penalty" => DefaultOnly(|v| v.is_null() || v.as_f64() == Some(0.0)),
         "logit_bias" => DefaultOnly(|v| v.is_null() || v.as_object().is_some_and(|m| m.is_empty())),
-        "modalities" => DefaultOnly(|v| v.is_null() || v == &json!(["text"])),
+        "modalities" => DefaultOnly(|v| v.is_null() || v.as_array().is_some_and(|a| a.len() == 1 && a[0] == "text")),
         "seed" | "audio" | "prediction" | "web_search_options" | "function_call" | "functions" => DefaultOnly(is_null),
         _ => return None,
     })
@@ -256,16 +271,16 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<ChatRequest> {
     if let Some(t) = req.get("temperature").filter(|v| !v.is_null()) {
         inference.insert(
             "temperature".into(),
-            json!(want_f64(t, "temperature", 0.0, 2.0, "0 to 2")?),
+            Value::from(want_f64(t, "temperature", 0.0, 2.0, "0 to 2")?),
         );
     }
     if let Some(p) = req.get("top_p").filter(|v| !v.is_null()) {
-        inference.insert("topP".into(), json!(want_f64(p, "top_p", 0.0, 1.0, "0 to 1")?));
+        inference.insert("topP".into(), Value::from(want_f64(p, "top_p", 0.0, 1.0, "0 to 1")?));
     }
     match req.get("stop") {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) => {
-            inference.insert("stopSequences".into(), json!([s]));
+            inference.insert("stopSequences".into(), Value::Array(vec![str_value(s)]));
         }
         Some(Value::Array(a)) => {
             let mut seqs = Vec::with_capacity(a.len());
@@ -273,7 +288,10 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<ChatRequest> {
                 seqs.push(want_str(s, "stop")?);
             }
             if !seqs.is_empty() {
-                inference.insert("stopSequences".into(), json!(seqs));
+                inference.insert(
+                    "stopSequences".into(),
+                    Value::Array(seqs.into_iter().map(str_value).collect()),
+                );
             }
         }
         Some(other) => {
@@ -307,19 +325,19 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<ChatRequest> {
             ReasoningFamily::Claude => {
                 let b = thinking_budget(effort).unwrap_or(1024);
                 budget = Some(b);
-                additional.insert("thinking".into(), json!({"type": "enabled", "budget_tokens": b}));
+                additional.insert("thinking".into(), obj([("type", str_value("enabled")), ("budget_tokens", Value::from(b))]));
             }
             ReasoningFamily::GptOss => {
                 let level = if effort == "minimal" { "low" } else { effort };
-                additional.insert("reasoning_effort".into(), json!(level));
+                additional.insert("reasoning_effort".into(), str_value(level));
             }
             ReasoningFamily::Qwen => {
                 let level = if effort == "minimal" { "low" } else { effort };
-                additional.insert("reasoning_config".into(), json!(level));
+                additional.insert("reasoning_config".into(), str_value(level));
             }
             ReasoningFamily::Nova => {
                 let level = if effort == "minimal" { "low" } else { effort };
-                additional.insert("reasoningConfig".into(), json!({"type": "enabled", "maxReasoningEffort": level}));
+                additional.insert("reasoningConfig".into(), obj([("type", str_value("enabled")), ("maxReasoningEffort", str_value(level))]));
             }
             ReasoningFamily::AlwaysOn => {}
             ReasoningFamily::Other if drop => {}
@@ -335,7 +353,7 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<ChatRequest> {
         (_, m) => m,
     };
     if let Some(m) = max_tokens {
-        inference.insert("maxTokens".into(), json!(m));
+        inference.insert("maxTokens".into(), Value::from(m));
     }
 
     // Tools and response_format.
@@ -348,11 +366,11 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<ChatRequest> {
     // Metadata.
     let mut request_metadata = Map::new();
     if let Some(u) = req.get("user").filter(|v| !v.is_null()) {
-        request_metadata.insert("user".into(), json!(want_str(u, "user")?));
+        request_metadata.insert("user".into(), str_value(want_str(u, "user")?));
     }
     if let Some(m) = req.get("metadata").filter(|v| !v.is_null()) {
         for (k, val) in want_obj(m, "metadata")? {
-            request_metadata.insert(k.clone(), json!(want_str(val, &format!("metadata.{k}"))?));
+            request_metadata.insert(k.clone(), str_value(want_str(val, &format!("metadata.{k}"))?));
         }
     }
     if let Some(p) = req.get("parallel_tool_calls").filter(|v| !v.is_null()) {
@@ -395,14 +413,14 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<ChatRequest> {
     }
     if let Some(g) = &cfg.guardrail {
         let mut gc = Map::new();
-        gc.insert("guardrailIdentifier".into(), json!(g.identifier));
-        gc.insert("guardrailVersion".into(), json!(g.version));
+        gc.insert("guardrailIdentifier".into(), str_value(&g.identifier));
+        gc.insert("guardrailVersion".into(), str_value(&g.version));
         if let Some(t) = &g.trace {
-            gc.insert("trace".into(), json!(t));
+            gc.insert("trace".into(), str_value(t));
         }
         if stream {
             if let Some(m) = &g.stream_processing_mode {
-                gc.insert("streamProcessingMode".into(), json!(m));
+                gc.insert("streamProcessingMode".into(), str_value(m));
             }
         }
         out.insert("guardrailConfig".into(), Value::Object(gc));
@@ -506,7 +524,7 @@ mod messages {
     }
 
     fn cache_point() -> Value {
-        json!({"cachePoint": {"type": "default"}})
+        obj([("cachePoint", obj([("type", str_value("default"))]))])
     }
 
     pub fn translate(messages: &[Value]) -> R<Conversation> {
@@ -562,7 +580,8 @@ mod messages {
             if content.is_empty() {
                 return Err(bad("messages", format!("a {role} message has no content")));
             }
-            conv.messages.push(json!({"role": role, "content": content}));
+            conv.messages
+                .push(obj([("role", str_value(role)), ("content", Value::Array(content))]));
         }
         Ok(conv)
     }
@@ -574,7 +593,7 @@ mod messages {
             None | Some(Value::Null) => {}
             Some(Value::String(s)) => {
                 if !(skip_empty && s.is_empty()) {
-                    out.push(json!({"text": s}));
+                    out.push(obj([("text", str_value(s))]));
                 }
             }
             Some(Value::Array(parts)) => {
@@ -585,7 +604,7 @@ mod messages {
                         Some("text") => {
                             let t = want_str(o.get("text").unwrap_or(&Value::Null), &format!("{pp}.text"))?;
                             if !(skip_empty && t.is_empty()) {
-                                out.push(json!({"text": t}));
+                                out.push(obj([("text", str_value(t))]));
                             }
                             if has_cache_control(o) {
                                 out.push(cache_point());
@@ -622,7 +641,7 @@ mod messages {
             match kind {
                 "text" => {
                     let t = want_str(o.get("text").unwrap_or(&Value::Null), &format!("{pp}.text"))?;
-                    out.push(json!({"text": t}));
+                    out.push(obj([("text", str_value(t))]));
                 }
                 "image_url" => {
                     let iu = o.get("image_url").unwrap_or(&Value::Null);
@@ -699,7 +718,13 @@ mod messages {
                 ))
             }
         };
-        Ok(json!({"image": {"format": format, "source": {"bytes": data}}}))
+        Ok(obj([(
+            "image",
+            obj([
+                ("format", str_value(format)),
+                ("source", obj([("bytes", str_value(data))])),
+            ]),
+        )]))
     }
 
     fn document_name(filename: Option<&str>) -> String {
@@ -759,7 +784,14 @@ mod messages {
             }
         };
         let name = document_name(o.get("filename").and_then(Value::as_str));
-        Ok(json!({"document": {"format": format, "name": name, "source": {"bytes": b64}}}))
+        Ok(obj([(
+            "document",
+            obj([
+                ("format", str_value(format)),
+                ("name", Value::String(name)),
+                ("source", obj([("bytes", str_value(b64))])),
+            ]),
+        )]))
     }
 
     fn assistant_content(o: &Map<String, Value>, p: &str, tool_names: &mut Vec<String>) -> R<Vec<Value>> {
@@ -773,15 +805,15 @@ mod messages {
                     Some("thinking") => {
                         let text = want_str(bo.get("thinking").unwrap_or(&Value::Null), &format!("{bp}.thinking"))?;
                         let mut rt = Map::new();
-                        rt.insert("text".into(), json!(text));
+                        rt.insert("text".into(), str_value(text));
                         if let Some(sig) = bo.get("signature").and_then(Value::as_str) {
-                            rt.insert("signature".into(), json!(sig));
+                            rt.insert("signature".into(), str_value(sig));
                         }
-                        out.push(json!({"reasoningContent": {"reasoningText": rt}}));
+                        out.push(obj([("reasoningContent", obj([("reasoningText", Value::Object(rt))]))]));
                     }
                     Some("redacted_thinking") => {
                         let data = want_str(bo.get("data").unwrap_or(&Value::Null), &format!("{bp}.data"))?;
-                        out.push(json!({"reasoningContent": {"redactedContent": data}}));
+                        out.push(obj([("reasoningContent", obj([("redactedContent", str_value(data))]))]));
                     }
                     _ => {
                         return Err(bad(
@@ -805,7 +837,7 @@ mod messages {
                     Some(a) => want_str(a, &format!("{cp}.function.arguments"))?,
                 };
                 let input: Value = if args.trim().is_empty() {
-                    json!({})
+                    Value::Object(Map::new())
                 } else {
                     serde_json::from_str(args).map_err(|e| {
                         bad(
@@ -823,7 +855,14 @@ mod messages {
                 if !tool_names.iter().any(|n| n == name) {
                     tool_names.push(name.to_string());
                 }
-                out.push(json!({"toolUse": {"toolUseId": id, "name": name, "input": input}}));
+                out.push(obj([(
+                    "toolUse",
+                    obj([
+                        ("toolUseId", str_value(id)),
+                        ("name", str_value(name)),
+                        ("input", input),
+                    ]),
+                )]));
             }
         }
         Ok(out)
@@ -837,9 +876,12 @@ mod messages {
         let mut content = text_only(o.get("content"), &format!("{p}.content"), false)?;
         content.retain(|b| b.get("cachePoint").is_none());
         if content.is_empty() {
-            content.push(json!({"text": ""}));
+            content.push(obj([("text", str_value(""))]));
         }
-        Ok(json!({"toolResult": {"toolUseId": id, "content": content}}))
+        Ok(obj([(
+            "toolResult",
+            obj([("toolUseId", str_value(id)), ("content", Value::Array(content))]),
+        )]))
     }
 }
 
@@ -886,24 +928,26 @@ mod tools {
                     ));
                 }
                 let schema = match f.get("parameters") {
-                    None | Some(Value::Null) => json!({"type": "object", "properties": {}}),
+                    None | Some(Value::Null) => {
+                        obj([("type", str_value("object")), ("properties", Value::Object(Map::new()))])
+                    }
                     Some(s) => {
                         want_obj(s, &format!("{p}.function.parameters"))?;
                         s.clone()
                     }
                 };
                 let mut spec = Map::new();
-                spec.insert("name".into(), json!(name));
+                spec.insert("name".into(), str_value(name));
                 if let Some(d) = f.get("description").filter(|v| !v.is_null()) {
                     let d = want_str(d, &format!("{p}.function.description"))?;
                     if !d.is_empty() {
-                        spec.insert("description".into(), json!(d));
+                        spec.insert("description".into(), str_value(d));
                     }
                 }
-                spec.insert("inputSchema".into(), json!({"json": schema}));
-                specs.push(json!({"toolSpec": spec}));
+                spec.insert("inputSchema".into(), obj([("json", schema)]));
+                specs.push(obj([("toolSpec", Value::Object(spec))]));
                 if o.get("cache_control").is_some_and(|c| !c.is_null()) {
-                    specs.push(json!({"cachePoint": {"type": "default"}}));
+                    specs.push(obj([("cachePoint", obj([("type", str_value("default"))]))]));
                 }
                 names.push(name.to_string());
             }
@@ -914,8 +958,8 @@ mod tools {
         match req.get("tool_choice") {
             None | Some(Value::Null) => {}
             Some(Value::String(s)) => match s.as_str() {
-                "auto" => choice = Some(json!({"auto": {}})),
-                "required" => choice = Some(json!({"any": {}})),
+                "auto" => choice = Some(obj([("auto", Value::Object(Map::new()))])),
+                "required" => choice = Some(obj([("any", Value::Object(Map::new()))])),
                 "none" => none = true,
                 other => {
                     return Err(bad(
@@ -933,7 +977,7 @@ mod tools {
                         format!("`tool_choice` names {name:?}, which is not in `tools`"),
                     ));
                 }
-                choice = Some(json!({"tool": {"name": name}}));
+                choice = Some(obj([("tool", obj([("name", str_value(name))]))]));
             }
             Some(other) => {
                 return Err(bad(
@@ -951,7 +995,13 @@ mod tools {
         let history_uses_tools = !conv.tool_names.is_empty();
         for n in &conv.tool_names {
             if !names.iter().any(|m| m == n) {
-                specs.push(json!({"toolSpec": {"name": n, "inputSchema": {"json": {"type": "object"}}}}));
+                specs.push(obj([(
+                    "toolSpec",
+                    obj([
+                        ("name", str_value(n)),
+                        ("inputSchema", obj([("json", obj([("type", str_value("object"))]))])),
+                    ]),
+                )]));
             }
         }
         // `tool_choice: none`: Converse has no such choice, so the tools are not sent at all,
@@ -980,7 +1030,7 @@ mod tools {
             "json_object" => (
                 JSON_TOOL_NAME.to_string(),
                 "Respond with a JSON object.".to_string(),
-                json!({"type": "object"}),
+                obj([("type", str_value("object"))]),
             ),
             "json_schema" => {
                 let js = want_obj(
@@ -1003,7 +1053,7 @@ mod tools {
                     ));
                 }
                 let schema = match js.get("schema") {
-                    None | Some(Value::Null) => json!({"type": "object"}),
+                    None | Some(Value::Null) => obj([("type", str_value("object"))]),
                     Some(s) => {
                         want_obj(s, "response_format.json_schema.schema")?;
                         s.clone()
@@ -1023,10 +1073,17 @@ mod tools {
                 ))
             }
         };
-        let spec = json!({"toolSpec": {"name": name, "description": description, "inputSchema": {"json": schema}}});
-        let tc = tool_config.get_or_insert_with(|| json!({"tools": []}));
+        let spec = obj([(
+            "toolSpec",
+            obj([
+                ("name", str_value(&name)),
+                ("description", Value::String(description)),
+                ("inputSchema", obj([("json", schema)])),
+            ]),
+        )]);
+        let tc = tool_config.get_or_insert_with(|| obj([("tools", Value::Array(Vec::new()))]));
         if let Some(tools) = tc.get_mut("tools").and_then(Value::as_array_mut) {
-            if tools.iter().any(|t| t["toolSpec"]["name"] == json!(name)) {
+            if tools.iter().any(|t| t["toolSpec"]["name"] == name.as_str()) {
                 return Err(bad(
                     "response_format",
                     format!("the response_format schema name {name:?} collides with a tool of the same name"),
@@ -1035,7 +1092,7 @@ mod tools {
             tools.push(spec);
         }
         if let Some(m) = tc.as_object_mut() {
-            m.insert("toolChoice".into(), json!({"tool": {"name": name}}));
+            m.insert("toolChoice".into(), obj([("tool", obj([("name", str_value(&name))]))]));
         }
         Ok(Some(name))
     }
