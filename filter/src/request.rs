@@ -117,10 +117,13 @@ fn want_bool(v: &Value, param: &str) -> R<bool> {
         .ok_or_else(|| bad(param, format!("`{param}` must be a boolean, not {}", type_name(v))))
 }
 
+/// Largest token count Bedrock accepts (`maxTokens` is a 32-bit signed integer).
+pub const MAX_TOKENS_LIMIT: u64 = i32::MAX as u64;
+
 fn want_u64(v: &Value, param: &str) -> R<u64> {
     match v.as_u64() {
-        Some(n) if n >= 1 => Ok(n),
-        _ => Err(bad(param, format!("`{param}` must be a positive integer"))),
+        Some(n) if (1..=MAX_TOKENS_LIMIT).contains(&n) => Ok(n),
+        _ => Err(bad(param, format!("`{param}` must be an integer from 1 to 2147483647"))),
     }
 }
 
@@ -197,6 +200,11 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<ChatRequest> {
     }
     let (model_id, api) = cfg.resolve_model(&client_model);
     let model_id = model_id.to_string();
+    // `.` and `..` are the only segments percent-encoding cannot keep inside `/model/{id}/`:
+    // they are unreserved, and path normalisation (Envoy's, a proxy's) would resolve them.
+    if model_id == "." || model_id == ".." {
+        return Err(bad("model", format!("`{model_id}` is not a valid model id")).with_code("model_not_found"));
+    }
     if api == Api::Openai {
         return openai_passthrough(req, client_model, model_id);
     }
@@ -353,7 +361,7 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<ChatRequest> {
         (_, m) => m,
     };
     if let Some(m) = max_tokens {
-        inference.insert("maxTokens".into(), Value::from(m));
+        inference.insert("maxTokens".into(), Value::from(m.min(MAX_TOKENS_LIMIT)));
     }
 
     // Tools and response_format.

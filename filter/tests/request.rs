@@ -452,3 +452,32 @@ fn openai_compatible_models_pass_through_with_the_model_mapped() {
     assert_eq!(b["messages"], req["messages"]);
     assert_eq!(translate(br#"{"model":"oss"}"#, &cfg).unwrap_err().status, 400);
 }
+
+#[test]
+fn token_counts_fit_bedrock_integer() {
+    // Bedrock's maxTokens is a 32-bit signed integer: larger values are refused here, not upstream.
+    let (_, b) = ok(json!({"model": "claude", "messages": [user("hi")], "max_tokens": 2147483647u64}));
+    assert_eq!(b["inferenceConfig"]["maxTokens"], 2147483647u64);
+    for big in [2147483648u64, u64::MAX] {
+        let e = err(json!({"model": "claude", "messages": [user("hi")], "max_tokens": big}));
+        assert_eq!(e.status, 400);
+        assert!(e.message.contains("max_tokens"), "{}", e.message);
+    }
+    // A thinking budget added on top never pushes maxTokens past the limit.
+    let (_, b) = ok(
+        json!({"model": "claude", "messages": [user("hi")], "reasoning_effort": "high",
+                          "max_tokens": 4000}),
+    );
+    assert_eq!(b["inferenceConfig"]["maxTokens"], 8096);
+}
+
+#[test]
+fn dot_segment_model_ids_are_refused() {
+    for m in [".", ".."] {
+        let e = err(json!({"model": m, "messages": [user("hi")]}));
+        assert_eq!(e.status, 400, "{m}");
+    }
+    // Dots inside an id are ordinary characters.
+    let (r, _) = ok(json!({"model": "...", "messages": [user("hi")]}));
+    assert_eq!(r.path, "/model/.../converse");
+}
