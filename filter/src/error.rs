@@ -240,7 +240,14 @@ fn parse_error_body(body: &[u8]) -> ParsedErrorBody {
         return ParsedErrorBody {
             message: text("message")
                 .or_else(|| text("Message"))
-                .or_else(|| text("originalMessage")),
+                .or_else(|| text("originalMessage"))
+                // Already OpenAI-shaped: Envoy's own reply under the shipped local_reply_config.
+                .or_else(|| {
+                    m.get("error")
+                        .and_then(|e| e.get("message"))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string)
+                }),
             type_name: text("__type").map(|t| t.rsplit('#').next().unwrap_or(&t).to_string()),
         };
     }
@@ -258,6 +265,13 @@ mod tests {
 
     fn json(e: &ApiError) -> serde_json::Value {
         serde_json::from_slice(&e.to_json()).unwrap()
+    }
+
+    #[test]
+    fn openai_shaped_error_bodies_keep_their_message() {
+        let body = br#"{"error":{"message":"upstream request timeout","type":"server_error","param":null,"code":"upstream_error"}}"#;
+        let e = from_bedrock_http(504, None, body);
+        assert_eq!((e.status, e.message.as_str()), (504, "upstream request timeout"));
     }
 
     #[test]

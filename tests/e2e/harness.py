@@ -58,6 +58,17 @@ def filter_http(filter_config: dict, wasm: Path = WASM, vm_id: str = "bedrock_br
     ]
 
 
+# Envoy's own replies after the upstream failed (reset, timeout, connection failure) while the filter
+# held a buffered response's headers go straight to the client, past every filter: this mapper
+# gives them the OpenAI error shape too. Only replies with an upstream failure flag match, so the
+# filter's own replies (already OpenAI errors) are left alone. Same block as envoy/envoy.yaml.
+LOCAL_REPLY_CONFIG = {"mappers": [{
+    "filter": {"response_flag_filter": {"flags": ["UF", "UH", "UO", "UR", "UC", "UT", "URX", "DPE", "UPE", "UMSDR"]}},
+    "body_format_override": {"json_format": {"error": {
+        "message": "%LOCAL_REPLY_BODY%", "type": "server_error", "param": None, "code": "upstream_error"}}},
+}]}
+
+
 def render_config(port: int, admin_port: int, filter_config: dict, upstream=None, region="us-east-1",
                   route_timeout="60s", wasm: Path = WASM, buffer_limit: int = 32 * 1024 * 1024) -> dict:
     """upstream: ("127.0.0.1", port) for the simulator, or None for real Bedrock over TLS."""
@@ -91,6 +102,7 @@ def render_config(port: int, admin_port: int, filter_config: dict, upstream=None
                         "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
                         "stat_prefix": "openai",
                         "stream_idle_timeout": "300s",
+                        "local_reply_config": LOCAL_REPLY_CONFIG,
                         "route_config": {"virtual_hosts": [{
                             # One vhost for both the client-facing request and the rewritten Bedrock one:
                             # Envoy matches the route again after the filter changes :authority and :path.
