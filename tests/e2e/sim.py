@@ -19,6 +19,7 @@ import base64
 import datetime
 import http.server
 import json
+import os
 import re
 import socket
 import struct
@@ -187,6 +188,8 @@ class Sim:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Frames leave as they are written (no Nagle delay), like a real streaming server.
+    disable_nagle_algorithm = True
     sim: Sim = None
 
     def log_message(self, *args):
@@ -331,8 +334,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if p:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(p), p))
                 self.wfile.flush()
+                # A real reset now: linger 0 and close the descriptor itself (rfile still holds a
+                # reference to the socket object, so closing that would wait for the handler).
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                self.connection.close()
+                self.close_connection = True
+                os.close(self.connection.detach())
                 return
             self.wfile.write(b"%x\r\n%s\r\n" % (len(p), p))
             self.wfile.flush()
