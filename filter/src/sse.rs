@@ -4,7 +4,7 @@
 //! `model`) is serialised once per stream; each delta then costs one small serialisation.
 
 use crate::error::ApiError;
-use crate::openai::{ThinkingBlock, Usage};
+use crate::openai::Usage;
 use serde::Serialize;
 
 /// The stream terminator.
@@ -24,7 +24,23 @@ pub struct Delta<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<[ToolCallDelta<'a>; 1]>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub thinking_blocks: Option<[ThinkingBlock<'a>; 1]>,
+    pub thinking_blocks: Option<[ThinkingBlockDelta<'a>; 1]>,
+}
+
+/// A piece of a reasoning block, in LiteLLM's `thinking_blocks` form. `index` counts reasoning
+/// blocks from 0, so clients (the openai SDK's stream helper included) can merge the pieces:
+/// the text of a block concatenated, then its `signature`; or a whole `redacted_thinking` block.
+#[derive(Debug, Serialize)]
+pub struct ThinkingBlockDelta<'a> {
+    pub index: u32,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<&'a str>,
 }
 
 /// One piece of a streamed tool call.

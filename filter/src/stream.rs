@@ -8,8 +8,8 @@
 use crate::config::ReasoningField;
 use crate::error::{self, ApiError};
 use crate::eventstream::{self, Decoder, HeaderValue, Message};
-use crate::openai::{self, BedrockUsage, ThinkingBlock, Usage};
-use crate::sse::{self, ChunkEncoder, Delta, FunctionDelta, ToolCallDelta};
+use crate::openai::{self, BedrockUsage, Usage};
+use crate::sse::{self, ChunkEncoder, Delta, FunctionDelta, ThinkingBlockDelta, ToolCallDelta};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -151,7 +151,17 @@ pub struct StreamTranslator {
     json_tool: Option<String>,
     /// The content block carrying the `response_format` answer.
     json_block: Option<u32>,
+    /// With `response_format`: text written before the answer tool started. Dropped when the
+    /// tool comes (the answer is the tool's JSON, as in non-streaming responses); sent as the
+    /// content if the model answered in text instead. Bounded by `MAX_PENDING_TEXT`.
+    pending_text: String,
+    /// (Bedrock content block index, `thinking_blocks` index) of the current reasoning block.
+    reasoning_block: Option<(u32, u32)>,
+    reasoning_blocks: u32,
 }
+
+/// Text held back in `response_format` mode before it is sent anyway (bounded memory).
+const MAX_PENDING_TEXT: usize = 64 * 1024;
 
 impl StreamTranslator {
     pub fn new(opts: &StreamOptions) -> Self {
@@ -165,6 +175,9 @@ impl StreamTranslator {
             tools: Vec::new(),
             json_tool: opts.json_tool.clone(),
             json_block: None,
+            pending_text: String::new(),
+            reasoning_block: None,
+            reasoning_blocks: 0,
         }
     }
 
@@ -188,6 +201,7 @@ impl StreamTranslator {
         if self.terminated {
             return;
         }
+        self.flush_pending_text(out);
         sse::error_event(out, e);
         out.extend_from_slice(sse::DONE);
         self.terminated = true;
@@ -244,6 +258,7 @@ impl StreamTranslator {
                     self.ensure_role(out);
                     if self.json_block.is_none() && self.json_tool.as_deref() == Some(&*t.name.0) {
                         self.json_block = Some(s.content_block_index);
+                        self.pending_text = String::new();
                         return Ok(());
                     }
                     let index = self.tool_index(s.content_block_index);
@@ -259,6 +274,7 @@ impl StreamTranslator {
             "messageStop" => {
                 let s: MessageStop = parse(event, payload)?;
                 self.ensure_role(out);
+                self.flush_pending_text(out);
                 let mut reason = openai::finish_reason(&s.stop_reason.0);
                 if reason == "tool_calls" && self.json_block.is_some() && self.tools.is_empty() {
                     reason = "stop";
@@ -289,26 +305,30 @@ impl StreamTranslator {
         let body = d.delta;
         if let Some(t) = body.text {
             if !t.0.is_empty() {
-                self.enc.delta(
-                    out,
-                    &Delta {
-                        content: Some(&t.0),
-                        ..Default::default()
-                    },
-                );
+                if self.json_tool.is_some() {
+                    self.on_json_mode_text(&t.0, out);
+                } else {
+                    self.enc.delta(
+                        out,
+                        &Delta {
+                            content: Some(&t.0),
+                            ..Default::default()
+                        },
+                    );
+                }
             }
         }
         if let Some(r) = body.reasoning_content {
+            let index = self.thinking_index(d.content_block_index);
             if let Some(t) = r.text {
                 if !t.0.is_empty() {
-                    self.enc.delta(out, &self.reasoning_delta(&t.0));
+                    let mut delta = self.reasoning_delta(&t.0);
+                    delta.thinking_blocks = Some([thinking_piece(index, "thinking", Some(&t.0), None, None)]);
+                    self.enc.delta(out, &delta);
                 }
             }
             if let Some(sig) = r.signature {
-                let block = ThinkingBlock::Thinking {
-                    thinking: "",
-                    signature: Some(&sig.0),
-                };
+                let block = thinking_piece(index, "thinking", None, Some(&sig.0), None);
                 self.enc.delta(
                     out,
                     &Delta {
@@ -318,7 +338,7 @@ impl StreamTranslator {
                 );
             }
             if let Some(data) = r.redacted_content {
-                let block = ThinkingBlock::RedactedThinking { data: &data.0 };
+                let block = thinking_piece(index, "redacted_thinking", None, None, Some(&data.0));
                 self.enc.delta(
                     out,
                     &Delta {
@@ -346,6 +366,54 @@ impl StreamTranslator {
                 self.enc.delta(out, &tool_delta(index, None, None, &t.input.0));
             }
         }
+    }
+
+    /// The `thinking_blocks` index of Bedrock content block `block`: reasoning blocks counted
+    /// from 0 in the order they start.
+    fn thinking_index(&mut self, block: u32) -> u32 {
+        match self.reasoning_block {
+            Some((b, i)) if b == block => i,
+            _ => {
+                let i = self.reasoning_blocks;
+                self.reasoning_blocks = self.reasoning_blocks.saturating_add(1);
+                self.reasoning_block = Some((block, i));
+                i
+            }
+        }
+    }
+
+    /// Text in `response_format` mode: dropped once the answer tool has started, held back
+    /// before it (the model may still call it), sent when the hold exceeds its bound.
+    fn on_json_mode_text(&mut self, text: &str, out: &mut Vec<u8>) {
+        if self.json_block.is_some() {
+            return;
+        }
+        if self.pending_text.len().saturating_add(text.len()) > MAX_PENDING_TEXT {
+            self.flush_pending_text(out);
+            self.enc.delta(
+                out,
+                &Delta {
+                    content: Some(text),
+                    ..Default::default()
+                },
+            );
+            return;
+        }
+        self.pending_text.push_str(text);
+    }
+
+    fn flush_pending_text(&mut self, out: &mut Vec<u8>) {
+        if self.pending_text.is_empty() {
+            return;
+        }
+        let text = std::mem::take(&mut self.pending_text);
+        self.enc.delta(
+            out,
+            &Delta {
+                content: Some(&text),
+                ..Default::default()
+            },
+        );
     }
 
     fn reasoning_delta<'a>(&self, text: &'a str) -> Delta<'a> {
@@ -383,6 +451,22 @@ impl StreamTranslator {
         let i = u32::try_from(self.tools.len()).unwrap_or(u32::MAX);
         self.tools.push((block, i));
         i
+    }
+}
+
+fn thinking_piece<'a>(
+    index: u32,
+    kind: &'static str,
+    thinking: Option<&'a str>,
+    signature: Option<&'a str>,
+    data: Option<&'a str>,
+) -> ThinkingBlockDelta<'a> {
+    ThinkingBlockDelta {
+        index,
+        kind,
+        thinking,
+        signature,
+        data,
     }
 }
 

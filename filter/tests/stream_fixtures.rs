@@ -79,6 +79,8 @@ struct Expected {
     text: String,
     reasoning: String,
     signatures: Vec<String>,
+    /// Each reasoning block, as a client merging `thinking_blocks` pieces by index should see it.
+    thinking_blocks: Vec<Value>,
     tool_inputs: Vec<(String, String, String)>, // id, name, input
     stop_reason: Option<String>,
     usage: Option<Value>,
@@ -89,6 +91,7 @@ fn expected(bytes: &[u8]) -> Expected {
     let mut exp = Expected::default();
     let mut rest = bytes;
     let mut blocks: Vec<(u64, usize)> = Vec::new();
+    let mut reasoning_block = None;
     while !rest.is_empty() {
         let len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
         let msg = decode_message(&rest[..len], &Limits::default()).unwrap();
@@ -110,11 +113,27 @@ fn expected(bytes: &[u8]) -> Expected {
                     exp.text.push_str(t);
                 }
                 if let Some(r) = d.get("reasoningContent") {
+                    let idx = v["contentBlockIndex"].as_u64().unwrap();
+                    if reasoning_block != Some(idx) {
+                        reasoning_block = Some(idx);
+                        exp.thinking_blocks.push(serde_json::json!({"type": "thinking"}));
+                    }
+                    let block = exp.thinking_blocks.last_mut().unwrap();
+                    let append = |block: &mut Value, k: &str, t: &str| {
+                        let prev = block.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                        block[k] = Value::from(prev + t);
+                    };
                     if let Some(t) = r.get("text").and_then(Value::as_str) {
                         exp.reasoning.push_str(t);
+                        append(block, "thinking", t);
                     }
                     if let Some(s) = r.get("signature").and_then(Value::as_str) {
                         exp.signatures.push(s.to_string());
+                        append(block, "signature", s);
+                    }
+                    if let Some(data) = r.get("redactedContent").and_then(Value::as_str) {
+                        block["type"] = "redacted_thinking".into();
+                        append(block, "data", data);
                     }
                 }
                 if let Some(i) = d.get("toolUse").and_then(|t| t.get("input")).and_then(Value::as_str) {
@@ -171,6 +190,7 @@ fn every_recording_translates_field_by_field() {
         let mut text = String::new();
         let mut reasoning = String::new();
         let mut signatures = Vec::new();
+        let mut thinking_blocks: Vec<Value> = Vec::new();
         let mut tools: Vec<(String, String, String)> = Vec::new();
         let mut finish = None;
         let mut usage = None;
@@ -200,6 +220,27 @@ fn every_recording_translates_field_by_field() {
                 if let Some(s) = b[0].get("signature").and_then(Value::as_str) {
                     signatures.push(s.to_string());
                 }
+                // Merge pieces by index the way the openai SDK's stream helper does: `index` and
+                // `type` replaced, strings concatenated.
+                let piece = b[0].as_object().unwrap();
+                let idx = piece["index"].as_u64().unwrap() as usize;
+                assert!(
+                    idx <= thinking_blocks.len(),
+                    "{name}: thinking block indexes count from 0"
+                );
+                if idx == thinking_blocks.len() {
+                    thinking_blocks.push(serde_json::json!({}));
+                }
+                for (k, v) in piece {
+                    if k == "index" {
+                        continue;
+                    }
+                    let acc = &mut thinking_blocks[idx];
+                    match (acc.get(k).and_then(Value::as_str), v.as_str()) {
+                        (Some(prev), Some(t)) if k != "type" => acc[k] = Value::from(format!("{prev}{t}")),
+                        _ => acc[k] = v.clone(),
+                    }
+                }
             }
             if let Some(tc) = d.get("tool_calls") {
                 let tc = &tc[0];
@@ -223,6 +264,10 @@ fn every_recording_translates_field_by_field() {
         assert_eq!(text, exp.text, "{name}: content");
         assert_eq!(reasoning, exp.reasoning, "{name}: reasoning");
         assert_eq!(signatures, exp.signatures, "{name}: signatures");
+        assert_eq!(
+            thinking_blocks, exp.thinking_blocks,
+            "{name}: thinking_blocks merged by index"
+        );
         for s in &exp.signatures {
             assert!(
                 !text.contains(s.as_str()) && !reasoning.contains(s.as_str()),

@@ -104,3 +104,71 @@ proptest! {
         }
     }
 }
+
+fn event(kind: &str, payload: serde_json::Value) -> Vec<u8> {
+    encode(
+        &[(":message-type", "event"), (":event-type", kind)],
+        payload.to_string().as_bytes(),
+    )
+}
+
+/// The `content` of every chunk, concatenated.
+fn content_of(out: &[u8]) -> String {
+    let s = std::str::from_utf8(out).unwrap();
+    s.split("\n\n")
+        .filter_map(|e| e.strip_prefix("data: "))
+        .filter(|d| *d != "[DONE]")
+        .filter_map(|d| {
+            let v: serde_json::Value = serde_json::from_str(d).unwrap();
+            v["choices"][0]["delta"]["content"].as_str().map(str::to_string)
+        })
+        .collect()
+}
+
+#[test]
+fn response_format_streams_only_the_json_answer() {
+    use serde_json::json;
+    // Text before the forced tool (possible when thinking keeps toolChoice at auto) is not
+    // part of the JSON answer, as in non-streaming responses.
+    let mut with_tool = event("messageStart", json!({"role": "assistant"}));
+    with_tool.extend(event(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": 0, "delta": {"text": "Here you go: "}}),
+    ));
+    with_tool.extend(event(
+        "contentBlockStart",
+        json!({"contentBlockIndex": 1, "start": {"toolUse": {"toolUseId": "t1", "name": "json_response"}}}),
+    ));
+    with_tool.extend(event(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": 1, "delta": {"toolUse": {"input": "{\"a\":"}}}),
+    ));
+    with_tool.extend(event(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": 1, "delta": {"toolUse": {"input": "1}"}}}),
+    ));
+    with_tool.extend(event("messageStop", json!({"stopReason": "tool_use"})));
+    let out = run(&with_tool, &[]);
+    assert_eq!(content_of(&out), r#"{"a":1}"#);
+    assert!(std::str::from_utf8(&out).unwrap().contains(r#""finish_reason":"stop""#));
+
+    // A model that answers in text instead still gets its text through, once.
+    let mut text_only = event("messageStart", json!({"role": "assistant"}));
+    text_only.extend(event(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": 0, "delta": {"text": "{\"b\": "}}),
+    ));
+    text_only.extend(event(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": 0, "delta": {"text": "2}"}}),
+    ));
+    text_only.extend(event("messageStop", json!({"stopReason": "end_turn"})));
+    assert_eq!(content_of(&run(&text_only, &[])), r#"{"b": 2}"#);
+
+    // ... and when the stream fails before messageStop, the held text goes out before the error.
+    let mut cut = text_only.clone();
+    cut.truncate(cut.len() - event("messageStop", json!({"stopReason": "end_turn"})).len());
+    let out = run(&cut, &[]);
+    assert_eq!(content_of(&out), r#"{"b": 2}"#);
+    assert!(std::str::from_utf8(&out).unwrap().contains("messageStop"));
+}
