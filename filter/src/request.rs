@@ -117,6 +117,25 @@ fn want_bool(v: &Value, param: &str) -> R<bool> {
         .ok_or_else(|| bad(param, format!("`{param}` must be a boolean, not {}", type_name(v))))
 }
 
+/// Bedrock's `requestMetadata`: at most 16 entries; keys 1-256 and values 0-256 characters of
+/// letters, digits, whitespace and `:_@$#=/+,-.`.
+const MAX_METADATA_ENTRIES: usize = 16;
+
+fn metadata_text(s: &str, param: &str, min: usize) -> R<()> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || c.is_whitespace() || ":_@$#=/+,-.".contains(c);
+    let n = s.chars().count();
+    if n < min || n > 256 || !s.chars().all(ok_char) {
+        return Err(bad(
+            param,
+            format!(
+                "`{param}` must be {min} to 256 characters of letters, digits, spaces and :_@$#=/+,-. \
+                 (Bedrock requestMetadata)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Largest token count Bedrock accepts (`maxTokens` is a 32-bit signed integer).
 pub const MAX_TOKENS_LIMIT: u64 = i32::MAX as u64;
 
@@ -370,16 +389,59 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<ChatRequest> {
         None => None,
         Some(rf) => tools::response_format(rf, &mut tool_config)?,
     };
+    // Bedrock refuses extended thinking together with a forced tool ("Thinking may not be enabled
+    // when tool_choice forces tool use"). The response_format tool is then offered with `auto`
+    // (its description asks for the JSON answer); a client's own forced choice is refused, or
+    // relaxed to `auto` with `unsupported_params: "drop"`.
+    let thinking_on = additional
+        .get("thinking")
+        .is_some_and(|t| t.get("type").and_then(Value::as_str) != Some("disabled"));
+    if thinking_on {
+        if let Some(tc) = tool_config.as_mut().and_then(Value::as_object_mut) {
+            let forced = tc.get("toolChoice").and_then(Value::as_object).and_then(|c| {
+                if c.contains_key("any") {
+                    Some(None)
+                } else {
+                    c.get("tool")
+                        .map(|t| t.get("name").and_then(Value::as_str).map(str::to_string))
+                }
+            });
+            if let Some(name) = forced {
+                let for_json = json_tool.is_some() && name.as_deref() == json_tool.as_deref();
+                if !for_json && !drop {
+                    return Err(bad(
+                        "tool_choice",
+                        "Bedrock does not allow a forced tool_choice (`required` or a named function) while \
+                         extended thinking is on: use `auto`, or leave out reasoning_effort/thinking",
+                    )
+                    .with_code("unsupported_parameter"));
+                }
+                tc.insert("toolChoice".into(), obj([("auto", obj([]))]));
+            }
+        }
+    }
 
     // Metadata.
     let mut request_metadata = Map::new();
     if let Some(u) = req.get("user").filter(|v| !v.is_null()) {
-        request_metadata.insert("user".into(), str_value(want_str(u, "user")?));
+        let u = want_str(u, "user")?;
+        metadata_text(u, "user", 0)?;
+        request_metadata.insert("user".into(), str_value(u));
     }
     if let Some(m) = req.get("metadata").filter(|v| !v.is_null()) {
         for (k, val) in want_obj(m, "metadata")? {
-            request_metadata.insert(k.clone(), str_value(want_str(val, &format!("metadata.{k}"))?));
+            let param = format!("metadata.{k}");
+            metadata_text(k, &param, 1)?;
+            let v = want_str(val, &param)?;
+            metadata_text(v, &param, 0)?;
+            request_metadata.insert(k.clone(), str_value(v));
         }
+    }
+    if request_metadata.len() > MAX_METADATA_ENTRIES {
+        return Err(bad(
+            "metadata",
+            "Bedrock accepts at most 16 requestMetadata entries (`metadata` pairs plus `user`)",
+        ));
     }
     if let Some(p) = req.get("parallel_tool_calls").filter(|v| !v.is_null()) {
         want_bool(p, "parallel_tool_calls")?;

@@ -481,3 +481,67 @@ fn dot_segment_model_ids_are_refused() {
     let (r, _) = ok(json!({"model": "...", "messages": [user("hi")]}));
     assert_eq!(r.path, "/model/.../converse");
 }
+
+#[test]
+fn forced_tools_and_thinking_do_not_mix() {
+    // Bedrock: "Thinking may not be enabled when tool_choice forces tool use".
+    let rf = json!({"type": "json_schema", "json_schema": {"name": "Weather", "schema": {"type": "object"}}});
+    let (r, b) =
+        ok(json!({"model": "claude", "messages": [user("hi")], "reasoning_effort": "low", "response_format": rf}));
+    assert_eq!(r.json_tool.as_deref(), Some("Weather"));
+    assert_eq!(b["toolConfig"]["toolChoice"], json!({"auto": {}}));
+    assert_eq!(b["additionalModelRequestFields"]["thinking"]["type"], "enabled");
+    // Without thinking the schema tool stays forced.
+    let (_, b) = ok(json!({"model": "claude", "messages": [user("hi")], "response_format": rf}));
+    assert_eq!(b["toolConfig"]["toolChoice"], json!({"tool": {"name": "Weather"}}));
+
+    let tools = json!([{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]);
+    for choice in [
+        json!("required"),
+        json!({"type": "function", "function": {"name": "f"}}),
+    ] {
+        let req = json!({"model": "claude", "messages": [user("hi")], "tools": tools, "tool_choice": choice,
+                         "thinking": {"type": "enabled", "budget_tokens": 2000}});
+        let e = translate(&serde_json::to_vec(&req).unwrap(), &cfg_with("")).unwrap_err();
+        assert_eq!(
+            (e.status, e.param.as_deref()),
+            (400, Some("tool_choice")),
+            "{}",
+            e.message
+        );
+        let (_, b) = ok_with(req, r#","unsupported_params":"drop""#);
+        assert_eq!(b["toolConfig"]["toolChoice"], json!({"auto": {}}));
+    }
+    // Thinking explicitly disabled: the forced choice stands.
+    let (_, b) = ok(
+        json!({"model": "claude", "messages": [user("hi")], "tools": tools, "tool_choice": "required",
+                          "thinking": {"type": "disabled"}}),
+    );
+    assert_eq!(b["toolConfig"]["toolChoice"], json!({"any": {}}));
+}
+
+#[test]
+fn metadata_must_fit_bedrock_request_metadata() {
+    let (_, b) = ok(
+        json!({"model": "m", "messages": [user("a")], "user": "alice@example.com",
+                          "metadata": {"trace-id": "a1:b2/c3=d4", "empty": ""}}),
+    );
+    assert_eq!(
+        b["requestMetadata"],
+        json!({"user": "alice@example.com", "trace-id": "a1:b2/c3=d4", "empty": ""})
+    );
+    let long = "x".repeat(257);
+    for (meta, user_id, param) in [
+        (json!({"k": "naïve"}), "u", "metadata.k"),
+        (json!({"k": long}), "u", "metadata.k"),
+        (json!({"k!": "v"}), "u", "metadata.k!"),
+        (json!({"": "v"}), "u", "metadata."),
+        (json!({}), "bob;drop", "user"),
+    ] {
+        let e = err(json!({"model": "m", "messages": [user("a")], "user": user_id, "metadata": meta}));
+        assert_eq!((e.status, e.param.as_deref()), (400, Some(param)), "{}", e.message);
+    }
+    let many: serde_json::Map<String, Value> = (0..16).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let e = err(json!({"model": "m", "messages": [user("a")], "user": "u", "metadata": many}));
+    assert_eq!((e.status, e.param.as_deref()), (400, Some("metadata")));
+}
