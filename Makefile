@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 WASM := dist/bedrock_bridge.wasm
 CARGO ?= $(shell command -v rustup >/dev/null 2>&1 && rustup which cargo 2>/dev/null || command -v cargo)
 
-.PHONY: all build venv test unit e2e lint run fmt clean bench
+.PHONY: all build venv test unit e2e lint run fmt clean bench bench-envoy bench-envoy-full fuzz fuzz-smoke
 
 all: build
 
@@ -49,3 +49,12 @@ clean:
 ## bench: native criterion benchmarks of the decoder + translator
 bench:
 	$(CARGO) bench -p bedrock-bridge-bench --bench pipeline
+
+## bench-envoy: in-Envoy benchmark: filter vs plain Envoy vs the LiteLLM proxy -> bench/envoy/results.{md,json}
+bench-envoy: $(WASM) venv
+	$(PY) bench/envoy/run.py
+
+## bench-envoy-full: the same plus a no-op wasm filter (Envoy's own wasm cost); needs rustup's wasm32-wasip1
+bench-envoy-full: $(WASM) venv
+	$(CARGO) build -q --release --target wasm32-wasip1 --manifest-path bench/envoy/nullfilter/Cargo.toml --target-dir target/nullfilter
+	$(PY) bench/envoy/run.py --null-wasm target/nullfilter/wasm32-wasip1/release/nullfilter.wasm
