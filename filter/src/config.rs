@@ -212,6 +212,37 @@ fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError(msg.into()))
 }
 
+/// serde quotes a string found where something else was expected (`invalid type: string "…"`):
+/// a secret put in the wrong place (`"credentials": "<token>"`) would reach Envoy's log and the
+/// client's 500. Keep the message, drop every quoted string value.
+fn redact_strings(msg: &str) -> String {
+    const MARK: &str = "string \"";
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find(MARK) {
+        out.push_str(&rest[..i]);
+        out.push_str("a string");
+        let quoted = &rest[i + MARK.len()..];
+        // Skip to the closing quote; serde escapes quotes and backslashes inside.
+        let mut escaped = false;
+        let mut end = quoted.len();
+        for (j, c) in quoted.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => {
+                    end = j + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        rest = &quoted[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn non_empty(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.trim().is_empty())
 }
@@ -223,7 +254,7 @@ impl Config {
         let raw: RawConfig = if bytes.iter().all(u8::is_ascii_whitespace) {
             RawConfig::default()
         } else {
-            serde_json::from_slice(bytes).map_err(|e| ConfigError(e.to_string()))?
+            serde_json::from_slice(bytes).map_err(|e| ConfigError(redact_strings(&e.to_string())))?
         };
         let env = |k: &str| non_empty(env(k));
 
@@ -359,6 +390,25 @@ mod tests {
 
     fn parse(s: &str) -> Result<Config, ConfigError> {
         Config::parse(s.as_bytes(), &no_env)
+    }
+
+    #[test]
+    fn misplaced_secrets_never_reach_the_error() {
+        for cfg in [
+            r#"{"region":"us-east-1","credentials":"my-very-secret-bearer-token"}"#,
+            r#"{"region":"us-east-1","credentials":{"bearer_token":{"x":"my-very-secret-bearer-token"}}}"#,
+            r#"{"region":"us-east-1","models":"my-very-secret-bearer-token"}"#,
+            r#"{"region":"us-east-1","credentials":"my-very-\"secret\\-bearer-token"}"#,
+            r#"{"region":"us-east-1","limits":{"max_request_bytes":"my-very-secret-bearer-token"}}"#,
+        ] {
+            let e = parse(cfg).unwrap_err().to_string();
+            assert!(!e.contains("secret"), "{e}");
+            assert!(e.contains("a string"), "{e}");
+        }
+        assert_eq!(
+            redact_strings(r#"invalid type: string "a\"b", expected x at line 1 column 9"#),
+            "invalid type: a string, expected x at line 1 column 9"
+        );
     }
 
     #[test]
