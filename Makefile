@@ -58,3 +58,11 @@ bench-envoy: $(WASM) venv
 bench-envoy-full: $(WASM) venv
 	$(CARGO) build -q --release --target wasm32-wasip1 --manifest-path bench/envoy/nullfilter/Cargo.toml --target-dir target/nullfilter
 	$(PY) bench/envoy/run.py --null-wasm target/nullfilter/wasm32-wasip1/release/nullfilter.wasm
+
+## fuzz: every cargo-fuzz target for FUZZ_SECONDS each (default 600), from the committed corpus
+fuzz:
+	scripts/fuzz.sh $${FUZZ_SECONDS:-600}
+
+## fuzz-smoke: every target briefly (CI)
+fuzz-smoke:
+	scripts/fuzz.sh $${FUZZ_SECONDS:-10}
