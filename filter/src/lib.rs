@@ -10,13 +10,18 @@
 //! - [`openai`]: OpenAI response types shared by both translators; stop reason and usage mapping.
 //! - [`error`]: OpenAI error objects and the Bedrock error mapping.
 //! - [`signing`]: SigV4 / Bedrock API key authentication.
+//! - [`bedrock`]: the provider side, typed: Converse request, ConverseStream events, Converse
+//!   output, model-family rules.
+//! - [`front`]: the contract between a client-facing API (front door) and the exchange.
 //!
 //! Thin shell: [`wasm`] moves bytes and headers between Envoy and that core, through the
 //! panic-free host calls of [`host`].
 
+pub mod bedrock;
 pub mod config;
 pub mod error;
 pub mod eventstream;
+pub mod front;
 pub mod host;
 pub mod openai;
 pub mod request;

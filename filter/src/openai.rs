@@ -22,7 +22,7 @@ pub struct PromptTokensDetails {
 }
 
 /// Bedrock's `usage` object (Converse and ConverseStream `metadata`).
-#[derive(Debug, Clone, Copy, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct BedrockUsage {
     pub input_tokens: u64,

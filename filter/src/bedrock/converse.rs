@@ -1,0 +1,392 @@
+//! The Converse / ConverseStream request body, typed.
+//!
+//! Front doors build a [`ConverseRequest`]; [`ConverseRequest::to_json`] writes the wire body.
+//! Struct fields are declared in the alphabetical order of their wire names, so the bytes are
+//! the same as a `serde_json::Map` (sorted keys) would write: golden files stay stable.
+
+use crate::error::{ApiError, ErrorType};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// A Converse request. `model_id` is not part of the body: it goes into the path.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConverseRequest {
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub additional_model_request_fields: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guardrail_config: Option<GuardrailConfig>,
+    #[serde(skip_serializing_if = "InferenceConfig::is_empty")]
+    pub inference_config: InferenceConfig,
+    pub messages: Vec<Message>,
+    #[serde(skip)]
+    pub model_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_config: Option<Value>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub request_metadata: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<ServiceTier>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub system: Vec<SystemBlock>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_config: Option<ToolConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub content: Vec<ContentBlock>,
+    pub role: Role,
+}
+
+/// One content block of a message: `{"text": …}`, `{"toolUse": {…}}`, ….
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ContentBlock {
+    CachePoint(CachePoint),
+    Document(DocumentBlock),
+    Image(ImageBlock),
+    ReasoningContent(Reasoning),
+    Text(String),
+    ToolResult(ToolResult),
+    ToolUse(ToolUse),
+}
+
+/// `{"cachePoint": {"type": "default"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CachePoint {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+impl CachePoint {
+    pub const DEFAULT: CachePoint = CachePoint { kind: "default" };
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Source {
+    /// Base64, exactly as the client sent it.
+    pub bytes: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageBlock {
+    /// png, jpeg, gif or webp.
+    pub format: &'static str,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocumentBlock {
+    /// pdf, csv, doc, docx, xls, xlsx, html, txt or md.
+    pub format: &'static str,
+    pub name: String,
+    pub source: Source,
+}
+
+/// Converse's image format for a MIME type.
+pub fn image_format(mime: &str) -> Option<&'static str> {
+    Some(match mime.to_ascii_lowercase().as_str() {
+        "image/png" => "png",
+        "image/jpeg" | "image/jpg" => "jpeg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        _ => return None,
+    })
+}
+
+/// Converse's document format for a MIME type.
+pub fn document_format(mime: &str) -> Option<&'static str> {
+    Some(match mime.to_ascii_lowercase().as_str() {
+        "application/pdf" => "pdf",
+        "text/plain" => "txt",
+        "text/markdown" => "md",
+        "text/csv" => "csv",
+        "text/html" => "html",
+        "application/msword" => "doc",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "docx",
+        "application/vnd.ms-excel" => "xls",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
+        _ => return None,
+    })
+}
+
+/// A document name Bedrock accepts (alphanumerics, single spaces, `-()[]`), from a file name.
+pub fn document_name(filename: Option<&str>) -> String {
+    let stem = filename
+        .map(|f| f.rsplit_once('.').map(|(s, _)| s).unwrap_or(f))
+        .unwrap_or("");
+    let mut name = String::new();
+    for c in stem.chars() {
+        let c = if c.is_ascii_alphanumeric() || matches!(c, '-' | '(' | ')' | '[' | ']') {
+            c
+        } else {
+            ' '
+        };
+        if !(c == ' ' && (name.is_empty() || name.ends_with(' '))) {
+            name.push(c);
+        }
+    }
+    let name = name.trim_end().chars().take(200).collect::<String>();
+    if name.is_empty() {
+        "document".to_string()
+    } else {
+        name
+    }
+}
+
+/// `{"reasoningText": {"signature"?, "text"}}` or `{"redactedContent": "<base64>"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Reasoning {
+    ReasoningText {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        signature: Option<String>,
+        text: String,
+    },
+    RedactedContent(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolUse {
+    /// Always a JSON object.
+    pub input: Value,
+    pub name: String,
+    pub tool_use_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolResult {
+    pub content: Vec<ToolResultContent>,
+    /// `success` or `error`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    pub tool_use_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ToolResultContent {
+    Document(DocumentBlock),
+    Image(ImageBlock),
+    Json(Value),
+    Text(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SystemBlock {
+    CachePoint(CachePoint),
+    Text(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InferenceConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stop_sequences: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+}
+
+impl InferenceConfig {
+    pub fn is_empty(&self) -> bool {
+        self.max_tokens.is_none()
+            && self.stop_sequences.is_empty()
+            && self.temperature.is_none()
+            && self.top_p.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<ToolChoice>,
+    pub tools: Vec<Tool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Tool {
+    CachePoint(CachePoint),
+    ToolSpec(ToolSpec),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub input_schema: InputSchema,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputSchema {
+    pub json: Value,
+}
+
+/// An empty JSON object, `{}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Empty {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ToolChoice {
+    Any(Empty),
+    Auto(Empty),
+    Tool { name: String },
+}
+
+impl ToolChoice {
+    /// `any` or a named tool: the model must call a tool.
+    pub fn is_forced(&self) -> bool {
+        !matches!(self, ToolChoice::Auto(_))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuardrailConfig {
+    pub guardrail_identifier: String,
+    pub guardrail_version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_processing_mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+}
+
+/// `{"type": "flex" | "priority" | "default"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceTier {
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl ConverseRequest {
+    /// `/model/{percent-encoded id}/converse` or `/converse-stream`.
+    pub fn path(&self, stream: bool) -> String {
+        let op = if stream { "converse-stream" } else { "converse" };
+        format!("/model/{}/{op}", encode_path_segment(&self.model_id))
+    }
+
+    /// The wire body.
+    pub fn to_json(&self) -> Result<Vec<u8>, ApiError> {
+        serde_json::to_vec(self).map_err(|e| {
+            ApiError::new(
+                500,
+                ErrorType::Server,
+                format!("could not encode the Bedrock request: {e}"),
+            )
+        })
+    }
+
+    /// True when some message holds a `toolUse` or `toolResult` block (Bedrock then needs a
+    /// `toolConfig`).
+    pub fn history_uses_tools(&self) -> bool {
+        self.messages
+            .iter()
+            .flat_map(|m| &m.content)
+            .any(|b| matches!(b, ContentBlock::ToolUse(_) | ContentBlock::ToolResult(_)))
+    }
+}
+
+/// Percent-encode a model id as one path segment: everything but RFC 3986 unreserved characters,
+/// so `:` and `/` (inference profile ARNs) stay inside the segment.
+pub fn encode_path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(char::from(b"0123456789ABCDEF"[usize::from(b >> 4)]));
+            out.push(char::from(b"0123456789ABCDEF"[usize::from(b & 15)]));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn wire_shape_matches_converse() {
+        let req = ConverseRequest {
+            model_id: "us.anthropic.claude-sonnet-4-20250514-v1:0".into(),
+            messages: vec![
+                Message {
+                    role: Role::User,
+                    content: vec![
+                        ContentBlock::Text("hi".into()),
+                        ContentBlock::CachePoint(CachePoint::DEFAULT),
+                    ],
+                },
+                Message {
+                    role: Role::Assistant,
+                    content: vec![
+                        ContentBlock::ReasoningContent(Reasoning::ReasoningText {
+                            text: "t".into(),
+                            signature: Some("s".into()),
+                        }),
+                        ContentBlock::ToolUse(ToolUse {
+                            tool_use_id: "a".into(),
+                            name: "f".into(),
+                            input: json!({}),
+                        }),
+                    ],
+                },
+            ],
+            tool_config: Some(ToolConfig {
+                tools: vec![Tool::ToolSpec(ToolSpec {
+                    name: "f".into(),
+                    description: None,
+                    input_schema: InputSchema {
+                        json: json!({"type": "object"}),
+                    },
+                    strict: None,
+                })],
+                tool_choice: Some(ToolChoice::Auto(Empty {})),
+            }),
+            ..Default::default()
+        };
+        let v: Value = serde_json::from_slice(&req.to_json().unwrap()).unwrap();
+        assert_eq!(
+            v,
+            json!({
+                "messages": [
+                    {"role": "user", "content": [{"text": "hi"}, {"cachePoint": {"type": "default"}}]},
+                    {"role": "assistant", "content": [
+                        {"reasoningContent": {"reasoningText": {"text": "t", "signature": "s"}}},
+                        {"toolUse": {"toolUseId": "a", "name": "f", "input": {}}}
+                    ]}
+                ],
+                "toolConfig": {"tools": [{"toolSpec": {"name": "f", "inputSchema": {"json": {"type": "object"}}}}],
+                               "toolChoice": {"auto": {}}}
+            })
+        );
+        assert_eq!(
+            req.path(true),
+            "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse-stream"
+        );
+        assert!(req.history_uses_tools());
+    }
+}

@@ -1,0 +1,345 @@
+//! ConverseStream events, typed: the layer between the eventstream frame decoder and every
+//! output format (OpenAI chat SSE, Responses API events, Anthropic SSE).
+//!
+//! [`parse`] turns one decoded eventstream [`Message`] into the [`Event`]s it carries (or the
+//! Bedrock error it reports). [`ResponseStream`] runs decoder + parser + an [`EventSink`] per
+//! HTTP stream: a new output format is one more `EventSink`.
+
+use crate::error::{self, ApiError};
+use crate::eventstream::{self, Decoder, HeaderValue, Message};
+use crate::openai::BedrockUsage;
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::fmt;
+
+/// One thing Bedrock said, in stream order. Strings borrow from the frame when they can.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event<'a> {
+    /// `messageStart`: the assistant turn begins.
+    MessageStart,
+    /// `contentBlockStart` of a tool call.
+    ToolUseStart {
+        block: u32,
+        id: Cow<'a, str>,
+        name: Cow<'a, str>,
+    },
+    /// Answer text.
+    Text { block: u32, text: Cow<'a, str> },
+    /// Reasoning ("thinking") text.
+    ReasoningText { block: u32, text: Cow<'a, str> },
+    /// The signature that closes a reasoning block.
+    ReasoningSignature { block: u32, signature: Cow<'a, str> },
+    /// A redacted reasoning block (base64, opaque).
+    RedactedReasoning { block: u32, data: Cow<'a, str> },
+    /// A piece of a tool call's JSON input.
+    ToolInput { block: u32, input: Cow<'a, str> },
+    /// `contentBlockStop`.
+    BlockStop { block: u32 },
+    /// `messageStop` with Bedrock's stop reason (`end_turn`, `tool_use`, `max_tokens`, …).
+    MessageStop { stop_reason: Cow<'a, str> },
+    /// `metadata`: ConverseStream's last event.
+    Metadata {
+        usage: Option<BedrockUsage>,
+        latency_ms: Option<u64>,
+    },
+}
+
+/// Consumes a stream's events and writes one output format.
+pub trait EventSink {
+    /// Translate one event, appending output bytes to `out`.
+    fn event(&mut self, ev: Event<'_>, out: &mut Vec<u8>);
+    /// End the stream with an error (Bedrock exception, corrupt stream, cut stream).
+    fn fail(&mut self, e: &ApiError, out: &mut Vec<u8>);
+    /// The upstream body ended. A stream that ends before `messageStop` must `fail`.
+    fn finish(&mut self, out: &mut Vec<u8>);
+    /// True once the output is complete (terminated normally or by `fail`): later input is ignored.
+    fn is_terminated(&self) -> bool;
+}
+
+/// A JSON string that borrows from the payload when it has no escapes.
+#[derive(Debug)]
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockDelta<'a> {
+    #[serde(default)]
+    content_block_index: u32,
+    #[serde(borrow)]
+    delta: DeltaBody<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DeltaBody<'a> {
+    #[serde(borrow, default)]
+    text: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    reasoning_content: Option<ReasoningDelta<'a>>,
+    #[serde(borrow, default)]
+    tool_use: Option<ToolUseDelta<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReasoningDelta<'a> {
+    #[serde(borrow, default)]
+    text: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    signature: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    redacted_content: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ToolUseDelta<'a> {
+    #[serde(borrow)]
+    input: Text<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockStart<'a> {
+    #[serde(default)]
+    content_block_index: u32,
+    #[serde(borrow)]
+    start: StartBody<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StartBody<'a> {
+    #[serde(borrow, default)]
+    tool_use: Option<ToolUseStart<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolUseStart<'a> {
+    #[serde(borrow)]
+    tool_use_id: Text<'a>,
+    #[serde(borrow)]
+    name: Text<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockStop {
+    #[serde(default)]
+    content_block_index: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageStop<'a> {
+    #[serde(borrow)]
+    stop_reason: Text<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Metadata {
+    #[serde(default)]
+    usage: Option<BedrockUsage>,
+    #[serde(default)]
+    metrics: Option<Metrics>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Metrics {
+    #[serde(default)]
+    latency_ms: Option<u64>,
+}
+
+fn json<'a, T: Deserialize<'a>>(event: &str, payload: &'a [u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(payload).map_err(|e| ApiError::bad_upstream(format_args!("malformed {event} event: {e}")))
+}
+
+/// The events one eventstream message carries, in order, or the error it reports (an
+/// `exception` / `error` message, or a malformed event). Unknown event types carry nothing
+/// (Bedrock adds event types over time) and emit no event.
+pub fn parse<'a>(msg: &Message<'a>, mut emit: impl FnMut(Event<'a>)) -> Result<(), ApiError> {
+    let message_type = match msg.header(":message-type") {
+        Some(HeaderValue::String(t)) => t,
+        _ => {
+            return Err(ApiError::bad_upstream(
+                "eventstream message without a string :message-type header",
+            ))
+        }
+    };
+    match message_type {
+        "event" => {}
+        "exception" => {
+            let name = msg.header_str(":exception-type").unwrap_or("UnknownException");
+            return Err(error::from_bedrock_stream(name, msg.payload, None));
+        }
+        "error" => {
+            let name = msg.header_str(":error-code").unwrap_or("UnknownError");
+            return Err(error::from_bedrock_stream(
+                name,
+                msg.payload,
+                msg.header_str(":error-message"),
+            ));
+        }
+        other => return Err(ApiError::bad_upstream(format_args!("unknown :message-type {other:?}"))),
+    }
+    let event = match msg.header(":event-type") {
+        Some(HeaderValue::String(t)) => t,
+        _ => return Err(ApiError::bad_upstream("event without a string :event-type header")),
+    };
+    let payload = msg.payload;
+    match event {
+        "messageStart" => emit(Event::MessageStart),
+        "contentBlockStart" => {
+            let s: BlockStart = json(event, payload)?;
+            if let Some(t) = s.start.tool_use {
+                emit(Event::ToolUseStart {
+                    block: s.content_block_index,
+                    id: t.tool_use_id.0,
+                    name: t.name.0,
+                });
+            }
+        }
+        "contentBlockDelta" => {
+            let d: BlockDelta = json(event, payload)?;
+            let block = d.content_block_index;
+            if let Some(t) = d.delta.text {
+                emit(Event::Text { block, text: t.0 });
+            }
+            if let Some(r) = d.delta.reasoning_content {
+                if let Some(t) = r.text {
+                    emit(Event::ReasoningText { block, text: t.0 });
+                }
+                if let Some(s) = r.signature {
+                    emit(Event::ReasoningSignature { block, signature: s.0 });
+                }
+                if let Some(data) = r.redacted_content {
+                    emit(Event::RedactedReasoning { block, data: data.0 });
+                }
+            }
+            if let Some(t) = d.delta.tool_use {
+                emit(Event::ToolInput {
+                    block,
+                    input: t.input.0,
+                });
+            }
+        }
+        "contentBlockStop" => {
+            let s: BlockStop = json(event, payload)?;
+            emit(Event::BlockStop {
+                block: s.content_block_index,
+            });
+        }
+        "messageStop" => {
+            let s: MessageStop = json(event, payload)?;
+            emit(Event::MessageStop {
+                stop_reason: s.stop_reason.0,
+            });
+        }
+        "metadata" => {
+            let m: Metadata = json(event, payload)?;
+            emit(Event::Metadata {
+                usage: m.usage,
+                latency_ms: m.metrics.and_then(|m| m.latency_ms),
+            });
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The whole response pipeline of one stream: eventstream decoder, event parser, output sink.
+#[derive(Debug)]
+pub struct ResponseStream<S: EventSink> {
+    decoder: Decoder,
+    sink: S,
+}
+
+impl<S: EventSink> ResponseStream<S> {
+    pub fn new(sink: S, limits: eventstream::Limits) -> Self {
+        ResponseStream {
+            decoder: Decoder::new(limits),
+            sink,
+        }
+    }
+
+    /// Feed one upstream body chunk; append the output bytes it completes to `out`.
+    pub fn on_body(&mut self, chunk: &[u8], end_of_stream: bool, out: &mut Vec<u8>) {
+        if self.sink.is_terminated() {
+            return;
+        }
+        let sink = &mut self.sink;
+        let fed = self.decoder.feed(chunk, |m| {
+            if sink.is_terminated() {
+                return;
+            }
+            let mut failed = None;
+            let parsed = parse(&m, |ev| {
+                if failed.is_none() {
+                    sink.event(ev, out);
+                }
+            });
+            if let Err(e) = parsed {
+                failed = Some(e);
+            }
+            if let Some(e) = failed {
+                sink.fail(&e, out);
+            }
+        });
+        if let Err(e) = fed {
+            self.sink.fail(&ApiError::bad_upstream(e), out);
+        }
+        if end_of_stream {
+            if let Err(e) = self.decoder.finish() {
+                self.sink.fail(&ApiError::bad_upstream(e), out);
+            }
+            self.sink.finish(out);
+        }
+    }
+
+    /// End the stream with `e` (for failures seen outside the body, such as a reset).
+    pub fn fail(&mut self, e: &ApiError, out: &mut Vec<u8>) {
+        self.sink.fail(e, out);
+    }
+
+    /// Bytes held between chunks (at most one unfinished eventstream message).
+    pub fn buffered_len(&self) -> usize {
+        self.decoder.buffered_len()
+    }
+
+    pub fn is_terminated(&self) -> bool {
+        self.sink.is_terminated()
+    }
+
+    pub fn sink(&self) -> &S {
+        &self.sink
+    }
+
+    pub fn sink_mut(&mut self) -> &mut S {
+        &mut self.sink
+    }
+}

@@ -1,0 +1,83 @@
+//! Front doors: the client-facing APIs the filter serves (OpenAI chat completions today; the
+//! Responses API, Anthropic Messages and embeddings next), and the contract between each of them
+//! and the per-request exchange.
+//!
+//! A front door turns a client's body into an [`Outbound`] Bedrock request plus a [`Reply`]:
+//! everything decided at request time that the response side needs, in one value. The exchange
+//! sends the request, then hands Bedrock's answer to the `Reply`: an eventstream to its
+//! [`EventSink`], a JSON body to [`Reply::translate_json`], an error to [`Reply::error_body`].
+
+use crate::bedrock::events::{Event, EventSink};
+use crate::config::Config;
+use crate::error::ApiError;
+
+/// What a front door knows about the request besides its body.
+pub struct RequestContext<'a> {
+    pub config: &'a Config,
+    /// A unique id for this response (from `x-request-id` when present), without any prefix.
+    pub id: &'a str,
+    /// Unix seconds.
+    pub created: u64,
+    /// The client's `:path` (query included).
+    pub path: &'a str,
+    /// A client request header by lower-case name.
+    pub header: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// The Bedrock request a front door made, and how to answer the client.
+pub struct Outbound {
+    /// `/model/{id}/converse[-stream]`, `/model/{id}/invoke`, `/openai/v1/chat/completions`.
+    pub path: String,
+    pub body: Vec<u8>,
+    /// Ask Bedrock for an eventstream (`accept: application/vnd.amazon.eventstream`).
+    pub stream: bool,
+    /// The model name the client asked for.
+    pub client_model: String,
+    /// The Bedrock model id, inference profile id or ARN.
+    pub model_id: String,
+    pub reply: Box<dyn Reply>,
+}
+
+/// A client-facing API.
+pub trait FrontDoor: Sync {
+    /// Short name for logs and metrics (`chat`, `responses`, `messages`, `embeddings`).
+    fn name(&self) -> &'static str;
+    /// Translate the client's request body (already size-checked).
+    fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError>;
+    /// This API's error body for `e` (the HTTP status is `e.status`).
+    fn error_body(&self, e: &ApiError) -> Vec<u8>;
+}
+
+/// The response side of one request.
+pub trait Reply {
+    /// A 200 eventstream from Bedrock: the sink that writes this API's stream.
+    fn into_sink(self: Box<Self>) -> Box<dyn EventSink>;
+    /// A 200 JSON body from Bedrock: this API's response body.
+    fn translate_json(&self, body: &[u8]) -> Result<Vec<u8>, ApiError>;
+    /// This API's error body for `e`.
+    fn error_body(&self, e: &ApiError) -> Vec<u8>;
+    /// `content-type` of this API's stream.
+    fn stream_content_type(&self) -> &'static str {
+        "text/event-stream; charset=utf-8"
+    }
+    /// Bedrock's answer is already in the client's format (Bedrock's OpenAI-compatible
+    /// endpoint): pass it through unchanged.
+    fn passthrough(&self) -> bool {
+        false
+    }
+}
+
+impl EventSink for Box<dyn EventSink> {
+    fn event(&mut self, ev: Event<'_>, out: &mut Vec<u8>) {
+        (**self).event(ev, out)
+    }
+    fn fail(&mut self, e: &ApiError, out: &mut Vec<u8>) {
+        (**self).fail(e, out)
+    }
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        (**self).finish(out)
+    }
+    fn is_terminated(&self) -> bool {
+        (**self).is_terminated()
+    }
+}
