@@ -152,7 +152,20 @@ def thinking_problems(body, issued):
 
 # --- known failures, observed (issue 9) ----------------------------------------------------------------
 
-KNOWN = {}
+NO_BLOCKS = ("issue 9: the client sends the tool-calling assistant turn back without thinking_blocks; the filter "
+             "forwards thinking enabled with an assistant turn of only toolUse (Bedrock: Expected `thinking` or "
+             "`redacted_thinking`, but found `tool_use`)")
+KNOWN = {
+    **{(c, s): NO_BLOCKS for c in ["langchain", "pydantic-ai", "openai-agents", "vercel-compatible", "vercel-openai"]
+       for s in ["tool_loop", "tool_loop_stream"]},
+    **{(c, "retry_after"): "issue 9: the filter's 429 carries no retry-after header (Bedrock gave no hint; no default)"
+       for c in CLIENTS},
+    ("openai-node", "tool_loop"): "issue 9: openai-node's runTools() keeps the assistant turn without thinking_blocks: "
+                                  "forwarded as an assistant turn of only toolUse with thinking enabled",
+    ("openai-node", "tool_loop_stream"): "issue 9 item 2: chat.completions.stream() merges thinking_blocks pieces with "
+                                         "Object.assign (last piece wins: signature, no text); the filter answers 400 "
+                                         "`messages[1].thinking_blocks[0].thinking` must be a string, not null",
+}
 
 
 def cells(scenarios, clients=CLIENTS):
@@ -243,8 +256,9 @@ def run_tool_loop(sim, envoy, client, scenario):
     problems = {f"request {i + 1}": thinking_problems(b, issued) for i, b in enumerate(sent)}
     problems = {k: v for k, v in problems.items() if v}
     # Turn 2 and 3 must be requests real Bedrock accepts (a strict simulator refuses them itself).
+    shapes = [[next(iter(b)) for b in m["content"]] for body in sent[1:] for m in body["messages"][-2:-1]]
     assert not problems and not out.get("error"), {"bedrock_would_refuse": problems, "client_error": out.get("error"),
-                                                   "requests": len(sent)}
+                                                   "requests": len(sent), "assistant turns sent back": shapes}
     assert [e["args"]["city"] for e in out["executed"]] == ["Paris", "Rome"]
     assert out["text"].strip() == LOOP_TEXT
     assert len(sent) == 3
@@ -272,15 +286,17 @@ def test_reasoning_tool_loop_manual_create(matrix, sim, client):
 
 # --- errors -----------------------------------------------------------------------------------------
 
+# The exception each client raises (Python: a class in its MRO; Node: the constructor's name).
+OPENAI_PY = {400: "openai.BadRequestError", 429: "openai.RateLimitError"}
 EXPECTED_ERROR = {
-    "openai-python": ("openai", {400: "BadRequestError", 429: "RateLimitError"}),
-    "langchain": ("openai", {400: "BadRequestError", 429: "RateLimitError"}),
-    "openai-agents": ("openai", {400: "BadRequestError", 429: "RateLimitError"}),
-    "pydantic-ai": ("pydantic_ai", {400: "ModelHTTPError", 429: "ModelHTTPError"}),
-    "litellm": ("litellm", {400: "BadRequestError", 429: "RateLimitError"}),
-    "openai-node": (None, {400: "BadRequestError", 429: "RateLimitError"}),
-    "vercel-compatible": (None, {400: "APICallError", 429: "APICallError"}),
-    "vercel-openai": (None, {400: "APICallError", 429: "APICallError"}),
+    "openai-python": OPENAI_PY,
+    "langchain": OPENAI_PY,  # langchain_openai.OpenAIInvalidRequestError / OpenAIRateLimitError subclass them
+    "openai-agents": OPENAI_PY,
+    "pydantic-ai": {400: "pydantic_ai.ModelRequestRejectedError", 429: "pydantic_ai.ModelRateLimitError"},
+    "litellm": {400: "litellm.BadRequestError", 429: "litellm.RateLimitError"},
+    "openai-node": {400: "BadRequestError", 429: "RateLimitError"},
+    "vercel-compatible": {400: "APICallError", 429: "APICallError"},
+    "vercel-openai": {400: "APICallError", 429: "APICallError"},
 }
 BEDROCK_ERRORS = {400: ("ValidationException", "The provided model identifier is invalid for this matrix test."),
                   429: ("ThrottlingException", "Too many requests, please wait before trying again.")}
@@ -293,10 +309,8 @@ def run_error(sim, envoy, client, status):
     out = run_client(client, "error", spec(envoy))
     err = out.get("error")
     assert err, f"no error surfaced: {out}"
-    module, types = EXPECTED_ERROR[client]
-    assert err["type"] == types[status], err
-    if module:
-        assert err["module"] == module, err
+    expected = EXPECTED_ERROR[client][status]
+    assert expected in (err.get("classes") or [err["type"]]), err
     assert err["status"] == status, err
     assert message in err["message"], err
     assert len(converse_requests(sim)) == 1, "the client retried (retries are off in every driver)"

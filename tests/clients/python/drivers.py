@@ -46,6 +46,7 @@ def describe_error(e):
     headers = getattr(resp, "headers", None)
     status = getattr(e, "status_code", None) or getattr(resp, "status_code", None)
     return {"type": type(e).__name__, "module": type(e).__module__.split(".")[0], "status": status, "message": str(e),
+            "classes": [f"{c.__module__.split('.')[0]}.{c.__name__}" for c in type(e).__mro__],
             "retry_after": headers.get("retry-after") if headers is not None else None,
             "body": getattr(e, "body", None)}
 
