@@ -160,6 +160,8 @@ KNOWN = {
        for s in ["tool_loop", "tool_loop_stream"]},
     **{(c, "retry_after"): "issue 9: the filter's 429 carries no retry-after header (Bedrock gave no hint; no default)"
        for c in CLIENTS},
+    ("pydantic-ai", "structured_reasoning"): "issue 9 item 4: pydantic-ai's default output tool sends tool_choice "
+                                             "required; with reasoning_effort the filter answers 400 unsupported_parameter",
     ("openai-node", "tool_loop"): "issue 9: openai-node's runTools() keeps the assistant turn without thinking_blocks: "
                                   "forwarded as an assistant turn of only toolUse with thinking enabled",
     ("openai-node", "tool_loop_stream"): "issue 9 item 2: chat.completions.stream() merges thinking_blocks pieces with "
@@ -343,11 +345,29 @@ STRUCTURED_TOOL = {"openai-python": "Weather", "langchain": "Weather", "pydantic
                    "vercel-compatible": "json_response", "vercel-openai": "Weather"}
 
 
-@pytest.mark.parametrize("client", cells(["structured"]))
-def test_structured_output(matrix, sim, client):
+def run_structured(sim, envoy, client, effort):
     name = STRUCTURED_TOOL[client]
-    sim.scenario(CLAUDE, **answer([{"toolUse": {"toolUseId": "tooluse_json", "name": name, "input": WEATHER_ANSWER}}], False, "tool_use"))
-    out = ok(run_client(client, "structured", spec(matrix, prompt="Weather in Paris as JSON")))
+    blocks = [{"toolUse": {"toolUseId": "tooluse_json", "name": name, "input": WEATHER_ANSWER}}]
+    if effort:
+        blocks.insert(0, reasoning("Paris, as JSON.", "c2lnLWpzb24="))
+    sim.scenario(CLAUDE, **answer(blocks, False, "tool_use"))
+    out = ok(run_client(client, "structured", spec(envoy, prompt="Weather in Paris as JSON", reasoning_effort=effort)))
     assert out["parsed"] == WEATHER_ANSWER
     [b] = bodies(sim)
     assert name in [t["toolSpec"]["name"] for t in b["toolConfig"]["tools"]], b["toolConfig"]
+    return b
+
+
+@pytest.mark.parametrize("client", cells(["structured"]))
+def test_structured_output(matrix, sim, client):
+    run_structured(sim, matrix, client, None)
+
+
+@pytest.mark.parametrize("client", cells(["structured_reasoning"]))
+def test_structured_output_with_reasoning(matrix, sim, client):
+    """Issue 9 item 4: a client whose structured output forces a tool, with reasoning on, must
+    still get its answer (Bedrock refuses a forced tool while thinking)."""
+    b = run_structured(sim, matrix, client, "low")
+    thinking = (b.get("additionalModelRequestFields") or {}).get("thinking", {}).get("type") == "enabled"
+    assert not (thinking and "any" in b["toolConfig"].get("toolChoice", {}) or thinking and "tool" in b["toolConfig"].get("toolChoice", {})), \
+        "forced tool with thinking enabled: Bedrock refuses it"
