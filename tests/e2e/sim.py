@@ -261,7 +261,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 record["refused"] = {"rule": problem[3], "status": problem[0], "message": problem[2]}
             return self._aws_error(*problem[:3])
         parsed = json.loads(body)
-        if scenario is None:
+        if scenario is None or not {"file", "raw_hex", "body", "status"} & set(scenario):
+            # No scenario, or one that only sets "as_model" / "lax": answers generated from the request.
             if op == "converse-stream":
                 return self._stream(generated_stream(parsed), {"frame_delay_ms": self.sim.frame_delay_ms})
             return self._json(200, generated_json(parsed))

@@ -187,3 +187,40 @@ def test_sim_validate_uses_rules_and_scenario_flags():
     assert Sim.validate("Converse", "cache.json", cached, {"as_model": CLAUDE37}) is None
     # botocore's shape check still runs first.
     assert Sim.validate("Converse", CLAUDE, b'{"messages": [{"role": "user"}]}')[3] == "botocore"
+
+
+def _converse(port, model, payload):
+    """POST a Converse body straight to the simulator (Bedrock API key auth): (status, headers, body)."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/model/{urllib.parse.quote(model, safe='')}/converse",
+                                 data=json.dumps(payload).encode(), method="POST",
+                                 headers={"authorization": "Bearer bedrock-api-key-test", "content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, dict(r.headers), json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), json.loads(e.read())
+
+
+def test_simulator_is_strict_by_default_and_lax_only_when_a_scenario_says_so(sim):
+    sim.reset()
+    greeting_first = body(asst({"text": "Hi! How can I help?"}), user({"text": "Weather?"}))
+    status, headers, out = _converse(sim.port, CLAUDE, greeting_first)
+    assert status == 400 and headers["x-amzn-ErrorType"].startswith("ValidationException:"), headers
+    assert out == {"message": "A conversation must start with a user message. Try again with a conversation that starts with a user message."}
+    assert sim.requests[-1]["refused"]["rule"] == "first_message_user"
+    # A scenario that only names the lax rule keeps the generated answer.
+    sim.scenario(CLAUDE, lax=["first_message_user"])
+    status, _, out = _converse(sim.port, CLAUDE, greeting_first)
+    assert status == 200 and out["output"]["message"]["content"][-1] == {"text": "You said: Weather?"}
+    assert "refused" not in sim.requests[-1]
+    # A made-up model id is judged as the real model its scenario names.
+    cached = body(user({"text": "x"}, {"cachePoint": {"type": "default"}}))
+    sim.scenario("made.up", as_model=LLAMA)
+    status, headers, _ = _converse(sim.port, "made.up", cached)
+    assert status == 403 and headers["x-amzn-ErrorType"].startswith("AccessDeniedException:")
+    sim.scenario("made.up", as_model=CLAUDE37)
+    assert _converse(sim.port, "made.up", cached)[0] == 200
+    sim.reset()
