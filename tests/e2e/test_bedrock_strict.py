@@ -308,10 +308,16 @@ def test_also_tool_history_without_tools_declares_nothing_callable(client, sim):
     assert not body.get("toolConfig", {}).get("tools"), body.get("toolConfig")
 
 
-def test_also_tool_history_with_tool_choice_none_is_accepted(client, sim):
+def test_also_tool_history_with_tool_choice_auto_declares_the_clients_tools(client, sim):
+    r, body = accepted(client, sim, messages=[ASK, tool_turn(), tool_result()], tools=[WEATHER])
+    assert [t["toolSpec"]["name"] for t in body["toolConfig"]["tools"]] == ["get_weather"]
+
+
+@not_fixed("15 Also: tools", "with tool_choice none and tool history, the tools stay callable (Converse has no `none`)")
+def test_also_tool_history_with_tool_choice_none_offers_no_callable_tool(client, sim):
     msgs = [ASK, tool_turn(), tool_result()]
     r, body = accepted(client, sim, messages=msgs, tools=[WEATHER], tool_choice="none")
-    assert "any" not in body.get("toolConfig", {}).get("toolChoice", {})
+    assert not body.get("toolConfig", {}).get("tools"), body.get("toolConfig")
 
 
 @not_fixed("15 Also: structured output", "json_schema on Claude 4.5 uses a forced tool, not outputConfig")
