@@ -372,3 +372,31 @@ def test_issue9_forced_tool_with_reasoning(client, sim, choice):
     tc = body["toolConfig"].get("toolChoice", {})
     thinking_on = "thinking" in body.get("additionalModelRequestFields", {})
     assert not (thinking_on and ("any" in tc or "tool" in tc))
+
+
+@not_fixed("9 item 3", "a streamed signature-only reasoning block carries no `thinking` key, and sent back it is refused")
+def test_issue9_signature_only_reasoning_block_round_trips(client, sim):
+    from sim import event
+    frames = [event("messageStart", {"role": "assistant"}),
+              event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"reasoningContent": {"signature": "c2lnLW9ubHk="}}}),
+              event("contentBlockStop", {"contentBlockIndex": 0}),
+              event("contentBlockDelta", {"contentBlockIndex": 1, "delta": {"text": "Hello."}}),
+              event("contentBlockStop", {"contentBlockIndex": 1}),
+              event("messageStop", {"stopReason": "end_turn"}),
+              event("metadata", {"usage": {"inputTokens": 3, "outputTokens": 2, "totalTokens": 5}, "metrics": {"latencyMs": 1}})]
+    sim.scenario(CLAUDE, raw_hex=b"".join(frames).hex())
+    blocks, content = {}, ""
+    for chunk in client.chat.completions.create(model="claude", messages=HI, reasoning_effort="low", stream=True):
+        for c in chunk.choices:
+            content += c.delta.content or ""
+            for piece in (c.delta.model_extra or {}).get("thinking_blocks") or []:
+                acc = blocks.setdefault(piece["index"], {})
+                for k, v in piece.items():  # the openai SDK's merge by index: strings concatenated
+                    if k != "index":
+                        acc[k] = acc.get(k, "") + v if isinstance(v, str) and k != "type" else v
+    thinking_blocks = [blocks[i] for i in sorted(blocks)]
+    assert thinking_blocks == [{"type": "thinking", "thinking": "", "signature": "c2lnLW9ubHk="}], thinking_blocks
+    sim.reset()
+    history = [HI[0], {"role": "assistant", "content": content, "thinking_blocks": thinking_blocks}, {"role": "user", "content": "again"}]
+    r, body = accepted(client, sim, messages=history, reasoning_effort="low")
+    assert body["messages"][1]["content"][0] == {"reasoningContent": {"reasoningText": {"text": "", "signature": "c2lnLW9ubHk="}}}
