@@ -30,8 +30,10 @@ import time
 import zlib
 from pathlib import Path
 
-# The eventstream frame encoder of the end-to-end simulator (one implementation of the wire format).
+# The eventstream frame encoder of the end-to-end simulator (one implementation of the wire format)
+# and the raw HTTP/1.1 server shared with the e2e fault upstream (load.FaultyUpstream).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "e2e"))
+from raw_upstream import RawUpstream, read_request  # noqa: E402
 from sim import frame  # noqa: E402
 
 B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -95,7 +97,7 @@ class Stream:
         self.finished = False  # every frame queued (terminating chunk included)
 
 
-class Upstream:
+class Upstream(RawUpstream):
     def __init__(self, t0_ns: int, port: int = 0):
         self.t0 = t0_ns
         self.scenario = {"reasoning": 20, "content": 5000, "interval_us": 1000, "burst": 1}
@@ -107,66 +109,22 @@ class Upstream:
         self.paths = {}
         self.frames_sent = 0
         self.streams_done = 0
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.listen(1024)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(port, backlog=1024)
         threading.Thread(target=self._ticker, daemon=True).start()
 
     # --- connections ---------------------------------------------------------------------
-    def _accept(self):
-        while True:
-            c, _ = self.sock.accept()
-            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+    def setup(self, c):
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
 
-    @staticmethod
-    def _read_request(c, buf):
-        while b"\r\n\r\n" not in buf:
-            d = c.recv(65536)
-            if not d:
-                return None, b""
-            buf += d
-        head, buf = buf.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        method, path, _ = lines[0].split(" ", 2)
-        headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:] if ":" in l)}
-        if headers.get("transfer-encoding", "").lower() == "chunked":
-            body = b""
-            while True:
-                while b"\r\n" not in buf:
-                    d = c.recv(65536)
-                    if not d:
-                        return None, b""
-                    buf += d
-                line, buf = buf.split(b"\r\n", 1)
-                n = int(line.split(b";")[0], 16)
-                while len(buf) < n + 2:
-                    d = c.recv(65536)
-                    if not d:
-                        return None, b""
-                    buf += d
-                body, buf = body + buf[:n], buf[n + 2:]
-                if n == 0:
-                    break
-        else:
-            n = int(headers.get("content-length", "0"))
-            while len(buf) < n:
-                d = c.recv(65536)
-                if not d:
-                    return None, b""
-                buf += d
-            body, buf = buf[:n], buf[n:]
-        return (method, path, headers, body), buf
+    def serve(self, c):
+        self._serve(c)
 
     def _serve(self, c):
         buf = b""
         try:
             while True:
-                req, buf = self._read_request(c, buf)
+                req, buf = read_request(c, buf)
                 if req is None:
                     return
                 method, path, headers, body = req

@@ -5,12 +5,11 @@ workers) is still healthy. Everything talks to 127.0.0.1 only."""
 import http.client
 import json
 import re
-import socket
-import struct
 import threading
 import time
 import uuid
 
+from raw_upstream import RawUpstream, read_request, reset
 from sim import generated_json, generated_stream
 
 HOST = "127.0.0.1"
@@ -191,7 +190,7 @@ def rss_kb(pid) -> int:
 
 # --- an upstream that really breaks ------------------------------------------------------------
 
-class FaultyUpstream:
+class FaultyUpstream(RawUpstream):
     """A minimal HTTP/1.1 server playing Bedrock for faults the simulator cannot produce
     (its `reset_after_bytes` leaves the socket open: `socket.close()` is deferred while the
     handler's `rfile` holds a reference, so Envoy never sees the reset).
@@ -202,57 +201,20 @@ class FaultyUpstream:
     Model ids without a plan get the simulator's generated answers. No signature check."""
 
     def __init__(self):
+        super().__init__(backlog=256)
         self.plans = {}
         self.requests = []
         self.lock = threading.Lock()
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((HOST, 0))
-        self.sock.listen(256)
-        self.port = self.sock.getsockname()[1]
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
 
-    def close(self):
-        self.closed = True
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def _accept(self):
-        while not self.closed:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
-
-    @staticmethod
-    def _read_request(c, buf):
-        while b"\r\n\r\n" not in buf:
-            d = c.recv(65536)
-            if not d:
-                return None, b""
-            buf += d
-        head, buf = buf.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        method, path, _ = lines[0].split(" ", 2)
-        headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:] if ":" in l)}
-        n = int(headers.get("content-length", "0"))
-        while len(buf) < n:
-            d = c.recv(65536)
-            if not d:
-                return None, b""
-            buf += d
-        return (method, path, headers, buf[:n]), buf[n:]
+    def serve(self, c):
+        self._serve(c)
 
     def _serve(self, c):
         buf = b""
         try:
             c.settimeout(30)
             while not self.closed:
-                req, buf = self._read_request(c, buf)
+                req, buf = read_request(c, buf)
                 if req is None:
                     return
                 method, path, headers, body = req
@@ -288,11 +250,7 @@ class FaultyUpstream:
 
     @staticmethod
     def _reset(c, rst):
-        if rst:
-            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        else:
-            c.shutdown(socket.SHUT_RDWR)
-        c.close()
+        reset(c, rst)
 
     def _chunked(self, c, data, plan):
         """Send `data` as a chunked eventstream body; False if the plan cut the connection."""

@@ -7,11 +7,16 @@ Converse / ConverseStream, and answers in Bedrock's wire format: JSON, or chunke
 
 What it answers is set per model id through an unsigned control API on the same port:
   POST /__sim/scenario  {"model_id", "file" | "raw_hex" | "body", "status", "headers",
-                         "chunk_sizes", "frame_delay_ms", "reset_after_bytes", "stall_ms"}
+                         "chunk_sizes", "frame_delay_ms", "reset_after_bytes", "stall_ms",
+                         "as_model", "lax"}
   GET  /__sim/requests  every request received, with whether its signature verified
   POST /__sim/reset     forget scenarios and requests
 Model ids without a scenario get an answer generated from the request: reasoning, then
 "You said: <last user text>" word by word.
+
+Bedrock's request rules (bedrock_rules.py) are enforced by default, for the model id in the path
+or, for a test's made-up id, the real model its scenario names in "as_model". A scenario's "lax"
+lists the rules it skips ("*" for all); every refusal is recorded as "refused" with the rule.
 """
 
 import argparse
@@ -36,6 +41,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.validate import ParamValidator
+
+import bedrock_rules
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SERVICE_MODEL = botocore.session.get_session().get_service_model("bedrock-runtime")
@@ -169,20 +176,23 @@ class Sim:
 
     # --- body validation with botocore's model of the real API -----------------------------
     @staticmethod
-    def validate(operation: str, model_id: str, body: bytes):
+    def validate(operation: str, model_id: str, body: bytes, scenario=None):
+        """None, or (status, error type, message, rule) as Bedrock would refuse the request."""
         try:
             params = json.loads(body)
         except ValueError as e:
-            return f"Malformed input request: {e}"
+            return 400, "ValidationException", f"Malformed input request: {e}", "json"
         if not isinstance(params, dict):
-            return "Malformed input request: expected an object"
-        params = dict(params, modelId=model_id)
-        report = ParamValidator().validate(params, SERVICE_MODEL.operation_model(operation).input_shape)
+            return 400, "ValidationException", "Malformed input request: expected an object", "json"
+        report = ParamValidator().validate(dict(params, modelId=model_id), SERVICE_MODEL.operation_model(operation).input_shape)
         if report.has_errors():
-            return "1 validation error detected: " + report.generate_report()
-        roles = [m.get("role") for m in params.get("messages", [])]
-        if not roles or roles[0] != "user" or any(a == b for a, b in zip(roles, roles[1:])):
-            return "A conversation must start with a user message and alternate between user and assistant roles."
+            return 400, "ValidationException", "1 validation error detected: " + report.generate_report(), "botocore"
+        if not params.get("messages"):
+            return 400, "ValidationException", "A conversation must start with a user message. Try again with a conversation that starts with a user message.", "first_message_user"
+        scenario = scenario or {}
+        refusal = bedrock_rules.check(scenario.get("as_model") or model_id, params, scenario.get("lax", ()))
+        if refusal:
+            return refusal.status, refusal.error_type, refusal.message, refusal.rule
         return None
 
 
@@ -243,13 +253,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not m:
             return self._aws_error(404, "UnknownOperationException", f"Unknown operation {self.path}")
         model_id, op = record["model_id"], m.group(2)
-        problem = Sim.validate("ConverseStream" if op == "converse-stream" else "Converse", model_id, body)
-        if problem:
-            return self._aws_error(400, "ValidationException", problem)
         with self.sim.lock:
             scenario = self.sim.scenarios.get(model_id)
+        problem = Sim.validate("ConverseStream" if op == "converse-stream" else "Converse", model_id, body, scenario)
+        if problem:
+            with self.sim.lock:
+                record["refused"] = {"rule": problem[3], "status": problem[0], "message": problem[2]}
+            return self._aws_error(*problem[:3])
         parsed = json.loads(body)
-        if scenario is None:
+        if scenario is None or not {"file", "raw_hex", "body", "status"} & set(scenario):
+            # No scenario, or one that only sets "as_model" / "lax": answers generated from the request.
             if op == "converse-stream":
                 return self._stream(generated_stream(parsed), {"frame_delay_ms": self.sim.frame_delay_ms})
             return self._json(200, generated_json(parsed))
