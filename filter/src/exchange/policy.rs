@@ -5,6 +5,7 @@ use super::legacy_chat::LEGACY_CHAT;
 use crate::config::Config;
 use crate::error::{self, ApiError, ErrorType};
 use crate::front::FrontDoor;
+use serde::Serialize;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// One client-facing API and the path it is served at.
@@ -110,17 +111,17 @@ fn percent_decode(s: &str) -> Option<String> {
 
 /// The 404 for a path no route serves.
 pub fn unknown_path(method: &str, path: &str) -> ApiError {
-    let served: Vec<String> = ROUTES.iter().map(|r| format!("POST /v1{}", r.path)).collect();
-    ApiError::new(
-        404,
-        ErrorType::NotFound,
-        format!(
-            "{method} {} is not served here; this gateway serves {}, GET /v1/models and GET /v1/models/{{model}}",
-            path.split('?').next().unwrap_or(""),
-            served.join(", ")
-        ),
-    )
-    .with_code("unknown_url")
+    let mut msg = format!(
+        "{method} {} is not served here; this gateway serves",
+        path.split('?').next().unwrap_or("")
+    );
+    for r in ROUTES {
+        msg.push_str(" POST /v1");
+        msg.push_str(r.path);
+        msg.push(',');
+    }
+    msg.push_str(" GET /v1/models and GET /v1/models/{model}");
+    ApiError::new(404, ErrorType::NotFound, msg).with_code("unknown_url")
 }
 
 /// A completion id (without its API's prefix): the client's `x-request-id` reduced to at most 64
@@ -140,14 +141,34 @@ pub fn request_id(x_request_id: Option<&str>, now: SystemTime, context_id: u32) 
     }
 }
 
-fn model_object(id: &str) -> serde_json::Value {
-    serde_json::json!({"id": id, "object": "model", "created": 0, "owned_by": "bedrock"})
+/// An OpenAI model object.
+#[derive(Serialize)]
+struct ModelObject<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    owned_by: &'static str,
+}
+
+fn model_object(id: &str) -> ModelObject<'_> {
+    ModelObject {
+        id,
+        object: "model",
+        created: 0,
+        owned_by: "bedrock",
+    }
+}
+
+#[derive(Serialize)]
+struct ModelList<'a> {
+    object: &'static str,
+    data: Vec<ModelObject<'a>>,
 }
 
 /// `GET /v1/models`: the configured aliases.
 pub fn models_list(cfg: &Config) -> Vec<u8> {
-    let data: Vec<serde_json::Value> = cfg.models.keys().map(|alias| model_object(alias)).collect();
-    serde_json::to_vec(&serde_json::json!({"object": "list", "data": data})).unwrap_or_default()
+    let data = cfg.models.keys().map(|alias| model_object(alias)).collect();
+    serde_json::to_vec(&ModelList { object: "list", data }).unwrap_or_default()
 }
 
 /// `GET /v1/models/{model}`, as OpenAI defines it: the model object, or 404 `model_not_found`.
