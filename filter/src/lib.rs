@@ -13,14 +13,17 @@
 //! - [`bedrock`]: the provider side, typed: Converse request, ConverseStream events, Converse
 //!   output, model-family rules.
 //! - [`front`]: the contract between a client-facing API (front door) and the exchange.
+//! - [`exchange`]: the per-request state machine (routing, header policy, ids, `/v1/models`,
+//!   local replies), host-free behind the [`host::Host`] trait.
 //!
-//! Thin shell: [`wasm`] moves bytes and headers between Envoy and that core, through the
-//! panic-free host calls of [`host`].
+//! Thin shell: [`wasm`] hands Envoy's callbacks to the exchange, with [`host::Proxy`], the
+//! panic-free proxy-wasm implementation of [`host::Host`].
 
 pub mod bedrock;
 pub mod config;
 pub mod error;
 pub mod eventstream;
+pub mod exchange;
 pub mod front;
 pub mod host;
 pub mod openai;
