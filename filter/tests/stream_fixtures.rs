@@ -12,7 +12,7 @@ use bedrock_bridge::eventstream::{decode_message, Limits};
 use bedrock_bridge_testkit::frame::split_frames;
 use bedrock_bridge_testkit::recordings::{fixtures, stream_recordings as recordings};
 use bedrock_bridge_testkit::replay::{assert_same_at_every_split, replay};
-use bedrock_bridge_testkit::sse::events as sse_events;
+use bedrock_bridge_testkit::sse;
 use serde_json::Value;
 
 fn opts(reasoning_field: ReasoningField) -> ChatReply {
@@ -38,6 +38,11 @@ fn pipeline(o: &ChatReply) -> impl FnMut(&[u8], bool, &mut Vec<u8>) {
 
 fn run(bytes: &[u8], cuts: &[usize], o: &ChatReply) -> Vec<u8> {
     replay(bytes, cuts, pipeline(o))
+}
+
+/// The `data:` payloads of an SSE body.
+fn sse_events(out: &[u8]) -> Vec<String> {
+    sse::events(out).into_iter().map(str::to_string).collect()
 }
 
 #[derive(Default, Debug)]
@@ -145,10 +150,10 @@ fn every_recording_translates_field_by_field() {
                 err["error"]["message"].as_str().unwrap().contains("messageStop"),
                 "{name}"
             );
-            assert_eq!(*last, "[DONE]");
+            assert_eq!(last, "[DONE]");
             continue;
         }
-        assert_eq!(*last, "[DONE]", "{name}");
+        assert_eq!(last, "[DONE]", "{name}");
         let chunks: Vec<Value> = chunks.iter().map(|c| serde_json::from_str(c).unwrap()).collect();
         let mut text = String::new();
         let mut reasoning = String::new();
@@ -281,7 +286,7 @@ fn reasoning_field_modes() {
         let out = run(&bytes, &[], &opts(mode));
         for key in ["reasoning", "reasoning_content"] {
             let mut got = String::new();
-            for e in sse_events(&out).iter().filter(|e| *e != "[DONE]") {
+            for e in sse_events(&out).iter().filter(|e| e.as_str() != "[DONE]") {
                 let v: Value = serde_json::from_str(e).unwrap();
                 if let Some(t) = v["choices"][0]["delta"].get(key).and_then(Value::as_str) {
                     got.push_str(t);
@@ -364,7 +369,7 @@ fn exception_frames_become_openai_errors() {
     let err: Value = serde_json::from_str(&events[0]).unwrap();
     assert_eq!(err["error"]["code"], "ModelStreamErrorException");
     assert_eq!(err["error"]["type"], "server_error");
-    assert_eq!(*events.last().unwrap(), "[DONE]");
+    assert_eq!(events.last().unwrap(), "[DONE]");
 
     // Text already streamed, then an exception: the text is delivered, then the error.
     let good = std::fs::read(fixtures().join("bedrock-recordings/test_bedrock_model_stream.eventstream")).unwrap();
@@ -374,8 +379,8 @@ fn exception_frames_become_openai_errors() {
     mixed.extend_from_slice(&bytes);
     mixed.extend_from_slice(&good[second..]);
     let events = sse_events(&run(&mixed, &[], &opts(ReasoningField::Reasoning)));
-    assert_eq!(*events.last().unwrap(), "[DONE]");
-    assert_eq!(events.iter().filter(|e| **e == "[DONE]").count(), 1);
+    assert_eq!(events.last().unwrap(), "[DONE]");
+    assert_eq!(events.iter().filter(|e| e.as_str() == "[DONE]").count(), 1);
     let err: Value = serde_json::from_str(&events[events.len() - 2]).unwrap();
     assert_eq!(err["error"]["code"], "ModelStreamErrorException");
 }
