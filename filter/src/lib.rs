@@ -18,6 +18,7 @@
 //! panic-free host calls of [`host`].
 
 pub mod bedrock;
+pub mod chat;
 pub mod config;
 pub mod error;
 pub mod eventstream;
@@ -25,6 +26,8 @@ pub mod front;
 pub mod host;
 pub mod openai;
 pub mod request;
+#[doc(hidden)]
+pub mod request_legacy;
 pub mod response;
 pub mod signing;
 pub mod sse;

@@ -2,7 +2,20 @@
 
 use bedrock_bridge::config::Config;
 use bedrock_bridge::error::ApiError;
-use bedrock_bridge::request::{encode_path_segment, translate, ChatRequest};
+use bedrock_bridge::request::{encode_path_segment, ChatRequest};
+
+thread_local! { static CFG_TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) }; }
+
+fn translate(body: &[u8], cfg: &Config) -> Result<ChatRequest, ApiError> {
+    if let Ok(dir) = std::env::var("RECORD_CORPUS") {
+        let cfg_text = CFG_TEXT.with(|c| c.borrow().clone());
+        let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let rec = serde_json::json!({"test": std::thread::current().name().unwrap_or("").to_string(), "config": serde_json::from_str::<Value>(&cfg_text).unwrap(), "body": String::from_utf8_lossy(body)});
+        std::fs::write(format!("{dir}/{n}-{}.json", body.len()), serde_json::to_vec(&rec).unwrap()).unwrap();
+    }
+    bedrock_bridge::request::translate(body, cfg)
+}
+
 use serde_json::{json, Value};
 
 fn cfg_with(extra: &str) -> Config {
@@ -11,6 +24,7 @@ fn cfg_with(extra: &str) -> Config {
             "models":{{"claude":"us.anthropic.claude-sonnet-4-20250514-v1:0","oss":"openai.gpt-oss-120b-1:0","qwen":"qwen.qwen3-32b-v1:0",
                        "arn":"arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123"}}{extra}}}"#
     );
+    CFG_TEXT.with(|c| *c.borrow_mut() = text.clone());
     Config::parse(text.as_bytes(), &|_| None).unwrap()
 }
 
@@ -436,8 +450,10 @@ fn message_limit() {
 
 #[test]
 fn openai_compatible_models_pass_through_with_the_model_mapped() {
+    let text = r#"{"region":"us-west-2","credentials":{"bearer_token":"t"},"models":{"oss":{"id":"openai.gpt-oss-20b-1:0","api":"openai"}}}"#;
+    CFG_TEXT.with(|c| *c.borrow_mut() = text.to_string());
     let cfg = Config::parse(
-        br#"{"region":"us-west-2","credentials":{"bearer_token":"t"},"models":{"oss":{"id":"openai.gpt-oss-20b-1:0","api":"openai"}}}"#,
+        text.as_bytes(),
         &|_| None,
     )
     .unwrap();

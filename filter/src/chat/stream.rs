@@ -1,0 +1,1 @@
+//! PLACEHOLDER on branch `reqcore`: respcore writes this module (take theirs at merge).
