@@ -22,8 +22,13 @@ const CONFIGS: [&str; 5] = [
                   "arn":"arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123"}}"#,
 ];
 
+static OKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn check(body: &[u8], cfg: &Config, what: &str) -> bool {
     let old = bedrock_bridge::request_legacy::translate(body, cfg);
+    if old.is_ok() {
+        OKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     let new = bedrock_bridge::request::translate(body, cfg);
     let same = match (&old, &new) {
         (Ok(a), Ok(b)) => {
@@ -50,6 +55,33 @@ fn check(body: &[u8], cfg: &Config, what: &str) -> bool {
     same
 }
 
+const MODELS: [&str; 9] = [
+    "claude",
+    "oss",
+    "qwen",
+    "nova",
+    "arn",
+    "deepseek",
+    "us.deepseek.r1-v1:0",
+    "amazon.nova-2-lite-v1:0",
+    "mistral.mistral-large",
+];
+
+const OVERLAYS: [&str; 12] = [
+    "{}",
+    r#"{"reasoning_effort":"low"}"#,
+    r#"{"reasoning_effort":"minimal","stream":true,"stream_options":{"include_usage":true}}"#,
+    r#"{"reasoning_effort":"high","max_tokens":100}"#,
+    r#"{"thinking":{"type":"enabled","budget_tokens":3000},"max_completion_tokens":5000}"#,
+    r#"{"response_format":{"type":"json_object"},"reasoning_effort":"medium"}"#,
+    r#"{"response_format":{"type":"json_schema","json_schema":{"name":"get_weather","schema":{"type":"object"}}}}"#,
+    r#"{"tool_choice":"required","reasoning_effort":"low"}"#,
+    r#"{"tool_choice":"none"}"#,
+    r#"{"user":"u@x","metadata":{"a":"b"},"store":false,"service_tier":"auto","parallel_tool_calls":true}"#,
+    r#"{"stop":["x",""],"temperature":1,"top_p":0.5,"n":1,"seed":null}"#,
+    r#"{"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}},"cache_control":{"type":"ephemeral"}}],"tool_choice":{"type":"function","function":{"name":"get_weather"}}}"#,
+];
+
 #[test]
 fn new_translator_equals_the_old_one() {
     let configs: Vec<Config> = CONFIGS
@@ -71,7 +103,21 @@ fn new_translator_equals_the_old_one() {
             let rec: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
             let cfg = Config::parse(&serde_json::to_vec(&rec["config"]).unwrap(), &|_| None).unwrap();
             let body = rec["body"].as_str().unwrap().as_bytes().to_vec();
-            bodies.push((p.display().to_string(), body, Some(cfg)));
+            bodies.push((p.display().to_string(), body.clone(), Some(cfg)));
+            // Variations: every model family, and the features that interact with it.
+            let Ok(serde_json::Value::Object(base)) = serde_json::from_slice::<serde_json::Value>(&body) else {
+                continue;
+            };
+            for model in MODELS {
+                for overlay in OVERLAYS {
+                    let mut m = base.clone();
+                    m.insert("model".into(), serde_json::Value::String(model.to_string()));
+                    let o: serde_json::Map<String, serde_json::Value> = serde_json::from_str(overlay).unwrap();
+                    m.extend(o);
+                    let b = serde_json::to_vec(&serde_json::Value::Object(m)).unwrap();
+                    bodies.push((format!("{} {model} {overlay}", p.display()), b, None));
+                }
+            }
         }
     }
     let (mut n, mut bad) = (0, 0);
@@ -83,6 +129,10 @@ fn new_translator_equals_the_old_one() {
             }
         }
     }
-    eprintln!("compared {n} (body, config) pairs from {} bodies; {bad} differ", bodies.len());
+    eprintln!(
+        "compared {n} (body, config) pairs from {} bodies ({} translated, the rest refused); {bad} differ",
+        bodies.len(),
+        OKS.load(std::sync::atomic::Ordering::Relaxed)
+    );
     assert_eq!(bad, 0);
 }
