@@ -97,6 +97,16 @@ fn new_translator_equals_the_old_one() {
             bodies.push((p.display().to_string(), data[1..].to_vec(), None));
         }
     }
+    for e in std::fs::read_dir(root.join("filter/tests/golden/chat")).unwrap() {
+        let p = e.unwrap().path();
+        let case: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        let cfg = Config::parse(&serde_json::to_vec(&case["config"]).unwrap(), &|_| None).unwrap();
+        let body = match case.get("request_text") {
+            Some(t) => t.as_str().unwrap().as_bytes().to_vec(),
+            None => serde_json::to_vec(&case["request"]).unwrap(),
+        };
+        bodies.push((p.display().to_string(), body, Some(cfg)));
+    }
     if let Ok(dir) = std::env::var("RECORDED") {
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
