@@ -2,7 +2,9 @@
 //!
 //! Functional core (host-independent, unit-tested natively):
 //! - [`config`]: the plugin configuration, parsed once per root context.
-//! - [`request`]: OpenAI `POST /v1/chat/completions` body → Bedrock Converse body and path.
+//! - [`chat`]: the OpenAI chat completions front door ([`chat::ChatFront`]): request parsing and
+//!   validation into a Converse request ([`chat::request`]).
+//! - [`request`]: transitional wrapper with the old `translate` / `ChatRequest` for [`wasm`].
 //! - [`eventstream`]: incremental `application/vnd.amazon.eventstream` decoder.
 //! - [`stream`]: Bedrock ConverseStream events → OpenAI SSE chunks (one pipeline per stream).
 //! - [`response`]: Bedrock Converse JSON → OpenAI `chat.completion`.
@@ -11,7 +13,7 @@
 //! - [`error`]: OpenAI error objects and the Bedrock error mapping.
 //! - [`signing`]: SigV4 / Bedrock API key authentication.
 //! - [`bedrock`]: the provider side, typed: Converse request, ConverseStream events, Converse
-//!   output, model-family rules.
+//!   output, shared request builders, model-family rules, the OpenAI-compatible passthrough.
 //! - [`front`]: the contract between a client-facing API (front door) and the exchange.
 //!
 //! Thin shell: [`wasm`] moves bytes and headers between Envoy and that core, through the
@@ -26,8 +28,6 @@ pub mod front;
 pub mod host;
 pub mod openai;
 pub mod request;
-#[doc(hidden)]
-pub mod request_legacy;
 pub mod response;
 pub mod signing;
 pub mod sse;

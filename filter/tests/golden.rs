@@ -85,7 +85,8 @@ fn chat_translation_matches_the_golden_files() {
     let mut failures = Vec::new();
     for p in &paths {
         let text = std::fs::read(p).unwrap();
-        let mut case: Map<String, Value> = serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let mut case: Map<String, Value> =
+            serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         let (got, bytes) = outcome(&case);
         let expected: Map<String, Value> = OUTCOME_KEYS
             .iter()

@@ -1,21 +1,45 @@
 //! OpenAI request → Converse request translation.
 
+use bedrock_bridge::bedrock::converse::encode_path_segment;
+use bedrock_bridge::bedrock::passthrough::OPENAI_PATH;
+use bedrock_bridge::chat::request::Translated;
 use bedrock_bridge::config::Config;
 use bedrock_bridge::error::ApiError;
-use bedrock_bridge::request::{encode_path_segment, ChatRequest};
 
-thread_local! { static CFG_TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) }; }
-
-fn translate(body: &[u8], cfg: &Config) -> Result<ChatRequest, ApiError> {
-    if let Ok(dir) = std::env::var("RECORD_CORPUS") {
-        let cfg_text = CFG_TEXT.with(|c| c.borrow().clone());
-        let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let rec = serde_json::json!({"test": std::thread::current().name().unwrap_or("").to_string(), "config": serde_json::from_str::<Value>(&cfg_text).unwrap(), "body": String::from_utf8_lossy(body)});
-        std::fs::write(format!("{dir}/{n}-{}.json", body.len()), serde_json::to_vec(&rec).unwrap()).unwrap();
-    }
-    bedrock_bridge::request::translate(body, cfg)
+/// What the chat front door decided, flattened for the assertions below.
+#[derive(Debug)]
+struct ChatRequest {
+    client_model: String,
+    model_id: String,
+    stream: bool,
+    include_usage: bool,
+    path: String,
+    body: Vec<u8>,
+    json_tool: Option<String>,
 }
 
+fn translate(body: &[u8], cfg: &Config) -> Result<ChatRequest, ApiError> {
+    Ok(match bedrock_bridge::chat::request::translate(body, cfg)? {
+        Translated::Converse(t) => ChatRequest {
+            path: t.converse.path(t.stream),
+            body: t.converse.to_json()?,
+            client_model: t.client_model,
+            model_id: t.converse.model_id,
+            stream: t.stream,
+            include_usage: t.include_usage,
+            json_tool: t.json_tool,
+        },
+        Translated::Passthrough(p) => ChatRequest {
+            path: OPENAI_PATH.to_string(),
+            client_model: p.client_model,
+            model_id: p.model_id,
+            stream: p.stream,
+            include_usage: false,
+            body: p.body,
+            json_tool: None,
+        },
+    })
+}
 use serde_json::{json, Value};
 
 fn cfg_with(extra: &str) -> Config {
@@ -24,7 +48,6 @@ fn cfg_with(extra: &str) -> Config {
             "models":{{"claude":"us.anthropic.claude-sonnet-4-20250514-v1:0","oss":"openai.gpt-oss-120b-1:0","qwen":"qwen.qwen3-32b-v1:0",
                        "arn":"arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123"}}{extra}}}"#
     );
-    CFG_TEXT.with(|c| *c.borrow_mut() = text.clone());
     Config::parse(text.as_bytes(), &|_| None).unwrap()
 }
 
@@ -450,10 +473,8 @@ fn message_limit() {
 
 #[test]
 fn openai_compatible_models_pass_through_with_the_model_mapped() {
-    let text = r#"{"region":"us-west-2","credentials":{"bearer_token":"t"},"models":{"oss":{"id":"openai.gpt-oss-20b-1:0","api":"openai"}}}"#;
-    CFG_TEXT.with(|c| *c.borrow_mut() = text.to_string());
     let cfg = Config::parse(
-        text.as_bytes(),
+        br#"{"region":"us-west-2","credentials":{"bearer_token":"t"},"models":{"oss":{"id":"openai.gpt-oss-20b-1:0","api":"openai"}}}"#,
         &|_| None,
     )
     .unwrap();

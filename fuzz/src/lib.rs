@@ -1,6 +1,8 @@
 //! Helpers shared by the fuzz targets: an eventstream frame encoder, chunked replay of a body
 //! through the streaming pipeline, and the SSE well-formedness check.
 
+pub mod chat_request;
+
 use bedrock_bridge::config::ReasoningField;
 use bedrock_bridge::eventstream::Limits;
 use bedrock_bridge::stream::{ResponseStream, StreamOptions};

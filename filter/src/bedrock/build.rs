@@ -96,7 +96,9 @@ pub fn image_block(mime: &str, base64: &str, param: &str) -> R<ImageBlock> {
     })?;
     Ok(ImageBlock {
         format,
-        source: Source { bytes: base64.to_string() },
+        source: Source {
+            bytes: base64.to_string(),
+        },
     })
 }
 
@@ -115,7 +117,9 @@ pub fn document_block(mime: &str, base64: &str, filename: Option<&str>, param: &
     Ok(DocumentBlock {
         format,
         name: document_name(filename),
-        source: Source { bytes: base64.to_string() },
+        source: Source {
+            bytes: base64.to_string(),
+        },
     })
 }
 
@@ -232,11 +236,7 @@ pub enum ToolChoiceRequest {
 /// sends no tools at all unless the history needs them (the model may then still call one).
 /// Errors name `tool_choice`.
 pub fn tool_config(tools: Vec<Tool>, choice: ToolChoiceRequest, history_tools: &[String]) -> R<Option<ToolConfig>> {
-    let defined = |n: &str| {
-        tools
-            .iter()
-            .any(|t| matches!(t, Tool::ToolSpec(s) if s.name == n))
-    };
+    let defined = |n: &str| tools.iter().any(|t| matches!(t, Tool::ToolSpec(s) if s.name == n));
     let mut none = false;
     let choice = match choice {
         ToolChoiceRequest::Unset => None,
@@ -261,10 +261,7 @@ pub fn tool_config(tools: Vec<Tool>, choice: ToolChoiceRequest, history_tools: &
     }
     let mut tools = tools;
     for n in history_tools {
-        if !tools
-            .iter()
-            .any(|t| matches!(t, Tool::ToolSpec(s) if &s.name == n))
-        {
+        if !tools.iter().any(|t| matches!(t, Tool::ToolSpec(s) if &s.name == n)) {
             tools.push(Tool::ToolSpec(ToolSpec {
                 description: None,
                 input_schema: InputSchema {
@@ -346,11 +343,7 @@ pub fn guardrail(g: &Guardrail, stream: bool) -> GuardrailConfig {
     GuardrailConfig {
         guardrail_identifier: g.identifier.clone(),
         guardrail_version: g.version.clone(),
-        stream_processing_mode: if stream {
-            g.stream_processing_mode.clone()
-        } else {
-            None
-        },
+        stream_processing_mode: if stream { g.stream_processing_mode.clone() } else { None },
         trace: g.trace.clone(),
     }
 }

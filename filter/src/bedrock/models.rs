@@ -127,7 +127,10 @@ pub fn reasoning_for_effort(model_id: &str, effort: Effort) -> Option<ReasoningS
             s.budget = Some(b);
             s.fields.insert(
                 "thinking".into(),
-                object([("type", Value::String("enabled".into())), ("budget_tokens", Value::from(b))]),
+                object([
+                    ("type", Value::String("enabled".into())),
+                    ("budget_tokens", Value::from(b)),
+                ]),
             );
         }
         ReasoningFamily::GptOss => {
@@ -139,7 +142,10 @@ pub fn reasoning_for_effort(model_id: &str, effort: Effort) -> Option<ReasoningS
         ReasoningFamily::Nova => {
             s.fields.insert(
                 "reasoningConfig".into(),
-                object([("type", Value::String("enabled".into())), ("maxReasoningEffort", level())]),
+                object([
+                    ("type", Value::String("enabled".into())),
+                    ("maxReasoningEffort", level()),
+                ]),
             );
         }
         ReasoningFamily::AlwaysOn => {}
@@ -173,7 +179,11 @@ pub struct JsonAnswer {
 /// forced tool whose input schema is the answer's schema; its input becomes the message content.
 /// Returns that tool's name (the front door's reply unwraps it). `param` names the client's
 /// format field in the 400 when the name collides with a tool.
-pub fn structured_output(req: &mut ConverseRequest, answer: JsonAnswer, param: &str) -> Result<Option<String>, ApiError> {
+pub fn structured_output(
+    req: &mut ConverseRequest,
+    answer: JsonAnswer,
+    param: &str,
+) -> Result<Option<String>, ApiError> {
     let tc = req.tool_config.get_or_insert_with(|| ToolConfig {
         tool_choice: None,
         tools: Vec::new(),
@@ -250,4 +260,73 @@ pub fn apply_rules(req: &mut ConverseRequest, opts: &RuleOptions<'_>) -> Result<
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bedrock::converse::{ToolChoice, ToolConfig};
+
+    #[test]
+    fn effort_per_family() {
+        let claude = reasoning_for_effort("us.anthropic.claude-sonnet-4-20250514-v1:0", Effort::Medium).unwrap();
+        assert_eq!(claude.budget, Some(2048));
+        assert_eq!(claude.fields["thinking"]["budget_tokens"], 2048);
+        let oss = reasoning_for_effort("openai.gpt-oss-120b-1:0", Effort::Minimal).unwrap();
+        assert_eq!(oss.fields["reasoning_effort"], "low");
+        assert_eq!(oss.budget, None);
+        let nova = reasoning_for_effort("amazon.nova-2-lite-v1:0", Effort::High).unwrap();
+        assert_eq!(nova.fields["reasoningConfig"]["maxReasoningEffort"], "high");
+        assert!(reasoning_for_effort("us.deepseek.r1-v1:0", Effort::High)
+            .unwrap()
+            .fields
+            .is_empty());
+        assert!(reasoning_for_effort("mistral.large", Effort::High).is_none());
+        assert!(reasoning_for_effort("mistral.large", Effort::None).is_some());
+    }
+
+    fn forced(thinking: &str, choice: ToolChoice) -> ConverseRequest {
+        let mut r = ConverseRequest {
+            tool_config: Some(ToolConfig {
+                tool_choice: Some(choice),
+                tools: Vec::new(),
+            }),
+            ..Default::default()
+        };
+        r.additional_model_request_fields
+            .insert("thinking".into(), serde_json::json!({"type": thinking}));
+        r
+    }
+
+    #[test]
+    fn forced_tool_while_thinking() {
+        let any = || ToolChoice::Any(Empty {});
+        let named = || ToolChoice::Tool {
+            name: "json_response".into(),
+        };
+        let e = apply_rules(&mut forced("enabled", any()), &RuleOptions::default()).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("tool_choice"));
+        for (mut r, opts) in [
+            (
+                forced("enabled", any()),
+                RuleOptions {
+                    json_tool: None,
+                    relax: true,
+                },
+            ),
+            (
+                forced("enabled", named()),
+                RuleOptions {
+                    json_tool: Some("json_response"),
+                    relax: false,
+                },
+            ),
+        ] {
+            apply_rules(&mut r, &opts).unwrap();
+            assert_eq!(r.tool_config.unwrap().tool_choice, Some(ToolChoice::Auto(Empty {})));
+        }
+        let mut r = forced("disabled", any());
+        apply_rules(&mut r, &RuleOptions::default()).unwrap();
+        assert_eq!(r.tool_config.unwrap().tool_choice, Some(any()));
+    }
 }

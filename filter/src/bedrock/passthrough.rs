@@ -33,13 +33,8 @@ pub fn chat(req: &Map<String, Value>, client_model: String, model_id: String) ->
     let stream = matches!(req.get("stream"), Some(Value::Bool(true)));
     let mut body = req.clone();
     body.insert("model".into(), Value::String(model_id.clone()));
-    let body = serde_json::to_vec(&Value::Object(body)).map_err(|e| {
-        ApiError::new(
-            500,
-            ErrorType::Server,
-            format!("could not encode the request: {e}"),
-        )
-    })?;
+    let body = serde_json::to_vec(&Value::Object(body))
+        .map_err(|e| ApiError::new(500, ErrorType::Server, format!("could not encode the request: {e}")))?;
     Ok(PassthroughRequest {
         client_model,
         model_id,

@@ -8,7 +8,9 @@
 
 use crate::bedrock::build::{self, Conversation, ToolChoiceRequest};
 use crate::bedrock::converse::{ContentBlock, ConverseRequest, Reasoning, Role, SystemBlock, Tool, ToolResultContent};
-use crate::bedrock::models::{self, Effort, JsonAnswer, ReasoningSetting, RuleOptions, JSON_TOOL_NAME, MAX_TOKENS_LIMIT};
+use crate::bedrock::models::{
+    self, Effort, JsonAnswer, ReasoningSetting, RuleOptions, JSON_TOOL_NAME, MAX_TOKENS_LIMIT,
+};
 use crate::bedrock::passthrough::{self, PassthroughRequest};
 use crate::config::{Api, Config, UnsupportedParams};
 use crate::error::ApiError;
@@ -389,7 +391,9 @@ fn read_tools(req: &Map<String, Value>, cfg: &Config) -> R<Vec<Tool>> {
         let p = format!("tools[{i}]");
         let o = want_obj(tool, &p)?;
         if o.get("type").and_then(Value::as_str) != Some("function") {
-            return Err(bad(format!("{p}.type"), "only `function` tools are supported").with_code("unsupported_tool_type"));
+            return Err(
+                bad(format!("{p}.type"), "only `function` tools are supported").with_code("unsupported_tool_type")
+            );
         }
         let f = want_obj(field(o, "function"), &format!("{p}.function"))?;
         let name_param = format!("{p}.function.name");
@@ -498,7 +502,10 @@ fn read_response_format(rf: &Value) -> R<Option<JsonAnswer>> {
 // Messages
 
 /// `messages` → system blocks and Converse messages.
-fn read_messages(req: &Map<String, Value>, cfg: &Config) -> R<(Vec<SystemBlock>, Vec<crate::bedrock::converse::Message>)> {
+fn read_messages(
+    req: &Map<String, Value>,
+    cfg: &Config,
+) -> R<(Vec<SystemBlock>, Vec<crate::bedrock::converse::Message>)> {
     let messages = match req.get("messages") {
         Some(m) => want_arr(m, "messages")?,
         None => {
@@ -552,7 +559,8 @@ fn read_message(m: &Value, p: &str, conv: &mut Conversation) -> R<()> {
                 _ => None,
             }));
             if has_cache_control(o) {
-                conv.system.push(SystemBlock::CachePoint(crate::bedrock::converse::CachePoint::DEFAULT));
+                conv.system
+                    .push(SystemBlock::CachePoint(crate::bedrock::converse::CachePoint::DEFAULT));
             }
             return Ok(());
         }
