@@ -33,7 +33,7 @@ pub struct ChatTranslation {
 /// Where a chat request goes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Translated {
-    Converse(ChatTranslation),
+    Converse(Box<ChatTranslation>),
     /// A model configured with `api: openai`.
     Passthrough(PassthroughRequest),
 }
@@ -260,13 +260,13 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
     converse.request_metadata = read_metadata(req)?;
     check_flags(req, drop)?;
     converse.guardrail_config = cfg.guardrail.as_ref().map(|g| build::guardrail(g, stream));
-    Ok(Translated::Converse(ChatTranslation {
+    Ok(Translated::Converse(Box::new(ChatTranslation {
         converse,
         client_model,
         stream,
         include_usage,
         json_tool,
-    }))
+    })))
 }
 
 /// `stop`: a string or an array of strings.
