@@ -72,6 +72,7 @@ impl RootContext for Root {
                 match c.auth {
                     crate::config::Auth::SigV4 { .. } => "sigv4",
                     crate::config::Auth::Bearer(_) => "bearer",
+                    crate::config::Auth::EnvoySigner => "envoy aws_request_signing",
                 }
             ),
             Err(e) => log::error!("bedrock-bridge: {e}; every request will be answered 500"),
@@ -330,7 +331,7 @@ impl Stream {
                 }
             }
         } else {
-            let e = error::from_bedrock_http(upstream_status, error_type, body);
+            let e = signing::explain_rejection(&cfg.auth, error::from_bedrock_http(upstream_status, error_type, body));
             info!(
                 "bedrock-bridge[{}]: Bedrock error {} -> {}: {}",
                 self.context_id, upstream_status, e.status, e.message
