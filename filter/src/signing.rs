@@ -80,9 +80,10 @@ pub fn auth_headers(
         .collect())
 }
 
-/// With `"signing": "envoy"` the filter cannot see whether Envoy's signer is in the chain. A
+/// With `"signing": "envoy"` the filter cannot see whether Envoy's signer is in the chain, nor
+/// whether it has credentials (without any, Envoy's signer forwards the request unsigned). A
 /// request that went out unsigned comes back from Bedrock as `MissingAuthenticationToken`: turn
-/// that into a 500 naming the missing filter (the gateway is broken, not the client's key), and
+/// that into a 500 naming the signer (the gateway is broken, not the client's key), and
 /// say on every other authentication error that the credentials are Envoy's signer's. Errors of
 /// the other modes are returned unchanged.
 pub fn explain_rejection(auth: &Auth, e: ApiError) -> ApiError {
@@ -91,9 +92,10 @@ pub fn explain_rejection(auth: &Auth, e: ApiError) -> ApiError {
     }
     if e.code.as_deref() == Some("MissingAuthenticationTokenException") {
         return ApiError::misconfigured(
-            "Bedrock received the request unsigned. The filter is configured with \"signing\": \"envoy\", \
-             so Envoy's envoy.filters.http.aws_request_signing filter must come after bedrock-bridge in \
-             the HTTP filter chain (or be an upstream filter of the Bedrock cluster)",
+            "Bedrock received the request unsigned. With \"signing\": \"envoy\", Envoy's \
+             envoy.filters.http.aws_request_signing filter must come after bedrock-bridge in the HTTP \
+             filter chain and have credentials (it forwards requests unsigned when its credential \
+             chain found none; see Envoy's aws log)",
         );
     }
     let message = format!(

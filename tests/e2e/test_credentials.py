@@ -3,14 +3,19 @@ filter after it signs with its AWS credential chain. Checked in real Envoy again
 which verifies every signature with botocore and records the access key that signed it.
 
 Sources exercised here: environment variables, a shared credentials file, container credentials
-(the ECS / EKS Pod Identity endpoint, served on loopback) including rotation, and a per-route
-override (two routes, two identities). IMDS (169.254.169.254) and STS (web identity / IRSA,
-assume-role) need addresses other than loopback and are not exercised (see envoy/README.md).
+(the ECS / EKS Pod Identity endpoint, served on loopback) including rotation, a per-route
+override (two routes, two identities), and the instance profile (IMDSv2 on 169.254.169.254 in a
+network namespace of the test's own, imds_netns.py; skipped where unshare is not allowed). STS
+(web identity / IRSA, assume-role) needs AWS's TLS endpoints and is not exercised.
 """
 
 import datetime
 import http.server
 import json
+import os
+import shutil
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -250,6 +255,34 @@ def test_missing_signer_is_a_loud_gateway_error(sim, start_envoy, tmp_path):
     [q] = sim.requests
     assert not q["signature_ok"] and "authorization" not in q["headers"], q
     assert "aws_request_signing" in e.logs()
+
+
+def test_signer_without_credentials_is_a_loud_gateway_error(sim, start_envoy, tmp_path):
+    """Envoy's signer whose chain finds no credentials forwards the request unsigned: the same 500,
+    which names the signer's credentials too."""
+    e = start_envoy(envoy_signing(), signer=aws_signer(REGION), env=base_env(tmp_path))
+    sim.reset()
+    with pytest.raises(openai.InternalServerError) as exc:
+        client_for(e).chat.completions.create(model="claude", messages=MSG, stream=True)
+    err = exc.value.body
+    assert err["code"] == "gateway_misconfigured" and "have credentials" in err["message"], err
+    [q] = sim.requests
+    assert not q["signature_ok"] and "authorization" not in q["headers"], q
+
+
+def test_instance_profile_imdsv2_in_a_network_namespace():
+    if shutil.which("unshare") is None or shutil.which("ip") is None or os.geteuid() != 0:
+        pytest.skip("needs root with unshare and ip (iproute2) for a network namespace")
+    r = subprocess.run(["unshare", "-n", sys.executable, str(Path(__file__).with_name("imds_netns.py"))],
+                       capture_output=True, text=True, timeout=180)
+    if r.returncode != 0 and "unshare failed" in r.stderr:
+        pytest.skip(f"network namespaces not allowed here: {r.stderr.strip()}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert result["content"] == "You said: ping"
+    assert result["signature_ok"] == [True] and result["access_keys"] == ["ASIAINSTANCEPROFILE01"], result
+    # IMDSv2: a session token first, and no credential request without it.
+    assert result["token_puts"] >= 1 and result["creds_gets"] >= 1 and result["unauthorised_gets"] == 0, result
 
 
 def test_risky_combination_is_refused_at_load(sim, start_envoy, tmp_path):
