@@ -64,6 +64,7 @@ def wasm_configs(path: Path):
                 assert c["vm_config"]["runtime"] == "envoy.wasm.runtime.v8"
                 found.append({"cfg": json.loads(c["configuration"]["value"]), "index": i, "wasm": wasm,
                               "ecds": ecds_name,
+                              "fail_open": c.get("fail_open", False) or c.get("failure_policy") == "FAIL_OPEN",
                               "env_keys": c["vm_config"].get("environment_variables", {}).get("host_env_keys", []),
                               "stop_iteration": c.get("allow_on_headers_stop_iteration")})
         elif doc["kind"] == "EnvoyExtensionPolicy":
@@ -72,7 +73,8 @@ def wasm_configs(path: Path):
                 for op in d["spec"]["jsonPatches"]) for d in ds)
             for w in doc["spec"]["wasm"]:
                 found.append({"cfg": w["config"], "env_keys": w.get("env", {}).get("hostKeys", []),
-                              "stop_iteration": patched, "wasm": None, "ecds": None, "index": None})
+                              "stop_iteration": patched, "wasm": None, "ecds": None, "index": None,
+                              "fail_open": w.get("failOpen", False)})
     return found
 
 
@@ -184,6 +186,9 @@ def test_manifest_filter_config_serves_requests(path, sim, start_envoy, tmp_path
         cfg = w["cfg"]
         assert w["stop_iteration"] is True, f"{path}: allow_on_headers_stop_iteration must be set"
         assert "credentials" not in cfg, "credentials belong in the environment, not in a manifest"
+        # Fail-open would let requests past a crashed filter, untranslated, to Bedrock (and with
+        # signing envoy, to the signer).
+        assert w["fail_open"] is False, f"{path}: the filter must fail closed"
         kw = {}
         if cfg.get("signing") == "envoy":
             assert len(found_signers) == 1, f"{path}: signing envoy needs exactly one aws_request_signing filter"
