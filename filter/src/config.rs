@@ -45,6 +45,18 @@ pub enum UnknownPaths {
     Passthrough,
 }
 
+/// Who signs the request to Bedrock (`"signing"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Signing {
+    /// The filter signs (SigV4 with static keys) or sends a Bedrock API key.
+    #[default]
+    Filter,
+    /// Envoy's `envoy.filters.http.aws_request_signing` filter, placed after this one, signs
+    /// with its own credential chain (IRSA, Pod Identity, instance profile, ...).
+    Envoy,
+}
+
 /// How requests are authenticated to Bedrock.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Auth {
@@ -56,6 +68,9 @@ pub enum Auth {
     },
     /// A Bedrock API key, sent as `Authorization: Bearer …`.
     Bearer(String),
+    /// `"signing": "envoy"`: the filter adds no credentials; Envoy's `aws_request_signing`
+    /// filter after it signs the translated request.
+    EnvoySigner,
 }
 
 impl fmt::Debug for Auth {
@@ -68,6 +83,7 @@ impl fmt::Debug for Auth {
                 .field("session_token", &session_token.as_ref().map(|_| "<redacted>"))
                 .finish(),
             Auth::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+            Auth::EnvoySigner => f.write_str("EnvoySigner"),
         }
     }
 }
@@ -194,6 +210,8 @@ struct RawConfig {
     endpoint: Option<String>,
     credentials: Option<RawCredentials>,
     #[serde(default)]
+    signing: Signing,
+    #[serde(default)]
     models: BTreeMap<String, RawModel>,
     #[serde(default)]
     reasoning_field: ReasoningField,
@@ -284,9 +302,10 @@ impl Config {
             None => format!("bedrock-runtime.{region}.amazonaws.com"),
         };
 
-        let auth = match raw.credentials {
-            Some(c) => auth_from_credentials(c)?,
-            None => auth_from_env(&env)?,
+        let auth = match (raw.signing, raw.credentials) {
+            (Signing::Envoy, creds) => envoy_signer(creds, raw.unknown_paths, &env)?,
+            (Signing::Filter, Some(c)) => auth_from_credentials(c)?,
+            (Signing::Filter, None) => auth_from_env(&env)?,
         };
 
         let mut models = BTreeMap::new();
@@ -374,6 +393,29 @@ fn auth_from_credentials(c: RawCredentials) -> Result<Auth, ConfigError> {
         (Some(_), _, _) => err("`credentials`: give either `bearer_token` or access keys, not both"),
         _ => err("`credentials` needs `access_key_id` and `secret_access_key` (and optional `session_token`), or `bearer_token`"),
     }
+}
+
+/// `"signing": "envoy"`: Envoy's signer signs whatever reaches it with the gateway's identity, so
+/// refuse every combination in which something other than a request this filter translated, or a
+/// credential of the filter's own, could reach it.
+fn envoy_signer(
+    creds: Option<RawCredentials>,
+    unknown_paths: UnknownPaths,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Auth, ConfigError> {
+    if let Some(c) = creds {
+        if non_empty(c.bearer_token).is_some() {
+            return err("`signing: envoy` cannot send a Bedrock API key (`credentials.bearer_token`): Envoy's signer would replace it with SigV4. Use `signing: filter` for an API key");
+        }
+        return err("`signing: envoy` takes its credentials from Envoy's aws_request_signing filter: remove `credentials` (or use `signing: filter`)");
+    }
+    if env("AWS_BEARER_TOKEN_BEDROCK").is_some() {
+        return err("`signing: envoy` with AWS_BEARER_TOKEN_BEDROCK in the VM environment: Envoy's signer would replace the API key with SigV4. Remove the variable from host_env_keys or use `signing: filter`");
+    }
+    if unknown_paths == UnknownPaths::Passthrough {
+        return err("`signing: envoy` with `unknown_paths: passthrough` would let Envoy's signer sign requests this filter did not translate (for example a client calling /model/{id}/invoke): use `unknown_paths: reject`");
+    }
+    Ok(Auth::EnvoySigner)
 }
 
 fn auth_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Auth, ConfigError> {
@@ -527,6 +569,39 @@ mod tests {
         let bearer = |k: &str| (k == "AWS_BEARER_TOKEN_BEDROCK").then(|| "tok".to_string());
         let c = Config::parse(br#"{"region":"us-west-2"}"#, &bearer).unwrap();
         assert_eq!(c.auth, Auth::Bearer("tok".into()));
+    }
+
+    #[test]
+    fn envoy_signing_needs_no_credentials_and_refuses_risky_combinations() {
+        let c = parse(r#"{"region":"us-east-1","signing":"envoy"}"#).unwrap();
+        assert_eq!(c.auth, Auth::EnvoySigner);
+        assert_eq!(format!("{:?}", c.auth), "EnvoySigner");
+        // Static keys in the environment are Envoy's signer's business, not the filter's.
+        let keys = |k: &str| (k == "AWS_ACCESS_KEY_ID" || k == "AWS_SECRET_ACCESS_KEY").then(|| "x".to_string());
+        let c = Config::parse(br#"{"region":"us-east-1","signing":"envoy"}"#, &keys).unwrap();
+        assert_eq!(c.auth, Auth::EnvoySigner);
+        // The default is the filter signing.
+        let c = parse(r#"{"region":"us-east-1","signing":"filter","credentials":{"bearer_token":"x"}}"#).unwrap();
+        assert_eq!(c.auth, Auth::Bearer("x".into()));
+
+        let e = parse(r#"{"region":"us-east-1","signing":"envoy","unknown_paths":"passthrough"}"#).unwrap_err();
+        assert!(e.0.contains("unknown_paths"), "{e}");
+        let e = parse(r#"{"region":"us-east-1","signing":"envoy","credentials":{"bearer_token":"SECRETTOKEN"}}"#)
+            .unwrap_err();
+        assert!(e.0.contains("API key") && !e.0.contains("SECRETTOKEN"), "{e}");
+        let e = parse(
+            r#"{"region":"us-east-1","signing":"envoy","credentials":{"access_key_id":"a","secret_access_key":"s"}}"#,
+        )
+        .unwrap_err();
+        assert!(e.0.contains("remove `credentials`"), "{e}");
+        let bearer = |k: &str| (k == "AWS_BEARER_TOKEN_BEDROCK").then(|| "secret-value-xyz".to_string());
+        let e = Config::parse(br#"{"region":"us-east-1","signing":"envoy"}"#, &bearer).unwrap_err();
+        assert!(
+            e.0.contains("AWS_BEARER_TOKEN_BEDROCK") && !e.0.contains("secret-value"),
+            "{e}"
+        );
+        let e = parse(r#"{"region":"us-east-1","signing":"aws"}"#).unwrap_err();
+        assert!(e.0.contains("signing") || e.0.contains("variant"), "{e}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! The result is the list of headers to set; nothing here logs.
 
 use crate::config::Auth;
+use crate::error::{ApiError, ErrorType};
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use std::fmt;
@@ -33,6 +34,8 @@ pub struct Request<'a> {
 }
 
 /// Headers to add: `authorization`, and for SigV4 `x-amz-date` and `x-amz-security-token`.
+/// None for [`Auth::EnvoySigner`]: Envoy's `aws_request_signing` filter signs after this one
+/// (the shell has already removed the client's `authorization` and `x-api-key`).
 pub fn auth_headers(
     auth: &Auth,
     region: &str,
@@ -41,6 +44,7 @@ pub fn auth_headers(
 ) -> Result<Vec<(String, String)>, SignError> {
     let (akid, secret, token) = match auth {
         Auth::Bearer(token) => return Ok(vec![("authorization".to_string(), format!("Bearer {token}"))]),
+        Auth::EnvoySigner => return Ok(Vec::new()),
         Auth::SigV4 {
             access_key_id,
             secret_access_key,
@@ -74,6 +78,31 @@ pub fn auth_headers(
         .headers()
         .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
         .collect())
+}
+
+/// With `"signing": "envoy"` the filter cannot see whether Envoy's signer is in the chain, nor
+/// whether it has credentials (without any, Envoy's signer forwards the request unsigned). A
+/// request that went out unsigned comes back from Bedrock as `MissingAuthenticationToken`: turn
+/// that into a 500 naming the signer (the gateway is broken, not the client's key), and
+/// say on every other authentication error that the credentials are Envoy's signer's. Errors of
+/// the other modes are returned unchanged.
+pub fn explain_rejection(auth: &Auth, e: ApiError) -> ApiError {
+    if *auth != Auth::EnvoySigner || e.kind != ErrorType::Authentication {
+        return e;
+    }
+    if e.code.as_deref() == Some("MissingAuthenticationTokenException") {
+        return ApiError::misconfigured(
+            "Bedrock received the request unsigned. With \"signing\": \"envoy\", Envoy's \
+             envoy.filters.http.aws_request_signing filter must come after bedrock-bridge in the HTTP \
+             filter chain and have credentials (it forwards requests unsigned when its credential \
+             chain found none; see Envoy's aws log)",
+        );
+    }
+    let message = format!(
+        "{} (this gateway signs with Envoy's aws_request_signing filter: check its credentials, region and service name `bedrock`)",
+        e.message
+    );
+    ApiError { message, ..e }
 }
 
 #[cfg(test)]
@@ -125,6 +154,43 @@ mod tests {
         // A different path or body gives a different signature.
         let other = auth_headers(&sigv4(Some("TOKEN")), "us-east-1", &req("/model/x/converse", &h), t).unwrap();
         assert_ne!(other, a);
+    }
+
+    #[test]
+    fn envoy_signer_adds_nothing() {
+        let h = [("host", "h")];
+        let a = auth_headers(&Auth::EnvoySigner, "us-east-1", &req("/x", &h), UNIX_EPOCH).unwrap();
+        assert!(a.is_empty());
+    }
+
+    #[test]
+    fn missing_envoy_signer_is_named() {
+        let missing = crate::error::from_bedrock_http(
+            403,
+            Some("MissingAuthenticationTokenException:http://internal.amazon.com/coral/com.amazon.bedrock/"),
+            br#"{"message":"Missing Authentication Token"}"#,
+        );
+        assert_eq!(missing.status, 401);
+        let e = explain_rejection(&Auth::EnvoySigner, missing.clone());
+        assert_eq!(e.status, 500);
+        assert_eq!(e.code.as_deref(), Some("gateway_misconfigured"));
+        assert!(e.message.contains("aws_request_signing"), "{}", e.message);
+        // Other modes keep Bedrock's error as it is.
+        assert_eq!(explain_rejection(&sigv4(None), missing.clone()), missing);
+        assert_eq!(explain_rejection(&Auth::Bearer("b".into()), missing.clone()), missing);
+        // A signature Bedrock refused: still the client-facing 401, with a hint.
+        let bad =
+            crate::error::from_bedrock_http(403, Some("UnrecognizedClientException"), br#"{"message":"bad token"}"#);
+        let e = explain_rejection(&Auth::EnvoySigner, bad);
+        assert_eq!((e.status, e.kind), (401, ErrorType::Authentication));
+        assert!(
+            e.message.starts_with("bad token (") && e.message.contains("aws_request_signing"),
+            "{}",
+            e.message
+        );
+        // Not an authentication error: unchanged.
+        let throttled = crate::error::from_bedrock_http(429, Some("ThrottlingException"), b"{}");
+        assert_eq!(explain_rejection(&Auth::EnvoySigner, throttled.clone()), throttled);
     }
 
     #[test]

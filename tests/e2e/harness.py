@@ -19,6 +19,9 @@ ENV_KEYS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "
 
 
 def envoy_binary() -> str:
+    # BEDROCK_BRIDGE_ENVOY: another Envoy build (the version matrix, scripts/envoy-matrix.sh).
+    if os.environ.get("BEDROCK_BRIDGE_ENVOY"):
+        return os.environ["BEDROCK_BRIDGE_ENVOY"]
     local = Path(sys.executable).parent / "envoy"
     return str(local) if local.exists() else (shutil.which("envoy") or "envoy")
 
@@ -29,7 +32,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def filter_http(filter_config: dict, wasm: Path = WASM, vm_id: str = "bedrock_bridge") -> list:
+# Envoy's own SigV4 signer after the filter (`"signing": "envoy"`). The router adds x-envoy-* after
+# signing; x-forwarded-* and x-request-id may change on the way: none of them is signed.
+SIGNER_EXCLUDED_HEADERS = [{"prefix": "x-envoy"}, {"prefix": "x-forwarded"}, {"exact": "x-request-id"}]
+
+
+def aws_signer(region="us-east-1", credential_provider=None) -> dict:
+    """The body of an AwsRequestSigning config for Bedrock (also the per-route override's)."""
+    cfg = {"service_name": "bedrock", "region": region, "use_unsigned_payload": False,
+           "match_excluded_headers": SIGNER_EXCLUDED_HEADERS}
+    if credential_provider:
+        cfg["credential_provider"] = credential_provider
+    return cfg
+
+
+def signer_filter(signer: dict) -> dict:
+    return {"name": "envoy.filters.http.aws_request_signing", "typed_config": dict(
+        {"@type": "type.googleapis.com/envoy.extensions.filters.http.aws_request_signing.v3.AwsRequestSigning"}, **signer)}
+
+
+def filter_http(filter_config: dict, wasm: Path = WASM, vm_id: str = "bedrock_bridge", signer=None) -> list:
+    """signer: an AwsRequestSigning body (see aws_signer) to put Envoy's signer after the filter."""
     return [
         {
             "name": "envoy.filters.http.wasm",
@@ -53,6 +76,7 @@ def filter_http(filter_config: dict, wasm: Path = WASM, vm_id: str = "bedrock_br
                 },
             },
         },
+        *([signer_filter(signer)] if signer else []),
         {"name": "envoy.filters.http.router",
          "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}},
     ]
@@ -70,8 +94,12 @@ LOCAL_REPLY_CONFIG = {"mappers": [{
 
 
 def render_config(port: int, admin_port: int, filter_config: dict, upstream=None, region="us-east-1",
-                  route_timeout="60s", wasm: Path = WASM, buffer_limit: int = 32 * 1024 * 1024) -> dict:
-    """upstream: ("127.0.0.1", port) for the simulator, or None for real Bedrock over TLS."""
+                  route_timeout="60s", wasm: Path = WASM, buffer_limit: int = 32 * 1024 * 1024,
+                  signer=None, routes=None, http_filters=None) -> dict:
+    """upstream: ("127.0.0.1", port) for the simulator, or None for real Bedrock over TLS.
+    signer: put Envoy's aws_request_signing filter after the filter (an aws_signer() body).
+    routes: replace the single catch-all route (each gets the bedrock cluster unless it says).
+    http_filters: replace the whole HTTP filter chain (filter_config is then unused)."""
     if upstream:
         cluster = {
             "name": "bedrock", "type": "STATIC", "connect_timeout": "2s",
@@ -91,6 +119,8 @@ def render_config(port: int, admin_port: int, filter_config: dict, upstream=None
                     "trusted_ca": {"filename": "/etc/ssl/certs/ca-certificates.crt"}}}}},
         }
     return {
+        # A node identity: Envoy requires one for any xDS subscription (the ECDS recipe's test).
+        "node": {"id": "bedrock-bridge-test", "cluster": "bedrock-bridge-test"},
         "static_resources": {
             "listeners": [{
                 "name": "openai",
@@ -107,10 +137,10 @@ def render_config(port: int, admin_port: int, filter_config: dict, upstream=None
                             # One vhost for both the client-facing request and the rewritten Bedrock one:
                             # Envoy matches the route again after the filter changes :authority and :path.
                             "name": "bedrock", "domains": ["*"],
-                            "routes": [{"match": {"prefix": "/"},
-                                        "route": {"cluster": "bedrock", "timeout": route_timeout}}],
+                            "routes": routes or [{"match": {"prefix": "/"},
+                                                  "route": {"cluster": "bedrock", "timeout": route_timeout}}],
                         }]},
-                        "http_filters": filter_http(filter_config, wasm),
+                        "http_filters": http_filters or filter_http(filter_config, wasm, signer=signer),
                     },
                 }]}],
             }],

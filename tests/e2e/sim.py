@@ -38,7 +38,7 @@ from pathlib import Path
 
 import botocore.session
 from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
+from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 from botocore.validate import ParamValidator
 
@@ -123,16 +123,39 @@ def generated_json(body: dict) -> dict:
     }
 
 
+class SignedHeadersAuth(SigV4Auth):
+    """botocore's SigV4 over exactly the headers the request says it signed, as AWS does. Plain
+    SigV4Auth leaves user-agent out of its own signatures; Envoy's signer includes it."""
+
+    def headers_to_sign(self, request):
+        out = HTTPHeaders()
+        for name, value in request.headers.items():
+            out[name.lower()] = value
+        return out
+
+
 class Sim:
     def __init__(self, region="us-east-1", access_key="AKIDEXAMPLE", secret_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
                  session_token="FwoGZXIvYXdzEXAMPLETOKEN", bearer_token=None, frame_delay_ms=0):
         self.region = region
         self.creds = Credentials(access_key, secret_key, session_token)
+        # Every identity the simulated account accepts, by access key id (add_key: a second
+        # identity, or rotated credentials).
+        self.keys = {access_key: self.creds}
         self.bearer_token = bearer_token
         self.frame_delay_ms = frame_delay_ms
         self.scenarios = {}
         self.requests = []
         self.lock = threading.Lock()
+
+    def add_key(self, access_key, secret_key, session_token=None):
+        with self.lock:
+            self.keys[access_key] = Credentials(access_key, secret_key, session_token)
+
+    @staticmethod
+    def access_key_of(headers):
+        m = re.match(r"AWS4-HMAC-SHA256 Credential=([^/,]+)/", headers.get("authorization", ""))
+        return m.group(1) if m else None
 
     # --- authentication, exactly as AWS: botocore computes the expected signature ---------
     def check_auth(self, method, raw_path, headers, body):
@@ -148,7 +171,9 @@ class Sim:
         if not m:
             return 403, "IncompleteSignatureException", "Authorization header is malformed."
         akid, _date, region, service, signed, signature = m.groups()
-        if akid != self.creds.access_key:
+        with self.lock:
+            creds = self.keys.get(akid)
+        if creds is None:
             return 403, "UnrecognizedClientException", "The security token included in the request is invalid."
         if region != self.region or service != "bedrock":
             return 403, "InvalidSignatureException", f"Credential should be scoped to a valid region/service ({region}/{service})."
@@ -159,7 +184,7 @@ class Sim:
             return 403, "IncompleteSignatureException", "x-amz-date is missing or malformed."
         if abs((datetime.datetime.now(datetime.timezone.utc) - t).total_seconds()) > 300:
             return 403, "InvalidSignatureException", "Signature expired: the request time is too far from now."
-        if self.creds.token and headers.get("x-amz-security-token") != self.creds.token:
+        if creds.token and headers.get("x-amz-security-token") != creds.token:
             return 403, "UnrecognizedClientException", "The security token included in the request is invalid."
         signed_names = signed.split(";")
         if "host" not in signed_names:
@@ -167,7 +192,7 @@ class Sim:
         req = AWSRequest(method=method, url=f"http://{headers.get('host', '')}{raw_path}", data=body,
                          headers={k: headers[k] for k in signed_names if k in headers})
         req.context["timestamp"] = amz_date
-        signer = SigV4Auth(self.creds, "bedrock", self.region)
+        signer = SignedHeadersAuth(creds, "bedrock", self.region)
         expected = signer.signature(signer.string_to_sign(req, signer.canonical_request(req)), req)
         if expected != signature:
             return 403, "InvalidSignatureException", ("The request signature we calculated does not match the signature you provided. "
@@ -245,6 +270,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         record = {"method": "POST", "path": self.path, "headers": headers, "body": body.decode("utf-8", "replace")}
         auth_error = self.sim.check_auth("POST", self.path, headers, body)
         record["signature_ok"] = auth_error is None
+        record["access_key"] = Sim.access_key_of(headers)
         record["model_id"] = urllib.parse.unquote(m.group(1)) if m else None
         with self.sim.lock:
             self.sim.requests.append(record)

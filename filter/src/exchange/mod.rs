@@ -50,6 +50,7 @@ pub fn configure(host: &dyn Host, env: &dyn Fn(&str) -> Option<String>) -> Share
                 match c.auth {
                     Auth::SigV4 { .. } => "sigv4",
                     Auth::Bearer(_) => "bearer",
+                    Auth::EnvoySigner => "envoy aws_request_signing",
                 }
             ),
         ),
@@ -474,6 +475,10 @@ impl Exchange {
             }
             Upstream::Error { status, error_type } => {
                 let e = error::from_bedrock_http(*status, error_type.as_deref(), body);
+                let e = match &*self.config {
+                    Ok(c) => signing::explain_rejection(&c.auth, e),
+                    Err(_) => e,
+                };
                 let msg = format_args!("Bedrock error {status} -> {}: {}", e.status, e.message);
                 self.log(host, Level::Info, msg);
                 e
