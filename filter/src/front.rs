@@ -54,6 +54,16 @@ pub trait Reply {
     fn into_sink(self: Box<Self>) -> Box<dyn EventSink>;
     /// A 200 JSON body from Bedrock: this API's response body.
     fn translate_json(&self, body: &[u8]) -> Result<Vec<u8>, ApiError>;
+    /// The same, for replies that also read Bedrock's response headers (embeddings: the input
+    /// token count is in `x-amzn-bedrock-input-token-count`). The exchange must capture those
+    /// headers when the response headers arrive (they are removed from the client's response).
+    fn translate_json_with_headers(
+        &self,
+        body: &[u8],
+        _header: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vec<u8>, ApiError> {
+        self.translate_json(body)
+    }
     /// This API's error body for `e`.
     fn error_body(&self, e: &ApiError) -> Vec<u8>;
     /// `content-type` of this API's stream.

@@ -17,8 +17,10 @@
 //! Thin shell: [`wasm`] moves bytes and headers between Envoy and that core, through the
 //! panic-free host calls of [`host`].
 
+pub mod anthropic;
 pub mod bedrock;
 pub mod config;
+pub mod embeddings;
 pub mod error;
 pub mod eventstream;
 pub mod front;
