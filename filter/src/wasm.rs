@@ -4,9 +4,11 @@
 //! request holds only that request's state. Every host call goes through [`crate::host`], which
 //! never panics; a failed host call ends the request with an OpenAI error or is logged.
 
+use crate::bedrock::events::{EventSink, ResponseStream as FrontStream};
 use crate::config::{Api, Config, UnknownPaths};
 use crate::error::{self, ApiError};
 use crate::eventstream;
+use crate::front::{FrontDoor, Reply, RequestContext};
 use crate::host::{self, Buffer, Map};
 use crate::request::{self, ChatRequest};
 use crate::response::{self, CompletionMeta};
@@ -113,6 +115,22 @@ enum State {
     /// Envoy answered on its own while the request body was being buffered (for example 413
     /// past `per_connection_buffer_limit_bytes`): its body is replaced by this error.
     ReplacingLocalReply(ApiError),
+    // TEMP (drop at merge): the new front doors, until the exchange routes them.
+    FrontAwaitingBody(&'static dyn FrontDoor),
+    FrontSent(FrontSent),
+    FrontStreaming(Box<FrontStream<Box<dyn EventSink>>>),
+    FrontBuffering {
+        sent: FrontSent,
+        upstream_status: u16,
+        error_type: Option<String>,
+        token_count: Option<String>,
+    },
+}
+
+/// TEMP (drop at merge): a front-door request sent to Bedrock.
+struct FrontSent {
+    reply: Box<dyn Reply>,
+    stream: bool,
 }
 
 /// What the response translation needs to know about the request.
@@ -136,6 +154,7 @@ pub struct Stream {
 impl Context for Stream {}
 
 enum Route {
+    Front(&'static dyn FrontDoor),
     ChatCompletions,
     Models,
     Other,
@@ -143,6 +162,16 @@ enum Route {
 
 fn route(path: &str) -> Route {
     let path = path.split('?').next().unwrap_or("").trim_end_matches('/');
+    // TEMP (drop at merge): the exchange's routing table takes these.
+    if path == "/v1/messages" {
+        return Route::Front(&crate::anthropic::MESSAGES);
+    }
+    if path == "/v1/messages/count_tokens" {
+        return Route::Front(&crate::anthropic::count_tokens::COUNT_TOKENS);
+    }
+    if path == "/v1/embeddings" || path == "/embeddings" {
+        return Route::Front(&crate::embeddings::EMBEDDINGS);
+    }
     if path == "/v1/chat/completions" || path == "/chat/completions" || path.ends_with("/v1/chat/completions") {
         Route::ChatCompletions
     } else if path == "/v1/models" || path == "/models" || path.ends_with("/v1/models") {
@@ -383,6 +412,17 @@ impl HttpContext for Stream {
         };
         let Ok(cfg) = &*rc else { return Action::Continue };
         match route(&path) {
+            Route::Front(front) if method != "POST" => {
+                let e = ApiError::new(405, error::ErrorType::InvalidRequest, format!("{} must be requested with POST", front.name()));
+                self.reply_front_error(front, &e)
+            }
+            Route::Front(front) if end_of_stream => {
+                self.reply_front_error(front, &ApiError::invalid_request("the request has no body; send a JSON request"))
+            }
+            Route::Front(front) => {
+                self.state = State::FrontAwaitingBody(front);
+                Action::Pause
+            }
             Route::ChatCompletions if method != "POST" => {
                 self.reply_error(&ApiError::new(405, error::ErrorType::InvalidRequest, "chat completions must be requested with POST"))
             }
@@ -408,6 +448,9 @@ impl HttpContext for Stream {
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if let State::FrontAwaitingBody(front) = self.state {
+            return self.front_request_body(front, body_size, end_of_stream);
+        }
         if !matches!(self.state, State::AwaitingBody) {
             return Action::Continue;
         }
@@ -455,6 +498,8 @@ impl HttpContext for Stream {
     fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         let sent = match std::mem::replace(&mut self.state, State::Untouched) {
             State::Sent(s) => s,
+            State::FrontSent(s) => return self.front_response_headers(s, end_of_stream),
+            State::FrontAwaitingBody(_) => return self.replace_local_reply(end_of_stream),
             State::AwaitingBody => return self.replace_local_reply(end_of_stream),
             other => {
                 self.state = other;
@@ -516,6 +561,9 @@ impl HttpContext for Stream {
     }
 
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if matches!(self.state, State::FrontStreaming(_) | State::FrontBuffering { .. }) {
+            return self.front_response_body(body_size, end_of_stream);
+        }
         match &mut self.state {
             State::Streaming(rs) => {
                 let chunk = match host::get_buffer(Buffer::ResponseBody, 0, body_size) {
@@ -580,6 +628,287 @@ impl HttpContext for Stream {
                 } else {
                     self.finish_buffered(&sent, upstream_status, error_type.as_deref(), &body)
                 };
+                let _ = host::set_header(Map::ResponseHeaders, ":status", &status.to_string());
+                let _ = host::set_header(Map::ResponseHeaders, "content-type", "application/json");
+                let _ = host::remove_header(Map::ResponseHeaders, "content-length");
+                if let Err(e) = host::set_buffer(Buffer::ResponseBody, 0, body_size, &out) {
+                    warn!(
+                        "bedrock-bridge[{}]: could not replace the response body (host status {})",
+                        self.context_id, e.0
+                    );
+                }
+                Action::Continue
+            }
+            _ => Action::Continue,
+        }
+    }
+}
+
+/// TEMP (drop at merge): the new front doors (Anthropic Messages, count_tokens, embeddings) in
+/// the old shell, so that they can be tested in real Envoy before the exchange lands.
+impl Stream {
+    fn reply_front_error(&mut self, front: &dyn FrontDoor, e: &ApiError) -> Action {
+        info!(
+            "bedrock-bridge[{}]: {} {} {}",
+            self.context_id,
+            front.name(),
+            e.status,
+            e.message
+        );
+        self.reply(e.status, &front.error_body(e))
+    }
+
+    fn front_request_body(&mut self, front: &'static dyn FrontDoor, body_size: usize, end_of_stream: bool) -> Action {
+        let rc = match self.config() {
+            Ok(rc) => rc,
+            Err(e) => return self.reply_front_error(front, &e),
+        };
+        let Ok(cfg) = &*rc else { return Action::Continue };
+        if body_size > cfg.limits.max_request_bytes {
+            let e = ApiError::new(
+                413,
+                error::ErrorType::InvalidRequest,
+                format!(
+                    "the request body is larger than this gateway's limit of {} bytes",
+                    cfg.limits.max_request_bytes
+                ),
+            );
+            return self.reply_front_error(front, &e);
+        }
+        if !end_of_stream {
+            return Action::Pause;
+        }
+        let body = match host::get_buffer(Buffer::RequestBody, 0, body_size) {
+            Ok(b) => b,
+            Err(e) => {
+                let e = ApiError::new(
+                    500,
+                    error::ErrorType::Server,
+                    format!("the gateway could not read the request body (host status {})", e.0),
+                );
+                return self.reply_front_error(front, &e);
+            }
+        };
+        let id: String = {
+            let rid: String = host::header(Map::RequestHeaders, "x-request-id")
+                .unwrap_or_default()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(64)
+                .collect();
+            if rid.is_empty() {
+                let nanos = now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+                format!("{:x}{:x}", nanos, self.context_id)
+            } else {
+                rid
+            }
+        };
+        let path = host::header(Map::RequestHeaders, ":path").unwrap_or_default();
+        let header = |name: &str| host::header(Map::RequestHeaders, name);
+        let ctx = RequestContext {
+            config: cfg,
+            id: &id,
+            created: now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            path: &path,
+            header: &header,
+        };
+        let out = match front.translate(&body, &ctx) {
+            Ok(o) => o,
+            Err(e) => return self.reply_front_error(front, &e),
+        };
+        let fail = |what: &str, e: host::HostError| {
+            ApiError::new(
+                500,
+                error::ErrorType::Server,
+                format!("the gateway could not {what} (host status {})", e.0),
+            )
+        };
+        let result = (|| -> Result<(), ApiError> {
+            let names = host::header_names(Map::RequestHeaders).map_err(|e| fail("read the request headers", e))?;
+            for name in names
+                .iter()
+                .filter(|n| !n.starts_with(':') && !FORWARDED_REQUEST_HEADERS.contains(&n.as_str()))
+            {
+                host::remove_header(Map::RequestHeaders, name).map_err(|e| fail("remove a request header", e))?;
+            }
+            let accept = if out.stream {
+                "application/vnd.amazon.eventstream"
+            } else {
+                "application/json"
+            };
+            let length = out.body.len().to_string();
+            for (k, v) in [
+                (":method", "POST"),
+                (":path", out.path.as_str()),
+                (":authority", cfg.endpoint.as_str()),
+                ("content-type", "application/json"),
+                ("accept", accept),
+                ("content-length", length.as_str()),
+                ("user-agent", USER_AGENT),
+            ] {
+                host::set_header(Map::RequestHeaders, k, v).map_err(|e| fail("set a request header", e))?;
+            }
+            let signed = [("host", cfg.endpoint.as_str()), ("content-type", "application/json")];
+            let auth = signing::auth_headers(
+                &cfg.auth,
+                &cfg.region,
+                &signing::Request {
+                    method: "POST",
+                    host: &cfg.endpoint,
+                    path: &out.path,
+                    headers: &signed,
+                    body: &out.body,
+                },
+                now(),
+            )
+            .map_err(|e| ApiError::new(500, error::ErrorType::Server, e.to_string()))?;
+            for (k, v) in &auth {
+                host::set_header(Map::RequestHeaders, k, v).map_err(|e| fail("set the signature", e))?;
+            }
+            host::set_buffer(Buffer::RequestBody, 0, body_size, &out.body)
+                .map_err(|e| fail("replace the request body", e))?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            return self.reply_front_error(front, &e);
+        }
+        info!(
+            "bedrock-bridge[{}]: {} {} -> {} ({})",
+            self.context_id,
+            front.name(),
+            out.client_model,
+            out.path,
+            if out.stream { "stream" } else { "json" }
+        );
+        self.state = State::FrontSent(FrontSent {
+            reply: out.reply,
+            stream: out.stream,
+        });
+        Action::Continue
+    }
+
+    fn front_response_headers(&mut self, sent: FrontSent, end_of_stream: bool) -> Action {
+        let upstream_status = host::header(Map::ResponseHeaders, ":status")
+            .and_then(|s| s.parse::<u16>().ok())
+            .unwrap_or(502);
+        let error_type = host::header(Map::ResponseHeaders, "x-amzn-errortype");
+        let token_count = host::header(Map::ResponseHeaders, crate::embeddings::TOKEN_COUNT_HEADER);
+        let content_type = host::header(Map::ResponseHeaders, "content-type").unwrap_or_default();
+        self.clean_response_headers(false);
+        if upstream_status == 200 && sent.stream && content_type.contains("eventstream") {
+            let _ = host::set_header(Map::ResponseHeaders, "content-type", sent.reply.stream_content_type());
+            let _ = host::set_header(Map::ResponseHeaders, "cache-control", "no-cache");
+            let limits = match &*self.config {
+                Ok(c) => eventstream::Limits {
+                    max_message_len: c.limits.max_frame_bytes,
+                    max_header_count: c.limits.max_frame_headers,
+                },
+                Err(_) => eventstream::Limits::default(),
+            };
+            self.state = State::FrontStreaming(Box::new(FrontStream::new(sent.reply.into_sink(), limits)));
+            return Action::Continue;
+        }
+        if end_of_stream {
+            let (status, body) = Self::front_finish(
+                &sent,
+                upstream_status,
+                error_type.as_deref(),
+                token_count.as_deref(),
+                b"",
+            );
+            return self.reply(status, &body);
+        }
+        let upstream_status = if upstream_status == 200 && sent.stream {
+            0
+        } else {
+            upstream_status
+        };
+        self.state = State::FrontBuffering {
+            sent,
+            upstream_status,
+            error_type,
+            token_count,
+        };
+        Action::Pause
+    }
+
+    fn front_finish(
+        sent: &FrontSent,
+        upstream_status: u16,
+        error_type: Option<&str>,
+        token_count: Option<&str>,
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
+        if upstream_status == 0 {
+            let e = ApiError::bad_upstream("Bedrock answered a streaming request without an event stream");
+            return (e.status, sent.reply.error_body(&e));
+        }
+        if upstream_status == 200 {
+            let header = |n: &str| {
+                if n == crate::embeddings::TOKEN_COUNT_HEADER {
+                    token_count.map(str::to_string)
+                } else {
+                    None
+                }
+            };
+            match sent.reply.translate_json_with_headers(body, &header) {
+                Ok(b) => (200, b),
+                Err(e) => (e.status, sent.reply.error_body(&e)),
+            }
+        } else {
+            let e = error::from_bedrock_http(upstream_status, error_type, body);
+            (e.status, sent.reply.error_body(&e))
+        }
+    }
+
+    fn front_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        match &mut self.state {
+            State::FrontStreaming(rs) => {
+                let chunk = host::get_buffer(Buffer::ResponseBody, 0, body_size).unwrap_or_default();
+                let mut out = Vec::with_capacity(chunk.len().saturating_mul(2));
+                rs.on_body(&chunk, end_of_stream, &mut out);
+                if let Err(e) = host::set_buffer(Buffer::ResponseBody, 0, body_size, &out) {
+                    warn!(
+                        "bedrock-bridge[{}]: could not replace a response chunk (host status {})",
+                        self.context_id, e.0
+                    );
+                }
+                Action::Continue
+            }
+            State::FrontBuffering { .. } if !end_of_stream => {
+                let max = match &*self.config {
+                    Ok(c) => c.limits.max_response_bytes,
+                    Err(_) => 0,
+                };
+                if body_size > max {
+                    let e = ApiError::bad_upstream(format_args!(
+                        "the response is larger than this gateway's limit of {max} bytes"
+                    ));
+                    if let State::FrontBuffering { sent, .. } = std::mem::replace(&mut self.state, State::Untouched) {
+                        let body = sent.reply.error_body(&e);
+                        return self.reply(e.status, &body);
+                    }
+                }
+                Action::Pause
+            }
+            State::FrontBuffering { .. } => {
+                let State::FrontBuffering {
+                    sent,
+                    upstream_status,
+                    error_type,
+                    token_count,
+                } = std::mem::replace(&mut self.state, State::Untouched)
+                else {
+                    return Action::Continue;
+                };
+                let body = host::get_buffer(Buffer::ResponseBody, 0, body_size).unwrap_or_default();
+                let (status, out) = Self::front_finish(
+                    &sent,
+                    upstream_status,
+                    error_type.as_deref(),
+                    token_count.as_deref(),
+                    &body,
+                );
                 let _ = host::set_header(Map::ResponseHeaders, ":status", &status.to_string());
                 let _ = host::set_header(Map::ResponseHeaders, "content-type", "application/json");
                 let _ = host::remove_header(Map::ResponseHeaders, "content-length");
