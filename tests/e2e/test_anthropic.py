@@ -4,12 +4,14 @@ signature-intact, count_tokens, beta flags, cache_control, and Anthropic-shaped 
 
 import http.client
 import json
+from pathlib import Path
 
 import anthropic
 import pytest
 
 from conftest import CLAUDE
 
+FIX = Path(__file__).resolve().parent.parent / "fixtures"
 TOOL_STREAM = "bedrock-recordings/converse-stream/envoy-ai-gateway__claude_text_then_tool.bin"
 WEATHER = {"name": "cosine", "description": "cosine of x", "input_schema": {
     "type": "object", "properties": {"x": {"type": "number"}}, "required": ["x"]}}
@@ -18,7 +20,7 @@ WEATHER = {"name": "cosine", "description": "cosine of x", "input_schema": {
 @pytest.fixture
 def ac(envoy, sim):
     sim.reset()
-    return anthropic.Anthropic(base_url=envoy.base_url, api_key="sk-ant-client-secret", max_retries=0, timeout=30)
+    return anthropic.Anthropic(base_url=envoy.base_url.removesuffix("/v1"), api_key="sk-ant-client-secret", max_retries=0, timeout=30)
 
 
 def last_body(sim):
@@ -34,7 +36,7 @@ def test_create_maps_every_field_and_answers_a_message(ac, sim):
         model="claude", max_tokens=3000,
         system=[{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}],
         messages=[{"role": "user", "content": [{"type": "text", "text": "hello there", "cache_control": {"type": "ephemeral"}}]}],
-        temperature=1, top_k=40, stop_sequences=["END"], metadata={"user_id": "user-42"},
+        stop_sequences=["END"], metadata={"user_id": "user-42"}, extra_body={"temperature": 1, "top_k": 40},
         thinking={"type": "enabled", "budget_tokens": 1024},
     )
     assert msg.type == "message" and msg.role == "assistant" and msg.model == "claude"
@@ -133,10 +135,17 @@ def test_errors_have_anthropic_shape_and_status(ac, sim):
 
 
 def test_stream_error_event_reaches_the_sdk(ac, sim):
-    sim.scenario(CLAUDE, file=TOOL_STREAM, reset_after_bytes=700)
-    with pytest.raises(anthropic.APIError):
+    # The recording's first five frames, then the body ends cleanly: no messageStop.
+    data = (FIX / TOOL_STREAM).read_bytes()
+    pos = 0
+    for _ in range(5):
+        pos += int.from_bytes(data[pos:pos + 4], "big")
+    sim.scenario(CLAUDE, raw_hex=data[:pos].hex())
+    with pytest.raises(anthropic.APIStatusError) as e:
         with ac.messages.stream(model="claude", max_tokens=100, messages=[{"role": "user", "content": "x"}]) as s:
-            s.get_final_message()
+            for _ in s:
+                pass
+    assert "messageStop" in str(e.value)
 
 
 def test_count_tokens(ac, sim):
