@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 WASM := dist/bedrock_bridge.wasm
 CARGO ?= $(shell command -v rustup >/dev/null 2>&1 && rustup which cargo 2>/dev/null || command -v cargo)
 
-.PHONY: all build venv test unit e2e lint run fmt clean bench bench-envoy bench-envoy-full fuzz fuzz-smoke
+.PHONY: all build venv test unit e2e lint run fmt clean anthropic-clients bench bench-envoy bench-envoy-full fuzz fuzz-smoke
 
 all: build
 
@@ -33,8 +33,14 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 
-e2e: $(WASM) venv
+e2e: $(WASM) venv anthropic-clients
 	$(PY) -m pytest -q tests
+
+## anthropic-clients: @anthropic-ai/sdk and Claude Code, pinned, for tests/e2e/test_anthropic.py
+anthropic-clients: tests/clients/anthropic/node_modules/.installed
+tests/clients/anthropic/node_modules/.installed: tests/clients/anthropic/package-lock.json
+	cd tests/clients/anthropic && npm ci --no-audit --no-fund
+	touch $@
 
 ## run: Envoy + filter on 127.0.0.1:10000, against the local simulator or real Bedrock with AWS creds
 run: $(WASM) venv

@@ -155,3 +155,45 @@ def test_count_tokens(ac, sim):
     r, body = last_body(sim)
     assert r["path"].endswith("/count-tokens")
     assert body["input"]["converse"]["messages"] == [{"role": "user", "content": [{"text": "count these words please"}]}]
+
+
+CLIENTS = Path(__file__).resolve().parent.parent / "clients" / "anthropic"
+NODE_MODULES = CLIENTS / "node_modules"
+needs_node = pytest.mark.skipif(not (NODE_MODULES / "@anthropic-ai" / "sdk").is_dir(),
+                                reason="tests/clients/anthropic not installed (make anthropic-clients)")
+
+
+@needs_node
+def test_node_sdk_create_stream_and_tool_loop(envoy, sim):
+    import subprocess
+    sim.reset()
+    sim.scenario("claude-tools", file=TOOL_STREAM)
+    out = subprocess.run(["node", str(CLIENTS / "sdk.mjs"), envoy.base_url.removesuffix("/v1"), "claude"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout)
+    assert [b["type"] for b in r["created"]["content"]] == ["thinking", "text"]
+    assert r["created"]["content"][1]["text"] == "You said: from node"
+    assert r["events"][0] == "message_start" and r["events"][-1] == "message_stop"
+    assert r["streamed"]["content"][0]["signature"] == "c2lnbmF0dXJl"
+    assert r["streamed"]["content"][1]["text"] == "You said: stream from node"
+    assert r["first"]["stop_reason"] == "tool_use"
+    assert r["second"]["content"][-1]["text"] == "You said: (no text)"
+    assert r["errorType"] == [400, "invalid_request_error"]
+    _, body = last_body(sim)
+    assert body["messages"][2]["content"][0]["toolResult"]["content"] == [{"text": "0.7539"}]
+
+
+@needs_node
+def test_claude_code_print_mode(envoy, sim, tmp_path):
+    import os
+    import subprocess
+    sim.reset()
+    env = dict(os.environ, ANTHROPIC_BASE_URL=envoy.base_url.removesuffix("/v1"), ANTHROPIC_API_KEY="sk-ant-claude-code",
+               HOME=str(tmp_path), DISABLE_AUTOUPDATER="1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1")
+    out = subprocess.run([str(NODE_MODULES / ".bin" / "claude"), "-p", "ping from claude code", "--model", "claude"],
+                         capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path)
+    assert out.returncode == 0, (out.stdout, out.stderr, envoy.logs()[-3000:])
+    assert "You said:" in out.stdout
+    reqs = [r for r in sim.requests if r["path"].startswith("/model/")]
+    assert reqs and all(r["signature_ok"] for r in reqs)

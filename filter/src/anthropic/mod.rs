@@ -43,7 +43,7 @@ impl FrontDoor for MessagesFront {
         }
         if !req.dropped_fields.is_empty() {
             log::info!(
-                "bedrock-bridge: messages: fields dropped (unsupported_params: drop): {}",
+                "bedrock-bridge: messages: fields not forwarded to Bedrock: {}",
                 req.dropped_fields.join(",")
             );
         }

@@ -27,7 +27,9 @@ pub struct MessagesRequest {
     /// `anthropic-beta` flags that were not forwarded (Bedrock does not know them, or the model
     /// is not Claude): the shell logs them.
     pub dropped_betas: Vec<String>,
-    /// Top-level fields dropped under `unsupported_params: drop`.
+    /// Top-level fields dropped: serving hints without a Converse equivalent
+    /// (`context_management`, `output_config.effort`), and any unknown field under
+    /// `unsupported_params: drop`.
     pub dropped_fields: Vec<String>,
 }
 
@@ -159,7 +161,19 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
     }
 
     let mut dropped_fields = Vec::new();
-    for k in req.keys() {
+    for (k, val) in req {
+        // Fields that only tune Anthropic's own serving and have no Converse equivalent: dropped
+        // with a log line, never refused (Claude Code sends `context_management` and
+        // `output_config.effort` on every request).
+        let tuning = match k.as_str() {
+            "context_management" => true,
+            "output_config" => val.is_null() || val.as_object().is_some_and(|o| o.keys().all(|k| k == "effort")),
+            _ => false,
+        };
+        if tuning {
+            dropped_fields.push(k.clone());
+            continue;
+        }
         if known_field(k).is_none() {
             if drop {
                 dropped_fields.push(k.clone());
