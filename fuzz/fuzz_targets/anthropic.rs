@@ -42,8 +42,14 @@ fn check_err(e: &bedrock_bridge::error::ApiError) {
 fn check_path(p: &str) {
     let seg = p.strip_prefix("/model/").expect("model path");
     let (id, op) = seg.split_once('/').expect("one segment then the operation");
-    assert!(matches!(op, "converse" | "converse-stream" | "count-tokens" | "invoke"), "{op}");
-    assert!(id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)), "{id}");
+    assert!(
+        matches!(op, "converse" | "converse-stream" | "count-tokens" | "invoke"),
+        "{op}"
+    );
+    assert!(
+        id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)),
+        "{id}"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
