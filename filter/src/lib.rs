@@ -20,9 +20,11 @@
 //! Thin shell: [`wasm`] hands Envoy's callbacks to the exchange, with [`host::Proxy`], the
 //! panic-free proxy-wasm implementation of [`host::Host`].
 
+pub mod anthropic;
 pub mod bedrock;
 pub mod chat;
 pub mod config;
+pub mod embeddings;
 pub mod error;
 pub mod eventstream;
 pub mod exchange;

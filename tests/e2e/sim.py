@@ -266,7 +266,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         if self.path == "/openai/v1/chat/completions":
             return self._openai(headers, body)
-        m = re.fullmatch(r"/model/([^/]+)/(converse|converse-stream)", self.path)
+        m = re.fullmatch(r"/model/([^/]+)/(converse|converse-stream|invoke|count-tokens)", self.path)
         record = {"method": "POST", "path": self.path, "headers": headers, "body": body.decode("utf-8", "replace")}
         auth_error = self.sim.check_auth("POST", self.path, headers, body)
         record["signature_ok"] = auth_error is None
@@ -279,6 +279,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not m:
             return self._aws_error(404, "UnknownOperationException", f"Unknown operation {self.path}")
         model_id, op = record["model_id"], m.group(2)
+        if op in ("invoke", "count-tokens"):
+            return self._invoke(op, model_id, body)
         with self.sim.lock:
             scenario = self.sim.scenarios.get(model_id)
         problem = Sim.validate("ConverseStream" if op == "converse-stream" else "Converse", model_id, body, scenario)
@@ -293,6 +295,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._stream(generated_stream(parsed), {"frame_delay_ms": self.sim.frame_delay_ms})
             return self._json(200, generated_json(parsed))
         return self._scenario(scenario, op)
+
+    def _invoke(self, op, model_id, body):
+        """InvokeModel (embedding models) and CountTokens: see sim_invoke.py."""
+        import sim_invoke
+        with self.sim.lock:
+            scenario = self.sim.scenarios.get(model_id)
+        if scenario is not None:
+            return self._scenario(scenario, op)
+        if op == "count-tokens":
+            return self._json(*sim_invoke.count_tokens(Sim.validate, model_id, body))
+        try:
+            req = json.loads(body)
+        except ValueError:
+            return self._aws_error(400, "ValidationException", "Malformed input request: invalid JSON")
+        answer = sim_invoke.embed(model_id, req if isinstance(req, dict) else {})
+        if answer is None:
+            return self._aws_error(400, "ValidationException", f"The model {model_id} is not served by InvokeModel in this simulator")
+        status, obj, headers = answer
+        if status != 200:
+            return self._aws_error(status, "ValidationException", obj["message"])
+        return self._json(200, obj, headers)
 
     def _openai(self, headers, body):
         """Bedrock's OpenAI-compatible endpoint: same authentication, OpenAI wire format."""

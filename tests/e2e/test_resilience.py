@@ -598,7 +598,7 @@ def malformed_requests(seed=20261124):
         add("wrong method", b"" if m in ("GET", "HEAD", "TRACE") else base, 405, m)
     for m in ["POST", "PUT", "DELETE"]:
         add("wrong method", base, 405, m, "/v1/models")
-    for p in ["/v1/completions", "/v1/embeddings", "/v1/responses", "/", "/v1", "/v1/chat", "/v2/chat/completions",
+    for p in ["/v1/completions", "/v1/responses", "/", "/v1", "/v1/chat", "/v2/chat/completions",
               "/v1/chat/completionsX", "/v1/chat/completions/extra", "/model/x/converse", "/model/x/converse-stream",
               "/v1/chat/completions/../../model/x/converse", "/%2e%2e/model/x/converse", "/__sim/reset", "/__sim/scenario",
               "/stats", "/v1/models/claude", "/V1/CHAT/COMPLETIONS", "/v1//chat/completions"]:

@@ -328,7 +328,7 @@ impl Exchange {
 
     /// Response headers: choose streaming, buffering or passthrough, and clean the headers.
     pub fn response_headers(&mut self, host: &dyn Host, end_of_stream: bool) -> Step {
-        let (reply, stream) = match std::mem::replace(&mut self.state, State::Done) {
+        let (mut reply, stream) = match std::mem::replace(&mut self.state, State::Done) {
             State::Sent { reply, stream } => (reply, stream),
             State::AwaitingBody(r) => return self.replace_local_reply(host, r.front, end_of_stream),
             other => {
@@ -338,6 +338,7 @@ impl Exchange {
         };
         let header = |name: &str| host.header(Map::ResponseHeaders, name);
         let status = header(":status").and_then(|s| s.parse::<u16>().ok()).unwrap_or(502);
+        reply.on_response_headers(&header);
         let keep = if reply.passthrough() {
             PASSTHROUGH_RESPONSE_HEADERS
         } else {

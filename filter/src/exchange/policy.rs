@@ -18,11 +18,28 @@ pub struct FrontRoute {
 }
 
 /// The routing table: a new API is one more entry.
-pub static ROUTES: &[FrontRoute] = &[FrontRoute {
-    path: "/chat/completions",
-    what: "chat completions",
-    front: &crate::chat::CHAT,
-}];
+pub static ROUTES: &[FrontRoute] = &[
+    FrontRoute {
+        path: "/chat/completions",
+        what: "chat completions",
+        front: &crate::chat::CHAT,
+    },
+    FrontRoute {
+        path: "/messages",
+        what: "Anthropic messages",
+        front: &crate::anthropic::MESSAGES,
+    },
+    FrontRoute {
+        path: "/messages/count_tokens",
+        what: "Anthropic token counts",
+        front: &crate::anthropic::count_tokens::COUNT_TOKENS,
+    },
+    FrontRoute {
+        path: "/embeddings",
+        what: "embeddings",
+        front: &crate::embeddings::EMBEDDINGS,
+    },
+];
 
 /// Client request headers that may travel to Bedrock; all others are removed, so the client's
 /// `authorization`, `x-api-key`, cookies and SDK headers never reach AWS. `x-forwarded-proto`

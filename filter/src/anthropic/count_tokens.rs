@@ -1,0 +1,117 @@
+//! `POST /v1/messages/count_tokens` → Bedrock CountTokens
+//! (`POST /model/{id}/count-tokens` with `{"input":{"converse":{…}}}`), answered as Anthropic's
+//! `{"input_tokens": N}`. The body is validated exactly as for `/v1/messages` (`max_tokens` is
+//! optional here, as in Anthropic's API).
+
+use super::{error, request};
+use crate::bedrock::converse::encode_path_segment;
+use crate::bedrock::events::EventSink;
+use crate::bedrock::models;
+use crate::error::ApiError;
+use crate::front::{FrontDoor, Outbound, Reply, RequestContext};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+pub struct CountTokensFront;
+
+pub static COUNT_TOKENS: CountTokensFront = CountTokensFront;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConverseTokens<'a> {
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    additional_model_request_fields: &'a Map<String, Value>,
+    messages: &'a [crate::bedrock::converse::Message],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    system: &'a [crate::bedrock::converse::SystemBlock],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_config: &'a Option<crate::bedrock::converse::ToolConfig>,
+}
+
+/// The CountTokens body and path for a count_tokens request body.
+pub fn translate(
+    body: &[u8],
+    cfg: &crate::config::Config,
+    beta: Option<&str>,
+) -> Result<(String, Vec<u8>, String), ApiError> {
+    // Anthropic's count_tokens takes no max_tokens (nor stream): add the largest one so the
+    // shared validation (thinking budget below max_tokens) passes.
+    let mut v: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid_request(format!("the request body is not valid JSON: {e}")))?;
+    if let Some(o) = v.as_object_mut() {
+        if o.contains_key("max_tokens") || o.contains_key("stream") {
+            let k = if o.contains_key("max_tokens") {
+                "max_tokens"
+            } else {
+                "stream"
+            };
+            return Err(ApiError::invalid_param(
+                k,
+                format!("{k}: Extra inputs are not permitted"),
+            ));
+        }
+        o.insert("max_tokens".into(), Value::from(models::MAX_TOKENS_LIMIT));
+    }
+    let bytes = serde_json::to_vec(&v).map_err(|e| ApiError::invalid_request(e.to_string()))?;
+    let req = request::translate(&bytes, cfg, beta)?;
+    let c = &req.converse;
+    let input = ConverseTokens {
+        additional_model_request_fields: &c.additional_model_request_fields,
+        messages: &c.messages,
+        system: &c.system,
+        tool_config: &c.tool_config,
+    };
+    let body = serde_json::to_vec(&serde_json::json!({"input": {"converse": input}}))
+        .map_err(|e| ApiError::invalid_request(e.to_string()))?;
+    let path = format!("/model/{}/count-tokens", encode_path_segment(&c.model_id));
+    Ok((path, body, req.client_model))
+}
+
+impl FrontDoor for CountTokensFront {
+    fn name(&self) -> &'static str {
+        "count_tokens"
+    }
+
+    fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError> {
+        let beta = (ctx.header)("anthropic-beta");
+        let (path, body, client_model) = translate(body, ctx.config, beta.as_deref())?;
+        let model_id = ctx.config.resolve_model(&client_model).0.to_string();
+        Ok(Outbound {
+            path,
+            body,
+            stream: false,
+            client_model,
+            model_id,
+            reply: Box::new(CountTokensReply),
+        })
+    }
+
+    fn error_body(&self, e: &ApiError) -> Vec<u8> {
+        error::body(e)
+    }
+}
+
+pub struct CountTokensReply;
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Counted {
+    input_tokens: u64,
+}
+
+impl Reply for CountTokensReply {
+    fn into_sink(self: Box<Self>) -> Box<dyn EventSink> {
+        // CountTokens never streams; a stream here is a broken upstream.
+        Box::new(super::stream::MessagesSink::new("msg_count_tokens", ""))
+    }
+
+    fn translate_json(&self, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+        let c: Counted = serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_upstream(format_args!("malformed CountTokens response: {e}")))?;
+        Ok(format!("{{\"input_tokens\":{}}}", c.input_tokens).into_bytes())
+    }
+
+    fn error_body(&self, e: &ApiError) -> Vec<u8> {
+        error::body(e)
+    }
+}

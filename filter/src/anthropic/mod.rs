@@ -1,0 +1,89 @@
+//! The Anthropic Messages front door: `POST /v1/messages` (streaming and not) served by Bedrock
+//! Converse / ConverseStream for any model Converse serves.
+//!
+//! - [`request`]: Messages body → typed Converse request (beta flags, cache points, thinking).
+//! - [`stream`]: `MessagesSink`, ConverseStream events → Anthropic SSE.
+//! - [`response`]: Converse JSON → Anthropic `Message`.
+//! - [`error`]: Anthropic's error shape.
+//! - [`count_tokens`]: `POST /v1/messages/count_tokens` → Bedrock CountTokens.
+
+pub mod count_tokens;
+pub mod error;
+pub mod request;
+pub mod response;
+pub mod stream;
+
+use crate::bedrock::events::EventSink;
+use crate::error::ApiError;
+use crate::front::{FrontDoor, Outbound, Reply, RequestContext};
+
+/// `POST /v1/messages`.
+pub struct MessagesFront;
+
+pub static MESSAGES: MessagesFront = MessagesFront;
+
+/// The message id for a request id.
+pub fn message_id(id: &str) -> String {
+    format!("msg_{id}")
+}
+
+impl FrontDoor for MessagesFront {
+    fn name(&self) -> &'static str {
+        "messages"
+    }
+
+    fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError> {
+        let beta = (ctx.header)("anthropic-beta");
+        let req = request::translate(body, ctx.config, beta.as_deref())?;
+        if !req.dropped_betas.is_empty() {
+            log::info!(
+                "bedrock-bridge: messages: anthropic-beta flags not forwarded to Bedrock: {}",
+                req.dropped_betas.join(",")
+            );
+        }
+        if !req.dropped_fields.is_empty() {
+            log::info!(
+                "bedrock-bridge: messages: fields not forwarded to Bedrock: {}",
+                req.dropped_fields.join(",")
+            );
+        }
+        let path = req.converse.path(req.stream);
+        let body = req.converse.to_json()?;
+        Ok(Outbound {
+            path,
+            body,
+            stream: req.stream,
+            model_id: req.converse.model_id.clone(),
+            reply: Box::new(MessagesReply {
+                id: message_id(ctx.id),
+                model: req.client_model.clone(),
+            }),
+            client_model: req.client_model,
+        })
+    }
+
+    fn error_body(&self, e: &ApiError) -> Vec<u8> {
+        error::body(e)
+    }
+}
+
+/// The response side of a Messages request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessagesReply {
+    pub id: String,
+    pub model: String,
+}
+
+impl Reply for MessagesReply {
+    fn into_sink(self: Box<Self>) -> Box<dyn EventSink> {
+        Box::new(stream::MessagesSink::new(self.id, self.model))
+    }
+
+    fn translate_json(&self, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+        response::translate(body, &self.id, &self.model)
+    }
+
+    fn error_body(&self, e: &ApiError) -> Vec<u8> {
+        error::body(e)
+    }
+}

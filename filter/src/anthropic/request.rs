@@ -1,0 +1,946 @@
+//! Anthropic Messages request (`POST /v1/messages`) → a typed Bedrock Converse request.
+//!
+//! Every Bedrock model that Converse serves can be reached this way (Claude, Nova, Llama,
+//! Mistral, gpt-oss, …): the Anthropic body is validated as Anthropic's API would, then mapped
+//! field by field. What cannot be mapped is refused with a 400 naming the field (or dropped with
+//! a log line where the configuration says `unsupported_params: drop`).
+
+use crate::bedrock::converse::{
+    self, CachePoint, ContentBlock, ConverseRequest, DocumentBlock, Empty, GuardrailConfig, ImageBlock,
+    InferenceConfig, InputSchema, Message, Reasoning, Role, Source, SystemBlock, Tool, ToolChoice, ToolConfig,
+    ToolResult, ToolResultContent, ToolSpec, ToolUse,
+};
+use crate::bedrock::models::{self, ReasoningFamily};
+use crate::config::{Api, Config, UnsupportedParams};
+use crate::error::ApiError;
+use base64::Engine;
+use serde_json::{json, Map, Value};
+
+type R<T> = Result<T, ApiError>;
+
+/// A translated Messages request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessagesRequest {
+    pub converse: ConverseRequest,
+    pub stream: bool,
+    pub client_model: String,
+    /// `anthropic-beta` flags that were not forwarded (Bedrock does not know them, or the model
+    /// is not Claude): the shell logs them.
+    pub dropped_betas: Vec<String>,
+    /// Top-level fields dropped: serving hints without a Converse equivalent
+    /// (`context_management`, `output_config.effort`), and any unknown field under
+    /// `unsupported_params: drop`.
+    pub dropped_fields: Vec<String>,
+}
+
+/// `anthropic-beta` flags that Bedrock's Claude models accept in
+/// `additionalModelRequestFields.anthropic_beta`. Every other flag is dropped (and logged):
+/// Claude Code sends several that Bedrock refuses with a 400.
+pub const BEDROCK_BETAS: &[&str] = &[
+    "computer-use-2024-10-22",
+    "computer-use-2025-01-24",
+    "token-efficient-tools-2025-02-19",
+    "interleaved-thinking-2025-05-14",
+    "output-128k-2025-02-19",
+    "dev-full-thinking-2025-05-14",
+    "context-1m-2025-08-07",
+];
+
+// TODO(merge): use bedrock::build helpers for these small validators once reqcore lands them.
+fn bad(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
+    ApiError::invalid_param(param, msg)
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn want_str<'a>(v: Option<&'a Value>, param: &str) -> R<&'a str> {
+    match v {
+        Some(Value::String(s)) => Ok(s),
+        None | Some(Value::Null) => Err(bad(param, format!("{param}: Field required"))),
+        Some(other) => Err(bad(
+            param,
+            format!("{param}: must be a string, not {}", type_name(other)),
+        )),
+    }
+}
+
+fn want_obj<'a>(v: &'a Value, param: &str) -> R<&'a Map<String, Value>> {
+    v.as_object()
+        .ok_or_else(|| bad(param, format!("{param}: must be an object, not {}", type_name(v))))
+}
+
+fn want_arr<'a>(v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
+    v.as_array()
+        .ok_or_else(|| bad(param, format!("{param}: must be an array, not {}", type_name(v))))
+}
+
+fn want_f64(v: &Value, param: &str, hi: f64) -> R<f64> {
+    match v.as_f64() {
+        Some(x) if (0.0..=hi).contains(&x) => Ok(x),
+        _ => Err(bad(param, format!("{param}: must be a number from 0 to {}", hi as u32))),
+    }
+}
+
+fn want_tokens(v: &Value, param: &str) -> R<u64> {
+    match v.as_u64() {
+        Some(n) if (1..=models::MAX_TOKENS_LIMIT).contains(&n) => Ok(n),
+        _ => Err(bad(param, format!("{param}: must be an integer from 1 to 2147483647"))),
+    }
+}
+
+/// `cache_control` on a block: `{"type":"ephemeral", "ttl"?}` → a Converse cache point.
+fn cache_control(o: &Map<String, Value>, p: &str) -> R<bool> {
+    match o.get("cache_control") {
+        None | Some(Value::Null) => Ok(false),
+        Some(c) => {
+            let c = want_obj(c, &format!("{p}.cache_control"))?;
+            match c.get("type").and_then(Value::as_str) {
+                Some("ephemeral") => Ok(true),
+                _ => Err(bad(
+                    format!("{p}.cache_control.type"),
+                    format!("{p}.cache_control.type: must be \"ephemeral\""),
+                )),
+            }
+        }
+    }
+}
+
+/// What the translator does with each top-level field.
+fn known_field(name: &str) -> Option<bool> {
+    // Some(true): translated; Some(false): accepted and ignored (no Bedrock equivalent, no
+    // effect on the answer's content); None: unknown.
+    Some(match name {
+        "model" | "messages" | "max_tokens" | "system" | "stream" | "temperature" | "top_p" | "top_k"
+        | "stop_sequences" | "tools" | "tool_choice" | "thinking" | "metadata" | "service_tier" => true,
+        _ => return None,
+    })
+}
+
+/// Translate a Messages request body. `beta` is the `anthropic-beta` header.
+pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesRequest> {
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid_request(format!("the request body is not valid JSON: {e}")))?;
+    let req = v
+        .as_object()
+        .ok_or_else(|| ApiError::invalid_request("the request body must be a JSON object"))?;
+    let drop = cfg.unsupported_params == UnsupportedParams::Drop;
+
+    let client_model = want_str(req.get("model"), "model")?.to_string();
+    if client_model.trim().is_empty() || client_model.len() > 2048 || client_model.chars().any(char::is_control) {
+        return Err(bad(
+            "model",
+            "model: must be a non-empty model name without control characters",
+        ));
+    }
+    let (model_id, api) = cfg.resolve_model(&client_model);
+    let model_id = model_id.to_string();
+    if model_id == "." || model_id == ".." {
+        return Err(ApiError::new(
+            404,
+            crate::error::ErrorType::NotFound,
+            format!("model: {model_id:?} is not a valid model id"),
+        ));
+    }
+    if api == Api::Openai {
+        return Err(bad(
+            "model",
+            format!(
+                "model: {client_model:?} is configured for Bedrock's OpenAI-compatible endpoint; \
+                 /v1/messages serves Converse models only"
+            ),
+        ));
+    }
+
+    let mut dropped_fields = Vec::new();
+    for (k, val) in req {
+        // Fields that only tune Anthropic's own serving and have no Converse equivalent: dropped
+        // with a log line, never refused (Claude Code sends `context_management` and
+        // `output_config.effort` on every request).
+        let tuning = match k.as_str() {
+            "context_management" => true,
+            "output_config" => val.is_null() || val.as_object().is_some_and(|o| o.keys().all(|k| k == "effort")),
+            _ => false,
+        };
+        if tuning {
+            dropped_fields.push(k.clone());
+            continue;
+        }
+        if known_field(k).is_none() {
+            if drop {
+                dropped_fields.push(k.clone());
+            } else {
+                return Err(bad(k.as_str(), format!("{k}: Extra inputs are not permitted")));
+            }
+        }
+    }
+
+    let stream = match req.get("stream") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(bad(
+                "stream",
+                format!("stream: must be a boolean, not {}", type_name(other)),
+            ))
+        }
+    };
+    let max_tokens = match req.get("max_tokens") {
+        None | Some(Value::Null) => return Err(bad("max_tokens", "max_tokens: Field required")),
+        Some(m) => want_tokens(m, "max_tokens")?,
+    };
+    let family = models::reasoning_family(&model_id);
+    let mut out = ConverseRequest {
+        model_id: model_id.clone(),
+        inference_config: InferenceConfig {
+            max_tokens: Some(max_tokens),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+
+    // System prompt.
+    match req.get("system") {
+        None | Some(Value::Null) => {}
+        Some(s) => system_blocks(s, "system", &mut out.system)?,
+    }
+
+    // Messages.
+    let messages = match req.get("messages") {
+        None | Some(Value::Null) => return Err(bad("messages", "messages: Field required")),
+        Some(m) => want_arr(m, "messages")?,
+    };
+    if messages.len() > cfg.limits.max_messages {
+        return Err(bad(
+            "messages",
+            format!(
+                "messages: {} entries; this gateway accepts at most {}",
+                messages.len(),
+                cfg.limits.max_messages
+            ),
+        ));
+    }
+    let mut history_tools: Vec<String> = Vec::new();
+    for (i, m) in messages.iter().enumerate() {
+        let p = format!("messages.{i}");
+        let o = want_obj(m, &p)?;
+        let role = want_str(o.get("role"), &format!("{p}.role"))?;
+        let role = match role {
+            "user" => Role::User,
+            "assistant" => Role::Assistant,
+            // Claude Code sends system reminders as `role: "system"` entries: they join the
+            // system prompt.
+            "system" => {
+                match o.get("content") {
+                    Some(c) => system_blocks(c, &format!("{p}.content"), &mut out.system)?,
+                    None => return Err(bad(format!("{p}.content"), format!("{p}.content: Field required"))),
+                }
+                continue;
+            }
+            other => {
+                return Err(bad(
+                    format!("{p}.role"),
+                    format!("{p}.role: must be \"user\" or \"assistant\", not {other:?}"),
+                ))
+            }
+        };
+        let blocks = content_blocks(o.get("content"), &format!("{p}.content"), role, &mut history_tools)?;
+        match out.messages.last_mut() {
+            Some(last) if last.role == role => last.content.extend(blocks),
+            _ => out.messages.push(Message { role, content: blocks }),
+        }
+    }
+    if out.messages.is_empty() {
+        return Err(bad("messages", "messages: at least one message is required"));
+    }
+    if let Some(m) = out
+        .messages
+        .iter()
+        .find(|m| m.content.iter().all(|b| matches!(b, ContentBlock::CachePoint(_))))
+    {
+        let role = if m.role == Role::User { "user" } else { "assistant" };
+        return Err(bad("messages", format!("messages: a {role} message has no content")));
+    }
+
+    // Sampling.
+    if let Some(t) = req.get("temperature").filter(|v| !v.is_null()) {
+        out.inference_config.temperature = Some(want_f64(t, "temperature", 1.0)?);
+    }
+    if let Some(t) = req.get("top_p").filter(|v| !v.is_null()) {
+        out.inference_config.top_p = Some(want_f64(t, "top_p", 1.0)?);
+    }
+    if let Some(k) = req.get("top_k").filter(|v| !v.is_null()) {
+        let k = k
+            .as_u64()
+            .filter(|k| *k >= 1 && *k <= 500)
+            .ok_or_else(|| bad("top_k", "top_k: must be an integer from 1 to 500"))?;
+        top_k(
+            &model_id,
+            k,
+            drop,
+            &mut out.additional_model_request_fields,
+            &mut dropped_fields,
+        )?;
+    }
+    match req.get("stop_sequences") {
+        None | Some(Value::Null) => {}
+        Some(s) => {
+            for (i, seq) in want_arr(s, "stop_sequences")?.iter().enumerate() {
+                let seq = want_str(Some(seq), &format!("stop_sequences.{i}"))?;
+                if seq.is_empty() {
+                    return Err(bad("stop_sequences", "stop_sequences: entries must be non-empty"));
+                }
+                out.inference_config.stop_sequences.push(seq.to_string());
+            }
+        }
+    }
+
+    // Extended thinking.
+    let mut thinking_on = false;
+    if let Some(t) = req.get("thinking").filter(|v| !v.is_null()) {
+        thinking_on = thinking(
+            t,
+            max_tokens,
+            family,
+            drop,
+            &model_id,
+            &mut out.additional_model_request_fields,
+        )?;
+    }
+
+    // Tools.
+    out.tool_config = tools(req, cfg, &history_tools, thinking_on)?;
+
+    // Metadata: `metadata.user_id` → requestMetadata (Bedrock's rules for keys and values).
+    if let Some(m) = req.get("metadata").filter(|v| !v.is_null()) {
+        let m = want_obj(m, "metadata")?;
+        for (k, val) in m {
+            match k.as_str() {
+                "user_id" => {
+                    if val.is_null() {
+                        continue;
+                    }
+                    let u = want_str(Some(val), "metadata.user_id")?;
+                    if u.chars().count() > 256 {
+                        return Err(bad("metadata.user_id", "metadata.user_id: at most 256 characters"));
+                    }
+                    // TODO(merge): use bedrock::build::request_metadata for Bedrock's character rules.
+                    // Characters Bedrock refuses are replaced by `_` so that any Anthropic-valid user id
+                    // (Claude Code sends JSON) still reaches the logs.
+                    let clean: String = u
+                        .chars()
+                        .map(|c| {
+                            if c.is_ascii_alphanumeric() || c.is_whitespace() || ":_@$#=/+,-.".contains(c) {
+                                c
+                            } else {
+                                '_'
+                            }
+                        })
+                        .collect();
+                    out.request_metadata.insert("user_id".into(), Value::String(clean));
+                }
+                other => {
+                    return Err(bad(
+                        format!("metadata.{other}"),
+                        format!("metadata.{other}: Extra inputs are not permitted"),
+                    ))
+                }
+            }
+        }
+    }
+    if let Some(s) = req.get("service_tier").filter(|v| !v.is_null()) {
+        match s.as_str() {
+            Some("auto") | Some("standard_only") => {}
+            _ => {
+                return Err(bad(
+                    "service_tier",
+                    "service_tier: must be \"auto\" or \"standard_only\"",
+                ))
+            }
+        }
+    }
+
+    // Beta flags: the ones Bedrock knows go to Claude models; every other one is dropped.
+    let mut dropped_betas = Vec::new();
+    let mut betas = Vec::new();
+    for flag in beta.unwrap_or("").split(',').map(str::trim).filter(|f| !f.is_empty()) {
+        if family == ReasoningFamily::Claude && BEDROCK_BETAS.contains(&flag) {
+            if !betas.contains(&flag) {
+                betas.push(flag);
+            }
+        } else {
+            dropped_betas.push(flag.chars().take(100).collect());
+        }
+    }
+    if !betas.is_empty() {
+        out.additional_model_request_fields
+            .insert("anthropic_beta".into(), Value::from(betas));
+    }
+
+    // TODO(merge): use bedrock::build::guardrail(cfg, stream).
+    if let Some(g) = &cfg.guardrail {
+        out.guardrail_config = Some(GuardrailConfig {
+            guardrail_identifier: g.identifier.clone(),
+            guardrail_version: g.version.clone(),
+            stream_processing_mode: if stream { g.stream_processing_mode.clone() } else { None },
+            trace: g.trace.clone(),
+        });
+    }
+
+    Ok(MessagesRequest {
+        converse: out,
+        stream,
+        client_model,
+        dropped_betas,
+        dropped_fields,
+    })
+}
+
+/// `system` (a string or text blocks) → Converse system blocks.
+fn system_blocks(s: &Value, p: &str, out: &mut Vec<SystemBlock>) -> R<()> {
+    match s {
+        Value::String(t) => {
+            if !t.is_empty() {
+                out.push(SystemBlock::Text(t.clone()));
+            }
+        }
+        Value::Array(blocks) => {
+            for (i, b) in blocks.iter().enumerate() {
+                let bp = format!("{p}.{i}");
+                let o = want_obj(b, &bp)?;
+                match o.get("type").and_then(Value::as_str) {
+                    Some("text") => {}
+                    _ => {
+                        return Err(bad(
+                            format!("{bp}.type"),
+                            format!("{bp}.type: system blocks must be \"text\""),
+                        ))
+                    }
+                }
+                let t = want_str(o.get("text"), &format!("{bp}.text"))?;
+                if t.is_empty() {
+                    return Err(bad(
+                        format!("{bp}.text"),
+                        format!("{bp}.text: text content blocks must be non-empty"),
+                    ));
+                }
+                out.push(SystemBlock::Text(t.to_string()));
+                if cache_control(o, &bp)? {
+                    out.push(SystemBlock::CachePoint(CachePoint::DEFAULT));
+                }
+            }
+        }
+        other => {
+            return Err(bad(
+                p,
+                format!(
+                    "{p}: must be a string or an array of text blocks, not {}",
+                    type_name(other)
+                ),
+            ))
+        }
+    }
+    Ok(())
+}
+
+fn base64_source(o: &Map<String, Value>, p: &str) -> R<(String, String)> {
+    let src = want_obj(o.get("source").unwrap_or(&Value::Null), &format!("{p}.source"))?;
+    let kind = want_str(src.get("type"), &format!("{p}.source.type"))?;
+    match kind {
+        "base64" => {
+            let media = want_str(src.get("media_type"), &format!("{p}.source.media_type"))?;
+            let data = want_str(src.get("data"), &format!("{p}.source.data"))?;
+            if data.is_empty() || base64::engine::general_purpose::STANDARD.decode(data).is_err() {
+                return Err(bad(
+                    format!("{p}.source.data"),
+                    format!("{p}.source.data: must be base64"),
+                ));
+            }
+            Ok((media.to_string(), data.to_string()))
+        }
+        "text" => {
+            let data = want_str(src.get("data"), &format!("{p}.source.data"))?;
+            if data.is_empty() {
+                return Err(bad(
+                    format!("{p}.source.data"),
+                    format!("{p}.source.data: must be non-empty"),
+                ));
+            }
+            Ok((
+                "text/plain".to_string(),
+                base64::engine::general_purpose::STANDARD.encode(data.as_bytes()),
+            ))
+        }
+        "url" | "file" => Err(bad(
+            format!("{p}.source.type"),
+            format!("{p}.source.type: {kind:?} sources are not supported by Bedrock; send the data as base64"),
+        )),
+        other => Err(bad(
+            format!("{p}.source.type"),
+            format!("{p}.source.type: unknown source type {other:?}"),
+        )),
+    }
+}
+
+fn image(o: &Map<String, Value>, p: &str) -> R<ImageBlock> {
+    let (media, data) = base64_source(o, p)?;
+    let format = converse::image_format(&media).ok_or_else(|| {
+        bad(
+            format!("{p}.source.media_type"),
+            format!("{p}.source.media_type: must be image/jpeg, image/png, image/gif or image/webp"),
+        )
+    })?;
+    Ok(ImageBlock {
+        format,
+        source: Source { bytes: data },
+    })
+}
+
+fn document(o: &Map<String, Value>, p: &str) -> R<DocumentBlock> {
+    let (media, data) = base64_source(o, p)?;
+    let format = converse::document_format(&media).ok_or_else(|| {
+        bad(
+            format!("{p}.source.media_type"),
+            format!("{p}.source.media_type: {media:?} is not a document type Bedrock reads (pdf, txt, md, csv, html, doc(x), xls(x))"),
+        )
+    })?;
+    let title = match o.get("title") {
+        Some(Value::String(t)) => Some(t.as_str()),
+        _ => None,
+    };
+    Ok(DocumentBlock {
+        format,
+        name: converse::document_name(title),
+        source: Source { bytes: data },
+    })
+}
+
+/// One message's content → Converse content blocks (cache points after blocks with
+/// `cache_control`). Tool names used in the history are collected into `history_tools`.
+fn content_blocks(
+    content: Option<&Value>,
+    p: &str,
+    role: Role,
+    history_tools: &mut Vec<String>,
+) -> R<Vec<ContentBlock>> {
+    let mut out = Vec::new();
+    let blocks = match content {
+        None | Some(Value::Null) => return Err(bad(p, format!("{p}: Field required"))),
+        Some(Value::String(s)) => {
+            if s.is_empty() && role == Role::User {
+                return Err(bad(p, format!("{p}: user messages must have non-empty content")));
+            }
+            if !s.is_empty() {
+                out.push(ContentBlock::Text(s.clone()));
+            }
+            return Ok(out);
+        }
+        Some(Value::Array(a)) => a,
+        Some(other) => {
+            return Err(bad(
+                p,
+                format!(
+                    "{p}: must be a string or an array of content blocks, not {}",
+                    type_name(other)
+                ),
+            ))
+        }
+    };
+    for (i, b) in blocks.iter().enumerate() {
+        let bp = format!("{p}.{i}");
+        let o = want_obj(b, &bp)?;
+        let kind = want_str(o.get("type"), &format!("{bp}.type"))?;
+        let block = match kind {
+            "text" => {
+                let t = want_str(o.get("text"), &format!("{bp}.text"))?;
+                if t.is_empty() {
+                    return Err(bad(
+                        format!("{bp}.text"),
+                        format!("{bp}.text: text content blocks must be non-empty"),
+                    ));
+                }
+                ContentBlock::Text(t.to_string())
+            }
+            "image" => ContentBlock::Image(image(o, &bp)?),
+            "document" => ContentBlock::Document(document(o, &bp)?),
+            "tool_use" => {
+                if role != Role::Assistant {
+                    return Err(bad(
+                        format!("{bp}.type"),
+                        format!("{bp}: tool_use blocks belong in assistant messages"),
+                    ));
+                }
+                let id = want_str(o.get("id"), &format!("{bp}.id"))?;
+                let name = want_str(o.get("name"), &format!("{bp}.name"))?;
+                let input = match o.get("input") {
+                    Some(Value::Object(m)) => Value::Object(m.clone()),
+                    None | Some(Value::Null) => Value::Object(Map::new()),
+                    Some(other) => {
+                        return Err(bad(
+                            format!("{bp}.input"),
+                            format!("{bp}.input: must be an object, not {}", type_name(other)),
+                        ))
+                    }
+                };
+                if !history_tools.iter().any(|n| n == name) {
+                    history_tools.push(name.to_string());
+                }
+                ContentBlock::ToolUse(ToolUse {
+                    input,
+                    name: name.to_string(),
+                    tool_use_id: id.to_string(),
+                })
+            }
+            "tool_result" => {
+                if role != Role::User {
+                    return Err(bad(
+                        format!("{bp}.type"),
+                        format!("{bp}: tool_result blocks belong in user messages"),
+                    ));
+                }
+                let id = want_str(o.get("tool_use_id"), &format!("{bp}.tool_use_id"))?;
+                let is_error = match o.get("is_error") {
+                    None | Some(Value::Null) => false,
+                    Some(Value::Bool(b)) => *b,
+                    Some(_) => {
+                        return Err(bad(
+                            format!("{bp}.is_error"),
+                            format!("{bp}.is_error: must be a boolean"),
+                        ))
+                    }
+                };
+                ContentBlock::ToolResult(ToolResult {
+                    content: tool_result_content(o.get("content"), &format!("{bp}.content"))?,
+                    status: is_error.then_some("error"),
+                    tool_use_id: id.to_string(),
+                })
+            }
+            "thinking" => {
+                let text = want_str(o.get("thinking"), &format!("{bp}.thinking"))?;
+                let signature = match o.get("signature") {
+                    Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                    None | Some(Value::Null) | Some(Value::String(_)) => None,
+                    Some(_) => {
+                        return Err(bad(
+                            format!("{bp}.signature"),
+                            format!("{bp}.signature: must be a string"),
+                        ))
+                    }
+                };
+                ContentBlock::ReasoningContent(Reasoning::ReasoningText {
+                    signature,
+                    text: text.to_string(),
+                })
+            }
+            "redacted_thinking" => {
+                let data = want_str(o.get("data"), &format!("{bp}.data"))?;
+                ContentBlock::ReasoningContent(Reasoning::RedactedContent(data.to_string()))
+            }
+            other => {
+                return Err(bad(
+                    format!("{bp}.type"),
+                    format!("{bp}.type: {other:?} blocks are not supported through Bedrock Converse"),
+                ))
+            }
+        };
+        out.push(block);
+        if cache_control(o, &bp)? {
+            out.push(ContentBlock::CachePoint(CachePoint::DEFAULT));
+        }
+    }
+    Ok(out)
+}
+
+fn tool_result_content(c: Option<&Value>, p: &str) -> R<Vec<ToolResultContent>> {
+    let mut out = Vec::new();
+    match c {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) => {
+            if !s.is_empty() {
+                out.push(ToolResultContent::Text(s.clone()));
+            }
+        }
+        Some(Value::Array(a)) => {
+            for (i, b) in a.iter().enumerate() {
+                let bp = format!("{p}.{i}");
+                let o = want_obj(b, &bp)?;
+                match want_str(o.get("type"), &format!("{bp}.type"))? {
+                    "text" => {
+                        let t = want_str(o.get("text"), &format!("{bp}.text"))?;
+                        if !t.is_empty() {
+                            out.push(ToolResultContent::Text(t.to_string()));
+                        }
+                    }
+                    "image" => out.push(ToolResultContent::Image(image(o, &bp)?)),
+                    "document" => out.push(ToolResultContent::Document(document(o, &bp)?)),
+                    other => {
+                        return Err(bad(
+                            format!("{bp}.type"),
+                            format!("{bp}.type: {other:?} is not supported inside tool_result"),
+                        ))
+                    }
+                }
+            }
+        }
+        Some(other) => {
+            return Err(bad(
+                p,
+                format!("{p}: must be a string or an array, not {}", type_name(other)),
+            ))
+        }
+    }
+    // Converse needs at least one content block in a tool result; an empty result (a command
+    // that printed nothing) is sent as an empty text.
+    if out.is_empty() {
+        out.push(ToolResultContent::Text(String::new()));
+    }
+    Ok(out)
+}
+
+/// `top_k` where the model family takes it.
+fn top_k(model_id: &str, k: u64, drop: bool, extra: &mut Map<String, Value>, dropped: &mut Vec<String>) -> R<()> {
+    // TODO(merge): use bedrock::models::top_k_field(model_id) once the family table has it.
+    let id = model_id.to_ascii_lowercase();
+    if id.contains("anthropic.claude") || id.contains("mistral.") || id.contains("cohere.command") {
+        let key = if id.contains("cohere.command") { "k" } else { "top_k" };
+        extra.insert(key.into(), Value::from(k));
+    } else if id.contains("amazon.nova") {
+        extra.insert("inferenceConfig".into(), json!({"topK": k}));
+    } else if drop {
+        dropped.push("top_k".into());
+    } else {
+        return Err(bad(
+            "top_k",
+            format!("top_k: not supported by Bedrock for model {model_id}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `thinking` → the model family's reasoning fields. Returns true when thinking is on.
+fn thinking(
+    t: &Value,
+    max_tokens: u64,
+    family: ReasoningFamily,
+    drop: bool,
+    model_id: &str,
+    extra: &mut Map<String, Value>,
+) -> R<bool> {
+    // TODO(merge): use bedrock::build::reasoning(family, Reasoning::Budget(n) | Adaptive).
+    let o = want_obj(t, "thinking")?;
+    let kind = want_str(o.get("type"), "thinking.type")?;
+    match kind {
+        "disabled" => Ok(false),
+        "enabled" => {
+            let budget = match o.get("budget_tokens") {
+                Some(b) => b.as_u64().ok_or_else(|| bad("thinking.budget_tokens", "thinking.budget_tokens: must be an integer"))?,
+                None => return Err(bad("thinking.budget_tokens", "thinking.budget_tokens: Field required")),
+            };
+            if budget < 1024 {
+                return Err(bad("thinking.budget_tokens", "thinking.budget_tokens: must be at least 1024"));
+            }
+            if budget >= max_tokens {
+                return Err(bad("max_tokens", "max_tokens: must be greater than thinking.budget_tokens"));
+            }
+            let effort = if budget < 2048 {
+                "low"
+            } else if budget < 8192 {
+                "medium"
+            } else {
+                "high"
+            };
+            match family {
+                ReasoningFamily::Claude => {
+                    extra.insert("thinking".into(), json!({"type": "enabled", "budget_tokens": budget}));
+                }
+                ReasoningFamily::GptOss => {
+                    extra.insert("reasoning_effort".into(), Value::from(effort));
+                }
+                ReasoningFamily::Qwen => {
+                    extra.insert("reasoning_config".into(), Value::from(effort));
+                }
+                ReasoningFamily::Nova => {
+                    extra.insert("reasoningConfig".into(), json!({"type": "enabled", "maxReasoningEffort": effort}));
+                }
+                ReasoningFamily::AlwaysOn => {}
+                ReasoningFamily::Other if drop => return Ok(false),
+                ReasoningFamily::Other => {
+                    return Err(bad("thinking", format!("thinking: model {model_id} has no extended thinking on Bedrock")))
+                }
+            }
+            Ok(true)
+        }
+        "adaptive" => match family {
+            ReasoningFamily::Claude => {
+                extra.insert("thinking".into(), json!({"type": "adaptive"}));
+                Ok(true)
+            }
+            ReasoningFamily::AlwaysOn => Ok(true),
+            _ if drop => Ok(false),
+            _ => Err(bad(
+                "thinking.type",
+                format!("thinking.type: adaptive thinking is not available for model {model_id} on Bedrock; use \"enabled\" with budget_tokens"),
+            )),
+        },
+        other => Err(bad("thinking.type", format!("thinking.type: must be enabled, adaptive or disabled, not {other:?}"))),
+    }
+}
+
+/// `tools` + `tool_choice` → `toolConfig`.
+fn tools(req: &Map<String, Value>, cfg: &Config, history_tools: &[String], thinking_on: bool) -> R<Option<ToolConfig>> {
+    // TODO(merge): use bedrock::build::tool_spec / tool_choice / declare_history_tools.
+    let mut specs = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    if let Some(t) = req.get("tools").filter(|v| !v.is_null()) {
+        let list = want_arr(t, "tools")?;
+        if list.len() > cfg.limits.max_tools {
+            return Err(bad(
+                "tools",
+                format!(
+                    "tools: {} entries; this gateway accepts at most {}",
+                    list.len(),
+                    cfg.limits.max_tools
+                ),
+            ));
+        }
+        for (i, tool) in list.iter().enumerate() {
+            let p = format!("tools.{i}");
+            let o = want_obj(tool, &p)?;
+            match o.get("type") {
+                None | Some(Value::Null) => {}
+                Some(Value::String(s)) if s == "custom" => {}
+                Some(other) => {
+                    return Err(bad(
+                        format!("{p}.type"),
+                        format!(
+                            "{p}.type: Anthropic-defined tool {} is not available through Bedrock Converse; define it as a custom tool",
+                            other
+                        ),
+                    ))
+                }
+            }
+            let name = want_str(o.get("name"), &format!("{p}.name"))?;
+            if name.is_empty()
+                || name.len() > 64
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return Err(bad(
+                    format!("{p}.name"),
+                    format!("{p}.name: must be 1-64 characters of a-z, A-Z, 0-9, _ and -"),
+                ));
+            }
+            let schema = match o.get("input_schema") {
+                Some(s @ Value::Object(_)) => s.clone(),
+                None | Some(Value::Null) => {
+                    return Err(bad(
+                        format!("{p}.input_schema"),
+                        format!("{p}.input_schema: Field required"),
+                    ))
+                }
+                Some(other) => {
+                    return Err(bad(
+                        format!("{p}.input_schema"),
+                        format!("{p}.input_schema: must be an object, not {}", type_name(other)),
+                    ))
+                }
+            };
+            let description = match o.get("description") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(d)) if d.is_empty() => None,
+                Some(Value::String(d)) => Some(d.clone()),
+                Some(_) => {
+                    return Err(bad(
+                        format!("{p}.description"),
+                        format!("{p}.description: must be a string"),
+                    ))
+                }
+            };
+            specs.push(Tool::ToolSpec(ToolSpec {
+                description,
+                input_schema: InputSchema { json: schema },
+                name: name.to_string(),
+                strict: None,
+            }));
+            if cache_control(o, &p)? {
+                specs.push(Tool::CachePoint(CachePoint::DEFAULT));
+            }
+            names.push(name.to_string());
+        }
+    }
+    let mut choice = None;
+    let mut none = false;
+    if let Some(c) = req.get("tool_choice").filter(|v| !v.is_null()) {
+        let o = want_obj(c, "tool_choice")?;
+        if let Some(d) = o.get("disable_parallel_tool_use").filter(|v| !v.is_null()) {
+            if !d.is_boolean() {
+                return Err(bad(
+                    "tool_choice.disable_parallel_tool_use",
+                    "tool_choice.disable_parallel_tool_use: must be a boolean",
+                ));
+            }
+        }
+        match want_str(o.get("type"), "tool_choice.type")? {
+            "auto" => choice = Some(ToolChoice::Auto(Empty {})),
+            "any" => choice = Some(ToolChoice::Any(Empty {})),
+            "tool" => {
+                let name = want_str(o.get("name"), "tool_choice.name")?;
+                if !names.iter().any(|n| n == name) {
+                    return Err(bad(
+                        "tool_choice.name",
+                        format!("tool_choice.name: {name:?} is not in tools"),
+                    ));
+                }
+                choice = Some(ToolChoice::Tool { name: name.to_string() });
+            }
+            "none" => none = true,
+            other => {
+                return Err(bad(
+                    "tool_choice.type",
+                    format!("tool_choice.type: must be auto, any, tool or none, not {other:?}"),
+                ))
+            }
+        }
+    }
+    if choice.as_ref().is_some_and(ToolChoice::is_forced) && thinking_on {
+        return Err(bad(
+            "tool_choice",
+            "Thinking may not be enabled when tool_choice forces tool use.",
+        ));
+    }
+    if choice.is_some() && specs.is_empty() {
+        return Err(bad("tool_choice", "tool_choice: needs tools"));
+    }
+    // Bedrock refuses toolUse/toolResult history without a toolConfig: tools called in the
+    // history that the request does not define are declared with an open schema.
+    for n in history_tools {
+        if !names.iter().any(|m| m == n) {
+            specs.push(Tool::ToolSpec(ToolSpec {
+                description: None,
+                input_schema: InputSchema {
+                    json: json!({"type": "object"}),
+                },
+                name: n.clone(),
+                strict: None,
+            }));
+        }
+    }
+    // `none`: Converse has no such choice, so the tools are not sent, unless the history needs
+    // them (then the model may still call one).
+    if (none && history_tools.is_empty()) || specs.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(ToolConfig {
+        tool_choice: choice,
+        tools: specs,
+    }))
+}
