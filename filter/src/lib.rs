@@ -26,6 +26,7 @@ pub mod host;
 pub mod openai;
 pub mod request;
 pub mod response;
+pub mod responses;
 pub mod signing;
 pub mod sse;
 pub mod stream;
