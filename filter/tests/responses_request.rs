@@ -338,3 +338,37 @@ fn front_door_and_non_streaming_response() {
     );
     assert!(o.reply.translate_json(b"not json").is_err());
 }
+
+#[test]
+fn codex_request_shape() {
+    // What Codex CLI 0.171 sends: client_metadata, store false, include, prompt_cache_key, a
+    // namespace and web_search besides function tools.
+    let req = json!({"model": "claude", "stream": true, "input": [
+            {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "perms"}]},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "say hi"}]}],
+        "tools": [{"type": "function", "name": "exec_command", "strict": false, "parameters": {"type": "object"}},
+                  {"type": "namespace", "name": "multi_agent_v1", "tools": []},
+                  {"type": "web_search", "external_web_access": false}],
+        "tool_choice": "auto", "parallel_tool_calls": true, "reasoning": {"effort": "low", "summary": "auto"},
+        "store": false, "include": ["reasoning.encrypted_content"], "prompt_cache_key": "k",
+        "client_metadata": {"session_id": "s"}});
+    let (status, param, code, _) = err(req.clone());
+    assert_eq!(
+        (status, param.as_str(), code.as_deref()),
+        (400, "tools[1].type", Some("unsupported_tool_type"))
+    );
+    let drop = json!({"region": "us-east-1", "credentials": {"bearer_token": "t"}, "unsupported_params": "drop",
+                      "models": {"claude": CLAUDE}});
+    let c = Config::parse(drop.to_string().as_bytes(), &|_| None).unwrap();
+    let t = translate(req.to_string().as_bytes(), &c).unwrap();
+    assert!(t.reasoning_as_summary && t.stream);
+    let b: Value = serde_json::from_slice(&t.converse.to_json().unwrap()).unwrap();
+    assert_eq!(b["system"], json!([{"text": "perms"}]));
+    let names: Vec<&str> = b["toolConfig"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["toolSpec"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["exec_command"]);
+}

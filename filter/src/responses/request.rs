@@ -121,6 +121,8 @@ fn param_kind(name: &str) -> Option<Param> {
         | "service_tier"
         | "stream_options"
         | "truncation" => Handled,
+        // The client's own metadata for OpenAI (Codex sends its session ids): not forwarded.
+        "client_metadata" => DefaultOnly(|v| v.is_null() || v.is_object()),
         // Identifiers for OpenAI's own caching and abuse detection: nothing to do on Bedrock.
         "prompt_cache_key" | "safety_identifier" | "prompt_cache_retention" => {
             DefaultOnly(|v| v.is_null() || v.is_string())
@@ -898,6 +900,7 @@ fn tool_name_ok(name: &str) -> bool {
 // TODO(merge): use bedrock::build::tool_spec / tool_choice
 /// `tools` and `tool_choice` → `toolConfig` (None when there are no tools to send).
 fn tools(req: &Map<String, Value>, cfg: &Config) -> R<Option<ToolConfig>> {
+    let drop = cfg.unsupported_params == UnsupportedParams::Drop;
     let mut specs = Vec::new();
     if let Some(t) = present(req, "tools") {
         let list = want_arr(t, "tools")?;
@@ -915,12 +918,18 @@ fn tools(req: &Map<String, Value>, cfg: &Config) -> R<Option<ToolConfig>> {
             let p = format!("tools[{i}]");
             let o = want_obj(tool, &p)?;
             let kind = want_str(o.get("type"), &format!("{p}.type"))?;
+            if kind != "function" && drop {
+                // `unsupported_params: "drop"`: a tool Bedrock cannot run is not offered (Codex
+                // CLI always sends `web_search` and a `namespace` of sub-agent tools).
+                log::info!("bedrock-bridge: responses: dropped a {kind:?} tool");
+                continue;
+            }
             if kind != "function" {
                 return Err(bad(
                     format!("{p}.type"),
                     format!(
                         "tools of type {kind:?} are not supported: Amazon Bedrock runs no built-in tools here; only \
-                         `function` tools are"
+                         `function` tools are (with `unsupported_params: \"drop\"` other tools are left out)"
                     ),
                 )
                 .with_code("unsupported_tool_type"));
