@@ -16,6 +16,9 @@ use log::{info, warn};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType};
 use std::rc::Rc;
+// TEMP (drop at merge): the Responses API front door in the old shell.
+use crate::bedrock::events::{EventSink, ResponseStream as FrontStream};
+use crate::front::{FrontDoor, Reply, RequestContext};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 #[cfg(target_arch = "wasm32")]
@@ -86,6 +89,8 @@ impl RootContext for Root {
             config: Rc::clone(&self.config),
             context_id,
             state: State::Untouched,
+            front: None,
+            reply: None,
         }))
     }
 
@@ -104,6 +109,8 @@ enum State {
     Sent(Sent),
     /// Streaming: each body chunk is translated as it arrives.
     Streaming(Box<ResponseStream>),
+    /// TEMP (drop at merge): a front door's stream.
+    FrontStreaming(Box<FrontStream<Box<dyn EventSink>>>),
     /// A JSON completion or an error: buffered, translated at the end.
     Buffering {
         sent: Sent,
@@ -131,11 +138,16 @@ pub struct Stream {
     config: Rc<Result<Config, String>>,
     context_id: u32,
     state: State,
+    /// TEMP (drop at merge): the front door serving this request, when not chat completions.
+    front: Option<&'static dyn FrontDoor>,
+    /// TEMP (drop at merge): its response side.
+    reply: Option<Box<dyn Reply>>,
 }
 
 impl Context for Stream {}
 
 enum Route {
+    Responses,
     ChatCompletions,
     Models,
     Other,
@@ -143,7 +155,9 @@ enum Route {
 
 fn route(path: &str) -> Route {
     let path = path.split('?').next().unwrap_or("").trim_end_matches('/');
-    if path == "/v1/chat/completions" || path == "/chat/completions" || path.ends_with("/v1/chat/completions") {
+    if path == "/v1/responses" || path.ends_with("/v1/responses") {
+        Route::Responses
+    } else if path == "/v1/chat/completions" || path == "/chat/completions" || path.ends_with("/v1/chat/completions") {
         Route::ChatCompletions
     } else if path == "/v1/models" || path == "/models" || path.ends_with("/v1/models") {
         Route::Models
@@ -322,7 +336,11 @@ impl Stream {
                 reasoning_field: cfg.reasoning_field,
                 json_tool: sent.json_tool.as_deref(),
             };
-            match response::translate(body, &meta) {
+            let translated = match &self.reply {
+                Some(reply) => reply.translate_json(body),
+                None => response::translate(body, &meta),
+            };
+            match translated {
                 Ok(b) => (200, b),
                 Err(e) => {
                     warn!("bedrock-bridge[{}]: {}", self.context_id, e.message);
@@ -383,6 +401,16 @@ impl HttpContext for Stream {
         };
         let Ok(cfg) = &*rc else { return Action::Continue };
         match route(&path) {
+            Route::Responses if method != "POST" || end_of_stream => self.reply_error(&ApiError::new(
+                405,
+                error::ErrorType::InvalidRequest,
+                "responses are created with POST and a JSON body (this gateway stores none to GET)",
+            )),
+            Route::Responses => {
+                self.front = Some(&crate::responses::RESPONSES);
+                self.state = State::AwaitingBody;
+                Action::Pause
+            }
             Route::ChatCompletions if method != "POST" => {
                 self.reply_error(&ApiError::new(405, error::ErrorType::InvalidRequest, "chat completions must be requested with POST"))
             }
@@ -442,9 +470,39 @@ impl HttpContext for Stream {
                 ))
             }
         };
-        let req = match request::translate(&body, cfg) {
-            Ok(r) => r,
-            Err(e) => return self.reply_error(&e),
+        let req = if let Some(front) = self.front {
+            let id = self.completion_id();
+            let id = id.trim_start_matches("chatcmpl-").to_string();
+            let created = now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            let header = |k: &str| host::header(Map::RequestHeaders, k);
+            let ctx = RequestContext {
+                config: cfg,
+                id: &id,
+                created,
+                path: "/v1/responses",
+                header: &header,
+            };
+            match front.translate(&body, &ctx) {
+                Ok(o) => {
+                    self.reply = Some(o.reply);
+                    ChatRequest {
+                        client_model: o.client_model,
+                        model_id: o.model_id,
+                        stream: o.stream,
+                        include_usage: false,
+                        path: o.path,
+                        body: o.body,
+                        json_tool: None,
+                        api: Api::Converse,
+                    }
+                }
+                Err(e) => return self.reply_error(&e),
+            }
+        } else {
+            match request::translate(&body, cfg) {
+                Ok(r) => r,
+                Err(e) => return self.reply_error(&e),
+            }
         };
         match self.forward(cfg, req, body_size) {
             Ok(()) => Action::Continue,
@@ -472,6 +530,21 @@ impl HttpContext for Stream {
             return Action::Continue;
         }
 
+        if upstream_status == 200 && sent.stream && content_type.contains("eventstream") && self.reply.is_some() {
+            let _ = host::set_header(Map::ResponseHeaders, "content-type", "text/event-stream; charset=utf-8");
+            let _ = host::set_header(Map::ResponseHeaders, "cache-control", "no-cache");
+            let limits = match &*self.config {
+                Ok(c) => eventstream::Limits {
+                    max_message_len: c.limits.max_frame_bytes,
+                    max_header_count: c.limits.max_frame_headers,
+                },
+                Err(_) => eventstream::Limits::default(),
+            };
+            if let Some(reply) = self.reply.take() {
+                self.state = State::FrontStreaming(Box::new(FrontStream::new(reply.into_sink(), limits)));
+            }
+            return Action::Continue;
+        }
         if upstream_status == 200 && sent.stream && content_type.contains("eventstream") {
             let _ = host::set_header(Map::ResponseHeaders, "content-type", "text/event-stream; charset=utf-8");
             let _ = host::set_header(Map::ResponseHeaders, "cache-control", "no-cache");
@@ -517,6 +590,18 @@ impl HttpContext for Stream {
 
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         match &mut self.state {
+            State::FrontStreaming(rs) => {
+                let chunk = host::get_buffer(Buffer::ResponseBody, 0, body_size).unwrap_or_default();
+                let mut out = Vec::with_capacity(chunk.len().saturating_mul(2));
+                rs.on_body(&chunk, end_of_stream, &mut out);
+                if let Err(e) = host::set_buffer(Buffer::ResponseBody, 0, body_size, &out) {
+                    warn!(
+                        "bedrock-bridge[{}]: could not replace a response chunk (host status {})",
+                        self.context_id, e.0
+                    );
+                }
+                Action::Continue
+            }
             State::Streaming(rs) => {
                 let chunk = match host::get_buffer(Buffer::ResponseBody, 0, body_size) {
                     Ok(c) => c,
