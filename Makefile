@@ -33,8 +33,15 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 
-e2e: $(WASM) venv
+e2e: $(WASM) venv $(VENV)/.responses-clients
 	$(PY) -m pytest -q tests
+
+## Responses API e2e clients (openai-agents, langchain-openai; openai-node, Vercel AI SDK, Codex CLI), pinned
+RESP_CLIENTS := tests/clients/responses
+$(VENV)/.responses-clients: $(VENV)/.installed $(RESP_CLIENTS)/requirements.txt $(RESP_CLIENTS)/package-lock.json
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r $(RESP_CLIENTS)/requirements.txt
+	cd $(RESP_CLIENTS) && npm ci --no-audit --no-fund
+	touch $@
 
 ## run: Envoy + filter on 127.0.0.1:10000, against the local simulator or real Bedrock with AWS creds
 run: $(WASM) venv
