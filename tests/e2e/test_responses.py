@@ -326,7 +326,11 @@ def test_codex_cli(start_envoy, sim, tmp_path):
                        timeout=180, cwd=tmp_path, env=dict(os.environ, CODEX_HOME=str(home), HOME=str(tmp_path), BRIDGE_KEY="sk-x"))
     out = p.stdout + p.stderr
     assert p.returncode == 0, out[-3000:]
-    assert "You said: say hi codex" in out, out[-3000:]
+    # Codex's two user items (its environment context, then the prompt) are one Bedrock user turn;
+    # the simulator echoes that turn's first text. Codex shows the reasoning summary and answer.
+    assert "You said: <environment_context>" in out, out[-3000:]
+    assert "The user wrote" in out, out[-3000:]
     [body] = converse_bodies(sim)
+    assert {"text": "say hi codex"} in body["messages"][-1]["content"]
     assert body["additionalModelRequestFields"]["thinking"]["type"] == "enabled"
     assert "web_search" not in json.dumps(body["toolConfig"])
