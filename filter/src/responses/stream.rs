@@ -176,6 +176,8 @@ impl ResponsesSink {
                 response::output_text_part(""),
                 "content_index",
             )),
+            // Redacted reasoning has no text: no part.
+            Kind::Reasoning(b) if b.redacted.is_some() => None,
             Kind::Reasoning(_) if self.meta.reasoning_as_summary => Some((
                 "response.reasoning_summary_part.added",
                 response::summary_part(""),
@@ -429,7 +431,13 @@ impl EventSink for ResponsesSink {
                 }
             }
             Event::RedactedReasoning { block, data } => {
-                let i = self.item_for(block, is_reasoning, new_reasoning, out);
+                let redacted = || {
+                    Kind::Reasoning(ReasoningBlock {
+                        redacted: Some(String::new()),
+                        ..Default::default()
+                    })
+                };
+                let i = self.item_for(block, is_reasoning, redacted, out);
                 if !self.hold(data.len(), out) {
                     return;
                 }
@@ -554,5 +562,109 @@ impl EventSink for ResponsesSink {
 
     fn is_terminated(&self) -> bool {
         self.terminated
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bedrock::converse::Reasoning;
+    use crate::responses::reasoning;
+    use std::borrow::Cow;
+
+    fn meta() -> Meta {
+        Meta {
+            id: "resp_t".into(),
+            created_at: 1,
+            model: "m".into(),
+            echo: serde_json::Map::new(),
+            reasoning_as_summary: false,
+            json_tool: None,
+        }
+    }
+
+    fn events(out: &[u8]) -> Vec<Value> {
+        std::str::from_utf8(out)
+            .unwrap()
+            .split_terminator("\n\n")
+            .map(|e| serde_json::from_str(e.split_once("\ndata: ").unwrap().1).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn redacted_reasoning_is_an_item_without_parts() {
+        let mut s = ResponsesSink::new(meta(), 1 << 20);
+        let mut out = Vec::new();
+        for ev in [
+            Event::MessageStart,
+            Event::RedactedReasoning {
+                block: 0,
+                data: Cow::Borrowed("QUJD"),
+            },
+            Event::BlockStop { block: 0 },
+            Event::Text {
+                block: 1,
+                text: Cow::Borrowed("hi"),
+            },
+            Event::BlockStop { block: 1 },
+            Event::MessageStop {
+                stop_reason: Cow::Borrowed("end_turn"),
+            },
+            Event::Metadata {
+                usage: None,
+                latency_ms: None,
+            },
+        ] {
+            s.event(ev, &mut out);
+        }
+        assert!(s.is_terminated());
+        let evs = events(&out);
+        let types: Vec<&str> = evs.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            types,
+            [
+                "response.created",
+                "response.in_progress",
+                "response.output_item.added",
+                "response.output_item.done",
+                "response.output_item.added",
+                "response.content_part.added",
+                "response.output_text.delta",
+                "response.output_text.done",
+                "response.content_part.done",
+                "response.output_item.done",
+                "response.completed"
+            ]
+        );
+        let item = &evs[3]["item"];
+        assert_eq!(
+            reasoning::decode(item["encrypted_content"].as_str().unwrap()),
+            Some(Reasoning::RedactedContent("QUJD".into()))
+        );
+        assert_eq!(evs[10]["response"]["output"][1]["content"][0]["text"], "hi");
+    }
+
+    #[test]
+    fn a_stream_cut_before_message_stop_fails() {
+        let mut s = ResponsesSink::new(meta(), 1 << 20);
+        let mut out = Vec::new();
+        s.event(
+            Event::Text {
+                block: 0,
+                text: Cow::Borrowed("par"),
+            },
+            &mut out,
+        );
+        s.finish(&mut out);
+        let evs = events(&out);
+        let last = evs.last().unwrap();
+        assert_eq!(last["type"], "response.failed");
+        assert_eq!(last["response"]["output"][0]["content"][0]["text"], "par");
+        assert_eq!(evs[evs.len() - 2]["type"], "error");
+        // Nothing after the end.
+        let n = out.len();
+        s.finish(&mut out);
+        s.event(Event::MessageStart, &mut out);
+        assert_eq!(out.len(), n);
     }
 }
