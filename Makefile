@@ -41,7 +41,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 
-e2e: $(WASM) venv clients anthropic-clients
+e2e: $(WASM) venv clients anthropic-clients $(VENV)/.responses-clients
 	$(PY) -m pytest -q tests
 
 ## image: OCI image layout of the module at dist/oci (Istio / Envoy Gateway format), no daemon needed.
@@ -57,6 +57,12 @@ envoy-matrix: $(WASM) venv
 anthropic-clients: tests/clients/anthropic/node_modules/.installed
 tests/clients/anthropic/node_modules/.installed: tests/clients/anthropic/package-lock.json
 	cd tests/clients/anthropic && npm ci --no-audit --no-fund
+
+## Responses API e2e clients (openai-agents, langchain-openai; openai-node, Vercel AI SDK, Codex CLI), pinned
+RESP_CLIENTS := tests/clients/responses
+$(VENV)/.responses-clients: $(VENV)/.installed $(RESP_CLIENTS)/requirements.txt $(RESP_CLIENTS)/package-lock.json
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r $(RESP_CLIENTS)/requirements.txt
+	cd $(RESP_CLIENTS) && npm ci --no-audit --no-fund
 	touch $@
 
 ## run: Envoy + filter on 127.0.0.1:10000, against the local simulator or real Bedrock with AWS creds

@@ -31,5 +31,6 @@ pub mod exchange;
 pub mod front;
 pub mod host;
 pub mod openai;
+pub mod responses;
 pub mod signing;
 pub mod wasm;

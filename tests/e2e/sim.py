@@ -132,6 +132,84 @@ class SignedHeadersAuth(SigV4Auth):
         for name, value in request.headers.items():
             out[name.lower()] = value
         return out
+# --- agent mode: a conversation whose user text holds AGENT_MARKER gets a tool loop -------
+AGENT_MARKER = "USE_TOOL"
+
+
+def _sign(text: str) -> str:
+    import hashlib
+    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+def _args_for(schema: dict) -> dict:
+    props = (schema or {}).get("properties") or {}
+    out = {}
+    for name in (schema or {}).get("required") or list(props):
+        t = (props.get(name) or {}).get("type")
+        out[name] = 1 if t in ("integer", "number") else True if t == "boolean" else "Paris"
+    return out
+
+
+def agent_turn(body: dict):
+    """None unless the conversation is in agent mode. Else (error, blocks, stop_reason): with
+    thinking on, Bedrock's two thinking rules are enforced (the tool-calling assistant turn must
+    start with its reasoning block, and the signature must match its text)."""
+    msgs = body.get("messages") or []
+    if not any(AGENT_MARKER in c.get("text", "") for m in msgs if m.get("role") == "user" for c in m.get("content", [])):
+        return None
+    thinking = ((body.get("additionalModelRequestFields") or {}).get("thinking") or {}).get("type") == "enabled"
+    for m in msgs:
+        if m.get("role") != "assistant":
+            continue
+        for i, c in enumerate(m.get("content", [])):
+            rt = (c.get("reasoningContent") or {}).get("reasoningText")
+            if rt and rt.get("signature") and rt["signature"] != _sign(rt.get("text", "")):
+                return "Invalid signature in thinking block", None, None
+        if thinking and m is msgs[-2] and any("toolUse" in c for c in m.get("content", [])):
+            if "reasoningContent" not in (m.get("content") or [{}])[0]:
+                return ("Expected thinking or redacted_thinking, but found tool_use. When thinking is enabled, a final "
+                        "assistant message must start with a thinking block"), None, None
+    blocks = []
+    last = msgs[-1] if msgs else {}
+    results = [c["toolResult"] for c in last.get("content", []) if "toolResult" in c]
+    if thinking:
+        t = f"Turn {len(msgs)}: " + ("the tool answered." if results else "I need a tool.")
+        blocks.append({"reasoningContent": {"reasoningText": {"text": t, "signature": _sign(t)}}})
+    if results:
+        said = " ".join(str(x.get("text", x.get("json", ""))) for r in results for x in r.get("content", []))
+        blocks.append({"text": f"The tool said: {said}"})
+        return None, blocks, "end_turn"
+    tools = [t["toolSpec"] for t in (body.get("toolConfig") or {}).get("tools", []) if "toolSpec" in t]
+    if not tools:
+        blocks.append({"text": "No tools."})
+        return None, blocks, "end_turn"
+    spec = tools[0]
+    blocks.append({"toolUse": {"toolUseId": f"tooluse_{uuid.uuid4().hex[:12]}", "name": spec["name"],
+                               "input": _args_for(spec.get("inputSchema", {}).get("json"))}})
+    return None, blocks, "tool_use"
+
+
+def agent_frames(blocks, stop):
+    frames = [event("messageStart", {"role": "assistant"})]
+    for i, b in enumerate(blocks):
+        if "reasoningContent" in b:
+            rt = b["reasoningContent"]["reasoningText"]
+            for w in re.findall(r"\S+\s*", rt["text"]):
+                frames.append(event("contentBlockDelta", {"contentBlockIndex": i, "delta": {"reasoningContent": {"text": w}}}))
+            frames.append(event("contentBlockDelta", {"contentBlockIndex": i, "delta": {"reasoningContent": {"signature": rt["signature"]}}}))
+        elif "text" in b:
+            for w in re.findall(r"\S+\s*|\s+", b["text"]):
+                frames.append(event("contentBlockDelta", {"contentBlockIndex": i, "delta": {"text": w}}))
+        else:
+            tu = b["toolUse"]
+            frames.append(event("contentBlockStart", {"contentBlockIndex": i, "start": {"toolUse": {"toolUseId": tu["toolUseId"], "name": tu["name"]}}}))
+            js = json.dumps(tu["input"])
+            for k in range(0, len(js), 7):
+                frames.append(event("contentBlockDelta", {"contentBlockIndex": i, "delta": {"toolUse": {"input": js[k:k + 7]}}}))
+        frames.append(event("contentBlockStop", {"contentBlockIndex": i}))
+    frames.append(event("messageStop", {"stopReason": stop}))
+    frames.append(event("metadata", {"usage": {"inputTokens": 20, "outputTokens": 10, "totalTokens": 30}, "metrics": {"latencyMs": 5}}))
+    return frames
 
 
 class Sim:
@@ -289,6 +367,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 record["refused"] = {"rule": problem[3], "status": problem[0], "message": problem[2]}
             return self._aws_error(*problem[:3])
         parsed = json.loads(body)
+        agent = agent_turn(parsed) if scenario is None else None
+        if agent is not None:
+            problem, blocks, stop = agent
+            if problem:
+                return self._aws_error(400, "ValidationException", problem)
+            if op == "converse-stream":
+                return self._stream(agent_frames(blocks, stop), {})
+            return self._json(200, {"output": {"message": {"role": "assistant", "content": blocks}}, "stopReason": stop,
+                                    "usage": {"inputTokens": 20, "outputTokens": 10, "totalTokens": 30}, "metrics": {"latencyMs": 5}})
         if scenario is None or not {"file", "raw_hex", "body", "status"} & set(scenario):
             # No scenario, or one that only sets "as_model" / "lax": answers generated from the request.
             if op == "converse-stream":

@@ -25,6 +25,11 @@ pub static ROUTES: &[FrontRoute] = &[
         front: &crate::chat::CHAT,
     },
     FrontRoute {
+        path: "/responses",
+        what: "responses",
+        front: &crate::responses::RESPONSES,
+    },
+    FrontRoute {
         path: "/messages",
         what: "Anthropic messages",
         front: &crate::anthropic::MESSAGES,

@@ -1,0 +1,1117 @@
+//! OpenAI Responses API request (`POST /v1/responses`) → a typed Bedrock Converse request.
+//!
+//! Every top-level field is translated, accepted at a harmless value, or refused with a 400 that
+//! names it. The gateway is stateless: `store: true`, `previous_response_id` and item references
+//! are refused with a message that says so; reasoning travels through `encrypted_content`
+//! ([`super::reasoning`]).
+
+use super::reasoning;
+use crate::bedrock::converse::{
+    self, ContentBlock, ConverseRequest, DocumentBlock, Empty, ImageBlock, InferenceConfig, InputSchema, Message, Role,
+    Source, SystemBlock, Tool, ToolChoice, ToolConfig, ToolResult, ToolResultContent, ToolSpec, ToolUse,
+};
+use crate::bedrock::models::{self, ReasoningFamily};
+use crate::config::{Api, Config, UnsupportedParams};
+use crate::error::ApiError;
+use serde_json::{Map, Value};
+
+type R<T> = Result<T, ApiError>;
+
+/// The name of the tool forced for `text.format` json_object / json_schema without a name.
+pub const JSON_TOOL_NAME: &str = "json_response";
+
+/// A translated Responses request, and what the response side needs to know about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Translated {
+    pub converse: ConverseRequest,
+    pub client_model: String,
+    pub stream: bool,
+    /// Reasoning goes out as `summary` (the client set `reasoning.summary`) instead of
+    /// `content` of type `reasoning_text`.
+    pub reasoning_as_summary: bool,
+    /// The forced tool whose input is the answer (`text.format` json_object / json_schema).
+    pub json_tool: Option<String>,
+    /// The request fields a response object echoes (`instructions`, `tools`, `tool_choice`, …).
+    pub echo: Map<String, Value>,
+}
+
+fn bad(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
+    ApiError::invalid_param(param, msg)
+}
+
+fn unsupported(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
+    bad(param, msg).with_code("unsupported_parameter")
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn want_str<'a>(v: Option<&'a Value>, param: &str) -> R<&'a str> {
+    match v {
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(bad(
+            param,
+            format!("`{param}` must be a string, not {}", type_name(other)),
+        )),
+        None => Err(bad(param, format!("`{param}` is required")).with_code("missing_required_parameter")),
+    }
+}
+
+fn want_obj<'a>(v: &'a Value, param: &str) -> R<&'a Map<String, Value>> {
+    v.as_object()
+        .ok_or_else(|| bad(param, format!("`{param}` must be an object, not {}", type_name(v))))
+}
+
+fn want_arr<'a>(v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
+    v.as_array()
+        .ok_or_else(|| bad(param, format!("`{param}` must be an array, not {}", type_name(v))))
+}
+
+fn want_bool(v: &Value, param: &str) -> R<bool> {
+    v.as_bool()
+        .ok_or_else(|| bad(param, format!("`{param}` must be a boolean, not {}", type_name(v))))
+}
+
+fn want_f64(v: &Value, param: &str, lo: f64, hi: f64, range: &str) -> R<f64> {
+    match v.as_f64() {
+        Some(x) if (lo..=hi).contains(&x) => Ok(x),
+        _ => Err(bad(param, format!("`{param}` must be a number from {range}"))),
+    }
+}
+
+fn present<'a>(req: &'a Map<String, Value>, k: &str) -> Option<&'a Value> {
+    req.get(k).filter(|v| !v.is_null())
+}
+
+/// What the translator does with each top-level field.
+enum Param {
+    Handled,
+    /// Accepted when it has this harmless value; otherwise unsupported.
+    DefaultOnly(fn(&Value) -> bool),
+}
+
+fn param_kind(name: &str) -> Option<Param> {
+    use Param::*;
+    Some(match name {
+        "model"
+        | "input"
+        | "instructions"
+        | "tools"
+        | "tool_choice"
+        | "parallel_tool_calls"
+        | "reasoning"
+        | "max_output_tokens"
+        | "temperature"
+        | "top_p"
+        | "text"
+        | "metadata"
+        | "user"
+        | "stream"
+        | "store"
+        | "previous_response_id"
+        | "include"
+        | "service_tier"
+        | "stream_options"
+        | "truncation" => Handled,
+        // The client's own metadata for OpenAI (Codex sends its session ids): not forwarded.
+        "client_metadata" => DefaultOnly(|v| v.is_null() || v.is_object()),
+        // Identifiers for OpenAI's own caching and abuse detection: nothing to do on Bedrock.
+        "prompt_cache_key" | "safety_identifier" | "prompt_cache_retention" => {
+            DefaultOnly(|v| v.is_null() || v.is_string())
+        }
+        "top_logprobs" => DefaultOnly(|v| v.is_null() || v.as_u64() == Some(0)),
+        "background" => DefaultOnly(|v| v.is_null() || v == &Value::Bool(false)),
+        "max_tool_calls" | "conversation" | "prompt" => DefaultOnly(Value::is_null),
+        _ => return None,
+    })
+}
+
+/// Translate a Responses API request body.
+pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::invalid_request(format!("the request body is not valid JSON: {e}")).with_code("invalid_json")
+    })?;
+    let req = v
+        .as_object()
+        .ok_or_else(|| ApiError::invalid_request("the request body must be a JSON object"))?;
+    let drop = cfg.unsupported_params == UnsupportedParams::Drop;
+
+    let client_model = want_str(req.get("model"), "model")?.to_string();
+    if client_model.trim().is_empty() || client_model.len() > 2048 || client_model.chars().any(char::is_control) {
+        return Err(bad(
+            "model",
+            "`model` must be a non-empty model name without control characters",
+        ));
+    }
+    let (model_id, api) = cfg.resolve_model(&client_model);
+    let model_id = model_id.to_string();
+    if model_id == "." || model_id == ".." {
+        return Err(bad("model", format!("`{model_id}` is not a valid model id")).with_code("model_not_found"));
+    }
+    if api == Api::Openai {
+        return Err(unsupported(
+            "model",
+            format!(
+                "model {client_model:?} is served through Bedrock's OpenAI-compatible chat completions endpoint, \
+                 which has no Responses API: use POST /v1/chat/completions for it"
+            ),
+        ));
+    }
+
+    for (k, val) in req {
+        match param_kind(k) {
+            Some(Param::Handled) => {}
+            Some(Param::DefaultOnly(ok)) if ok(val) => {}
+            Some(_) if drop => {}
+            Some(_) => {
+                return Err(unsupported(
+                    k.as_str(),
+                    format!(
+                        "`{k}` is not supported by this gateway on Amazon Bedrock (only its default value is accepted)"
+                    ),
+                ))
+            }
+            None if drop => {}
+            None => {
+                return Err(bad(k.as_str(), format!("Unrecognized request argument supplied: {k}"))
+                    .with_code("unknown_parameter"))
+            }
+        }
+    }
+
+    // Stateless: nothing is stored, nothing can be looked up.
+    if let Some(s) = present(req, "store") {
+        if want_bool(s, "store")? && !drop {
+            return Err(unsupported(
+                "store",
+                "`store: true` is not supported: this gateway stores no responses. Send `store: false` (or leave it \
+                 out) and pass the conversation in `input`; reasoning round-trips through `encrypted_content`",
+            ));
+        }
+    }
+    if present(req, "previous_response_id").is_some() {
+        return Err(unsupported(
+            "previous_response_id",
+            "`previous_response_id` is not supported: this gateway stores no responses. Send the whole conversation \
+             in `input` (output items of earlier responses can be sent back as they are)",
+        ));
+    }
+    if let Some(inc) = present(req, "include") {
+        for (i, x) in want_arr(inc, "include")?.iter().enumerate() {
+            let p = format!("include[{i}]");
+            let s = want_str(Some(x), &p)?;
+            if s == "message.output_text.logprobs" && !drop {
+                return Err(unsupported(
+                    p,
+                    "log probabilities are not available from Amazon Bedrock",
+                ));
+            }
+        }
+    }
+    if let Some(t) = present(req, "truncation") {
+        if want_str(Some(t), "truncation")? != "disabled" && !drop {
+            return Err(unsupported(
+                "truncation",
+                "only `truncation: \"disabled\"` is supported",
+            ));
+        }
+    }
+    if let Some(s) = present(req, "service_tier") {
+        let tier = want_str(Some(s), "service_tier")?;
+        if !matches!(tier, "auto" | "default") && !drop {
+            return Err(unsupported(
+                "service_tier",
+                "only `auto` and `default` service tiers are supported",
+            ));
+        }
+    }
+    if let Some(o) = present(req, "stream_options") {
+        want_obj(o, "stream_options")?;
+    }
+    let stream = match present(req, "stream") {
+        None => false,
+        Some(s) => want_bool(s, "stream")?,
+    };
+
+    // Conversation.
+    let mut conv = Conversation::default();
+    if let Some(i) = present(req, "instructions") {
+        match i {
+            Value::String(s) => conv.system_text(s),
+            Value::Array(items) => {
+                for (n, item) in items.iter().enumerate() {
+                    conv.item(item, &format!("instructions[{n}]"))?;
+                }
+            }
+            other => {
+                return Err(bad(
+                    "instructions",
+                    format!("`instructions` must be a string, not {}", type_name(other)),
+                ))
+            }
+        }
+    }
+    match req.get("input") {
+        None | Some(Value::Null) => {
+            return Err(bad(
+                "input",
+                "you must provide an `input` (this gateway keeps no earlier responses)",
+            )
+            .with_code("missing_required_parameter"))
+        }
+        Some(Value::String(s)) => conv.push(Role::User, vec![ContentBlock::Text(s.clone())]),
+        Some(Value::Array(items)) => {
+            if items.len() > cfg.limits.max_messages {
+                return Err(bad(
+                    "input",
+                    format!(
+                        "`input` has {} items; this gateway accepts at most {}",
+                        items.len(),
+                        cfg.limits.max_messages
+                    ),
+                ));
+            }
+            for (n, item) in items.iter().enumerate() {
+                conv.item(item, &format!("input[{n}]"))?;
+            }
+        }
+        Some(other) => {
+            return Err(bad(
+                "input",
+                format!(
+                    "`input` must be a string or an array of items, not {}",
+                    type_name(other)
+                ),
+            ))
+        }
+    }
+    if conv.messages.is_empty() {
+        return Err(bad(
+            "input",
+            "`input` must contain at least one user or assistant message",
+        ));
+    }
+
+    // Inference parameters.
+    let mut inference = InferenceConfig::default();
+    let mut max_tokens = match present(req, "max_output_tokens") {
+        None => None,
+        Some(v) => match v.as_u64() {
+            Some(n) if (1..=models::MAX_TOKENS_LIMIT).contains(&n) => Some(n),
+            _ => {
+                return Err(bad(
+                    "max_output_tokens",
+                    "`max_output_tokens` must be an integer from 1 to 2147483647",
+                ))
+            }
+        },
+    };
+    if let Some(t) = present(req, "temperature") {
+        inference.temperature = Some(want_f64(t, "temperature", 0.0, 2.0, "0 to 2")?);
+    }
+    if let Some(p) = present(req, "top_p") {
+        inference.top_p = Some(want_f64(p, "top_p", 0.0, 1.0, "0 to 1")?);
+    }
+
+    // Reasoning.
+    let mut additional = Map::new();
+    let mut budget = None;
+    let mut reasoning_as_summary = false;
+    let mut effort_echo = Value::Null;
+    let mut summary_echo = Value::Null;
+    if let Some(r) = present(req, "reasoning") {
+        let r = want_obj(r, "reasoning")?;
+        for k in r.keys() {
+            if !matches!(k.as_str(), "effort" | "summary" | "generate_summary") && !drop {
+                return Err(bad(
+                    format!("reasoning.{k}"),
+                    format!("Unrecognized argument: reasoning.{k}"),
+                )
+                .with_code("unknown_parameter"));
+            }
+        }
+        let summary = match (present_in(r, "summary"), present_in(r, "generate_summary")) {
+            (Some(s), _) | (None, Some(s)) => Some(want_str(Some(s), "reasoning.summary")?),
+            _ => None,
+        };
+        if let Some(s) = summary {
+            if !matches!(s, "auto" | "concise" | "detailed" | "none") {
+                return Err(bad(
+                    "reasoning.summary",
+                    "`reasoning.summary` must be one of auto, concise, detailed, none",
+                ));
+            }
+            reasoning_as_summary = s != "none";
+            summary_echo = Value::String(s.to_string());
+        }
+        if let Some(e) = present_in(r, "effort") {
+            let effort = want_str(Some(e), "reasoning.effort")?;
+            if !matches!(effort, "none" | "minimal" | "low" | "medium" | "high" | "xhigh") {
+                return Err(bad(
+                    "reasoning.effort",
+                    "`reasoning.effort` must be one of none, minimal, low, medium, high, xhigh",
+                ));
+            }
+            effort_echo = Value::String(effort.to_string());
+            // `xhigh` (newer OpenAI models) gets the largest budget this gateway maps.
+            let effort = if effort == "xhigh" { "high" } else { effort };
+            let level = if effort == "minimal" { "low" } else { effort };
+            match models::reasoning_family(&model_id) {
+                _ if effort == "none" => {}
+                ReasoningFamily::Claude => {
+                    let b = models::thinking_budget(effort).unwrap_or(1024);
+                    budget = Some(b);
+                    let mut t = Map::new();
+                    t.insert("type".into(), Value::from("enabled"));
+                    t.insert("budget_tokens".into(), Value::from(b));
+                    additional.insert("thinking".into(), Value::Object(t));
+                }
+                ReasoningFamily::GptOss => {
+                    additional.insert("reasoning_effort".into(), Value::from(level));
+                }
+                ReasoningFamily::Qwen => {
+                    additional.insert("reasoning_config".into(), Value::from(level));
+                }
+                ReasoningFamily::Nova => {
+                    let mut c = Map::new();
+                    c.insert("type".into(), Value::from("enabled"));
+                    c.insert("maxReasoningEffort".into(), Value::from(level));
+                    additional.insert("reasoningConfig".into(), Value::Object(c));
+                }
+                ReasoningFamily::AlwaysOn => {}
+                ReasoningFamily::Other if drop => {}
+                ReasoningFamily::Other => {
+                    return Err(unsupported(
+                        "reasoning.effort",
+                        format!("`reasoning.effort` is not supported for model {model_id}"),
+                    ))
+                }
+            }
+        }
+    }
+
+    // Tools, tool choice and text.format.
+    let mut tool_config = tools(req, cfg)?;
+    let (json_tool, format_echo) = text_format(req, &mut tool_config)?;
+    let forced = tool_config
+        .as_ref()
+        .and_then(|tc| tc.tool_choice.as_ref())
+        .is_some_and(ToolChoice::is_forced);
+    // Bedrock refuses extended thinking with a forced tool: the forced tool wins and thinking is
+    // off for that request (the rule chat completions follows, issue 9).
+    if forced && additional.remove("thinking").is_some() {
+        budget = None;
+        log::info!("bedrock-bridge: responses: thinking off for this request (a tool is forced)");
+    }
+    // Claude refuses a tool-loop turn whose assistant message does not start with its signed
+    // reasoning block while thinking is on: without it (the client dropped the reasoning item or
+    // its encrypted_content), thinking is off for this one request.
+    if additional.contains_key("thinking") && !last_tool_turn_is_signed(&conv.messages) {
+        additional.remove("thinking");
+        budget = None;
+        log::info!(
+            "bedrock-bridge: responses: thinking off for this request (the tool-call turn has no reasoning item)"
+        );
+    }
+    // Bedrock refuses toolUse / toolResult history without a toolConfig: declare the tools the
+    // history calls that the request does not define, with an open schema.
+    for name in &conv.tool_names {
+        let tc = tool_config.get_or_insert_with(|| ToolConfig {
+            tool_choice: None,
+            tools: Vec::new(),
+        });
+        let known = tc
+            .tools
+            .iter()
+            .any(|t| matches!(t, Tool::ToolSpec(s) if &s.name == name));
+        if !known {
+            tc.tools.push(Tool::ToolSpec(ToolSpec {
+                description: None,
+                input_schema: InputSchema { json: open_schema() },
+                name: name.clone(),
+                strict: None,
+            }));
+        }
+    }
+    if tool_config.as_ref().is_some_and(|tc| tc.tools.is_empty()) {
+        tool_config = None;
+    }
+
+    max_tokens = match (budget, max_tokens) {
+        (Some(b), None) => Some(b.saturating_add(models::ANSWER_TOKENS_ABOVE_BUDGET)),
+        (Some(b), Some(m)) if m <= b => Some(b.saturating_add(m)),
+        (_, m) => m,
+    };
+    inference.max_tokens = max_tokens.map(|m| m.min(models::MAX_TOKENS_LIMIT));
+
+    // Metadata.
+    // TODO(merge): use bedrock::build::request_metadata
+    let mut request_metadata = Map::new();
+    if let Some(u) = present(req, "user") {
+        let u = want_str(Some(u), "user")?;
+        metadata_text(u, "user", 0)?;
+        request_metadata.insert("user".into(), Value::from(u));
+    }
+    let mut metadata_echo = Map::new();
+    if let Some(m) = present(req, "metadata") {
+        for (k, val) in want_obj(m, "metadata")? {
+            let param = format!("metadata.{k}");
+            metadata_text(k, &param, 1)?;
+            let v = want_str(Some(val), &param)?;
+            metadata_text(v, &param, 0)?;
+            request_metadata.insert(k.clone(), Value::from(v));
+            metadata_echo.insert(k.clone(), Value::from(v));
+        }
+    }
+    if request_metadata.len() > 16 {
+        return Err(bad(
+            "metadata",
+            "Bedrock accepts at most 16 requestMetadata entries (`metadata` pairs plus `user`)",
+        ));
+    }
+    let parallel = match present(req, "parallel_tool_calls") {
+        None => true,
+        Some(p) => want_bool(p, "parallel_tool_calls")?,
+    };
+
+    // TODO(merge): use bedrock::build::guardrail
+    let guardrail_config = cfg.guardrail.as_ref().map(|g| converse::GuardrailConfig {
+        guardrail_identifier: g.identifier.clone(),
+        guardrail_version: g.version.clone(),
+        stream_processing_mode: if stream { g.stream_processing_mode.clone() } else { None },
+        trace: g.trace.clone(),
+    });
+
+    // What the response object echoes.
+    let mut echo = Map::new();
+    echo.insert(
+        "instructions".into(),
+        present(req, "instructions").cloned().unwrap_or(Value::Null),
+    );
+    echo.insert(
+        "max_output_tokens".into(),
+        present(req, "max_output_tokens").cloned().unwrap_or(Value::Null),
+    );
+    echo.insert("metadata".into(), Value::Object(metadata_echo));
+    echo.insert("parallel_tool_calls".into(), Value::Bool(parallel));
+    echo.insert("previous_response_id".into(), Value::Null);
+    let mut reasoning_echo = Map::new();
+    reasoning_echo.insert("effort".into(), effort_echo);
+    reasoning_echo.insert("summary".into(), summary_echo);
+    echo.insert("reasoning".into(), Value::Object(reasoning_echo));
+    echo.insert("store".into(), Value::Bool(false));
+    echo.insert(
+        "temperature".into(),
+        present(req, "temperature").cloned().unwrap_or(Value::from(1.0)),
+    );
+    let mut text_echo = Map::new();
+    text_echo.insert("format".into(), format_echo);
+    echo.insert("text".into(), Value::Object(text_echo));
+    echo.insert(
+        "tool_choice".into(),
+        present(req, "tool_choice").cloned().unwrap_or(Value::from("auto")),
+    );
+    echo.insert(
+        "tools".into(),
+        present(req, "tools").cloned().unwrap_or(Value::Array(Vec::new())),
+    );
+    echo.insert(
+        "top_p".into(),
+        present(req, "top_p").cloned().unwrap_or(Value::from(1.0)),
+    );
+    echo.insert("truncation".into(), Value::from("disabled"));
+    echo.insert("user".into(), present(req, "user").cloned().unwrap_or(Value::Null));
+
+    let converse = ConverseRequest {
+        additional_model_request_fields: additional,
+        guardrail_config,
+        inference_config: inference,
+        messages: conv.messages,
+        model_id,
+        output_config: None,
+        request_metadata,
+        service_tier: None,
+        system: conv.system,
+        tool_config,
+    };
+    Ok(Translated {
+        converse,
+        client_model,
+        stream,
+        reasoning_as_summary,
+        json_tool,
+        echo,
+    })
+}
+
+fn present_in<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a Value> {
+    m.get(k).filter(|v| !v.is_null())
+}
+
+fn open_schema() -> Value {
+    let mut m = Map::new();
+    m.insert("type".into(), Value::from("object"));
+    Value::Object(m)
+}
+
+// TODO(merge): use bedrock::build::metadata_text
+fn metadata_text(s: &str, param: &str, min: usize) -> R<()> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || c.is_whitespace() || ":_@$#=/+,-.".contains(c);
+    let n = s.chars().count();
+    if n < min || n > 256 || !s.chars().all(ok_char) {
+        return Err(bad(
+            param,
+            format!(
+                "`{param}` must be {min} to 256 characters of letters, digits, spaces and :_@$#=/+,-. \
+                 (Bedrock requestMetadata)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// True unless the conversation ends in a tool loop (last message: the user's tool results)
+/// whose assistant turn calls tools without starting with a reasoning block.
+fn last_tool_turn_is_signed(messages: &[Message]) -> bool {
+    let n = messages.len();
+    let (Some(last), Some(prev)) = (messages.last(), n.checked_sub(2).and_then(|i| messages.get(i))) else {
+        return true;
+    };
+    let results = last.content.iter().any(|b| matches!(b, ContentBlock::ToolResult(_)));
+    let calls = prev.content.iter().any(|b| matches!(b, ContentBlock::ToolUse(_)));
+    if last.role != Role::User || prev.role != Role::Assistant || !results || !calls {
+        return true;
+    }
+    matches!(prev.content.first(), Some(ContentBlock::ReasoningContent(_)))
+}
+
+/// Messages in Bedrock's alternating shape, built item by item.
+#[derive(Default)]
+struct Conversation {
+    system: Vec<SystemBlock>,
+    messages: Vec<Message>,
+    /// Tools the history calls (Bedrock then needs them declared).
+    tool_names: Vec<String>,
+}
+
+impl Conversation {
+    fn system_text(&mut self, s: &str) {
+        if !s.is_empty() {
+            self.system.push(SystemBlock::Text(s.to_string()));
+        }
+    }
+
+    /// Append blocks to the conversation, merging into the last message when it has the same
+    /// role (Bedrock wants strict alternation; the Responses API sends one item per block).
+    fn push(&mut self, role: Role, blocks: Vec<ContentBlock>) {
+        if blocks.is_empty() {
+            return;
+        }
+        match self.messages.last_mut() {
+            Some(m) if m.role == role => m.content.extend(blocks),
+            _ => self.messages.push(Message { content: blocks, role }),
+        }
+    }
+
+    fn item(&mut self, item: &Value, p: &str) -> R<()> {
+        let o = want_obj(item, p)?;
+        let kind = match o.get("type") {
+            None | Some(Value::Null) => "message",
+            Some(t) => want_str(Some(t), &format!("{p}.type"))?,
+        };
+        match kind {
+            "message" => self.message(o, p),
+            "function_call" => {
+                let call_id = want_str(o.get("call_id"), &format!("{p}.call_id"))?;
+                let name = want_str(o.get("name"), &format!("{p}.name"))?;
+                let args = match o.get("arguments") {
+                    None | Some(Value::Null) => "",
+                    Some(a) => want_str(Some(a), &format!("{p}.arguments"))?,
+                };
+                let input: Value = if args.trim().is_empty() {
+                    Value::Object(Map::new())
+                } else {
+                    serde_json::from_str(args).map_err(|e| {
+                        bad(
+                            format!("{p}.arguments"),
+                            format!("`{p}.arguments` is not valid JSON: {e}"),
+                        )
+                    })?
+                };
+                if !input.is_object() {
+                    return Err(bad(
+                        format!("{p}.arguments"),
+                        "function call arguments must be a JSON object",
+                    ));
+                }
+                if !self.tool_names.iter().any(|n| n == name) {
+                    self.tool_names.push(name.to_string());
+                }
+                self.push(
+                    Role::Assistant,
+                    vec![ContentBlock::ToolUse(ToolUse {
+                        input,
+                        name: name.to_string(),
+                        tool_use_id: call_id.to_string(),
+                    })],
+                );
+                Ok(())
+            }
+            "function_call_output" => {
+                let call_id = want_str(o.get("call_id"), &format!("{p}.call_id"))?;
+                let op = format!("{p}.output");
+                let mut content = Vec::new();
+                match o.get("output") {
+                    None | Some(Value::Null) => {}
+                    Some(Value::String(s)) => content.push(ToolResultContent::Text(s.clone())),
+                    Some(Value::Array(parts)) => {
+                        for (j, part) in parts.iter().enumerate() {
+                            match part_block(part, &format!("{op}[{j}]"))? {
+                                Some(ContentBlock::Text(t)) => content.push(ToolResultContent::Text(t)),
+                                Some(ContentBlock::Image(i)) => content.push(ToolResultContent::Image(i)),
+                                Some(ContentBlock::Document(d)) => content.push(ToolResultContent::Document(d)),
+                                _ => {}
+                            }
+                        }
+                    }
+                    Some(other) => {
+                        return Err(bad(
+                            op.clone(),
+                            format!(
+                                "`{op}` must be a string or an array of content parts, not {}",
+                                type_name(other)
+                            ),
+                        ))
+                    }
+                }
+                if content.is_empty() {
+                    content.push(ToolResultContent::Text(String::new()));
+                }
+                self.push(
+                    Role::User,
+                    vec![ContentBlock::ToolResult(ToolResult {
+                        content,
+                        status: None,
+                        tool_use_id: call_id.to_string(),
+                    })],
+                );
+                Ok(())
+            }
+            "reasoning" => {
+                let ep = format!("{p}.encrypted_content");
+                match o.get("encrypted_content") {
+                    // Without the signed block there is nothing Bedrock would accept: the item is
+                    // left out (and thinking goes off for a tool turn that needed it).
+                    None | Some(Value::Null) => Ok(()),
+                    Some(v) => {
+                        let block = reasoning::decode(want_str(Some(v), &ep)?).ok_or_else(|| {
+                            bad(
+                                ep.clone(),
+                                format!(
+                                    "`{ep}` was not issued by this gateway (or was altered); send back reasoning \
+                                     items exactly as they were received"
+                                ),
+                            )
+                            .with_code("invalid_encrypted_content")
+                        })?;
+                        self.push(Role::Assistant, vec![ContentBlock::ReasoningContent(block)]);
+                        Ok(())
+                    }
+                }
+            }
+            "item_reference" => Err(unsupported(
+                format!("{p}.type"),
+                "item references are not supported: this gateway stores no responses. Send the items themselves \
+                 (with the Vercel AI SDK: providerOptions.openai.store = false)",
+            )),
+            other => Err(bad(
+                format!("{p}.type"),
+                format!(
+                    "input items of type {other:?} are not supported; this gateway accepts message, function_call, \
+                     function_call_output and reasoning items"
+                ),
+            )
+            .with_code("unsupported_item_type")),
+        }
+    }
+
+    fn message(&mut self, o: &Map<String, Value>, p: &str) -> R<()> {
+        let role = want_str(o.get("role"), &format!("{p}.role"))?;
+        let cp = format!("{p}.content");
+        let mut blocks = Vec::new();
+        match o.get("content") {
+            Some(Value::String(s)) => blocks.push(ContentBlock::Text(s.clone())),
+            Some(Value::Array(parts)) => {
+                for (j, part) in parts.iter().enumerate() {
+                    if let Some(b) = part_block(part, &format!("{cp}[{j}]"))? {
+                        blocks.push(b);
+                    }
+                }
+            }
+            Some(other) => {
+                return Err(bad(
+                    cp.clone(),
+                    format!(
+                        "`{cp}` must be a string or an array of content parts, not {}",
+                        type_name(other)
+                    ),
+                ))
+            }
+            None => return Err(bad(cp.clone(), format!("`{cp}` is required")).with_code("missing_required_parameter")),
+        }
+        // Bedrock refuses blank text blocks.
+        blocks.retain(|b| !matches!(b, ContentBlock::Text(t) if t.trim().is_empty()));
+        match role {
+            "user" => self.push(Role::User, blocks),
+            "assistant" => {
+                if blocks
+                    .iter()
+                    .any(|b| matches!(b, ContentBlock::Image(_) | ContentBlock::Document(_)))
+                {
+                    return Err(bad(cp, "assistant messages can only hold text"));
+                }
+                self.push(Role::Assistant, blocks)
+            }
+            "system" | "developer" => {
+                for b in blocks {
+                    match b {
+                        ContentBlock::Text(t) => self.system.push(SystemBlock::Text(t)),
+                        _ => return Err(bad(cp, "system and developer messages can only hold text")),
+                    }
+                }
+            }
+            other => {
+                return Err(bad(
+                    format!("{p}.role"),
+                    format!("`{p}.role` must be user, assistant, system or developer, not {other:?}"),
+                ))
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One content part of a message or function output.
+fn part_block(part: &Value, p: &str) -> R<Option<ContentBlock>> {
+    let o = want_obj(part, p)?;
+    let kind = want_str(o.get("type"), &format!("{p}.type"))?;
+    Ok(Some(match kind {
+        "input_text" | "output_text" | "text" => {
+            ContentBlock::Text(want_str(o.get("text"), &format!("{p}.text"))?.to_string())
+        }
+        "refusal" => ContentBlock::Text(want_str(o.get("refusal"), &format!("{p}.refusal"))?.to_string()),
+        "input_image" => {
+            let ip = format!("{p}.image_url");
+            let url = match o.get("image_url") {
+                Some(Value::String(u)) => u.as_str(),
+                _ if o.get("file_id").is_some_and(|f| !f.is_null()) => {
+                    return Err(unsupported(
+                        format!("{p}.file_id"),
+                        "file ids are not supported (this gateway has no Files API); send the image as a data URL",
+                    ))
+                }
+                _ => return Err(bad(ip, format!("`{p}.image_url` is required"))),
+            };
+            let (mime, b64) = data_url(url).ok_or_else(|| {
+                unsupported(
+                    ip.clone(),
+                    "only `data:` image URLs are supported (Bedrock takes image bytes, and this gateway fetches no URLs)",
+                )
+            })?;
+            let format = converse::image_format(mime).ok_or_else(|| {
+                bad(
+                    ip.clone(),
+                    format!("image type {mime:?} is not supported; use PNG, JPEG, GIF or WebP"),
+                )
+            })?;
+            ContentBlock::Image(ImageBlock {
+                format,
+                source: Source { bytes: b64.to_string() },
+            })
+        }
+        "input_file" => {
+            let fp = format!("{p}.file_data");
+            let data =
+                match o.get("file_data") {
+                    Some(Value::String(d)) => d.as_str(),
+                    _ => return Err(unsupported(
+                        fp,
+                        "only `file_data` (a base64 data URL) is supported for files: this gateway has no Files API \
+                         and fetches no URLs",
+                    )),
+                };
+            let (mime, b64) = data_url(data).ok_or_else(|| {
+                bad(
+                    fp.clone(),
+                    "`file_data` must be a data URL: data:<mime type>;base64,<data>",
+                )
+            })?;
+            let format = converse::document_format(mime).ok_or_else(|| {
+                bad(
+                    fp.clone(),
+                    format!(
+                        "file type {mime:?} is not supported; use PDF, text, markdown, CSV, HTML or Office documents"
+                    ),
+                )
+            })?;
+            ContentBlock::Document(DocumentBlock {
+                format,
+                name: converse::document_name(o.get("filename").and_then(Value::as_str)),
+                source: Source { bytes: b64.to_string() },
+            })
+        }
+        other => {
+            return Err(bad(
+                format!("{p}.type"),
+                format!("content parts of type {other:?} are not supported"),
+            ))
+        }
+    }))
+}
+
+// TODO(merge): use bedrock::build::data_url
+/// `data:<mime>;base64,<data>` → (mime, data).
+fn data_url(url: &str) -> Option<(&str, &str)> {
+    let rest = url.strip_prefix("data:")?;
+    let (head, data) = rest.split_once(',')?;
+    let mime = head.strip_suffix(";base64")?;
+    if data.is_empty() {
+        return None;
+    }
+    Some((mime, data))
+}
+
+fn tool_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+// TODO(merge): use bedrock::build::tool_spec / tool_choice
+/// `tools` and `tool_choice` → `toolConfig` (None when there are no tools to send).
+fn tools(req: &Map<String, Value>, cfg: &Config) -> R<Option<ToolConfig>> {
+    let drop = cfg.unsupported_params == UnsupportedParams::Drop;
+    let mut specs = Vec::new();
+    if let Some(t) = present(req, "tools") {
+        let list = want_arr(t, "tools")?;
+        if list.len() > cfg.limits.max_tools {
+            return Err(bad(
+                "tools",
+                format!(
+                    "`tools` has {} entries; this gateway accepts at most {}",
+                    list.len(),
+                    cfg.limits.max_tools
+                ),
+            ));
+        }
+        for (i, tool) in list.iter().enumerate() {
+            let p = format!("tools[{i}]");
+            let o = want_obj(tool, &p)?;
+            let kind = want_str(o.get("type"), &format!("{p}.type"))?;
+            if kind != "function" && drop {
+                // `unsupported_params: "drop"`: a tool Bedrock cannot run is not offered (Codex
+                // CLI always sends `web_search` and a `namespace` of sub-agent tools).
+                log::info!("bedrock-bridge: responses: dropped a {kind:?} tool");
+                continue;
+            }
+            if kind != "function" {
+                return Err(bad(
+                    format!("{p}.type"),
+                    format!(
+                        "tools of type {kind:?} are not supported: Amazon Bedrock runs no built-in tools here; only \
+                         `function` tools are (with `unsupported_params: \"drop\"` other tools are left out)"
+                    ),
+                )
+                .with_code("unsupported_tool_type"));
+            }
+            let name = want_str(o.get("name"), &format!("{p}.name"))?;
+            if !tool_name_ok(name) {
+                return Err(bad(
+                    format!("{p}.name"),
+                    "tool names must be 1-64 characters of a-z, A-Z, 0-9, _ and -",
+                ));
+            }
+            if specs.iter().any(|s: &ToolSpec| s.name == name) {
+                return Err(bad(format!("{p}.name"), format!("two tools are named {name:?}")));
+            }
+            let schema = match present(o, "parameters") {
+                None => {
+                    let mut m = Map::new();
+                    m.insert("type".into(), Value::from("object"));
+                    m.insert("properties".into(), Value::Object(Map::new()));
+                    Value::Object(m)
+                }
+                Some(s) => {
+                    want_obj(s, &format!("{p}.parameters"))?;
+                    s.clone()
+                }
+            };
+            let description = match present(o, "description") {
+                None => None,
+                Some(d) => Some(want_str(Some(d), &format!("{p}.description"))?.to_string()).filter(|d| !d.is_empty()),
+            };
+            if let Some(s) = present(o, "strict") {
+                want_bool(s, &format!("{p}.strict"))?;
+            }
+            specs.push(ToolSpec {
+                description,
+                input_schema: InputSchema { json: schema },
+                name: name.to_string(),
+                strict: None,
+            });
+        }
+    }
+    let mut choice = None;
+    let mut none = false;
+    match present(req, "tool_choice") {
+        None => {}
+        Some(Value::String(s)) => match s.as_str() {
+            "auto" => choice = Some(ToolChoice::Auto(Empty {})),
+            "required" => choice = Some(ToolChoice::Any(Empty {})),
+            "none" => none = true,
+            other => {
+                return Err(bad(
+                    "tool_choice",
+                    format!("`tool_choice` must be auto, required, none or a function, not {other:?}"),
+                ))
+            }
+        },
+        Some(Value::Object(o)) => {
+            let kind = want_str(o.get("type"), "tool_choice.type")?;
+            if kind != "function" {
+                return Err(unsupported(
+                    "tool_choice.type",
+                    format!("`tool_choice` of type {kind:?} is not supported; use auto, required, none or a function"),
+                ));
+            }
+            let name = want_str(o.get("name"), "tool_choice.name")?;
+            if !specs.iter().any(|s| s.name == name) {
+                return Err(bad(
+                    "tool_choice",
+                    format!("`tool_choice` names {name:?}, which is not in `tools`"),
+                ));
+            }
+            choice = Some(ToolChoice::Tool { name: name.to_string() });
+        }
+        Some(other) => {
+            return Err(bad(
+                "tool_choice",
+                format!("`tool_choice` must be a string or an object, not {}", type_name(other)),
+            ))
+        }
+    }
+    if choice.is_some() && specs.is_empty() {
+        return Err(bad("tool_choice", "`tool_choice` needs `tools`"));
+    }
+    // `none`: Converse has no such choice, so the tools are not sent (the history may still
+    // need some declared; the caller adds those).
+    if none || specs.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(ToolConfig {
+        tool_choice: choice,
+        tools: specs.into_iter().map(Tool::ToolSpec).collect(),
+    }))
+}
+
+// TODO(merge): use bedrock::build::response_format_tool
+/// `text.format` json_object / json_schema → a forced tool whose input is the answer. Returns
+/// the tool's name and the format to echo.
+fn text_format(req: &Map<String, Value>, tool_config: &mut Option<ToolConfig>) -> R<(Option<String>, Value)> {
+    let mut text_echo = Map::new();
+    text_echo.insert("type".into(), Value::from("text"));
+    let Some(text) = present(req, "text") else {
+        return Ok((None, Value::Object(text_echo)));
+    };
+    let text = want_obj(text, "text")?;
+    for k in text.keys() {
+        if !matches!(k.as_str(), "format" | "verbosity") {
+            return Err(
+                bad(format!("text.{k}"), format!("Unrecognized argument: text.{k}")).with_code("unknown_parameter")
+            );
+        }
+    }
+    if let Some(v) = present_in(text, "verbosity") {
+        // Accepted and not translated: Bedrock models have no verbosity control.
+        let v = want_str(Some(v), "text.verbosity")?;
+        if !matches!(v, "low" | "medium" | "high") {
+            return Err(bad("text.verbosity", "`text.verbosity` must be low, medium or high"));
+        }
+    }
+    let Some(f) = present_in(text, "format") else {
+        return Ok((None, Value::Object(text_echo)));
+    };
+    let fo = want_obj(f, "text.format")?;
+    let kind = want_str(fo.get("type"), "text.format.type")?;
+    let (name, description, schema) = match kind {
+        "text" => return Ok((None, f.clone())),
+        "json_object" => (
+            JSON_TOOL_NAME.to_string(),
+            "Respond with a JSON object.".to_string(),
+            open_schema(),
+        ),
+        "json_schema" => {
+            let name = match present_in(fo, "name") {
+                Some(n) => want_str(Some(n), "text.format.name")?.to_string(),
+                None => JSON_TOOL_NAME.to_string(),
+            };
+            if !tool_name_ok(&name) {
+                return Err(bad(
+                    "text.format.name",
+                    "the schema name must be 1-64 characters of a-z, A-Z, 0-9, _ and -",
+                ));
+            }
+            let schema = match present_in(fo, "schema") {
+                None => open_schema(),
+                Some(s) => {
+                    want_obj(s, "text.format.schema")?;
+                    s.clone()
+                }
+            };
+            let description = fo
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or("Respond with JSON that matches this schema.")
+                .to_string();
+            (name, description, schema)
+        }
+        other => {
+            return Err(bad(
+                "text.format.type",
+                format!("`text.format.type` must be text, json_object or json_schema, not {other:?}"),
+            ))
+        }
+    };
+    let tc = tool_config.get_or_insert_with(|| ToolConfig {
+        tool_choice: None,
+        tools: Vec::new(),
+    });
+    if tc
+        .tools
+        .iter()
+        .any(|t| matches!(t, Tool::ToolSpec(s) if s.name == name))
+    {
+        return Err(bad(
+            "text.format",
+            format!("the text.format schema name {name:?} collides with a tool of the same name"),
+        ));
+    }
+    tc.tools.push(Tool::ToolSpec(ToolSpec {
+        description: Some(description),
+        input_schema: InputSchema { json: schema },
+        name: name.clone(),
+        strict: None,
+    }));
+    tc.tool_choice = Some(ToolChoice::Tool { name: name.clone() });
+    Ok((Some(name), f.clone()))
+}
