@@ -26,10 +26,24 @@ if [ -z "$choice" ]; then
 fi
 
 mkdir -p dist
+# Size: std is rebuilt for the module (build-std) with `optimize_for_size`, and panics abort at
+# once (`-C panic=immediate-abort`): no panic message formatting is linked in. The filter never
+# panics by design (a panic traps the VM either way); what is lost is only the panic message in
+# Envoy's log. Both are nightly flags, enabled on the stable toolchain with RUSTC_BOOTSTRAP=1.
+# 700 KB -> 611 KB with all front doors (measured 2026-11-29).
+SIZE_STD=(-Z build-std=std,panic_abort -Z build-std-features=optimize_for_size)
+SIZE_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort"
 case "$choice" in
   rustup)
     echo "build-wasm: rustup toolchain ($(rustup which cargo))" >&2
-    CARGO_TARGET_DIR=target/rustup-wasm "$(rustup which cargo)" build --release --target "$TARGET" -p bedrock-bridge
+    sysroot="$(rustup which rustc | xargs dirname)/.."
+    if [ -d "$sysroot/lib/rustlib/src/rust/library" ] || timeout 90 rustup component add rust-src >/dev/null 2>&1; then
+      RUSTC_BOOTSTRAP=1 RUSTFLAGS="$SIZE_RUSTFLAGS" CARGO_TARGET_DIR=target/rustup-wasm \
+        "$(rustup which cargo)" build --release --target "$TARGET" -p bedrock-bridge "${SIZE_STD[@]}"
+    else
+      echo "build-wasm: rust-src unavailable: std not rebuilt (a larger module)" >&2
+      CARGO_TARGET_DIR=target/rustup-wasm "$(rustup which cargo)" build --release --target "$TARGET" -p bedrock-bridge
+    fi
     cp target/rustup-wasm/$TARGET/release/bedrock_bridge.wasm "$OUT.tmp"
     ;;
   debian)
@@ -48,9 +62,9 @@ case "$choice" in
     echo "build-wasm: Debian toolchain ($(/usr/bin/rustc --version)), std built from source" >&2
     PATH=/usr/bin:$PATH RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
       CARGO_TARGET_WASM32_WASIP1_LINKER=wasm-ld-19 \
-      RUSTFLAGS="-L /usr/lib/wasm32-wasi" \
+      RUSTFLAGS="-L /usr/lib/wasm32-wasi $SIZE_RUSTFLAGS" \
       CARGO_TARGET_DIR=target/debian-wasm \
-      /usr/bin/cargo build --release --target "$TARGET" -p bedrock-bridge -Z build-std=std,panic_abort
+      /usr/bin/cargo build --release --target "$TARGET" -p bedrock-bridge "${SIZE_STD[@]}"
     cp target/debian-wasm/$TARGET/release/bedrock_bridge.wasm "$OUT.tmp"
     ;;
   *) echo "WASM_TOOLCHAIN must be rustup or debian" >&2; exit 2 ;;
