@@ -21,6 +21,7 @@
 //! panic-free proxy-wasm implementation of [`host::Host`].
 
 pub mod bedrock;
+pub mod budget;
 pub mod chat;
 pub mod config;
 pub mod error;
@@ -28,6 +29,7 @@ pub mod eventstream;
 pub mod exchange;
 pub mod front;
 pub mod host;
+pub mod metrics;
 pub mod openai;
 pub mod signing;
 pub mod wasm;
