@@ -241,8 +241,8 @@ mod tests {
         let mut rest = n.clone();
         let mut labels = Vec::new();
         for (tag, re) in STATS_TAGS {
-            let key = format!(";{}=", &re[3..re.find('=').unwrap_or(3)]);
-            assert!(key.ends_with('='));
+            assert_eq!(re, format!("(;{tag}=([^;]*))"), "each regex matches its own tag");
+            let key = format!(";{tag}=");
             if let Some(i) = rest.find(&key) {
                 let end = rest[i + 1..].find(';').map_or(rest.len(), |j| i + 1 + j);
                 labels.push((tag, rest[i + key.len()..end].to_string()));

@@ -82,4 +82,8 @@ impl HttpContext for Stream {
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         action(self.0.on_response_body(&mut Proxy, body_size, end_of_stream))
     }
+
+    fn on_log(&mut self) {
+        self.0.on_log(&Proxy);
+    }
 }

@@ -1145,8 +1145,8 @@ fn a_spent_budget_answers_429_with_retry_after_until_the_window_ends() {
     let answer = br#"{"output":{"message":{"role":"assistant","content":[{"text":"hi"}]}},"stopReason":"end_turn",
         "usage":{"inputTokens":100,"outputTokens":50,"totalTokens":150}}"#;
     let mut shared = Default::default();
-    let mut time = UNIX_EPOCH + Duration::from_secs(1_750_000_000); // 20 s into a minute
-    let mut go = |shared: &mut std::collections::HashMap<String, (Vec<u8>, u32)>, at: SystemTime| {
+    let mut time = UNIX_EPOCH + Duration::from_secs(1_750_000_000); // 40 s into a minute
+    let go = |shared: &mut std::collections::HashMap<String, (Vec<u8>, u32)>, at: SystemTime| {
         let mut host = Fake::new("POST", "/v1/chat/completions", &[]);
         host.route = "team-c".into();
         host.time = at;
@@ -1158,7 +1158,8 @@ fn a_spent_budget_answers_429_with_retry_after_until_the_window_ends() {
         let a = r.headers(false);
         if a == Action::Pause && r.host.local.is_none() {
             r.host.request_body = chat_for("claude", false);
-            r.ex.on_request_body(&mut r.host, r.host.request_body.len(), true);
+            let n = r.host.request_body.len();
+            r.ex.on_request_body(&mut r.host, n, true);
             r.respond(200, &[("content-type", "application/json")], false);
             r.chunk(answer, true);
         }
@@ -1170,7 +1171,7 @@ fn a_spent_budget_answers_429_with_retry_after_until_the_window_ends() {
     let (status, headers, body) = go(&mut shared, time).expect("refused");
     assert_eq!(status, 429);
     assert!(
-        headers.contains(&("retry-after".to_string(), "40".to_string())),
+        headers.contains(&("retry-after".to_string(), "20".to_string())),
         "{headers:?}"
     );
     let (kind, code, _) = openai_error(&serde_json::from_slice(&body).unwrap());
@@ -1178,6 +1179,6 @@ fn a_spent_budget_answers_429_with_retry_after_until_the_window_ends() {
         (kind.as_str(), code.as_str()),
         ("rate_limit_error", "rate_limit_exceeded")
     );
-    time += Duration::from_secs(40);
+    time += Duration::from_secs(20);
     assert_eq!(go(&mut shared, time), None, "a new window");
 }

@@ -215,6 +215,20 @@ impl Exchange {
         &self.profile
     }
 
+    /// Envoy is done with the stream (`on_log`, also after a client disconnect or a reset): a
+    /// request that did not reach its normal end is reported now, status 499, with whatever
+    /// usage its stream had reported (its tokens still count against the budget).
+    pub fn on_log(&mut self, host: &dyn Host) {
+        if !self.tally.active {
+            return;
+        }
+        let usage = match &self.state {
+            State::Streaming(rs) => rs.summary().and_then(|s| s.usage),
+            _ => None,
+        };
+        self.end(host, 499, None, usage);
+    }
+
     /// The request is over: record its metrics, write its usage to filter state for the access
     /// log, and count its tokens against the profile's budget. Runs once per front-door request.
     fn end(&mut self, host: &dyn Host, status: u16, error: Option<ErrorType>, usage: Option<BedrockUsage>) {
