@@ -178,9 +178,36 @@ pub struct Guardrail {
     pub stream_processing_mode: Option<String>,
 }
 
+/// `"token_budget"`: tokens (input + output of finished requests) one Envoy lets a profile spend
+/// per window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBudget {
+    pub tokens_per_minute: u64,
+    /// The window's length (default 60 s; shorter windows are for tests). The budget per window
+    /// is `tokens_per_minute`, whatever the window.
+    #[serde(default = "sixty")]
+    pub window_seconds: u64,
+}
+
+fn sixty() -> u64 {
+    60
+}
+
+/// The name the top-level configuration goes by (metrics, access logs, budgets).
+pub const DEFAULT_PROFILE: &str = "default";
+
 /// The validated configuration of one plugin instance (one tenant).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
+    /// Which profile this is ([`DEFAULT_PROFILE`] for the top level).
+    pub profile: String,
+    /// Only the `models` aliases may be used (others: 404 `model_not_found`).
+    pub strict_models: bool,
+    pub token_budget: Option<TokenBudget>,
+    /// `"profiles"`: each a full configuration (the top level overridden by the profile's
+    /// fields), chosen by the Envoy route's name. Empty inside a profile.
+    pub profiles: BTreeMap<String, Config>,
     pub region: String,
     /// Host (and optional port) used as `:authority` and signed.
     pub endpoint: String,
@@ -222,6 +249,9 @@ struct RawConfig {
     guardrail: Option<Guardrail>,
     #[serde(default)]
     limits: Limits,
+    #[serde(default)]
+    strict_models: bool,
+    token_budget: Option<TokenBudget>,
 }
 
 /// Why a configuration was refused. The text names the field, never a secret value.
@@ -279,11 +309,55 @@ impl Config {
     /// Parse the plugin configuration. `bytes` may be empty (everything from the environment).
     /// `env` looks up an environment variable; pass `|k| std::env::var(k).ok()` in production.
     pub fn parse(bytes: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let raw: RawConfig = if bytes.iter().all(u8::is_ascii_whitespace) {
-            RawConfig::default()
+        type Object = serde_json::Map<String, serde_json::Value>;
+        let bad = |e: serde_json::Error| ConfigError(redact_strings(&e.to_string()));
+        let mut top: Object = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Object::new()
         } else {
-            serde_json::from_slice(bytes).map_err(|e| ConfigError(redact_strings(&e.to_string())))?
+            serde_json::from_slice(bytes).map_err(bad)?
         };
+        let profiles: BTreeMap<String, Object> = match top.remove("profiles") {
+            Some(p) => serde_json::from_value(p).map_err(|e| ConfigError(format!("`profiles`: {}", bad(e).0)))?,
+            None => BTreeMap::new(),
+        };
+        let raw = serde_json::from_value(serde_json::Value::Object(top.clone())).map_err(bad)?;
+        let mut config = Config::from_raw(raw, DEFAULT_PROFILE, env)?;
+        for (name, fields) in profiles {
+            let valid = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if !valid || name == DEFAULT_PROFILE {
+                return err(format!(
+                    "`profiles`: {name:?} is not a usable profile name (the Envoy route's name: letters, digits, - _ . up to 64; not {DEFAULT_PROFILE:?})"
+                ));
+            }
+            if fields.contains_key("profiles") {
+                return err(format!("`profiles.{name}`: profiles do not nest"));
+            }
+            let mut merged = top.clone();
+            merged.extend(fields);
+            let in_profile = |e: ConfigError| ConfigError(format!("`profiles.{name}`: {}", e.0));
+            let raw = serde_json::from_value(serde_json::Value::Object(merged)).map_err(|e| in_profile(bad(e)))?;
+            let profile = Config::from_raw(raw, &name, env).map_err(in_profile)?;
+            config.profiles.insert(name, profile);
+        }
+        Ok(config)
+    }
+
+    /// The configuration for a request whose Envoy route is named `route` (the profile of that
+    /// name, or the top level).
+    pub fn for_route(&self, route: &str) -> &Config {
+        self.profiles.get(route).unwrap_or(self)
+    }
+
+    /// This configuration and every profile.
+    pub fn all(&self) -> impl Iterator<Item = &Config> {
+        std::iter::once(self).chain(self.profiles.values())
+    }
+
+    fn from_raw(raw: RawConfig, profile: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let env = |k: &str| non_empty(env(k));
 
         let region = match non_empty(raw.region)
@@ -341,7 +415,20 @@ impl Config {
             }
         }
 
+        if let Some(b) = &raw.token_budget {
+            if b.tokens_per_minute == 0 || !(1..=3600).contains(&b.window_seconds) {
+                return err("`token_budget`: tokens_per_minute must be > 0 and window_seconds 1..=3600");
+            }
+        }
+        if raw.strict_models && models.is_empty() {
+            return err("`strict_models` needs `models` (the only names clients may use)");
+        }
+
         Ok(Config {
+            profile: profile.to_string(),
+            strict_models: raw.strict_models,
+            token_budget: raw.token_budget,
+            profiles: BTreeMap::new(),
             region,
             endpoint,
             auth,
@@ -616,5 +703,78 @@ mod tests {
         }
         let c = parse(r#"{"region":"us-east-1","credentials":{"bearer_token":"BEARERVALUE"}}"#).unwrap();
         assert!(!format!("{c:?}").contains("BEARERVALUE"));
+    }
+
+    const TWO: &str = r#"{"region":"us-east-1","credentials":{"access_key_id":"AK","secret_access_key":"SK"},
+        "models":{"claude":"anthropic.claude-x"},
+        "token_budget":{"tokens_per_minute":1000},
+        "profiles":{
+          "team-a":{"region":"eu-west-1","credentials":{"access_key_id":"AKA","secret_access_key":"SKA"},
+                    "models":{"nova":"amazon.nova-lite-v1:0"},"strict_models":true,"reasoning_field":"both"},
+          "team-b":{"token_budget":{"tokens_per_minute":300,"window_seconds":5},"limits":{"max_messages":3}}}}"#;
+
+    #[test]
+    fn profiles_override_the_top_level_and_are_chosen_by_route_name() {
+        let c = parse(TWO).unwrap();
+        assert_eq!(c.profile, DEFAULT_PROFILE);
+        assert_eq!(c.profiles.len(), 2);
+        let a = c.for_route("team-a");
+        assert_eq!(a.profile, "team-a");
+        assert_eq!(a.region, "eu-west-1");
+        assert_eq!(a.endpoint, "bedrock-runtime.eu-west-1.amazonaws.com");
+        assert!(matches!(&a.auth, Auth::SigV4 { access_key_id, .. } if access_key_id == "AKA"));
+        assert!(a.strict_models);
+        assert_eq!(a.models.keys().collect::<Vec<_>>(), vec!["nova"]);
+        assert_eq!(a.reasoning_field, ReasoningField::Both);
+        assert_eq!(a.token_budget.map(|b| b.tokens_per_minute), Some(1000), "inherited");
+        assert!(a.profiles.is_empty());
+        let b = c.for_route("team-b");
+        assert_eq!(b.region, "us-east-1");
+        assert!(matches!(&b.auth, Auth::SigV4 { access_key_id, .. } if access_key_id == "AK"));
+        assert_eq!(b.models.keys().collect::<Vec<_>>(), vec!["claude"]);
+        assert_eq!(
+            b.token_budget,
+            Some(TokenBudget {
+                tokens_per_minute: 300,
+                window_seconds: 5
+            })
+        );
+        assert_eq!(b.limits.max_messages, 3);
+        assert!(!b.strict_models);
+        // An unnamed route or another name: the top level.
+        assert_eq!(c.for_route("").profile, DEFAULT_PROFILE);
+        assert_eq!(c.for_route("team-c").profile, DEFAULT_PROFILE);
+        assert_eq!(c.all().count(), 3);
+    }
+
+    #[test]
+    fn bad_profiles_are_refused_at_load() {
+        let base = r#""region":"us-east-1","credentials":{"bearer_token":"x"}"#;
+        let cases = [
+            (r#""profiles":{"a":{"regoin":"x"}}"#, "regoin"),
+            (r#""profiles":{"a":{"limits":{"max_frames":1}}}"#, "max_frames"),
+            (r#""profiles":{"a":{"profiles":{}}}"#, "nest"),
+            (r#""profiles":{"default":{}}"#, "profile name"),
+            (r#""profiles":{"a b":{}}"#, "profile name"),
+            (r#""profiles":{"a":{"strict_models":true}}"#, "strict_models"),
+            (r#""profiles":{"a":{"region":"bad region"}}"#, "region"),
+            (
+                r#""profiles":{"a":{"token_budget":{"tokens_per_minute":0}}}"#,
+                "token_budget",
+            ),
+            (
+                r#""profiles":{"a":{"token_budget":{"tokens_per_hour":5}}}"#,
+                "tokens_per_hour",
+            ),
+            (r#""profiles":{"a":"my-secret-value"}"#, "profiles"),
+            (r#""profiles":[]"#, "profiles"),
+        ];
+        for (extra, needle) in cases {
+            let e = parse(&format!("{{{base},{extra}}}")).unwrap_err();
+            assert!(e.0.contains(needle), "{extra}: {e}");
+            assert!(!e.0.contains("my-secret-value"), "{e}");
+        }
+        let e = parse(&format!(r#"{{{base},"profiles":{{"a":{{"regoin":"x"}}}}}}"#)).unwrap_err();
+        assert!(e.0.starts_with("`profiles.a`"), "{e}");
     }
 }

@@ -66,7 +66,53 @@ pub trait Host {
     fn now(&self) -> SystemTime;
     /// Write one line to the proxy's log.
     fn log(&self, level: Level, message: &str);
+
+    // Effects outside the request itself (stats, filter state, shared data) take `&self`: the
+    // exchange decides and records them in the same call. Defaults: no such host (native tests
+    // that do not care).
+
+    /// A property of the stream (`["xds", "route_name"]`); `None` when absent or refused.
+    fn property(&self, _path: &[&str]) -> Option<Vec<u8>> {
+        None
+    }
+    /// Write filter state `wasm.<path>` (what access logs read with `%FILTER_STATE(...)%`).
+    fn set_property(&self, _path: &str, _value: &[u8]) -> HostResult<()> {
+        Err(HostError(NO_HOST))
+    }
+    /// Define a metric (once per plugin, at configure time); its id.
+    fn define_metric(&self, _kind: MetricKind, _name: &str) -> HostResult<u32> {
+        Err(HostError(NO_HOST))
+    }
+    /// Add to a counter.
+    fn increment_metric(&self, _id: u32, _delta: i64) -> HostResult<()> {
+        Err(HostError(NO_HOST))
+    }
+    /// Record one histogram value.
+    fn record_metric(&self, _id: u32, _value: u64) -> HostResult<()> {
+        Err(HostError(NO_HOST))
+    }
+    /// A shared-data value (shared by all workers of one Envoy) and its CAS token.
+    fn shared_data(&self, _key: &str) -> HostResult<(Option<Vec<u8>>, u32)> {
+        Err(HostError(NO_HOST))
+    }
+    /// Write a shared-data value if its CAS token is still `cas` (0: unconditionally);
+    /// `Err(HostError(CAS_MISMATCH))` when another worker wrote first.
+    fn set_shared_data(&self, _key: &str, _value: &[u8], _cas: u32) -> HostResult<()> {
+        Err(HostError(NO_HOST))
+    }
 }
+
+/// Proxy-wasm `MetricType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum MetricKind {
+    Counter = 0,
+    Histogram = 2,
+}
+
+/// Status of a failed compare-and-swap in `set_shared_data`.
+pub const CAS_MISMATCH: u32 = 8;
+const NO_HOST: u32 = 2;
 
 #[cfg(target_arch = "wasm32")]
 #[allow(clashing_extern_declarations)]
@@ -99,6 +145,25 @@ mod abi {
             val_size: usize,
         ) -> u32;
         pub fn proxy_remove_header_map_value(t: u32, key: *const u8, key_size: usize) -> u32;
+        pub fn proxy_get_property(
+            path: *const u8,
+            path_size: usize,
+            ret_data: *mut *mut u8,
+            ret_size: *mut usize,
+        ) -> u32;
+        pub fn proxy_set_property(path: *const u8, path_size: usize, val: *const u8, val_size: usize) -> u32;
+        pub fn proxy_define_metric(kind: u32, name: *const u8, name_size: usize, ret_id: *mut u32) -> u32;
+        pub fn proxy_increment_metric(id: u32, offset: i64) -> u32;
+        pub fn proxy_record_metric(id: u32, value: u64) -> u32;
+        pub fn proxy_get_shared_data(
+            key: *const u8,
+            key_size: usize,
+            ret_data: *mut *mut u8,
+            ret_size: *mut usize,
+            ret_cas: *mut u32,
+        ) -> u32;
+        pub fn proxy_set_shared_data(key: *const u8, key_size: usize, val: *const u8, val_size: usize, cas: u32)
+            -> u32;
         pub fn proxy_send_local_response(
             status: u32,
             details: *const u8,
@@ -139,6 +204,27 @@ mod abi {
         NO_HOST
     }
     pub unsafe fn proxy_remove_header_map_value(_: u32, _: *const u8, _: usize) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_get_property(_: *const u8, _: usize, _: *mut *mut u8, _: *mut usize) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_set_property(_: *const u8, _: usize, _: *const u8, _: usize) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_define_metric(_: u32, _: *const u8, _: usize, _: *mut u32) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_increment_metric(_: u32, _: i64) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_record_metric(_: u32, _: u64) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_get_shared_data(_: *const u8, _: usize, _: *mut *mut u8, _: *mut usize, _: *mut u32) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_set_shared_data(_: *const u8, _: usize, _: *const u8, _: usize, _: u32) -> u32 {
         NO_HOST
     }
     pub unsafe fn proxy_send_local_response(
@@ -243,6 +329,56 @@ impl Host for Proxy {
     fn log(&self, level: Level, message: &str) {
         // SAFETY: pointer and length describe a live string. A failed log has nowhere to go.
         let _ = unsafe { abi::proxy_log(level as u32, message.as_ptr(), message.len()) };
+    }
+
+    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
+        let p = path.join("\0");
+        let mut data: *mut u8 = std::ptr::null_mut();
+        let mut size: usize = 0;
+        // SAFETY: as in `header`.
+        match unsafe { abi::proxy_get_property(p.as_ptr(), p.len(), &mut data, &mut size) } {
+            OK => Some(unsafe { take(data, size) }),
+            _ => None,
+        }
+    }
+
+    fn set_property(&self, path: &str, value: &[u8]) -> HostResult<()> {
+        // SAFETY: pointers and lengths describe live slices.
+        status(unsafe { abi::proxy_set_property(path.as_ptr(), path.len(), value.as_ptr(), value.len()) })
+    }
+
+    fn define_metric(&self, kind: MetricKind, name: &str) -> HostResult<u32> {
+        let mut id: u32 = 0;
+        // SAFETY: pointer and length describe a live string; the host writes one u32.
+        status(unsafe { abi::proxy_define_metric(kind as u32, name.as_ptr(), name.len(), &mut id) })?;
+        Ok(id)
+    }
+
+    fn increment_metric(&self, id: u32, delta: i64) -> HostResult<()> {
+        // SAFETY: no pointers.
+        status(unsafe { abi::proxy_increment_metric(id, delta) })
+    }
+
+    fn record_metric(&self, id: u32, value: u64) -> HostResult<()> {
+        // SAFETY: no pointers.
+        status(unsafe { abi::proxy_record_metric(id, value) })
+    }
+
+    fn shared_data(&self, key: &str) -> HostResult<(Option<Vec<u8>>, u32)> {
+        let mut data: *mut u8 = std::ptr::null_mut();
+        let mut size: usize = 0;
+        let mut cas: u32 = 0;
+        // SAFETY: as in `header`, plus one u32.
+        match unsafe { abi::proxy_get_shared_data(key.as_ptr(), key.len(), &mut data, &mut size, &mut cas) } {
+            OK => Ok((Some(unsafe { take(data, size) }), cas)),
+            NOT_FOUND => Ok((None, 0)),
+            s => Err(HostError(s)),
+        }
+    }
+
+    fn set_shared_data(&self, key: &str, value: &[u8], cas: u32) -> HostResult<()> {
+        // SAFETY: pointers and lengths describe live slices.
+        status(unsafe { abi::proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas) })
     }
 }
 

@@ -22,6 +22,7 @@
 
 pub mod anthropic;
 pub mod bedrock;
+pub mod budget;
 pub mod chat;
 pub mod config;
 pub mod embeddings;
@@ -30,6 +31,7 @@ pub mod eventstream;
 pub mod exchange;
 pub mod front;
 pub mod host;
+pub mod metrics;
 pub mod openai;
 pub mod responses;
 pub mod signing;

@@ -6,6 +6,7 @@
 
 use crate::exchange::{self, Exchange, Shared};
 use crate::host::Proxy;
+use crate::metrics::Metrics;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType};
 use std::rc::Rc;
@@ -18,12 +19,15 @@ proxy_wasm::main! {{
 /// The configuration of one plugin instance, or why it was refused.
 pub struct Root {
     config: Shared,
+    /// Defined once per plugin (per configuration), shared by its requests.
+    metrics: Rc<Metrics>,
 }
 
 impl Default for Root {
     fn default() -> Self {
         Root {
             config: Rc::new(Err("the plugin configuration has not been loaded".to_string())),
+            metrics: Rc::default(),
         }
     }
 }
@@ -33,12 +37,16 @@ impl Context for Root {}
 impl RootContext for Root {
     fn on_configure(&mut self, _size: usize) -> bool {
         self.config = exchange::configure(&Proxy, &|k| std::env::var(k).ok());
+        if let Ok(c) = &*self.config {
+            self.metrics = Rc::new(Metrics::define(&Proxy, c));
+        }
         // Keep the plugin loaded either way: requests get a clear error, not a crash.
         true
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
-        Some(Box::new(Stream(Exchange::new(Rc::clone(&self.config), context_id))))
+        let exchange = Exchange::new(Rc::clone(&self.config), context_id).with_metrics(Rc::clone(&self.metrics));
+        Some(Box::new(Stream(exchange)))
     }
 
     fn get_type(&self) -> Option<ContextType> {
@@ -73,5 +81,9 @@ impl HttpContext for Stream {
 
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         action(self.0.on_response_body(&mut Proxy, body_size, end_of_stream))
+    }
+
+    fn on_log(&mut self) {
+        self.0.on_log(&Proxy);
     }
 }

@@ -5,7 +5,8 @@
 use bedrock_bridge::config::Config;
 use bedrock_bridge::exchange::policy::{self, Route};
 use bedrock_bridge::exchange::{Action, Exchange, Shared};
-use bedrock_bridge::host::{Buffer, Host, HostError, HostResult, Level, Map};
+use bedrock_bridge::host::{Buffer, Host, HostError, HostResult, Level, Map, MetricKind};
+use bedrock_bridge::metrics::Metrics;
 use serde_json::Value;
 use std::cell::RefCell;
 use std::path::Path;
@@ -29,6 +30,14 @@ struct Fake {
     /// Host calls that fail, by name (`set_header`, `remove_header`, `header_names`, `buffer`,
     /// `set_buffer`, `send_response`).
     failing: Vec<&'static str>,
+    /// The Envoy route's name (`xds.route_name`).
+    route: String,
+    /// Metrics by id: (name, value; histograms: count of records).
+    metrics: RefCell<Vec<(String, i64)>>,
+    /// Filter state written with `set_property`.
+    props: RefCell<Vec<(String, String)>>,
+    /// Shared data: key -> (value, cas).
+    shared: RefCell<std::collections::HashMap<String, (Vec<u8>, u32)>>,
 }
 
 impl Fake {
@@ -48,6 +57,10 @@ impl Fake {
             time: UNIX_EPOCH + Duration::from_secs(1_750_000_000),
             logs: RefCell::new(Vec::new()),
             failing: Vec::new(),
+            route: String::new(),
+            metrics: RefCell::new(Vec::new()),
+            props: RefCell::new(Vec::new()),
+            shared: RefCell::new(Default::default()),
         }
     }
 
@@ -137,6 +150,43 @@ impl Host for Fake {
     }
     fn log(&self, level: Level, message: &str) {
         self.logs.borrow_mut().push((level, message.to_string()));
+    }
+    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
+        (path == ["xds", "route_name"]).then(|| self.route.clone().into_bytes())
+    }
+    fn set_property(&self, path: &str, value: &[u8]) -> HostResult<()> {
+        let v = String::from_utf8_lossy(value).into_owned();
+        self.props.borrow_mut().push((path.to_string(), v));
+        Ok(())
+    }
+    fn define_metric(&self, _kind: MetricKind, name: &str) -> HostResult<u32> {
+        let mut m = self.metrics.borrow_mut();
+        m.push((name.to_string(), 0));
+        Ok(m.len() as u32 - 1)
+    }
+    fn increment_metric(&self, id: u32, delta: i64) -> HostResult<()> {
+        let mut m = self.metrics.borrow_mut();
+        let e = m.get_mut(id as usize).ok_or(HostError(1))?;
+        e.1 += delta;
+        Ok(())
+    }
+    fn record_metric(&self, id: u32, _value: u64) -> HostResult<()> {
+        self.increment_metric(id, 1)
+    }
+    fn shared_data(&self, key: &str) -> HostResult<(Option<Vec<u8>>, u32)> {
+        Ok(match self.shared.borrow().get(key) {
+            Some((v, cas)) => (Some(v.clone()), *cas),
+            None => (None, 0),
+        })
+    }
+    fn set_shared_data(&self, key: &str, value: &[u8], cas: u32) -> HostResult<()> {
+        let mut d = self.shared.borrow_mut();
+        let e = d.entry(key.to_string()).or_insert((Vec::new(), 0));
+        if cas != 0 && cas != e.1 {
+            return Err(HostError(8));
+        }
+        *e = (value.to_vec(), e.1 + 1);
+        Ok(())
     }
 }
 
@@ -941,4 +991,194 @@ fn errors_are_logged_by_severity() {
     assert_eq!(l, Level::Info);
     assert!(m.starts_with("bedrock-bridge[7]: 405 "), "{m}");
     assert_eq!(level(&bad).0, Level::Warn);
+}
+
+// --- profiles, metrics, usage, budgets (issue 11) ----------------------------------------------
+
+const TENANTS: &str = r#"{"region":"us-east-1","credentials":{"bearer_token":"top-key"},"models":{"claude":"anthropic.claude-x"},
+  "profiles":{
+    "team-a":{"region":"eu-west-1","credentials":{"bearer_token":"team-a-key"},"models":{"nova":"amazon.nova-x"},"strict_models":true},
+    "team-c":{"token_budget":{"tokens_per_minute":300,"window_seconds":60}}}}"#;
+
+/// A request on the route `route`, with metrics defined on a fresh fake (their ids start at 0 on
+/// every fake, so each run defines them again).
+fn tenant_run(cfg: &Shared, route: &str, path: &str, body: Option<Vec<u8>>) -> Run {
+    let mut host = Fake::new("POST", path, &[]);
+    host.route = route.to_string();
+    let metrics = Rc::new(Metrics::define(&host, cfg.as_ref().as_ref().unwrap()));
+    let ex = Exchange::new(Rc::clone(cfg), 9).with_metrics(metrics);
+    let mut run = Run { host, ex };
+    if let Some(b) = body {
+        run.send(&b);
+    }
+    run
+}
+
+fn chat_for(model: &str, stream: bool) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "model": model, "stream": stream, "messages": [{"role": "user", "content": "hi"}]
+    }))
+    .unwrap()
+}
+
+fn metric(run: &Run, name: &str) -> i64 {
+    let m = run.host.metrics.borrow();
+    let found: Vec<_> = m.iter().filter(|(n, _)| n == name).collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "{name} defined once: {:?}",
+        m.iter().map(|x| &x.0).collect::<Vec<_>>()
+    );
+    found[0].1
+}
+
+fn prop(run: &Run, key: &str) -> Option<String> {
+    run.host
+        .props
+        .borrow()
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+}
+
+#[test]
+fn the_route_name_chooses_the_profile() {
+    let cfg = config(TENANTS);
+    let r = tenant_run(&cfg, "team-a", "/v1/chat/completions", Some(chat_for("nova", false)));
+    assert_eq!(r.ex.scope(), "team-a");
+    assert_eq!(r.req("authorization"), Some("Bearer team-a-key"));
+    assert_eq!(r.req(":authority"), Some("bedrock-runtime.eu-west-1.amazonaws.com"));
+    assert_eq!(r.req(":path"), Some("/model/amazon.nova-x/converse"));
+    // Any other route name (or none): the top level.
+    for route in ["", "team-b", "Team-A"] {
+        let r = tenant_run(&cfg, route, "/v1/chat/completions", Some(chat_for("claude", false)));
+        assert_eq!(r.ex.scope(), "default");
+        assert_eq!(r.req("authorization"), Some("Bearer top-key"));
+    }
+    // /v1/models lists the profile's models.
+    let mut r = tenant_run(&cfg, "team-a", "/v1/models", None);
+    r.host.request[0].1 = "GET".into();
+    r.headers(true);
+    let (status, body) = r.local();
+    assert_eq!((status, body["data"][0]["id"].as_str()), (200, Some("nova")));
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn a_strict_profile_refuses_foreign_models_before_bedrock_and_counts_them_as_other() {
+    let cfg = config(TENANTS);
+    let r = tenant_run(&cfg, "team-a", "/v1/chat/completions", Some(chat_for("claude", false)));
+    let (status, body) = r.local();
+    assert_eq!(status, 404);
+    let (kind, code, _) = openai_error(&body);
+    assert_eq!(
+        (kind.as_str(), code.as_str()),
+        ("invalid_request_error", "model_not_found")
+    );
+    assert_eq!(r.req("authorization"), None, "nothing was signed or sent");
+    assert_eq!(
+        metric(&r, "bedrock_reasoning_requests_total;model=other;profile=team-a"),
+        1
+    );
+    assert_eq!(
+        metric(
+            &r,
+            "bedrock_reasoning_errors_total;error_type=invalid_request_error;model=other;profile=team-a"
+        ),
+        1
+    );
+    assert_eq!(
+        metric(
+            &r,
+            "bedrock_responses_total;status_class=4xx;model=other;profile=team-a"
+        ),
+        1
+    );
+    assert_eq!(prop(&r, "bedrock_model").as_deref(), Some("claude"));
+    assert_eq!(prop(&r, "bedrock_profile").as_deref(), Some("team-a"));
+}
+
+#[test]
+fn a_finished_request_records_metrics_usage_and_filter_state_once() {
+    let cfg = config(TENANTS);
+    let mut r = tenant_run(&cfg, "", "/v1/chat/completions", Some(chat_for("claude", false)));
+    let answer = br#"{"output":{"message":{"role":"assistant","content":[{"text":"hi"}]}},"stopReason":"end_turn",
+        "usage":{"inputTokens":11,"outputTokens":7,"totalTokens":23,"cacheReadInputTokens":3,"cacheWriteInputTokens":2}}"#;
+    r.respond(200, &[("content-type", "application/json")], false);
+    r.chunk(answer, true);
+    let m = "model=claude;profile=default";
+    assert_eq!(metric(&r, &format!("bedrock_reasoning_requests_total;{m}")), 1);
+    assert_eq!(metric(&r, &format!("bedrock_responses_total;status_class=2xx;{m}")), 1);
+    for (t, n) in [("input", 11), ("output", 7), ("cache_read", 3), ("cache_write", 2)] {
+        assert_eq!(
+            metric(
+                &r,
+                &format!("gen_ai_client_token_usage_total;gen_ai_token_type={t};{m}")
+            ),
+            n
+        );
+    }
+    assert_eq!(
+        metric(&r, &format!("bedrock_reasoning_stream_duration;{m}")),
+        0,
+        "not a stream"
+    );
+    for (k, v) in [
+        ("bedrock_input_tokens", "11"),
+        ("bedrock_output_tokens", "7"),
+        ("bedrock_cached_tokens", "3"),
+        ("bedrock_cache_write_tokens", "2"),
+        ("bedrock_total_tokens", "18"),
+    ] {
+        assert_eq!(prop(&r, k).as_deref(), Some(v), "{k}");
+    }
+    // Later callbacks record nothing more.
+    r.chunk(b"", true);
+    assert_eq!(metric(&r, &format!("bedrock_reasoning_requests_total;{m}")), 1);
+}
+
+#[test]
+fn a_spent_budget_answers_429_with_retry_after_until_the_window_ends() {
+    let cfg = config(TENANTS);
+    let answer = br#"{"output":{"message":{"role":"assistant","content":[{"text":"hi"}]}},"stopReason":"end_turn",
+        "usage":{"inputTokens":100,"outputTokens":50,"totalTokens":150}}"#;
+    let mut shared = Default::default();
+    let mut time = UNIX_EPOCH + Duration::from_secs(1_750_000_000); // 40 s into a minute
+    let go = |shared: &mut std::collections::HashMap<String, (Vec<u8>, u32)>, at: SystemTime| {
+        let mut host = Fake::new("POST", "/v1/chat/completions", &[]);
+        host.route = "team-c".into();
+        host.time = at;
+        host.shared = RefCell::new(std::mem::take(shared));
+        let mut r = Run {
+            host,
+            ex: Exchange::new(Rc::clone(&cfg), 3),
+        };
+        let a = r.headers(false);
+        if a == Action::Pause && r.host.local.is_none() {
+            r.host.request_body = chat_for("claude", false);
+            let n = r.host.request_body.len();
+            r.ex.on_request_body(&mut r.host, n, true);
+            r.respond(200, &[("content-type", "application/json")], false);
+            r.chunk(answer, true);
+        }
+        *shared = r.host.shared.take();
+        r.host.local.clone()
+    };
+    assert_eq!(go(&mut shared, time), None);
+    assert_eq!(go(&mut shared, time), None, "150 of 300: admitted");
+    let (status, headers, body) = go(&mut shared, time).expect("refused");
+    assert_eq!(status, 429);
+    assert!(
+        headers.contains(&("retry-after".to_string(), "20".to_string())),
+        "{headers:?}"
+    );
+    let (kind, code, _) = openai_error(&serde_json::from_slice(&body).unwrap());
+    assert_eq!(
+        (kind.as_str(), code.as_str()),
+        ("rate_limit_error", "rate_limit_exceeded")
+    );
+    time += Duration::from_secs(20);
+    assert_eq!(go(&mut shared, time), None, "a new window");
 }

@@ -95,11 +95,12 @@ LOCAL_REPLY_CONFIG = {"mappers": [{
 
 def render_config(port: int, admin_port: int, filter_config: dict, upstream=None, region="us-east-1",
                   route_timeout="60s", wasm: Path = WASM, buffer_limit: int = 32 * 1024 * 1024,
-                  signer=None, routes=None, http_filters=None) -> dict:
+                  signer=None, routes=None, http_filters=None, hcm_extra=None, bootstrap_extra=None) -> dict:
     """upstream: ("127.0.0.1", port) for the simulator, or None for real Bedrock over TLS.
     signer: put Envoy's aws_request_signing filter after the filter (an aws_signer() body).
     routes: replace the single catch-all route (each gets the bedrock cluster unless it says).
-    http_filters: replace the whole HTTP filter chain (filter_config is then unused)."""
+    http_filters: replace the whole HTTP filter chain (filter_config is then unused).
+    hcm_extra / bootstrap_extra: more fields for the HttpConnectionManager / the bootstrap."""
     if upstream:
         cluster = {
             "name": "bedrock", "type": "STATIC", "connect_timeout": "2s",
@@ -118,7 +119,23 @@ def render_config(port: int, admin_port: int, filter_config: dict, upstream=None
                 "common_tls_context": {"validation_context": {
                     "trusted_ca": {"filename": "/etc/ssl/certs/ca-certificates.crt"}}}}},
         }
+    hcm = {
+        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+        "stat_prefix": "openai",
+        "stream_idle_timeout": "300s",
+        "local_reply_config": LOCAL_REPLY_CONFIG,
+        "route_config": {"virtual_hosts": [{
+            # One vhost for both the client-facing request and the rewritten Bedrock one:
+            # Envoy matches the route again after the filter changes :authority and :path.
+            "name": "bedrock", "domains": ["*"],
+            "routes": routes or [{"match": {"prefix": "/"},
+                                  "route": {"cluster": "bedrock", "timeout": route_timeout}}],
+        }]},
+        "http_filters": http_filters or filter_http(filter_config, wasm, signer=signer),
+        **(hcm_extra or {}),
+    }
     return {
+        **(bootstrap_extra or {}),
         # A node identity: Envoy requires one for any xDS subscription (the ECDS recipe's test).
         "node": {"id": "bedrock-bridge-test", "cluster": "bedrock-bridge-test"},
         "static_resources": {
@@ -128,20 +145,7 @@ def render_config(port: int, admin_port: int, filter_config: dict, upstream=None
                 "per_connection_buffer_limit_bytes": buffer_limit,
                 "filter_chains": [{"filters": [{
                     "name": "envoy.filters.network.http_connection_manager",
-                    "typed_config": {
-                        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-                        "stat_prefix": "openai",
-                        "stream_idle_timeout": "300s",
-                        "local_reply_config": LOCAL_REPLY_CONFIG,
-                        "route_config": {"virtual_hosts": [{
-                            # One vhost for both the client-facing request and the rewritten Bedrock one:
-                            # Envoy matches the route again after the filter changes :authority and :path.
-                            "name": "bedrock", "domains": ["*"],
-                            "routes": routes or [{"match": {"prefix": "/"},
-                                                  "route": {"cluster": "bedrock", "timeout": route_timeout}}],
-                        }]},
-                        "http_filters": http_filters or filter_http(filter_config, wasm, signer=signer),
-                    },
+                    "typed_config": hcm,
                 }]}],
             }],
             "clusters": [cluster],

@@ -220,15 +220,19 @@ class Sim:
         # Every identity the simulated account accepts, by access key id (add_key: a second
         # identity, or rotated credentials).
         self.keys = {access_key: self.creds}
+        # Access keys scoped to another region than `region` (add_key(..., region=)).
+        self.key_regions = {}
         self.bearer_token = bearer_token
         self.frame_delay_ms = frame_delay_ms
         self.scenarios = {}
         self.requests = []
         self.lock = threading.Lock()
 
-    def add_key(self, access_key, secret_key, session_token=None):
+    def add_key(self, access_key, secret_key, session_token=None, region=None):
         with self.lock:
             self.keys[access_key] = Credentials(access_key, secret_key, session_token)
+            if region:
+                self.key_regions[access_key] = region
 
     @staticmethod
     def access_key_of(headers):
@@ -251,9 +255,10 @@ class Sim:
         akid, _date, region, service, signed, signature = m.groups()
         with self.lock:
             creds = self.keys.get(akid)
+            key_region = self.key_regions.get(akid, self.region)
         if creds is None:
             return 403, "UnrecognizedClientException", "The security token included in the request is invalid."
-        if region != self.region or service != "bedrock":
+        if region != key_region or service != "bedrock":
             return 403, "InvalidSignatureException", f"Credential should be scoped to a valid region/service ({region}/{service})."
         amz_date = headers.get("x-amz-date", "")
         try:
@@ -270,7 +275,7 @@ class Sim:
         req = AWSRequest(method=method, url=f"http://{headers.get('host', '')}{raw_path}", data=body,
                          headers={k: headers[k] for k in signed_names if k in headers})
         req.context["timestamp"] = amz_date
-        signer = SignedHeadersAuth(creds, "bedrock", self.region)
+        signer = SignedHeadersAuth(creds, "bedrock", key_region)
         expected = signer.signature(signer.string_to_sign(req, signer.canonical_request(req)), req)
         if expected != signature:
             return 403, "InvalidSignatureException", ("The request signature we calculated does not match the signature you provided. "

@@ -18,10 +18,13 @@ pub mod policy;
 pub use policy::{Route, FORWARDED_REQUEST_HEADERS, FORWARDED_RESPONSE_HEADERS, PASSTHROUGH_RESPONSE_HEADERS};
 
 use crate::bedrock::events::{EventSink, ResponseStream};
-use crate::config::{Auth, Config, UnknownPaths};
+use crate::budget;
+use crate::config::{Auth, Config, UnknownPaths, DEFAULT_PROFILE};
 use crate::error::{self, ApiError, ErrorType};
 use crate::front::{FrontDoor, Outbound, Reply, RequestContext};
 use crate::host::{Buffer, Host, Level, Map};
+use crate::metrics::{Metrics, Outcome};
+use crate::openai::BedrockUsage;
 use crate::signing;
 use policy::FrontRoute;
 use std::borrow::Cow;
@@ -43,10 +46,11 @@ pub fn configure(host: &dyn Host, env: &dyn Fn(&str) -> Option<String>) -> Share
         Ok(c) => host.log(
             Level::Info,
             &format!(
-                "bedrock-bridge: configured: region {}, endpoint {}, {} model aliases, auth {}",
+                "bedrock-bridge: configured: region {}, endpoint {}, {} model aliases, {} profiles, auth {}",
                 c.region,
                 c.endpoint,
                 c.models.len(),
+                c.profiles.len(),
                 match c.auth {
                     Auth::SigV4 { .. } => "sigv4",
                     Auth::Bearer(_) => "bearer",
@@ -149,19 +153,142 @@ enum State {
     ReplacingLocalReply(Vec<u8>),
 }
 
+/// What a front-door request reports when it ends (metrics, access log, token budget).
+#[derive(Debug, Default)]
+struct Tally {
+    /// A front-door request not yet reported.
+    active: bool,
+    /// The client's model name, once the body is parsed.
+    model: Option<String>,
+    /// When the request was forwarded to Bedrock.
+    sent_at: Option<SystemTime>,
+    stream: bool,
+    ttft_ms: Option<u64>,
+}
+
+/// The configuration of `profile` (the top level when there is no such profile).
+fn selected<'a>(config: &'a Shared, profile: &str) -> Option<&'a Config> {
+    config.as_ref().as_ref().ok().map(|c| c.for_route(profile))
+}
+
+fn millis_since(now: SystemTime, then: Option<SystemTime>) -> Option<u64> {
+    let d = now.duration_since(then?).ok()?;
+    Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Longest client model name written to the access log's filter state.
+const MAX_LOGGED_MODEL: usize = 256;
+
 /// One HTTP request's exchange with Bedrock.
 pub struct Exchange {
     config: Shared,
+    metrics: Rc<Metrics>,
+    /// The profile chosen by the Envoy route's name ([`DEFAULT_PROFILE`] for the top level).
+    profile: String,
     context_id: u32,
     state: State,
+    tally: Tally,
 }
 
 impl Exchange {
     pub fn new(config: Shared, context_id: u32) -> Exchange {
         Exchange {
             config,
+            metrics: Rc::default(),
+            profile: DEFAULT_PROFILE.to_string(),
             context_id,
             state: State::Done,
+            tally: Tally::default(),
+        }
+    }
+
+    /// Record metrics in `metrics` (defined once per plugin by [`Metrics::define`]).
+    pub fn with_metrics(mut self, metrics: Rc<Metrics>) -> Exchange {
+        self.metrics = metrics;
+        self
+    }
+
+    /// The request's tenant scope: the name of its profile ([`DEFAULT_PROFILE`] for the top
+    /// level). Chosen by the Envoy route, never by anything the client sends; valid from
+    /// `on_http_request_headers` on. Use it to keep per-tenant state (caches, budgets) apart.
+    pub fn scope(&self) -> &str {
+        &self.profile
+    }
+
+    /// Envoy is done with the stream (`on_log`, also after a client disconnect or a reset): a
+    /// request that did not reach its normal end is reported now, status 499, with whatever
+    /// usage its stream had reported (its tokens still count against the budget).
+    pub fn on_log(&mut self, host: &dyn Host) {
+        if !self.tally.active {
+            return;
+        }
+        let usage = match &self.state {
+            State::Streaming(rs) => rs.summary().and_then(|s| s.usage),
+            _ => None,
+        };
+        self.end(host, 499, None, usage);
+    }
+
+    /// The request is over: record its metrics, write its usage to filter state for the access
+    /// log, and count its tokens against the profile's budget. Runs once per front-door request.
+    fn end(&mut self, host: &dyn Host, status: u16, error: Option<ErrorType>, usage: Option<BedrockUsage>) {
+        if !std::mem::take(&mut self.tally.active) {
+            return;
+        }
+        let Some(cfg) = selected(&self.config, &self.profile) else {
+            return;
+        };
+        let now = host.now();
+        let t = &self.tally;
+        let outcome = Outcome {
+            status,
+            error,
+            usage,
+            ttft_ms: t.ttft_ms,
+            stream_ms: if t.stream { millis_since(now, t.sent_at) } else { None },
+        };
+        let label = Metrics::model_label(cfg, t.model.as_deref());
+        self.metrics.record(host, &cfg.profile, label, &outcome);
+
+        let u = usage.unwrap_or_default();
+        let model = t.model.as_deref().unwrap_or("");
+        let model = model.get(..MAX_LOGGED_MODEL).unwrap_or(model);
+        let n = |v: u64| v.to_string().into_bytes();
+        let mut props: Vec<(&str, Vec<u8>)> = vec![
+            ("bedrock_model", model.as_bytes().to_vec()),
+            ("bedrock_profile", cfg.profile.as_bytes().to_vec()),
+            ("bedrock_input_tokens", n(u.input_tokens)),
+            ("bedrock_output_tokens", n(u.output_tokens)),
+            ("bedrock_cached_tokens", n(u.cache_read_input_tokens)),
+            ("bedrock_cache_write_tokens", n(u.cache_write_input_tokens)),
+            (
+                "bedrock_total_tokens",
+                n(u.input_tokens.saturating_add(u.output_tokens)),
+            ),
+        ];
+        if let Some(ms) = t.ttft_ms {
+            props.push(("bedrock_ttft_ms", n(ms)));
+        }
+        for (k, v) in &props {
+            if let Err(e) = host.set_property(k, v) {
+                self.log(
+                    host,
+                    Level::Info,
+                    format_args!("no filter state for the access log (host status {})", e.0),
+                );
+                break;
+            }
+        }
+        if let (Some(b), Some(u)) = (&cfg.token_budget, usage) {
+            let tokens = u.input_tokens.saturating_add(u.output_tokens);
+            let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            if let Err(e) = budget::charge(host, &cfg.profile, b, secs, tokens) {
+                let msg = format_args!(
+                    "could not count {tokens} tokens against the budget (host status {})",
+                    e.0
+                );
+                self.log(host, Level::Warn, msg);
+            }
         }
     }
 
@@ -174,6 +301,7 @@ impl Exchange {
         let level = if e.status >= 500 { Level::Warn } else { Level::Info };
         self.log(host, level, format_args!("{} {}", e.status, e.message));
         self.state = State::Done;
+        self.end(host, e.status, Some(e.kind), None);
         Step::local(e.status, body)
     }
 
@@ -202,13 +330,24 @@ impl Exchange {
                 return self.fail(host, &e, e.to_json());
             }
         };
+        // The profile is the Envoy route's name, read before the path is rewritten (which
+        // makes Envoy match a route again).
+        let cfg = if cfg.profiles.is_empty() {
+            cfg
+        } else {
+            let route = host.property(&["xds", "route_name"]).unwrap_or_default();
+            cfg.for_route(std::str::from_utf8(&route).unwrap_or(""))
+        };
+        self.profile.clone_from(&cfg.profile);
         let path = host.header(Map::RequestHeaders, ":path").unwrap_or_default();
         let method = host.header(Map::RequestHeaders, ":method").unwrap_or_default();
         let refuse = |this: &mut Self, e: ApiError, front: Option<&dyn FrontDoor>| {
             let body = front.map_or_else(|| e.to_json(), |f| f.error_body(&e));
             this.fail(host, &e, body)
         };
-        match policy::route(&path) {
+        let route = policy::route(&path);
+        self.tally.active = matches!(route, Route::Front(_));
+        match route {
             Route::Front(r) if method != "POST" => {
                 let msg = format!("{} must be requested with POST", r.what);
                 refuse(self, ApiError::new(405, ErrorType::InvalidRequest, msg), Some(r.front))
@@ -218,6 +357,32 @@ impl Exchange {
                 refuse(self, ApiError::invalid_request(msg), Some(r.front))
             }
             Route::Front(r) => {
+                if let Some(b) = &cfg.token_budget {
+                    let secs = host.now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                    match budget::admit(host, &cfg.profile, b, secs) {
+                        Ok(Ok(())) => {}
+                        Ok(Err(retry_after)) => {
+                            let e = ApiError::new(
+                                429,
+                                ErrorType::RateLimit,
+                                format!(
+                                    "the token budget of this gateway ({} tokens per {} s) is spent; retry after {retry_after} s",
+                                    b.tokens_per_minute, b.window_seconds
+                                ),
+                            )
+                            .with_code("rate_limit_exceeded");
+                            let mut step = refuse(self, e, Some(r.front));
+                            if let Some(reply) = step.reply.as_mut() {
+                                reply.headers.push(("retry-after", retry_after.to_string()));
+                            }
+                            return step;
+                        }
+                        Err(e) => {
+                            let msg = format_args!("token budget unavailable, request admitted (host status {})", e.0);
+                            self.log(host, Level::Warn, msg);
+                        }
+                    }
+                }
                 self.state = State::AwaitingBody(r);
                 Step::with(Action::Pause)
             }
@@ -243,7 +408,7 @@ impl Exchange {
             return Step::with(Action::Continue);
         };
         let rc = Rc::clone(&self.config);
-        let Ok(cfg) = &*rc else {
+        let Some(cfg) = selected(&rc, &self.profile) else {
             return Step::with(Action::Continue);
         };
         let front = route.front;
@@ -270,7 +435,23 @@ impl Exchange {
             header: &header,
         };
         match front.translate(&body, &ctx) {
-            Ok(out) => self.forward(host, cfg, out, now),
+            Ok(out) => {
+                self.tally.model = Some(out.client_model.clone());
+                if cfg.strict_models && !cfg.models.contains_key(&out.client_model) {
+                    let mut e = ApiError::new(
+                        404,
+                        ErrorType::InvalidRequest,
+                        format!(
+                            "The model `{}` is not served to this client (GET /v1/models lists the models it may use)",
+                            out.client_model.chars().take(MAX_LOGGED_MODEL).collect::<String>()
+                        ),
+                    )
+                    .with_code("model_not_found");
+                    e.param = Some("model".to_string());
+                    return self.fail(host, &e, out.reply.error_body(&e));
+                }
+                self.forward(host, cfg, out, now)
+            }
             Err(e) => self.fail(host, &e, front.error_body(&e)),
         }
     }
@@ -315,6 +496,8 @@ impl Exchange {
             Level::Info,
             format_args!("{} -> {} ({mode})", out.client_model, out.path),
         );
+        self.tally.sent_at = Some(now);
+        self.tally.stream = out.stream;
         self.state = State::Sent {
             reply: out.reply,
             stream: out.stream,
@@ -351,6 +534,8 @@ impl Exchange {
         let mut step = Step::with(Action::Continue);
         if reply.passthrough() {
             // Bedrock's OpenAI-compatible endpoint already speaks the client's API.
+            let error = (status >= 400).then(|| error::status_for_bedrock(status, None).1);
+            self.end(host, status, error, None);
             step.edits = edits;
             return step;
         }
@@ -362,9 +547,9 @@ impl Exchange {
                     reply.stream_content_type().into(),
                 ));
                 edits.push(Edit::Set(Cow::Borrowed("cache-control"), "no-cache".into()));
-                let limits = match &*self.config {
-                    Ok(c) => (&c.limits).into(),
-                    Err(_) => Default::default(),
+                let limits = match selected(&self.config, &self.profile) {
+                    Some(c) => (&c.limits).into(),
+                    None => Default::default(),
                 };
                 self.state = State::Streaming(Box::new(ResponseStream::new(reply.into_sink(), limits)));
                 step.edits = edits;
@@ -398,6 +583,7 @@ impl Exchange {
             .unwrap_or(500);
         let e = policy::envoy_reply_error(status);
         self.log(host, Level::Info, format_args!("{} {}", e.status, e.message));
+        self.end(host, e.status, Some(e.kind), None);
         let mut step = Step::with(Action::Continue);
         if !end_of_stream {
             step.edits = vec![
@@ -422,6 +608,17 @@ impl Exchange {
                 let mut out = Vec::with_capacity(chunk.len().saturating_mul(2));
                 rs.on_body(&chunk, end_of_stream, &mut out);
                 step.body = Some(out);
+                // Time to first token: one flag test per chunk, one clock read per request.
+                if self.tally.ttft_ms.is_none() && rs.summary().is_some_and(|s| s.first_token) {
+                    self.tally.ttft_ms = millis_since(host.now(), self.tally.sent_at);
+                }
+                if end_of_stream {
+                    let (error, usage) = rs
+                        .summary()
+                        .map_or((None, None), |s| (s.error.as_ref().map(|e| e.kind), s.usage));
+                    self.state = State::Done;
+                    self.end(host, 200, error, usage);
+                }
             }
             State::ReplacingLocalReply(_) if !end_of_stream => step.action = Action::Pause,
             State::ReplacingLocalReply(body) => {
@@ -429,7 +626,7 @@ impl Exchange {
                 self.state = State::Done;
             }
             State::Buffering { reply, .. } if !end_of_stream => {
-                let max = self.config.as_ref().as_ref().map_or(0, |c| c.limits.max_response_bytes);
+                let max = selected(&self.config, &self.profile).map_or(0, |c| c.limits.max_response_bytes);
                 if body_size > max {
                     let e = ApiError::bad_upstream(format_args!(
                         "the response is larger than this gateway's limit of {max} bytes"
@@ -461,11 +658,25 @@ impl Exchange {
         step
     }
 
-    /// The status and body for a response buffered whole.
-    fn finish_buffered(&self, host: &dyn Host, reply: &dyn Reply, upstream: &Upstream, body: &[u8]) -> (u16, Vec<u8>) {
+    /// The status and body for a response buffered whole (the request ends here).
+    fn finish_buffered(
+        &mut self,
+        host: &dyn Host,
+        reply: &dyn Reply,
+        upstream: &Upstream,
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
         let e = match upstream {
             Upstream::Json => match reply.translate_json(body) {
-                Ok(b) => return (200, b),
+                Ok(b) => {
+                    #[derive(serde::Deserialize)]
+                    struct Usage {
+                        usage: Option<BedrockUsage>,
+                    }
+                    let usage = serde_json::from_slice::<Usage>(body).ok().and_then(|u| u.usage);
+                    self.end(host, 200, None, usage);
+                    return (200, b);
+                }
                 Err(e) => {
                     self.log(host, Level::Warn, format_args!("{}", e.message));
                     e
@@ -476,15 +687,16 @@ impl Exchange {
             }
             Upstream::Error { status, error_type } => {
                 let e = error::from_bedrock_http(*status, error_type.as_deref(), body);
-                let e = match &*self.config {
-                    Ok(c) => signing::explain_rejection(&c.auth, e),
-                    Err(_) => e,
+                let e = match selected(&self.config, &self.profile) {
+                    Some(c) => signing::explain_rejection(&c.auth, e),
+                    None => e,
                 };
                 let msg = format_args!("Bedrock error {status} -> {}: {}", e.status, e.message);
                 self.log(host, Level::Info, msg);
                 e
             }
         };
+        self.end(host, e.status, Some(e.kind), None);
         (e.status, reply.error_body(&e))
     }
 }

@@ -1,0 +1,233 @@
+"""Issue 11 in real Envoy: profiles chosen by the route's name (region, credentials, models, strict
+models), metrics in /stats/prometheus with labels, usage in the access log (the block shipped in
+envoy/envoy.yaml, read back), token budgets across workers.
+
+The routes pick the tenant with an `x-tenant` header here; in production Envoy's own
+authentication (`api_key_auth`, `jwt_authn`) drives the route choice, never a header a client sets."""
+
+import json
+import re
+import time
+import urllib.request
+
+import openai
+import pytest
+import yaml
+
+from conftest import AKID, CLAUDE, REGION, SECRET, TOKEN
+from harness import ROOT, Envoy
+from sim import event, frame
+
+A_KEY, A_SECRET, A_REGION, A_MODEL = "AKIDTEAMA", "team-a-secret-key", "us-west-2", CLAUDE
+B_KEY, B_SECRET, B_REGION, B_MODEL = "AKIDTEAMB", "team-b-secret-key", "eu-west-1", "eu.amazon.nova-lite-v1:0"
+HI = [{"role": "user", "content": "hi"}]
+WINDOW = 5
+
+CONFIG = {
+    "region": REGION,
+    "credentials": {"access_key_id": AKID, "secret_access_key": SECRET, "session_token": TOKEN},
+    "models": {"claude": CLAUDE},
+    "profiles": {
+        "team-a": {"region": A_REGION, "credentials": {"access_key_id": A_KEY, "secret_access_key": A_SECRET},
+                   "models": {"claude": A_MODEL}, "strict_models": True},
+        "team-b": {"region": B_REGION, "credentials": {"access_key_id": B_KEY, "secret_access_key": B_SECRET},
+                   "models": {"nova": B_MODEL}},
+        "team-c": {"token_budget": {"tokens_per_minute": 300, "window_seconds": WINDOW}},
+    },
+}
+
+
+def tenant_route(name):
+    return {"name": name, "match": {"prefix": "/v1/", "headers": [{"name": "x-tenant", "string_match": {"exact": name}}]},
+            "route": {"cluster": "bedrock", "timeout": "30s"}}
+
+
+ROUTES = [tenant_route("team-a"), tenant_route("team-b"), tenant_route("team-c"),
+          {"match": {"prefix": "/"}, "route": {"cluster": "bedrock", "timeout": "30s"}}]
+
+
+def ev(kind, **payload):
+    return event(kind, payload)
+
+
+def stream_hex(*frames):
+    return b"".join(frames).hex()
+
+
+def converse_json(usage):
+    return {"output": {"message": {"role": "assistant", "content": [{"text": "Hello."}]}}, "stopReason": "end_turn",
+            "usage": usage, "metrics": {"latencyMs": 1}}
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return yaml.safe_load((ROOT / "envoy" / "envoy.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def tenants(sim, shipped):
+    sim.sim.add_key(A_KEY, A_SECRET, region=A_REGION)
+    sim.sim.add_key(B_KEY, B_SECRET, region=B_REGION)
+    hcm = shipped["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    e = Envoy(CONFIG, upstream=("127.0.0.1", sim.port), name="tenants", routes=ROUTES,
+              hcm_extra={"access_log": hcm["access_log"]},
+              bootstrap_extra={"stats_config": shipped["stats_config"], "stats_flush_interval": "0.2s"})
+    yield e
+    e.stop()
+
+
+def client(envoy, tenant=None):
+    headers = {"x-tenant": tenant} if tenant else {}
+    return openai.OpenAI(base_url=envoy.base_url, api_key="sk-client", max_retries=0, timeout=30, default_headers=headers)
+
+
+def prometheus(envoy):
+    """{(name, frozenset(labels)): value} of the filter's metrics."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{envoy.admin_port}/stats/prometheus") as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        m = re.fullmatch(r"([A-Za-z_:][\w:]*)(?:\{(.*)\})? (\S+)", line)
+        if not m or not m.group(1).startswith(("bedrock_", "gen_ai_")):
+            continue
+        labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def key(name, **labels):
+    return (name, frozenset(labels.items()))
+
+
+def test_profiles_reach_bedrock_with_their_region_credentials_and_models(tenants, sim):
+    sim.reset()
+    a, b, top = client(tenants, "team-a"), client(tenants, "team-b"), client(tenants)
+    assert a.chat.completions.create(model="claude", messages=HI).choices[0].message.content
+    assert b.chat.completions.create(model="nova", messages=HI).choices[0].message.content
+    assert top.chat.completions.create(model="claude", messages=HI).choices[0].message.content
+    got = [(r["access_key"], r["model_id"], r["signature_ok"],
+            re.search(r"Credential=[^/]+/\d+/([^/]+)/", r["headers"]["authorization"]).group(1)) for r in sim.requests]
+    assert got == [(A_KEY, A_MODEL, True, A_REGION), (B_KEY, B_MODEL, True, B_REGION), (AKID, CLAUDE, True, REGION)]
+    hosts = [r["headers"]["host"] for r in sim.requests]
+    assert hosts == [f"bedrock-runtime.{r}.amazonaws.com" for r in (A_REGION, B_REGION, REGION)]
+    assert [m.id for m in a.models.list()] == ["claude"]
+    assert [m.id for m in b.models.list()] == ["nova"]
+
+
+def test_strict_profile_refuses_a_foreign_model_before_bedrock(tenants, sim):
+    sim.reset()
+    for model in ["nova", B_MODEL, "gpt-4o"]:
+        with pytest.raises(openai.NotFoundError) as e:
+            client(tenants, "team-a").chat.completions.create(model=model, messages=HI)
+        assert e.value.body["code"] == "model_not_found" and e.value.body["param"] == "model"
+    assert sim.requests == []
+
+
+def test_metrics_and_access_log_after_a_known_sequence(tenants, sim):
+    sim.reset()
+    a, b = client(tenants, "team-a"), client(tenants, "team-b")
+    before = prometheus(tenants)
+    # team-a: one JSON answer, one stream (with usage), one foreign model (404 before Bedrock).
+    sim.scenario(A_MODEL, body=converse_json({"inputTokens": 11, "outputTokens": 7, "totalTokens": 23,
+                                              "cacheReadInputTokens": 3, "cacheWriteInputTokens": 2}))
+    a.chat.completions.create(model="claude", messages=HI)
+    sim.scenario(A_MODEL, raw_hex=stream_hex(
+        ev("messageStart", role="assistant"),
+        ev("contentBlockDelta", contentBlockIndex=0, delta={"text": "Hi there"}),
+        ev("contentBlockStop", contentBlockIndex=0),
+        ev("messageStop", stopReason="end_turn"),
+        ev("metadata", usage={"inputTokens": 13, "outputTokens": 5, "totalTokens": 18}, metrics={"latencyMs": 1})))
+    text = "".join(c.choices[0].delta.content or "" for c in a.chat.completions.create(
+        model="claude", messages=HI, stream=True) if c.choices)
+    assert text == "Hi there"
+    with pytest.raises(openai.NotFoundError):
+        a.chat.completions.create(model="nova", messages=HI)
+    # team-b: a Bedrock error (429), then a stream cut by an exception.
+    sim.scenario(B_MODEL, status=429, body={"message": "Too many requests"},
+                 headers={"x-amzn-ErrorType": "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"})
+    with pytest.raises(openai.RateLimitError):
+        b.chat.completions.create(model="nova", messages=HI)
+    exception = frame({":message-type": "exception", ":exception-type": "throttlingException",
+                       ":content-type": "application/json"}, json.dumps({"message": "slow down"}).encode())
+    sim.scenario(B_MODEL, raw_hex=stream_hex(
+        ev("messageStart", role="assistant"),
+        ev("contentBlockDelta", contentBlockIndex=0, delta={"text": "Partial"}), exception))
+    with pytest.raises(openai.APIError):
+        for _ in b.chat.completions.create(model="nova", messages=HI, stream=True):
+            pass
+
+    A = dict(model="claude", profile="team-a")
+    B = dict(model="nova", profile="team-b")
+    expected = {
+        key("bedrock_reasoning_requests_total", **A): 2,
+        key("bedrock_reasoning_requests_total", model="other", profile="team-a"): 1,
+        key("bedrock_reasoning_requests_total", **B): 2,
+        key("bedrock_responses_total", status_class="2xx", **A): 2,
+        key("bedrock_responses_total", status_class="4xx", model="other", profile="team-a"): 1,
+        key("bedrock_responses_total", status_class="4xx", **B): 1,
+        key("bedrock_responses_total", status_class="2xx", **B): 1,
+        key("bedrock_reasoning_errors_total", error_type="invalid_request_error", model="other", profile="team-a"): 1,
+        key("bedrock_reasoning_errors_total", error_type="rate_limit_error", **B): 2,
+        key("bedrock_reasoning_errors_total", error_type="rate_limit_error", **A): 0,
+        key("gen_ai_client_token_usage_total", gen_ai_token_type="input", **A): 24,
+        key("gen_ai_client_token_usage_total", gen_ai_token_type="output", **A): 12,
+        key("gen_ai_client_token_usage_total", gen_ai_token_type="cache_read", **A): 3,
+        key("gen_ai_client_token_usage_total", gen_ai_token_type="cache_write", **A): 2,
+        key("gen_ai_client_token_usage_total", gen_ai_token_type="input", **B): 0,
+        # Histograms (after Envoy's stats flush): streams only.
+        key("bedrock_reasoning_stream_duration_count", **A): 1,
+        key("bedrock_reasoning_stream_duration_count", **B): 1,
+        key("gen_ai_server_time_to_first_token_count", **A): 1,
+        key("gen_ai_server_time_to_first_token_count", **B): 1,
+    }
+    deadline = time.time() + 10
+    while True:
+        now = prometheus(tenants)
+        delta = {k: now.get(k, 0) - before.get(k, 0) for k in expected}
+        if delta == expected or time.time() > deadline:
+            break
+        time.sleep(0.3)
+    assert delta == expected
+    for k in expected:
+        assert k in now, f"{k} missing from /stats/prometheus"
+
+    # The access log (envoy/envoy.yaml's format) holds each request's usage.
+    deadline = time.time() + 10
+    while True:
+        lines = [json.loads(l) for l in tenants.logs().splitlines() if l.startswith("{") and '"profile"' in l]
+        # %ROUTE_NAME% is the route matched after the filter's rewrite: the profile names the tenant.
+        mine = [l for l in lines if l["profile"] in ("team-a", "team-b")][-5:]
+        if len(mine) == 5 or time.time() > deadline:
+            break
+        time.sleep(0.3)
+    json_line, stream_line, foreign, throttled, cut = mine
+    assert {k: json_line[k] for k in ("status", "model", "profile", "input_tokens", "output_tokens",
+                                      "cached_tokens", "cache_write_tokens", "total_tokens")} == {
+        "status": 200, "model": "claude", "profile": "team-a", "input_tokens": "11",
+        "output_tokens": "7", "cached_tokens": "3", "cache_write_tokens": "2", "total_tokens": "18"}
+    assert (stream_line["input_tokens"], stream_line["output_tokens"]) == ("13", "5")
+    assert stream_line["ttft_ms"].isdigit()
+    assert (foreign["status"], foreign["model"], foreign["input_tokens"]) == (404, "nova", "0")
+    assert (throttled["status"], throttled["profile"]) == (429, "team-b")
+    assert (cut["status"], cut["model"]) == (200, "nova")
+
+
+def test_token_budget_turns_the_third_request_into_a_429_and_recovers(tenants, sim):
+    sim.reset()
+    c = client(tenants, "team-c")
+    sim.scenario(CLAUDE, body=converse_json({"inputTokens": 100, "outputTokens": 50, "totalTokens": 150}))
+    while time.time() % WINDOW > 0.5:  # start at the beginning of a budget window
+        time.sleep(0.05)
+    c.chat.completions.create(model="claude", messages=HI)
+    c.chat.completions.create(model="claude", messages=HI)  # 150 < 300: admitted, then 300 spent
+    with pytest.raises(openai.RateLimitError) as e:
+        c.chat.completions.create(model="claude", messages=HI)
+    assert e.value.body["type"] == "rate_limit_error" and e.value.body["code"] == "rate_limit_exceeded"
+    retry_after = int(e.value.response.headers["retry-after"])
+    assert 1 <= retry_after <= WINDOW
+    assert len(sim.requests) == 2, "the refused request never reached Bedrock"
+    # Other tenants are not affected.
+    assert client(tenants, "team-a").chat.completions.create(model="claude", messages=HI).choices
+    time.sleep(retry_after + 0.2)
+    assert c.chat.completions.create(model="claude", messages=HI).choices
+    assert len(sim.requests) == 4
