@@ -437,4 +437,48 @@ mod tests {
         apply_rules(&mut r, &RuleOptions::default()).unwrap();
         assert_eq!(r.tool_config.unwrap().tool_choice, Some(any()));
     }
+
+    #[test]
+    fn versions_caching_and_structured_output() {
+        assert_eq!(
+            claude_version("us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            Some((4, 5))
+        );
+        assert_eq!(
+            claude_version("anthropic.claude-3-7-sonnet-20250219-v1:0"),
+            Some((3, 7))
+        );
+        assert_eq!(
+            claude_version("us.anthropic.claude-sonnet-4-20250514-v1:0"),
+            Some((4, 0))
+        );
+        assert_eq!(claude_version("anthropic.claude-3-haiku-20240307-v1:0"), Some((3, 0)));
+        assert_eq!(claude_version("meta.llama3-8b-instruct-v1:0"), None);
+        assert_eq!(
+            prompt_caching("us.anthropic.claude-sonnet-4-20250514-v1:0"),
+            Caching::Full
+        );
+        assert_eq!(
+            prompt_caching("anthropic.claude-3-5-haiku-20241022-v1:0"),
+            Caching::Full
+        );
+        assert_eq!(
+            prompt_caching("anthropic.claude-3-5-sonnet-20240620-v1:0"),
+            Caching::None
+        );
+        assert_eq!(prompt_caching("amazon.nova-pro-v1:0"), Caching::NoTools);
+        assert_eq!(prompt_caching("meta.llama3-8b-instruct-v1:0"), Caching::None);
+        assert_eq!(
+            prompt_caching("arn:aws:bedrock:us-east-1:1:application-inference-profile/abc"),
+            Caching::Full
+        );
+        assert!(refuses_temperature_with_top_p(
+            "global.anthropic.claude-haiku-4-5-20251001-v1:0"
+        ));
+        assert!(!refuses_temperature_with_top_p(
+            "anthropic.claude-opus-4-1-20250805-v1:0"
+        ));
+        assert!(native_structured_output("anthropic.claude-opus-4-6-v1"));
+        assert!(!native_structured_output("meta.llama3-8b-instruct-v1:0"));
+    }
 }
