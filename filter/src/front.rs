@@ -36,6 +36,9 @@ pub struct Outbound {
     /// The Bedrock model id, inference profile id or ARN.
     pub model_id: String,
     pub reply: Box<dyn Reply>,
+    /// Log lines about repairs made to the client's request (`bedrock::repair`), logged by the
+    /// exchange at info level. Never secrets or message content.
+    pub notes: Vec<String>,
 }
 
 /// A client-facing API.

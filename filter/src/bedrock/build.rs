@@ -51,15 +51,9 @@ impl Conversation {
         }
     }
 
-    /// The messages; 400 (`param` `messages`) when a turn ended up with no content.
+    /// The system blocks and messages. Turns left without content (an assistant `content: ""`)
+    /// are kept here and left out by [`super::repair::apply`], which also merges the neighbours.
     pub fn finish(self) -> R<(Vec<SystemBlock>, Vec<Message>)> {
-        if let Some(m) = self.turns.iter().find(|m| m.content.is_empty()) {
-            let role = match m.role {
-                Role::User => "user",
-                Role::Assistant => "assistant",
-            };
-            return Err(bad("messages", format!("a {role} message has no content")));
-        }
         Ok((self.system, self.turns))
     }
 }
@@ -124,12 +118,14 @@ pub fn document_block(mime: &str, base64: &str, filename: Option<&str>, param: &
 }
 
 /// A `toolUse` block from a historical tool call. `arguments` is the call's JSON text (empty means
-/// `{}`); it must be a JSON object. `param` names the arguments field in errors.
+/// `{}`). Arguments that are not JSON at all become `{}`: a stream cut off at max tokens leaves
+/// truncated arguments in the client's history, and the conversation must go on. Valid JSON that
+/// is not an object is a 400 naming `param`; so is a tool name outside Bedrock's alphabet.
 pub fn tool_use(id: &str, name: &str, arguments: &str, param: &str) -> R<ToolUse> {
-    let input: Value = if arguments.trim().is_empty() {
-        Value::Object(Map::new())
-    } else {
-        serde_json::from_str(arguments).map_err(|e| bad(param, format!("`{param}` is not valid JSON: {e}")))?
+    let input = match serde_json::from_str::<Value>(arguments) {
+        _ if arguments.trim().is_empty() => Value::Object(Map::new()),
+        Ok(v) => v,
+        Err(_) => Value::Object(Map::new()),
     };
     if !input.is_object() {
         return Err(bad(param, "tool call arguments must be a JSON object"));
@@ -141,16 +137,34 @@ pub fn tool_use(id: &str, name: &str, arguments: &str, param: &str) -> R<ToolUse
     })
 }
 
-/// A `toolResult` block; an empty result becomes one empty text (Bedrock needs content).
-pub fn tool_result(id: &str, mut content: Vec<ToolResultContent>) -> ContentBlock {
-    if content.is_empty() {
-        content.push(ToolResultContent::Text(String::new()));
-    }
+/// A `toolResult` block (an empty or blank result gets a placeholder text in
+/// [`super::repair::apply`]: Bedrock refuses blank text).
+pub fn tool_result(id: &str, content: Vec<ToolResultContent>) -> ContentBlock {
     ContentBlock::ToolResult(ToolResult {
         content,
         status: None,
         tool_use_id: id.to_string(),
     })
+}
+
+/// Bedrock's `redactedContent` (a blob: base64 in JSON) from a client's `redacted_thinking`
+/// `data`. This filter returns Bedrock's base64 unchanged as `data`; LiteLLM returns it decoded
+/// (Anthropic's own opaque string) and encodes it again on the way back. Both are accepted: data
+/// that is standard base64 decoding to printable text is ours, passed as it is; anything else
+/// (not base64, or decoding to binary, as Anthropic's encrypted string does) is LiteLLM's form
+/// and is encoded.
+pub fn redacted_content(data: &str) -> String {
+    use base64::Engine;
+    let ours = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .is_some_and(|t| !t.is_empty() && !t.chars().any(char::is_control));
+    if ours {
+        data.to_string()
+    } else {
+        base64::engine::general_purpose::STANDARD.encode(data)
+    }
 }
 
 /// Names of the tools called (`toolUse`) in `messages`, first use first, each once.
@@ -228,24 +242,20 @@ pub enum ToolChoiceRequest {
     Named(String),
 }
 
-/// `toolConfig` from the client's tools (spec and cache point entries), their choice, and the
-/// tools called in the conversation history.
+/// `toolConfig` from the client's tools (spec and cache point entries) and their choice.
 ///
-/// Bedrock refuses `toolUse`/`toolResult` history without a `toolConfig`: each tool called in the
-/// history that the request does not define is declared with an open schema. A `None` choice
-/// sends no tools at all unless the history needs them (the model may then still call one).
-/// Errors name `tool_choice`.
-pub fn tool_config(tools: Vec<Tool>, choice: ToolChoiceRequest, history_tools: &[String]) -> R<Option<ToolConfig>> {
+/// Only the client's tools are declared. Bedrock refuses `toolUse`/`toolResult` history without
+/// a `toolConfig`; when the client declares no tools (none sent, or `tool_choice: "none"`,
+/// which Converse cannot express), [`super::repair::apply`] turns the history's tool calls and
+/// results into text, so the model is offered no tool the client did not offer. Errors name
+/// `tool_choice`.
+pub fn tool_config(tools: Vec<Tool>, choice: ToolChoiceRequest) -> R<Option<ToolConfig>> {
     let defined = |n: &str| tools.iter().any(|t| matches!(t, Tool::ToolSpec(s) if s.name == n));
-    let mut none = false;
     let choice = match choice {
         ToolChoiceRequest::Unset => None,
         ToolChoiceRequest::Auto => Some(ToolChoice::Auto(Empty {})),
         ToolChoiceRequest::Required => Some(ToolChoice::Any(Empty {})),
-        ToolChoiceRequest::None => {
-            none = true;
-            None
-        }
+        ToolChoiceRequest::None => return Ok(None),
         ToolChoiceRequest::Named(name) => {
             if !defined(&name) {
                 return Err(bad(
@@ -259,20 +269,7 @@ pub fn tool_config(tools: Vec<Tool>, choice: ToolChoiceRequest, history_tools: &
     if choice.is_some() && tools.is_empty() {
         return Err(bad("tool_choice", "`tool_choice` needs `tools`"));
     }
-    let mut tools = tools;
-    for n in history_tools {
-        if !tools.iter().any(|t| matches!(t, Tool::ToolSpec(s) if &s.name == n)) {
-            tools.push(Tool::ToolSpec(ToolSpec {
-                description: None,
-                input_schema: InputSchema {
-                    json: open_object_schema(),
-                },
-                name: n.clone(),
-                strict: None,
-            }));
-        }
-    }
-    if (none && history_tools.is_empty()) || tools.is_empty() {
+    if tools.is_empty() {
         return Ok(None);
     }
     Ok(Some(ToolConfig {
@@ -310,32 +307,44 @@ pub fn inference_config(
 /// Bedrock's `requestMetadata` holds at most 16 entries.
 pub const MAX_METADATA_ENTRIES: usize = 16;
 
-/// Check one `requestMetadata` key or value: `min` to 256 characters of letters, digits,
-/// whitespace and `:_@$#=/+,-.` (keys: min 1, values: min 0).
-pub fn check_metadata_text(s: &str, param: &str, min: usize) -> R<()> {
-    let ok_char = |c: char| c.is_ascii_alphanumeric() || c.is_whitespace() || ":_@$#=/+,-.".contains(c);
-    let n = s.chars().count();
-    if n < min || n > 256 || !s.chars().all(ok_char) {
-        return Err(bad(
-            param,
-            format!(
-                "`{param}` must be {min} to 256 characters of letters, digits, spaces and :_@$#=/+,-. \
-                 (Bedrock requestMetadata)"
-            ),
-        ));
-    }
-    Ok(())
+fn metadata_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c.is_whitespace() || ":_@$#=/+,-.".contains(c)
 }
 
-/// Check the entry count of a finished `requestMetadata` map.
-pub fn check_metadata_count(metadata: &Map<String, Value>) -> R<()> {
-    if metadata.len() > MAX_METADATA_ENTRIES {
-        return Err(bad(
-            "metadata",
-            "Bedrock accepts at most 16 requestMetadata entries (`metadata` pairs plus `user`)",
+/// One `requestMetadata` key or value in Bedrock's pattern (letters, digits, whitespace and
+/// `:_@$#=/+,-.`, at most 256 characters): other characters become `_`, the rest is cut at 256.
+/// `None` when nothing is left of a key. Metadata never fails a completion.
+pub fn clean_metadata_text(s: &str, key: bool) -> Option<String> {
+    let out: String = s
+        .chars()
+        .take(256)
+        .map(|c| if metadata_char(c) { c } else { '_' })
+        .collect();
+    if key && out.is_empty() {
+        return None;
+    }
+    Some(out)
+}
+
+/// Add one `requestMetadata` entry, cleaned ([`clean_metadata_text`]); a log line in `notes`
+/// for what was changed or left out (Bedrock holds at most 16 entries).
+pub fn add_metadata(out: &mut Map<String, Value>, key: &str, value: &str, notes: &mut Vec<String>) {
+    let (Some(k), Some(v)) = (clean_metadata_text(key, true), clean_metadata_text(value, false)) else {
+        notes.push("requestMetadata: an entry with an empty key was left out".into());
+        return;
+    };
+    if out.len() >= MAX_METADATA_ENTRIES && !out.contains_key(&k) {
+        notes.push(format!(
+            "requestMetadata: entry {k:?} left out (Bedrock holds at most 16)"
+        ));
+        return;
+    }
+    if k != key || v != value {
+        notes.push(format!(
+            "requestMetadata: entry {k:?} cleaned into Bedrock's character set"
         ));
     }
-    Ok(())
+    out.insert(k, Value::String(v));
 }
 
 /// `guardrailConfig` from the plugin configuration; the stream processing mode only on streams.

@@ -11,3 +11,4 @@ pub mod events;
 pub mod models;
 pub mod output;
 pub mod passthrough;
+pub mod repair;

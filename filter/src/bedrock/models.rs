@@ -173,17 +173,42 @@ pub struct JsonAnswer {
     pub name: String,
     pub description: String,
     pub schema: Value,
+    /// The client asked for strict schema adherence (OpenAI `json_schema.strict`).
+    pub strict: bool,
 }
 
-/// Ask for a structured answer, the one place that decides how. Today, for every family: a
-/// forced tool whose input schema is the answer's schema; its input becomes the message content.
-/// Returns that tool's name (the front door's reply unwraps it). `param` names the client's
-/// format field in the 400 when the name collides with a tool.
+/// Ask for a structured answer, the one place that decides how. A strict schema on a model with
+/// native structured output ([`native_structured_output`]) becomes Converse's
+/// `outputConfig.textFormat` (the answer is the message text; returns `None`). Otherwise, for
+/// every family: a forced tool whose input schema is the answer's schema; its input becomes the
+/// message content. Returns that tool's name (the front door's reply unwraps it). `param` names
+/// the client's format field in the 400 when the name collides with a tool.
+///
+/// Native output is used only for `strict` schemas: Bedrock refuses schema features outside its
+/// supported subset there, which OpenAI's strict mode restricts the same way; a non-strict schema
+/// keeps the forced tool, which takes any schema.
 pub fn structured_output(
     req: &mut ConverseRequest,
     answer: JsonAnswer,
     param: &str,
 ) -> Result<Option<String>, ApiError> {
+    if answer.strict && native_structured_output(&req.model_id) {
+        let schema = serde_json::to_string(&answer.schema)
+            .map_err(|e| ApiError::invalid_param(param, format!("the schema cannot be encoded: {e}")))?;
+        let json_schema = object([
+            ("description", Value::String(answer.description)),
+            ("name", Value::String(answer.name)),
+            ("schema", Value::String(schema)),
+        ]);
+        req.output_config = Some(object([(
+            "textFormat",
+            object([
+                ("structure", object([("jsonSchema", json_schema)])),
+                ("type", Value::String("json_schema".into())),
+            ]),
+        )]));
+        return Ok(None);
+    }
     let tc = req.tool_config.get_or_insert_with(|| ToolConfig {
         tool_choice: None,
         tools: Vec::new(),
@@ -262,6 +287,89 @@ pub fn apply_rules(req: &mut ConverseRequest, opts: &RuleOptions<'_>) -> Result<
     Ok(())
 }
 
+// ---------------------------------------------------------------------------------------------
+// Versions, prompt caching, sampling and structured-output support (issue 15)
+
+/// `(major, minor)` of a Claude model id, inference profile id or ARN:
+/// `claude-sonnet-4-5-20250929` → (4, 5), `claude-3-7-sonnet` → (3, 7),
+/// `claude-sonnet-4-20250514` → (4, 0) (a date is not a minor version). `None` if not Claude.
+pub fn claude_version(model_id: &str) -> Option<(u32, u32)> {
+    let id = model_id.to_ascii_lowercase();
+    let at = id.find("anthropic.claude-")? + "anthropic.claude-".len();
+    let mut nums = id
+        .get(at..)?
+        .split('-')
+        .skip_while(|p| !p.starts_with(|c: char| c.is_ascii_digit()));
+    let major = nums.next()?.parse().ok()?;
+    let minor = match nums.next() {
+        Some(m) if m.len() <= 2 => m.parse().unwrap_or(0),
+        _ => 0,
+    };
+    Some((major, minor))
+}
+
+/// Which parts of a request a model can cache (`cachePoint`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    /// No prompt caching: every cache point is left out.
+    None,
+    /// System and messages, not tool definitions (Amazon Nova).
+    NoTools,
+    /// System, messages and tools (Claude).
+    Full,
+}
+
+/// Prompt caching per model family. Source: Amazon Bedrock user guide, "Prompt caching for faster
+/// model inference" (docs.aws.amazon.com/bedrock/latest/userguide/prompt-caching.html),
+/// supported-models table: Claude 3.7 Sonnet, Claude 3.5 Haiku, Claude 4 and later (Sonnet, Opus,
+/// Haiku); Amazon Nova Micro/Lite/Pro/Premier and Nova 2 (system and messages only). Claude 3,
+/// Claude 3.5 Sonnet (v2 caching was a preview only), Llama, Mistral, DeepSeek, Qwen, gpt-oss:
+/// none.
+pub fn prompt_caching(model_id: &str) -> Caching {
+    let id = model_id.to_ascii_lowercase();
+    // An application inference profile, provisioned or custom model ARN does not name its
+    // model: pass the client's cache points on (Bedrock answers if the model cannot cache).
+    if ["application-inference-profile/", "provisioned-model/", "custom-model"]
+        .iter()
+        .any(|n| id.contains(n))
+    {
+        return Caching::Full;
+    }
+    if [
+        "amazon.nova-micro",
+        "amazon.nova-lite",
+        "amazon.nova-pro",
+        "amazon.nova-premier",
+        "amazon.nova-2",
+    ]
+    .iter()
+    .any(|n| id.contains(n))
+    {
+        return Caching::NoTools;
+    }
+    match claude_version(&id) {
+        Some((major, _)) if major >= 4 => Caching::Full,
+        Some((3, 7)) => Caching::Full,
+        Some((3, 5)) if id.contains("haiku") => Caching::Full,
+        _ => Caching::None,
+    }
+}
+
+/// Claude 4.5 and later refuse `temperature` and `top_p` together ("`temperature` and `top_p`
+/// cannot both be specified for this model"; Bedrock's Anthropic parameters page).
+pub fn refuses_temperature_with_top_p(model_id: &str) -> bool {
+    matches!(claude_version(model_id), Some((major, minor)) if major > 4 || (major == 4 && minor >= 5))
+}
+
+/// Models with Converse native structured output (`outputConfig.textFormat` JSON schema) and
+/// strict tools (`toolSpec.strict`). Source: Amazon Bedrock user guide, "Get validated JSON
+/// results from models" (structured-output.html) and "Structured outputs for Anthropic Claude
+/// models": Claude Sonnet 4.5, Haiku 4.5, Opus 4.5 and later (Claude 4.1 and older, and other
+/// families, keep the forced-tool path).
+pub fn native_structured_output(model_id: &str) -> bool {
+    refuses_temperature_with_top_p(model_id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,5 +436,49 @@ mod tests {
         let mut r = forced("disabled", any());
         apply_rules(&mut r, &RuleOptions::default()).unwrap();
         assert_eq!(r.tool_config.unwrap().tool_choice, Some(any()));
+    }
+
+    #[test]
+    fn versions_caching_and_structured_output() {
+        assert_eq!(
+            claude_version("us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            Some((4, 5))
+        );
+        assert_eq!(
+            claude_version("anthropic.claude-3-7-sonnet-20250219-v1:0"),
+            Some((3, 7))
+        );
+        assert_eq!(
+            claude_version("us.anthropic.claude-sonnet-4-20250514-v1:0"),
+            Some((4, 0))
+        );
+        assert_eq!(claude_version("anthropic.claude-3-haiku-20240307-v1:0"), Some((3, 0)));
+        assert_eq!(claude_version("meta.llama3-8b-instruct-v1:0"), None);
+        assert_eq!(
+            prompt_caching("us.anthropic.claude-sonnet-4-20250514-v1:0"),
+            Caching::Full
+        );
+        assert_eq!(
+            prompt_caching("anthropic.claude-3-5-haiku-20241022-v1:0"),
+            Caching::Full
+        );
+        assert_eq!(
+            prompt_caching("anthropic.claude-3-5-sonnet-20240620-v1:0"),
+            Caching::None
+        );
+        assert_eq!(prompt_caching("amazon.nova-pro-v1:0"), Caching::NoTools);
+        assert_eq!(prompt_caching("meta.llama3-8b-instruct-v1:0"), Caching::None);
+        assert_eq!(
+            prompt_caching("arn:aws:bedrock:us-east-1:1:application-inference-profile/abc"),
+            Caching::Full
+        );
+        assert!(refuses_temperature_with_top_p(
+            "global.anthropic.claude-haiku-4-5-20251001-v1:0"
+        ));
+        assert!(!refuses_temperature_with_top_p(
+            "anthropic.claude-opus-4-1-20250805-v1:0"
+        ));
+        assert!(native_structured_output("anthropic.claude-opus-4-6-v1"));
+        assert!(!native_structured_output("meta.llama3-8b-instruct-v1:0"));
     }
 }

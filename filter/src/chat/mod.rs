@@ -43,6 +43,7 @@ impl FrontDoor for ChatFront {
                     include_usage: t.include_usage,
                     json_tool: t.json_tool,
                 }),
+                notes: t.notes,
                 client_model: t.client_model,
             }),
             Translated::Passthrough(p) => Ok(Outbound {
@@ -52,6 +53,7 @@ impl FrontDoor for ChatFront {
                 client_model: p.client_model,
                 model_id: p.model_id,
                 reply: Box::new(PassthroughReply),
+                notes: Vec::new(),
             }),
         }
     }

@@ -7,11 +7,14 @@
 //! Nothing unknown is forwarded to Bedrock.
 
 use crate::bedrock::build::{self, Conversation, ToolChoiceRequest};
-use crate::bedrock::converse::{ContentBlock, ConverseRequest, Reasoning, Role, SystemBlock, Tool, ToolResultContent};
+use crate::bedrock::converse::{
+    ContentBlock, ConverseRequest, Reasoning, Role, ServiceTier, SystemBlock, Tool, ToolResultContent,
+};
 use crate::bedrock::models::{
     self, Effort, JsonAnswer, ReasoningSetting, RuleOptions, JSON_TOOL_NAME, MAX_TOKENS_LIMIT,
 };
 use crate::bedrock::passthrough::{self, PassthroughRequest};
+use crate::bedrock::repair::{self, RepairOptions};
 use crate::config::{Api, Config, UnsupportedParams};
 use crate::error::ApiError;
 use serde_json::{Map, Value};
@@ -28,6 +31,8 @@ pub struct ChatTranslation {
     /// With `response_format` json_object / json_schema: the forced tool whose input is the
     /// answer, returned to the client as the message content.
     pub json_tool: Option<String>,
+    /// Log lines for repairs made to the request (metadata cleaned, sampling relaxed).
+    pub notes: Vec<String>,
 }
 
 /// Where a chat request goes.
@@ -131,7 +136,9 @@ fn param_kind(name: &str) -> Option<Param> {
         | "response_format"
         | "parallel_tool_calls"
         | "store"
-        | "service_tier" => Handled,
+        | "service_tier"
+        | "safety_identifier"
+        | "prompt_cache_key" => Handled,
         "n" => DefaultOnly(|v| v.is_null() || v.as_u64() == Some(1)),
         "logprobs" => DefaultOnly(|v| v.is_null() || v == &Value::Bool(false)),
         "top_logprobs" => DefaultOnly(|v| v.is_null() || v.as_u64() == Some(0)),
@@ -223,7 +230,8 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
         _ => None,
     };
     let temperature = match given(req, "temperature") {
-        Some(t) => Some(want_f64(t, "temperature", 0.0, 2.0, "0 to 2")?),
+        // OpenAI allows 0 to 2; Converse 0 to 1: there is no faithful mapping of 1.5.
+        Some(t) => Some(want_f64(t, "temperature", 0.0, 1.0, "0 to 1 on Amazon Bedrock")?),
         None => None,
     };
     let top_p = match given(req, "top_p") {
@@ -240,9 +248,9 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
         model_id,
         ..Default::default()
     };
-    let tools = read_tools(req, cfg)?;
+    let tools = read_tools(req, cfg, models::native_structured_output(&converse.model_id))?;
     let choice = read_tool_choice(req)?;
-    converse.tool_config = build::tool_config(tools, choice, &build::history_tool_names(&messages))?;
+    converse.tool_config = build::tool_config(tools, choice)?;
     converse.messages = messages;
     let json_tool = match given(req, "response_format") {
         None => None,
@@ -256,9 +264,10 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
         relax: drop,
     };
     models::apply_rules(&mut converse, &rules)?;
+    let mut notes = repair::apply(&mut converse, RepairOptions { relax: drop })?;
 
-    converse.request_metadata = read_metadata(req)?;
-    check_flags(req, drop)?;
+    converse.request_metadata = read_metadata(req, &mut notes)?;
+    converse.service_tier = check_flags(req, drop)?;
     converse.guardrail_config = cfg.guardrail.as_ref().map(|g| build::guardrail(g, stream));
     Ok(Translated::Converse(Box::new(ChatTranslation {
         converse,
@@ -266,6 +275,7 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
         stream,
         include_usage,
         json_tool,
+        notes,
     })))
 }
 
@@ -320,31 +330,34 @@ fn read_reasoning(req: &Map<String, Value>, model_id: &str, drop: bool) -> R<Rea
     }
 }
 
-/// `user` and `metadata` → `requestMetadata`.
-fn read_metadata(req: &Map<String, Value>) -> R<Map<String, Value>> {
+/// `user`, `safety_identifier` and `metadata` → `requestMetadata`, cleaned into Bedrock's
+/// character set (a log line in `notes` says what changed): metadata never fails a completion.
+/// Only the types are checked.
+fn read_metadata(req: &Map<String, Value>, notes: &mut Vec<String>) -> R<Map<String, Value>> {
     let mut out = Map::new();
-    if let Some(u) = given(req, "user") {
-        let u = want_str(u, "user")?;
-        build::check_metadata_text(u, "user", 0)?;
-        out.insert("user".into(), Value::String(u.to_string()));
+    for key in ["user", "safety_identifier"] {
+        if let Some(u) = given(req, key) {
+            build::add_metadata(&mut out, key, want_str(u, key)?, notes);
+        }
     }
     if let Some(m) = given(req, "metadata") {
         for (k, val) in want_obj(m, "metadata")? {
-            let param = format!("metadata.{k}");
-            build::check_metadata_text(k, &param, 1)?;
-            let v = want_str(val, &param)?;
-            build::check_metadata_text(v, &param, 0)?;
-            out.insert(k.clone(), Value::String(v.to_string()));
+            let v = want_str(val, &format!("metadata.{k}"))?;
+            build::add_metadata(&mut out, k, v, notes);
         }
     }
-    build::check_metadata_count(&out)?;
     Ok(out)
 }
 
-/// `parallel_tool_calls`, `store` and `service_tier`: checked, nothing to send.
-fn check_flags(req: &Map<String, Value>, drop: bool) -> R<()> {
+/// `parallel_tool_calls`, `store`, `prompt_cache_key` (accepted, not used: Bedrock's prompt
+/// caching is explicit, with `cache_control`) and `service_tier` (`flex`, `priority` and
+/// `default` map to Converse's `serviceTier`; `auto` sends none).
+fn check_flags(req: &Map<String, Value>, drop: bool) -> R<Option<ServiceTier>> {
     if let Some(p) = given(req, "parallel_tool_calls") {
         want_bool(p, "parallel_tool_calls")?;
+    }
+    if let Some(k) = given(req, "prompt_cache_key") {
+        want_str(k, "prompt_cache_key")?;
     }
     if let Some(s) = given(req, "store") {
         if want_bool(s, "store")? && !drop {
@@ -355,23 +368,31 @@ fn check_flags(req: &Map<String, Value>, drop: bool) -> R<()> {
             .with_code("unsupported_parameter"));
         }
     }
-    if let Some(s) = given(req, "service_tier") {
-        let tier = want_str(s, "service_tier")?;
-        if !matches!(tier, "auto" | "default") && !drop {
-            return Err(
-                bad("service_tier", "only `auto` and `default` service tiers are supported")
-                    .with_code("unsupported_parameter"),
-            );
+    let Some(s) = given(req, "service_tier") else {
+        return Ok(None);
+    };
+    Ok(match want_str(s, "service_tier")? {
+        "auto" => None,
+        tier @ ("flex" | "priority" | "default") => Some(ServiceTier { kind: tier.to_string() }),
+        _ if drop => None,
+        _ => {
+            return Err(bad(
+                "service_tier",
+                "`service_tier` must be auto, default, flex or priority on Amazon Bedrock",
+            )
+            .with_code("unsupported_parameter"))
         }
-    }
-    Ok(())
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
 // Tools and response_format
 
 /// `tools` → tool specs (with a cache point after each tool that has `cache_control`).
-fn read_tools(req: &Map<String, Value>, cfg: &Config) -> R<Vec<Tool>> {
+///
+/// A function's `strict: true` becomes `toolSpec.strict` on models with strict tool use
+/// ([`models::native_structured_output`]); elsewhere it is accepted and not sent.
+fn read_tools(req: &Map<String, Value>, cfg: &Config, strict_ok: bool) -> R<Vec<Tool>> {
     let mut specs = Vec::new();
     let Some(t) = given(req, "tools") else {
         return Ok(specs);
@@ -410,7 +431,12 @@ fn read_tools(req: &Map<String, Value>, cfg: &Config) -> R<Vec<Tool>> {
             Some(d) => Some(want_str(d, &format!("{p}.function.description"))?),
             None => None,
         };
-        let spec = build::function_tool(name, description, schema, &name_param)?;
+        let mut spec = build::function_tool(name, description, schema, &name_param)?;
+        if let Some(st) = given(f, "strict") {
+            if want_bool(st, &format!("{p}.function.strict"))? && strict_ok {
+                spec.strict = Some(true);
+            }
+        }
         specs.push(Tool::ToolSpec(spec));
         if given(o, "cache_control").is_some() {
             specs.push(Tool::CachePoint(crate::bedrock::converse::CachePoint::DEFAULT));
@@ -457,6 +483,7 @@ fn read_response_format(rf: &Value) -> R<Option<JsonAnswer>> {
             name: JSON_TOOL_NAME.to_string(),
             description: "Respond with a JSON object.".to_string(),
             schema: build::open_object_schema(),
+            strict: false,
         },
         "json_schema" => {
             let js = want_obj(field(o, "json_schema"), "response_format.json_schema")?;
@@ -482,10 +509,15 @@ fn read_response_format(rf: &Value) -> R<Option<JsonAnswer>> {
                 .and_then(Value::as_str)
                 .unwrap_or("Respond with JSON that matches this schema.")
                 .to_string();
+            let strict = match given(js, "strict") {
+                Some(st) => want_bool(st, "response_format.json_schema.strict")?,
+                None => false,
+            };
             JsonAnswer {
                 name,
                 description,
                 schema,
+                strict,
             }
         }
         other => {
@@ -717,9 +749,10 @@ fn thinking_blocks(tb: &Value, p: &str) -> R<Vec<ContentBlock>> {
                 signature: bo.get("signature").and_then(Value::as_str).map(str::to_string),
                 text: want_str(field(bo, "thinking"), &format!("{bp}.thinking"))?.to_string(),
             },
-            Some("redacted_thinking") => {
-                Reasoning::RedactedContent(want_str(field(bo, "data"), &format!("{bp}.data"))?.to_string())
-            }
+            Some("redacted_thinking") => Reasoning::RedactedContent(build::redacted_content(want_str(
+                field(bo, "data"),
+                &format!("{bp}.data"),
+            )?)),
             _ => {
                 return Err(bad(
                     bp,
@@ -744,7 +777,9 @@ fn assistant_content(o: &Map<String, Value>, p: &str) -> R<Vec<ContentBlock>> {
             let co = want_obj(call, &cp)?;
             let id = want_str(field(co, "id"), &format!("{cp}.id"))?;
             let f = want_obj(field(co, "function"), &format!("{cp}.function"))?;
-            let name = want_str(field(f, "name"), &format!("{cp}.function.name"))?;
+            let name_param = format!("{cp}.function.name");
+            let name = want_str(field(f, "name"), &name_param)?;
+            build::check_tool_name(name, &name_param)?;
             let args_param = format!("{cp}.function.arguments");
             let args = match f.get("arguments") {
                 None | Some(Value::Null) => "{}",

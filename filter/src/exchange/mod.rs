@@ -458,6 +458,9 @@ impl Exchange {
 
     /// Rewrite the buffered request into a signed Bedrock request.
     fn forward(&mut self, host: &dyn Host, cfg: &Config, out: Outbound, now: SystemTime) -> Step {
+        for note in &out.notes {
+            self.log(host, Level::Info, format_args!("request repaired: {note}"));
+        }
         let signed = [("host", cfg.endpoint.as_str()), ("content-type", "application/json")];
         let request = signing::Request {
             method: "POST",
