@@ -398,6 +398,7 @@ impl FrontDoor for EmbeddingsFront {
                 inputs: r.inputs,
                 token_count: None,
             }),
+            notes: Vec::new(),
         })
     }
 

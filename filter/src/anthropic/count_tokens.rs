@@ -83,6 +83,7 @@ impl FrontDoor for CountTokensFront {
             client_model,
             model_id,
             reply: Box::new(CountTokensReply),
+            notes: Vec::new(),
         })
     }
 
