@@ -36,6 +36,8 @@ pub struct Outbound {
     /// The Bedrock model id, inference profile id or ARN.
     pub model_id: String,
     pub reply: Box<dyn Reply>,
+    /// A change the translation made that the exchange logs (e.g. thinking turned off).
+    pub note: Option<String>,
 }
 
 /// A client-facing API.

@@ -310,6 +310,9 @@ impl Exchange {
         ];
         edits.extend(auth.into_iter().map(|(k, v)| Edit::Set(Cow::Owned(k), v)));
         let mode = if out.stream { "stream" } else { "json" };
+        if let Some(note) = &out.note {
+            self.log(host, Level::Info, format_args!("{}: {note}", out.client_model));
+        }
         self.log(
             host,
             Level::Info,
