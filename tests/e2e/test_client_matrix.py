@@ -152,10 +152,7 @@ def thinking_problems(body, issued):
 
 # --- known failures, observed (issue 9) ----------------------------------------------------------------
 
-KNOWN = {
-    **{(c, "retry_after"): "issue 9: the filter's 429 carries no retry-after header (Bedrock gave no hint; no default)"
-       for c in CLIENTS},
-}
+KNOWN = {}
 
 
 def cells(scenarios, clients=CLIENTS):
