@@ -382,3 +382,59 @@ fn tool_delta<'a>(index: u32, id: Option<&'a str>, name: Option<&'a str>, argume
         ..Default::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    fn sink(max: usize) -> ChatSink {
+        ChatSink::new(ChatReply {
+            id: "c".into(),
+            created: 1,
+            model: "m".into(),
+            reasoning_field: ReasoningField::Reasoning,
+            include_usage: false,
+            json_tool: None,
+            max_thinking_bytes: max,
+        })
+    }
+
+    fn blocks(out: &[u8]) -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(out)
+            .split("\n\n")
+            .filter_map(|e| e.strip_prefix("data: "))
+            .filter_map(|e| serde_json::from_str::<serde_json::Value>(e).ok())
+            .filter_map(|v| v["choices"][0]["delta"].get("thinking_blocks").cloned())
+            .collect()
+    }
+
+    fn run(max: usize, texts: &[&str], sig: &str) -> Vec<serde_json::Value> {
+        let mut s = sink(max);
+        let mut out = Vec::new();
+        for t in texts {
+            let text = Cow::Borrowed(*t);
+            s.event(Event::ReasoningText { block: 0, text }, &mut out);
+        }
+        let signature = Cow::Borrowed(sig);
+        s.event(Event::ReasoningSignature { block: 0, signature }, &mut out);
+        s.event(Event::BlockStop { block: 0 }, &mut out);
+        blocks(&out)
+    }
+
+    #[test]
+    fn a_reasoning_block_is_sent_once_whole_at_its_end() {
+        let b = run(1024, &["Let me ", "think."], "sig");
+        assert_eq!(
+            b,
+            vec![
+                serde_json::json!([{"index": 0, "type": "thinking", "thinking": "Let me think.", "signature": "sig"}])
+            ]
+        );
+        // Signature only: "thinking": "".
+        let b = run(1024, &[], "sig");
+        assert_eq!(b[0][0]["thinking"], "");
+        // Too long to hold: not sent as a replayable block.
+        assert!(run(4, &["Let me ", "think."], "sig").is_empty());
+    }
+}
