@@ -20,6 +20,7 @@ fn opts() -> ChatReply {
         reasoning_field: ReasoningField::Reasoning,
         include_usage: true,
         json_tool: None,
+        max_thinking_bytes: 256 * 1024,
     }
 }
 

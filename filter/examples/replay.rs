@@ -17,6 +17,7 @@ fn main() {
         reasoning_field: ReasoningField::Reasoning,
         include_usage: true,
         json_tool: None,
+        max_thinking_bytes: 256 * 1024,
     };
     let mut rs = ResponseStream::new(ChatSink::new(reply), Limits::default());
     let mut out = Vec::new();

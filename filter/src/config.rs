@@ -139,6 +139,9 @@ pub struct Limits {
     pub max_tools: usize,
     /// Largest non-streaming response body from Bedrock, in bytes.
     pub max_response_bytes: usize,
+    /// Largest reasoning block text a stream holds to send it whole in `thinking_blocks` at the
+    /// block's end; a longer block streams its text but is not sent back as a replayable block.
+    pub max_thinking_bytes: usize,
 }
 
 impl Default for Limits {
@@ -150,6 +153,7 @@ impl Default for Limits {
             max_messages: 2048,
             max_tools: 256,
             max_response_bytes: 16 * 1024 * 1024,
+            max_thinking_bytes: 256 * 1024,
         }
     }
 }

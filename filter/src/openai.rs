@@ -11,10 +11,18 @@ pub struct Usage {
     pub completion_tokens: u64,
     pub total_tokens: u64,
     pub prompt_tokens_details: PromptTokensDetails,
-    /// Tokens written to the prompt cache (Anthropic / LiteLLM convention); 0 when none.
+    /// Tokens written to the prompt cache (Anthropic / LiteLLM convention). An extension the
+    /// OpenAI spec does not list: sent only when non-zero.
+    #[serde(skip_serializing_if = "is_zero")]
     pub cache_creation_input_tokens: u64,
-    /// Tokens read from the prompt cache (also in `prompt_tokens_details.cached_tokens`).
+    /// Tokens read from the prompt cache (also in `prompt_tokens_details.cached_tokens`, the
+    /// spec's field). Extension: sent only when non-zero.
+    #[serde(skip_serializing_if = "is_zero")]
     pub cache_read_input_tokens: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -109,6 +117,19 @@ mod tests {
         );
         assert_eq!(u.prompt_tokens_details.cached_tokens, 1028);
         assert_eq!(u.cache_creation_input_tokens, 5);
+        let v = serde_json::to_value(u).unwrap();
+        assert_eq!(v["cache_creation_input_tokens"], 5);
+        assert_eq!(v["prompt_tokens_details"]["cached_tokens"], 1028);
+    }
+
+    #[test]
+    fn cache_extensions_only_when_non_zero() {
+        let v = serde_json::to_value(Usage::default()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0,
+                               "prompt_tokens_details": {"cached_tokens": 0}})
+        );
     }
 
     #[test]

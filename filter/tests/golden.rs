@@ -29,9 +29,11 @@ fn body_of(case: &Map<String, Value>) -> Vec<u8> {
 fn outcome(case: &Map<String, Value>) -> (Value, Option<Vec<u8>>) {
     let cfg = Config::parse(&serde_json::to_vec(&case["config"]).unwrap(), &|_| None).expect("config");
     match translate(&body_of(case), &cfg) {
-        Ok(Translated::Converse(t)) => {
+        Ok(Translated::Converse(mut t)) => {
+            // What the chat front door sends: the thinking floor applied after translation.
+            let thinking_off = bedrock_bridge::bedrock::models::thinking_floor(&mut t.converse);
             let bytes = t.converse.to_json().unwrap();
-            let out = json!({
+            let mut out = json!({
                 "path": t.converse.path(t.stream),
                 "client_model": t.client_model,
                 "model_id": t.converse.model_id,
@@ -40,6 +42,9 @@ fn outcome(case: &Map<String, Value>) -> (Value, Option<Vec<u8>>) {
                 "json_tool": t.json_tool,
                 "converse": serde_json::from_slice::<Value>(&bytes).unwrap(),
             });
+            if let Some(why) = thinking_off {
+                out["thinking_off"] = json!(why.as_str());
+            }
             (out, Some(bytes))
         }
         Ok(Translated::Passthrough(p)) => {
@@ -59,7 +64,7 @@ fn outcome(case: &Map<String, Value>) -> (Value, Option<Vec<u8>>) {
     }
 }
 
-const OUTCOME_KEYS: [&str; 10] = [
+const OUTCOME_KEYS: [&str; 11] = [
     "path",
     "client_model",
     "model_id",
@@ -70,6 +75,7 @@ const OUTCOME_KEYS: [&str; 10] = [
     "passthrough",
     "status",
     "error",
+    "thinking_off",
 ];
 
 #[test]

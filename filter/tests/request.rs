@@ -550,6 +550,14 @@ fn dot_segment_model_ids_are_refused() {
     assert_eq!(r.path, "/model/.../converse");
 }
 
+fn choice_json(choice: &Value) -> Value {
+    if choice == "required" {
+        json!({"any": {}})
+    } else {
+        json!({"tool": {"name": "f"}})
+    }
+}
+
 #[test]
 fn forced_tools_and_thinking_do_not_mix() {
     // Bedrock: "Thinking may not be enabled when tool_choice forces tool use".
@@ -570,15 +578,19 @@ fn forced_tools_and_thinking_do_not_mix() {
     ] {
         let req = json!({"model": "claude", "messages": [user("hi")], "tools": tools, "tool_choice": choice,
                          "thinking": {"type": "enabled", "budget_tokens": 2000}});
-        let e = translate(&serde_json::to_vec(&req).unwrap(), &cfg_with("")).unwrap_err();
+        // The forced call wins: the front door's thinking floor turns thinking off (issue 9).
+        let t = match bedrock_bridge::chat::request::translate(&serde_json::to_vec(&req).unwrap(), &cfg_with("")) {
+            Ok(Translated::Converse(t)) => t,
+            _ => panic!("expected a Converse translation"),
+        };
+        let mut converse = t.converse;
         assert_eq!(
-            (e.status, e.param.as_deref()),
-            (400, Some("tool_choice")),
-            "{}",
-            e.message
+            bedrock_bridge::bedrock::models::thinking_floor(&mut converse),
+            Some(bedrock_bridge::bedrock::models::ThinkingOff::ForcedTool)
         );
-        let (_, b) = ok_with(req, r#","unsupported_params":"drop""#);
-        assert_eq!(b["toolConfig"]["toolChoice"], json!({"auto": {}}));
+        let b: Value = serde_json::from_slice(&converse.to_json().unwrap()).unwrap();
+        assert_eq!(b["toolConfig"]["toolChoice"], choice_json(&choice));
+        assert!(b.get("additionalModelRequestFields").is_none(), "{b}");
     }
     // Thinking explicitly disabled: the forced choice stands.
     let (_, b) = ok(

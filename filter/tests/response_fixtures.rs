@@ -15,6 +15,7 @@ fn reply(json_tool: Option<&str>) -> ChatReply {
         reasoning_field: ReasoningField::Reasoning,
         include_usage: false,
         json_tool: json_tool.map(str::to_string),
+        max_thinking_bytes: 256 * 1024,
     }
 }
 

@@ -23,6 +23,7 @@ fn opts(reasoning_field: ReasoningField) -> ChatReply {
         reasoning_field,
         include_usage: true,
         json_tool: None,
+        max_thinking_bytes: 256 * 1024,
     }
 }
 

@@ -20,6 +20,7 @@ fn opts() -> ChatReply {
         reasoning_field: ReasoningField::Both,
         include_usage: true,
         json_tool: Some("json_response".into()),
+        max_thinking_bytes: 256 * 1024,
     }
 }
 

@@ -152,22 +152,7 @@ def thinking_problems(body, issued):
 
 # --- known failures, observed (issue 9) ----------------------------------------------------------------
 
-NO_BLOCKS = ("issue 9: the client sends the tool-calling assistant turn back without thinking_blocks; the filter "
-             "forwards thinking enabled with an assistant turn of only toolUse (Bedrock: Expected `thinking` or "
-             "`redacted_thinking`, but found `tool_use`)")
-KNOWN = {
-    **{(c, s): NO_BLOCKS for c in ["langchain", "pydantic-ai", "openai-agents", "vercel-compatible", "vercel-openai"]
-       for s in ["tool_loop", "tool_loop_stream"]},
-    **{(c, "retry_after"): "issue 9: the filter's 429 carries no retry-after header (Bedrock gave no hint; no default)"
-       for c in CLIENTS},
-    ("pydantic-ai", "structured_reasoning"): "issue 9 item 4: pydantic-ai's default output tool sends tool_choice "
-                                             "required; with reasoning_effort the filter answers 400 unsupported_parameter",
-    ("openai-node", "tool_loop"): "issue 9: openai-node's runTools() keeps the assistant turn without thinking_blocks: "
-                                  "forwarded as an assistant turn of only toolUse with thinking enabled",
-    ("openai-node", "tool_loop_stream"): "issue 9 item 2: chat.completions.stream() merges thinking_blocks pieces with "
-                                         "Object.assign (last piece wins: signature, no text); the filter answers 400 "
-                                         "`messages[1].thinking_blocks[0].thinking` must be a string, not null",
-}
+KNOWN = {}
 
 
 def cells(scenarios, clients=CLIENTS):

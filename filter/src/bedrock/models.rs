@@ -2,7 +2,9 @@
 //! added) which families support prompt caching, forced tools with thinking, sampling limits.
 //! Front doors call these; none of them matches on model ids itself.
 
-use super::converse::{ConverseRequest, Empty, InputSchema, Tool, ToolChoice, ToolConfig, ToolSpec};
+use super::converse::{
+    ContentBlock, ConverseRequest, Empty, InputSchema, Role, Tool, ToolChoice, ToolConfig, ToolSpec,
+};
 use crate::error::ApiError;
 use serde_json::{Map, Value};
 
@@ -258,28 +260,14 @@ pub fn thinking_on(req: &ConverseRequest) -> bool {
 /// refuse a combination, change the request or answer a 400 naming the parameter. (Request
 /// repairs go here too.)
 ///
-/// - Extended thinking with a forced tool (Bedrock: "Thinking may not be enabled when tool_choice
-///   forces tool use"): the structured-answer tool is offered with `auto` instead (its
-///   description asks for the JSON answer); a client's own forced choice is refused, or relaxed
-///   to `auto` with `relax`.
+/// - Extended thinking with the structured-answer tool forced (Bedrock: "Thinking may not be
+///   enabled when tool_choice forces tool use"): the tool is offered with `auto` instead (its
+///   description asks for the JSON answer). A client's own forced choice is left to
+///   [`thinking_floor`], which turns thinking off for that request.
 pub fn apply_rules(req: &mut ConverseRequest, opts: &RuleOptions<'_>) -> Result<(), ApiError> {
-    if thinking_on(req) {
+    if thinking_on(req) && opts.json_tool.is_some() {
         if let Some(tc) = req.tool_config.as_mut() {
-            let forced = match &tc.tool_choice {
-                Some(ToolChoice::Any(_)) => Some(None),
-                Some(ToolChoice::Tool { name }) => Some(Some(name.as_str())),
-                _ => None,
-            };
-            if let Some(name) = forced {
-                let for_json = opts.json_tool.is_some() && name == opts.json_tool;
-                if !for_json && !opts.relax {
-                    return Err(ApiError::invalid_param(
-                        "tool_choice",
-                        "Bedrock does not allow a forced tool_choice (`required` or a named function) while \
-                         extended thinking is on: use `auto`, or leave out reasoning_effort/thinking",
-                    )
-                    .with_code("unsupported_parameter"));
-                }
+            if matches!(&tc.tool_choice, Some(ToolChoice::Tool { name }) if Some(name.as_str()) == opts.json_tool) {
                 tc.tool_choice = Some(ToolChoice::Auto(Empty {}));
             }
         }
@@ -370,6 +358,64 @@ pub fn native_structured_output(model_id: &str) -> bool {
     refuses_temperature_with_top_p(model_id)
 }
 
+/// Why [`thinking_floor`] turned thinking off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThinkingOff {
+    /// `tool_choice` forces a tool (`required` or a named function).
+    ForcedTool,
+    /// The final assistant turn called tools but does not start with its signed reasoning block.
+    UnsignedToolTurn,
+}
+
+impl ThinkingOff {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThinkingOff::ForcedTool => "tool_choice forces a tool",
+            ThinkingOff::UnsignedToolTurn => {
+                "the final assistant turn has tool calls but no signed reasoning block (thinking_blocks)"
+            }
+        }
+    }
+}
+
+/// The index of the final assistant turn that called tools answered by the next message, when
+/// it does not start with a reasoning block: Bedrock (Claude) refuses such a turn while thinking
+/// is on ("a final `assistant` message must start with a thinking block").
+pub fn unsigned_tool_turn(req: &ConverseRequest) -> Option<usize> {
+    let i = req.messages.iter().rposition(|m| m.role == Role::Assistant)?;
+    let content = &req.messages.get(i)?.content;
+    let calls = content.iter().any(|b| matches!(b, ContentBlock::ToolUse(_)));
+    let answered = req
+        .messages
+        .get(i + 1)
+        .is_some_and(|m| m.content.iter().any(|b| matches!(b, ContentBlock::ToolResult(_))));
+    let starts_signed = matches!(content.first(), Some(ContentBlock::ReasoningContent(_)));
+    (calls && answered && !starts_signed).then_some(i)
+}
+
+/// The floor for Claude's two thinking rules (LiteLLM's): with thinking on, a forced tool or a
+/// final tool-calling assistant turn without its signed reasoning block turns thinking off for
+/// this one request (instead of a 400 from Bedrock). Run it after any replay of remembered
+/// reasoning blocks; the caller logs the reason.
+pub fn thinking_floor(req: &mut ConverseRequest) -> Option<ThinkingOff> {
+    if !thinking_on(req) {
+        return None;
+    }
+    let forced = req
+        .tool_config
+        .as_ref()
+        .is_some_and(|tc| matches!(tc.tool_choice, Some(ToolChoice::Any(_)) | Some(ToolChoice::Tool { .. })));
+    let why = if forced {
+        ThinkingOff::ForcedTool
+    } else if unsigned_tool_turn(req).is_some() {
+        ThinkingOff::UnsignedToolTurn
+    } else {
+        return None;
+    };
+    req.additional_model_request_fields.remove("thinking");
+    Some(why)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,29 +458,30 @@ mod tests {
         let named = || ToolChoice::Tool {
             name: "json_response".into(),
         };
-        let e = apply_rules(&mut forced("enabled", any()), &RuleOptions::default()).unwrap_err();
-        assert_eq!(e.param.as_deref(), Some("tool_choice"));
-        for (mut r, opts) in [
-            (
-                forced("enabled", any()),
-                RuleOptions {
-                    json_tool: None,
-                    relax: true,
-                },
-            ),
-            (
-                forced("enabled", named()),
-                RuleOptions {
-                    json_tool: Some("json_response"),
-                    relax: false,
-                },
-            ),
-        ] {
-            apply_rules(&mut r, &opts).unwrap();
-            assert_eq!(r.tool_config.unwrap().tool_choice, Some(ToolChoice::Auto(Empty {})));
+        // The structured-answer tool: offered with auto, thinking stays on.
+        let mut r = forced("enabled", named());
+        let opts = RuleOptions {
+            json_tool: Some("json_response"),
+            relax: false,
+        };
+        apply_rules(&mut r, &opts).unwrap();
+        assert_eq!(
+            r.tool_config.as_ref().unwrap().tool_choice,
+            Some(ToolChoice::Auto(Empty {}))
+        );
+        assert_eq!(thinking_floor(&mut r), None);
+        assert!(thinking_on(&r));
+        // The client's own forced tool: kept, thinking off for this request.
+        for choice in [any(), named()] {
+            let mut r = forced("enabled", choice.clone());
+            apply_rules(&mut r, &RuleOptions::default()).unwrap();
+            assert_eq!(thinking_floor(&mut r), Some(ThinkingOff::ForcedTool));
+            assert!(!thinking_on(&r));
+            assert_eq!(r.tool_config.unwrap().tool_choice, Some(choice));
         }
         let mut r = forced("disabled", any());
         apply_rules(&mut r, &RuleOptions::default()).unwrap();
+        assert_eq!(thinking_floor(&mut r), None);
         assert_eq!(r.tool_config.unwrap().tool_choice, Some(any()));
     }
 
@@ -480,5 +527,47 @@ mod tests {
         ));
         assert!(native_structured_output("anthropic.claude-opus-4-6-v1"));
         assert!(!native_structured_output("meta.llama3-8b-instruct-v1:0"));
+    }
+
+    fn tool_loop(first: Vec<ContentBlock>) -> ConverseRequest {
+        use crate::bedrock::converse::{Message, ToolResult, ToolUse};
+        let mut r = forced("enabled", ToolChoice::Auto(Empty {}));
+        let call = ToolUse {
+            input: serde_json::json!({}),
+            name: "f".into(),
+            tool_use_id: "t1".into(),
+        };
+        let result = ToolResult {
+            content: Vec::new(),
+            status: None,
+            tool_use_id: "t1".into(),
+        };
+        let mut assistant = first;
+        assistant.push(ContentBlock::ToolUse(call));
+        r.messages = vec![
+            Message {
+                role: Role::User,
+                content: vec![ContentBlock::Text("hi".into())],
+            },
+            Message {
+                role: Role::Assistant,
+                content: assistant,
+            },
+            Message {
+                role: Role::User,
+                content: vec![ContentBlock::ToolResult(result)],
+            },
+        ];
+        r
+    }
+
+    #[test]
+    fn unsigned_tool_turn_turns_thinking_off() {
+        let mut r = tool_loop(vec![ContentBlock::Text("let me look".into())]);
+        assert_eq!(unsigned_tool_turn(&r), Some(1));
+        assert_eq!(thinking_floor(&mut r), Some(ThinkingOff::UnsignedToolTurn));
+        assert!(!thinking_on(&r));
+        let mut r = tool_loop(vec![]);
+        assert_eq!(thinking_floor(&mut r), Some(ThinkingOff::UnsignedToolTurn));
     }
 }

@@ -26,6 +26,9 @@ pub struct ChatReply {
     /// The forced tool that carries a `response_format` answer: its input is the message's
     /// `content` (see [`is_json_answer`]).
     pub json_tool: Option<String>,
+    /// `limits.max_thinking_bytes`: the longest reasoning block streamed whole in
+    /// `thinking_blocks`.
+    pub max_thinking_bytes: usize,
 }
 
 impl Reply for ChatReply {
@@ -89,6 +92,7 @@ mod tests {
             reasoning_field: ReasoningField::Reasoning,
             include_usage: false,
             json_tool: None,
+            max_thinking_bytes: 1024,
         };
         let body = br#"{"output":{"message":{"content":[{"text":"hi"}]}},"stopReason":"end_turn"}"#;
         let v: serde_json::Value = serde_json::from_slice(&reply.translate_json(body).unwrap()).unwrap();

@@ -27,9 +27,8 @@ pub struct Delta<'a> {
     pub thinking_blocks: Option<[ThinkingBlockDelta<'a>; 1]>,
 }
 
-/// A piece of a reasoning block, in LiteLLM's `thinking_blocks` form. `index` counts reasoning
-/// blocks from 0, so clients (the openai SDK's stream helper included) can merge the pieces:
-/// the text of a block concatenated, then its `signature`; or a whole `redacted_thinking` block.
+/// A whole reasoning block, in LiteLLM's `thinking_blocks` form, sent once at the block's end
+/// (see `chat::stream`). `index` counts reasoning blocks from 0.
 #[derive(Debug, Serialize)]
 pub struct ThinkingBlockDelta<'a> {
     pub index: u32,
@@ -74,10 +73,15 @@ struct Head<'a> {
 pub struct ChunkEncoder {
     /// `data: {"id":…,"object":…,"created":…,"model":…,` — shared by every chunk.
     head: Vec<u8>,
+    /// `stream_options.include_usage`: every chunk before the usage chunk carries
+    /// `"usage": null`, as the spec describes.
+    usage_null: bool,
 }
 
 const CHOICE_OPEN: &[u8] = br#""choices":[{"index":0,"delta":"#;
-const CHOICE_CLOSE: &[u8] = b",\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+const CHOICE_CLOSE: &[u8] = b",\"logprobs\":null,\"finish_reason\":null}]";
+const USAGE_NULL: &[u8] = b",\"usage\":null";
+const CHUNK_END: &[u8] = b"}\n\n";
 
 impl ChunkEncoder {
     pub fn new(id: &str, created: u64, model: &str) -> Self {
@@ -92,7 +96,23 @@ impl ChunkEncoder {
         let _ = serde_json::to_writer(&mut head, &fields);
         head.pop(); // the closing brace: more fields follow
         head.push(b',');
-        ChunkEncoder { head }
+        ChunkEncoder {
+            head,
+            usage_null: false,
+        }
+    }
+
+    /// Chunks before the usage chunk carry `"usage": null` (with `include_usage`).
+    pub fn with_usage_null(mut self, on: bool) -> Self {
+        self.usage_null = on;
+        self
+    }
+
+    fn end(&self, out: &mut Vec<u8>) {
+        if self.usage_null {
+            out.extend_from_slice(USAGE_NULL);
+        }
+        out.extend_from_slice(CHUNK_END);
     }
 
     /// A chunk carrying `delta`.
@@ -101,6 +121,7 @@ impl ChunkEncoder {
         out.extend_from_slice(CHOICE_OPEN);
         let _ = serde_json::to_writer(&mut *out, delta);
         out.extend_from_slice(CHOICE_CLOSE);
+        self.end(out);
     }
 
     /// The chunk that ends the choice: an empty delta and `finish_reason`.
@@ -109,7 +130,8 @@ impl ChunkEncoder {
         out.extend_from_slice(CHOICE_OPEN);
         out.extend_from_slice(b"{},\"logprobs\":null,\"finish_reason\":");
         let _ = serde_json::to_writer(&mut *out, finish_reason);
-        out.extend_from_slice(b"}]}\n\n");
+        out.extend_from_slice(b"}]");
+        self.end(out);
     }
 
     /// The usage chunk sent when `stream_options.include_usage` is set: no choices.
@@ -204,6 +226,27 @@ mod tests {
         assert_eq!(ev[3]["choices"][0]["delta"], serde_json::json!({}));
         assert_eq!(ev[4]["choices"], serde_json::json!([]));
         assert_eq!(ev[4]["usage"]["total_tokens"], 7);
+        assert!(ev[..4].iter().all(|e| e.get("usage").is_none()));
+    }
+
+    #[test]
+    fn usage_null_before_the_usage_chunk() {
+        let enc = ChunkEncoder::new("c", 1, "m").with_usage_null(true);
+        let mut out = Vec::new();
+        enc.delta(
+            &mut out,
+            &Delta {
+                content: Some("x"),
+                ..Default::default()
+            },
+        );
+        enc.finish(&mut out, "stop");
+        enc.usage(&mut out, &Usage::default());
+        let ev = events(&out);
+        assert_eq!(ev.len(), 3);
+        assert!(ev[0]["usage"].is_null() && ev[0].get("usage").is_some());
+        assert!(ev[1]["usage"].is_null() && ev[1].get("usage").is_some());
+        assert_eq!(ev[2]["usage"]["total_tokens"], 0);
     }
 
     #[test]

@@ -32,7 +32,25 @@ pub struct ChatSink {
     /// (Bedrock content block index, `thinking_blocks` index) of the current reasoning block.
     reasoning_block: Option<(u32, u32)>,
     reasoning_blocks: u32,
+    /// The current reasoning block, held to be sent whole at its end (see [`ThinkingHold`]).
+    hold: ThinkingHold,
+    max_thinking_bytes: usize,
     summary: StreamSummary,
+}
+
+/// A reasoning block being streamed. Its text goes out as `reasoning`/`reasoning_content`
+/// deltas as it comes; the block itself (text, signature) is sent ONCE, whole, as a single
+/// `thinking_blocks` piece when it ends: Python's stream helper merges pieces by `index`
+/// (concatenating strings) and openai-node's with `Object.assign` (last piece wins), and both
+/// rebuild the same block from one piece. Text beyond `limits.max_thinking_bytes` is not held:
+/// such a block is not sent in `thinking_blocks` (it cannot be replayed), and the next turn
+/// falls back to thinking memory or the floor (thinking off).
+#[derive(Debug, Default)]
+struct ThinkingHold {
+    text: String,
+    signature: Option<String>,
+    redacted: Option<String>,
+    too_long: bool,
 }
 
 /// Text held back in `response_format` mode before it is sent anyway (bounded memory).
@@ -41,7 +59,7 @@ const MAX_PENDING_TEXT: usize = 64 * 1024;
 impl ChatSink {
     pub fn new(reply: ChatReply) -> Self {
         ChatSink {
-            enc: ChunkEncoder::new(&reply.id, reply.created, &reply.model),
+            enc: ChunkEncoder::new(&reply.id, reply.created, &reply.model).with_usage_null(reply.include_usage),
             reasoning_field: reply.reasoning_field,
             include_usage: reply.include_usage,
             role_sent: false,
@@ -53,6 +71,8 @@ impl ChatSink {
             pending_text: String::new(),
             reasoning_block: None,
             reasoning_blocks: 0,
+            hold: ThinkingHold::default(),
+            max_thinking_bytes: reply.max_thinking_bytes,
             summary: StreamSummary::default(),
         }
     }
@@ -112,22 +132,72 @@ impl ChatSink {
     }
 
     fn reasoning_text(&mut self, block: u32, text: &str, out: &mut Vec<u8>) {
-        let index = self.thinking_index(block);
+        self.thinking_index(block);
         if text.is_empty() {
             return;
         }
+        if !self.hold.too_long {
+            if self.hold.text.len().saturating_add(text.len()) > self.max_thinking_bytes {
+                self.hold.too_long = true;
+                self.hold.text = String::new();
+            } else {
+                self.hold.text.push_str(text);
+            }
+        }
         let (reasoning, reasoning_content) = openai::reasoning_fields(self.reasoning_field, Some(text));
+        if reasoning.is_none() && reasoning_content.is_none() {
+            return;
+        }
         let delta = Delta {
             reasoning,
             reasoning_content,
-            thinking_blocks: Some([thinking_piece(index, ThinkingPiece::Text(text))]),
             ..Default::default()
         };
         self.enc.delta(out, &delta);
     }
 
-    fn reasoning_piece(&mut self, block: u32, piece: ThinkingPiece<'_>, out: &mut Vec<u8>) {
-        let index = self.thinking_index(block);
+    fn reasoning_signature(&mut self, block: u32, signature: &str) {
+        self.thinking_index(block);
+        let sig = self.hold.signature.get_or_insert_with(String::new);
+        if sig.len().saturating_add(signature.len()) > self.max_thinking_bytes {
+            self.hold.too_long = true;
+        } else {
+            sig.push_str(signature);
+        }
+    }
+
+    fn redacted(&mut self, block: u32, data: &str) {
+        self.thinking_index(block);
+        let d = self.hold.redacted.get_or_insert_with(String::new);
+        if d.len().saturating_add(data.len()) > self.max_thinking_bytes {
+            self.hold.too_long = true;
+        } else {
+            d.push_str(data);
+        }
+    }
+
+    /// The end of content block `block`: if it is the current reasoning block, send it whole.
+    fn block_stop(&mut self, block: u32, out: &mut Vec<u8>) {
+        if matches!(self.reasoning_block, Some((b, _)) if b == block) {
+            self.flush_thinking(out);
+        }
+    }
+
+    /// Send the held reasoning block as one `thinking_blocks` piece (nothing if it has neither a
+    /// signature nor redacted data: an unsigned block cannot be sent back; or if it was too long).
+    fn flush_thinking(&mut self, out: &mut Vec<u8>) {
+        let hold = std::mem::take(&mut self.hold);
+        let Some((_, index)) = self.reasoning_block else {
+            return;
+        };
+        if hold.too_long {
+            return;
+        }
+        let piece = match (&hold.redacted, &hold.signature) {
+            (Some(d), _) => ThinkingPiece::Redacted(d),
+            (None, Some(sig)) => ThinkingPiece::Signed(&hold.text, sig),
+            (None, None) => return,
+        };
         let delta = Delta {
             thinking_blocks: Some([thinking_piece(index, piece)]),
             ..Default::default()
@@ -136,6 +206,9 @@ impl ChatSink {
     }
 
     fn stop(&mut self, stop_reason: &str, out: &mut Vec<u8>) {
+        if self.reasoning_block.is_some() {
+            self.flush_thinking(out);
+        }
         self.flush_pending_text(out);
         let reason = reply::finish_reason(stop_reason, self.json_block.is_some(), self.tools.len());
         self.enc.finish(out, reason);
@@ -160,6 +233,8 @@ impl ChatSink {
         match self.reasoning_block {
             Some((b, i)) if b == block => i,
             _ => {
+                // A new reasoning block without the previous one's end: drop what was held.
+                self.hold = ThinkingHold::default();
                 let i = self.reasoning_blocks;
                 self.reasoning_blocks = self.reasoning_blocks.saturating_add(1);
                 self.reasoning_block = Some((block, i));
@@ -226,16 +301,13 @@ impl EventSink for ChatSink {
             self.ensure_role(out);
         }
         match ev {
-            Event::MessageStart | Event::BlockStop { .. } => {}
+            Event::MessageStart => {}
+            Event::BlockStop { block } => self.block_stop(block, out),
             Event::ToolUseStart { block, id, name } => self.tool_start(block, &id, &name, out),
             Event::Text { text, .. } => self.text(&text, out),
             Event::ReasoningText { block, text } => self.reasoning_text(block, &text, out),
-            Event::ReasoningSignature { block, signature } => {
-                self.reasoning_piece(block, ThinkingPiece::Signature(&signature), out)
-            }
-            Event::RedactedReasoning { block, data } => {
-                self.reasoning_piece(block, ThinkingPiece::Redacted(&data), out)
-            }
+            Event::ReasoningSignature { block, signature } => self.reasoning_signature(block, &signature),
+            Event::RedactedReasoning { block, data } => self.redacted(block, &data),
             Event::ToolInput { block, input } => self.tool_input(block, &input, out),
             Event::MessageStop { stop_reason } => self.stop(&stop_reason, out),
             Event::Metadata { usage, .. } => self.metadata(usage.map(Usage::from), out),
@@ -276,19 +348,18 @@ impl EventSink for ChatSink {
     }
 }
 
-/// One streamed piece of a reasoning block.
+/// A whole reasoning block, as streamed once at its end.
 #[derive(Debug, Clone, Copy)]
 enum ThinkingPiece<'a> {
-    Text(&'a str),
-    Signature(&'a str),
+    /// Text (possibly empty: a signature-only block carries `"thinking": ""`) and signature.
+    Signed(&'a str, &'a str),
     Redacted(&'a str),
 }
 
 /// A reasoning piece in `thinking_blocks` form: the one place its streamed shape is decided.
 fn thinking_piece(index: u32, piece: ThinkingPiece<'_>) -> ThinkingBlockDelta<'_> {
     let (kind, thinking, signature, data) = match piece {
-        ThinkingPiece::Text(t) => ("thinking", Some(t), None, None),
-        ThinkingPiece::Signature(s) => ("thinking", None, Some(s), None),
+        ThinkingPiece::Signed(t, s) => ("thinking", Some(t), Some(s), None),
         ThinkingPiece::Redacted(d) => ("redacted_thinking", None, None, Some(d)),
     };
     ThinkingBlockDelta {
@@ -309,5 +380,61 @@ fn tool_delta<'a>(index: u32, id: Option<&'a str>, name: Option<&'a str>, argume
             function: FunctionDelta { name, arguments },
         }]),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    fn sink(max: usize) -> ChatSink {
+        ChatSink::new(ChatReply {
+            id: "c".into(),
+            created: 1,
+            model: "m".into(),
+            reasoning_field: ReasoningField::Reasoning,
+            include_usage: false,
+            json_tool: None,
+            max_thinking_bytes: max,
+        })
+    }
+
+    fn blocks(out: &[u8]) -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(out)
+            .split("\n\n")
+            .filter_map(|e| e.strip_prefix("data: "))
+            .filter_map(|e| serde_json::from_str::<serde_json::Value>(e).ok())
+            .filter_map(|v| v["choices"][0]["delta"].get("thinking_blocks").cloned())
+            .collect()
+    }
+
+    fn run(max: usize, texts: &[&str], sig: &str) -> Vec<serde_json::Value> {
+        let mut s = sink(max);
+        let mut out = Vec::new();
+        for t in texts {
+            let text = Cow::Borrowed(*t);
+            s.event(Event::ReasoningText { block: 0, text }, &mut out);
+        }
+        let signature = Cow::Borrowed(sig);
+        s.event(Event::ReasoningSignature { block: 0, signature }, &mut out);
+        s.event(Event::BlockStop { block: 0 }, &mut out);
+        blocks(&out)
+    }
+
+    #[test]
+    fn a_reasoning_block_is_sent_once_whole_at_its_end() {
+        let b = run(1024, &["Let me ", "think."], "sig");
+        assert_eq!(
+            b,
+            vec![
+                serde_json::json!([{"index": 0, "type": "thinking", "thinking": "Let me think.", "signature": "sig"}])
+            ]
+        );
+        // Signature only: "thinking": "".
+        let b = run(1024, &[], "sig");
+        assert_eq!(b[0][0]["thinking"], "");
+        // Too long to hold: not sent as a replayable block.
+        assert!(run(4, &["Let me ", "think."], "sig").is_empty());
     }
 }

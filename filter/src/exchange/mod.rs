@@ -133,7 +133,12 @@ enum Upstream {
     /// 200 to a streaming request, but not an eventstream: a 502.
     NotAnEventStream,
     /// A Bedrock HTTP error: mapped by [`error::from_bedrock_http`].
-    Error { status: u16, error_type: Option<String> },
+    Error {
+        status: u16,
+        error_type: Option<String>,
+        /// Bedrock's `retry-after` hint, if any (sent on with a 429).
+        retry_after: Option<String>,
+    },
 }
 
 /// What a request has become.
@@ -563,6 +568,7 @@ impl Exchange {
             _ => Upstream::Error {
                 status,
                 error_type: header("x-amzn-errortype"),
+                retry_after: header("retry-after"),
             },
         };
         if end_of_stream {
@@ -654,6 +660,17 @@ impl Exchange {
                     Edit::Set(Cow::Borrowed("content-type"), "application/json".into()),
                     Edit::Remove("content-length"),
                 ];
+                if status == 429 {
+                    // Bedrock's hint when it gave one, else a short default (seconds).
+                    let hint = match &upstream {
+                        Upstream::Error { retry_after, .. } => retry_after.clone(),
+                        _ => None,
+                    };
+                    let value = hint
+                        .filter(|h| valid_retry_after(h))
+                        .unwrap_or_else(|| DEFAULT_RETRY_AFTER.into());
+                    step.edits.push(Edit::Set(Cow::Borrowed("retry-after"), value));
+                }
                 step.body = Some(out);
             }
             State::Done | State::AwaitingBody(_) | State::Sent { .. } => {}
@@ -688,7 +705,7 @@ impl Exchange {
             Upstream::NotAnEventStream => {
                 ApiError::bad_upstream("Bedrock answered a streaming request without an event stream")
             }
-            Upstream::Error { status, error_type } => {
+            Upstream::Error { status, error_type, .. } => {
                 let e = error::from_bedrock_http(*status, error_type.as_deref(), body);
                 let e = match selected(&self.config, &self.profile) {
                     Some(c) => signing::explain_rejection(&c.auth, e),
@@ -702,4 +719,12 @@ impl Exchange {
         self.end(host, e.status, Some(e.kind), None);
         (e.status, reply.error_body(&e))
     }
+}
+
+/// `retry-after` on a 429 when Bedrock gave no hint, in seconds.
+pub const DEFAULT_RETRY_AFTER: &str = "1";
+
+/// A `retry-after` value worth passing on: delay-seconds (or an HTTP date), printable ASCII.
+fn valid_retry_after(v: &str) -> bool {
+    !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
