@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+'use strict';
+// Cargo's runner for wasm32-wasip1 test binaries: runs one in Node's V8 through node:wasi, with
+// the workspace readable at its own path (the fixture tests open files by absolute path).
+//   CARGO_TARGET_WASM32_WASIP1_RUNNER="node scripts/wasi-runner.js" cargo test --target wasm32-wasip1
+const fs = require('fs');
+const path = require('path');
+const { WASI } = require('node:wasi');
+
+const [file, ...args] = process.argv.slice(2);
+const root = path.resolve(__dirname, '..');
+const wasi = new WASI({
+  version: 'preview1',
+  args: [path.basename(file), ...args],
+  env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('PROPTEST_'))),
+  preopens: { [root]: root },
+  returnOnExit: true,
+});
+const module = new WebAssembly.Module(fs.readFileSync(file));
+const instance = new WebAssembly.Instance(module, wasi.getImportObject());
+let code;
+try {
+  code = wasi.start(instance);
+} catch (e) {
+  // A panic in a test aborts the module (wasm32 has no unwinding): report it as a failure.
+  console.error(`${path.basename(file)}: aborted: ${e.message}`);
+  code = 101;
+}
+process.exitCode = code;
