@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 WASM := dist/bedrock_bridge.wasm
 CARGO ?= $(shell command -v rustup >/dev/null 2>&1 && rustup which cargo 2>/dev/null || command -v cargo)
 
-.PHONY: all build venv test unit e2e lint run fmt clean bench bench-envoy bench-envoy-full fuzz fuzz-smoke
+.PHONY: all build venv clients test unit e2e lint run fmt clean bench bench-envoy bench-envoy-full fuzz fuzz-smoke
 
 all: build
 
@@ -23,6 +23,14 @@ $(VENV)/.installed: tests/requirements.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
 	touch $@
 
+## clients: the real client libraries of the client matrix (Python into the venv, Node into tests/clients)
+clients: $(VENV)/.clients-installed tests/clients/node_modules/.package-lock.json
+$(VENV)/.clients-installed: tests/requirements-clients.txt $(VENV)/.installed
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r tests/requirements-clients.txt
+	touch $@
+tests/clients/node_modules/.package-lock.json: tests/clients/package.json tests/clients/package-lock.json
+	npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error
+
 ## test: lint, native unit tests, then end-to-end tests in real Envoy
 test: lint unit e2e
 
@@ -33,7 +41,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 
-e2e: $(WASM) venv
+e2e: $(WASM) venv clients
 	$(PY) -m pytest -q tests
 
 ## run: Envoy + filter on 127.0.0.1:10000, against the local simulator or real Bedrock with AWS creds

@@ -1,17 +1,19 @@
 //! Decoder + translator throughput: recorded Bedrock streams and a synthetic 5,000-delta stream,
 //! fed in 1,400-byte chunks (a typical TLS record's payload) as Envoy would hand them over.
 
+use bedrock_bridge::bedrock::events::ResponseStream;
+use bedrock_bridge::chat::reply::ChatReply;
+use bedrock_bridge::chat::stream::ChatSink;
 use bedrock_bridge::config::ReasoningField;
 use bedrock_bridge::eventstream::{Decoder, Limits};
-use bedrock_bridge::stream::{ResponseStream, StreamOptions};
 use bedrock_bridge_bench::{frame_count, recordings, synthetic_stream};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
 const CHUNK: usize = 1400;
 
-fn opts() -> StreamOptions {
-    StreamOptions {
+fn opts() -> ChatReply {
+    ChatReply {
         id: "chatcmpl-0123456789abcdef0123456789abcdef".into(),
         created: 1_700_000_000,
         model: "claude".into(),
@@ -22,7 +24,7 @@ fn opts() -> StreamOptions {
 }
 
 fn pipeline(bytes: &[u8], out: &mut Vec<u8>) -> usize {
-    let mut rs = ResponseStream::new(&opts(), Limits::default());
+    let mut rs = ResponseStream::new(ChatSink::new(opts()), Limits::default());
     let mut total = 0;
     let mut chunks = bytes.chunks(CHUNK).peekable();
     while let Some(c) = chunks.next() {

@@ -138,6 +138,16 @@ impl Default for Limits {
     }
 }
 
+impl From<&Limits> for crate::eventstream::Limits {
+    /// The eventstream decoder's limits for one response stream.
+    fn from(l: &Limits) -> Self {
+        crate::eventstream::Limits {
+            max_message_len: l.max_frame_bytes,
+            max_header_count: l.max_frame_headers,
+        }
+    }
+}
+
 /// Bedrock guardrail applied to every request (`guardrailConfig`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -105,6 +105,14 @@ impl ApiError {
 
     /// The JSON body `{"error":{…}}`.
     pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.message.len() + 96);
+        self.write_json(&mut out);
+        out
+    }
+
+    /// Append the JSON body `{"error":{…}}` to `out`: the one place the OpenAI error shape is
+    /// written (HTTP error bodies and the error events of a stream).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
         let body = Body {
             error: Inner {
                 message: &self.message,
@@ -113,9 +121,13 @@ impl ApiError {
                 code: self.code.as_deref(),
             },
         };
-        serde_json::to_vec(&body).unwrap_or_else(|_| {
-            br#"{"error":{"message":"internal error","type":"server_error","param":null,"code":null}}"#.to_vec()
-        })
+        let start = out.len();
+        if serde_json::to_writer(&mut *out, &body).is_err() {
+            out.truncate(start);
+            out.extend_from_slice(
+                br#"{"error":{"message":"internal error","type":"server_error","param":null,"code":null}}"#,
+            );
+        }
     }
 }
 

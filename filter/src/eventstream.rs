@@ -596,6 +596,7 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bedrock_bridge_testkit::frame::{self as kit, raw_frame as frame, seal, HeaderVal};
     use proptest::prelude::*;
 
     // ---- encoding helpers -------------------------------------------------------------------
@@ -653,73 +654,24 @@ mod tests {
         )
     }
 
-    fn encode_header(out: &mut Vec<u8>, name: &str, v: HeaderValue<'_>) {
-        out.push(u8::try_from(name.len()).unwrap());
-        out.extend_from_slice(name.as_bytes());
+    /// The test kit's header value for `v`.
+    fn kit_value(v: HeaderValue<'_>) -> HeaderVal<'_> {
         match v {
-            HeaderValue::Bool(true) => out.push(TYPE_BOOL_TRUE),
-            HeaderValue::Bool(false) => out.push(TYPE_BOOL_FALSE),
-            HeaderValue::Byte(x) => {
-                out.push(TYPE_BYTE);
-                out.extend_from_slice(&x.to_be_bytes());
-            }
-            HeaderValue::Short(x) => {
-                out.push(TYPE_SHORT);
-                out.extend_from_slice(&x.to_be_bytes());
-            }
-            HeaderValue::Int(x) => {
-                out.push(TYPE_INT);
-                out.extend_from_slice(&x.to_be_bytes());
-            }
-            HeaderValue::Long(x) => {
-                out.push(TYPE_LONG);
-                out.extend_from_slice(&x.to_be_bytes());
-            }
-            HeaderValue::Bytes(b) => {
-                out.push(TYPE_BYTES);
-                out.extend_from_slice(&u16::try_from(b.len()).unwrap().to_be_bytes());
-                out.extend_from_slice(b);
-            }
-            HeaderValue::String(s) => {
-                out.push(TYPE_STRING);
-                out.extend_from_slice(&u16::try_from(s.len()).unwrap().to_be_bytes());
-                out.extend_from_slice(s.as_bytes());
-            }
-            HeaderValue::Timestamp(x) => {
-                out.push(TYPE_TIMESTAMP);
-                out.extend_from_slice(&x.to_be_bytes());
-            }
-            HeaderValue::Uuid(u) => {
-                out.push(TYPE_UUID);
-                out.extend_from_slice(&u);
-            }
+            HeaderValue::Bool(b) => HeaderVal::Bool(b),
+            HeaderValue::Byte(x) => HeaderVal::Byte(x),
+            HeaderValue::Short(x) => HeaderVal::Short(x),
+            HeaderValue::Int(x) => HeaderVal::Int(x),
+            HeaderValue::Long(x) => HeaderVal::Long(x),
+            HeaderValue::Bytes(b) => HeaderVal::Bytes(b),
+            HeaderValue::String(s) => HeaderVal::Str(s),
+            HeaderValue::Timestamp(x) => HeaderVal::Timestamp(x),
+            HeaderValue::Uuid(u) => HeaderVal::Uuid(u),
         }
     }
 
     fn raw_headers(headers: &[(&str, HeaderValue<'_>)]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for (n, v) in headers {
-            encode_header(&mut out, n, *v);
-        }
-        out
-    }
-
-    /// A message with the given length fields and body (headers + payload), both CRCs correct.
-    fn frame(total_length: u32, headers_length: u32, body: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&total_length.to_be_bytes());
-        out.extend_from_slice(&headers_length.to_be_bytes());
-        out.extend_from_slice(&crc32fast::hash(&out).to_be_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(&crc32fast::hash(&out).to_be_bytes());
-        out
-    }
-
-    /// A well-formed message around raw header bytes.
-    fn seal(raw_headers: &[u8], payload: &[u8]) -> Vec<u8> {
-        let total = u32::try_from(raw_headers.len() + payload.len() + MIN_MESSAGE_LEN).unwrap();
-        let body = [raw_headers, payload].concat();
-        frame(total, u32::try_from(raw_headers.len()).unwrap(), &body)
+        let h: Vec<(&[u8], HeaderVal<'_>)> = headers.iter().map(|(n, v)| (n.as_bytes(), kit_value(*v))).collect();
+        kit::header_bytes(&h)
     }
 
     fn encode(headers: &[(&str, HeaderValue<'_>)], payload: &[u8]) -> Vec<u8> {

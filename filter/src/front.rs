@@ -80,4 +80,7 @@ impl EventSink for Box<dyn EventSink> {
     fn is_terminated(&self) -> bool {
         (**self).is_terminated()
     }
+    fn summary(&self) -> Option<&crate::bedrock::events::StreamSummary> {
+        (**self).summary()
+    }
 }

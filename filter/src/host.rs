@@ -1,12 +1,13 @@
-//! Panic-free access to the proxy-wasm host (Envoy).
+//! The host (Envoy) as the exchange sees it: the [`Host`] trait, and [`Proxy`], its panic-free
+//! proxy-wasm implementation. Native tests implement `Host` with a fake.
 //!
 //! The proxy-wasm SDK's own hostcall wrappers `panic!` on any status they do not expect, and a
-//! panic traps the VM and fails every stream on that Envoy worker. These wrappers call the same
-//! ABI functions and return every non-OK status as an error for the caller to handle. The SDK is
+//! panic traps the VM and fails every stream on that Envoy worker. [`Proxy`] calls the same ABI
+//! functions and returns every non-OK status as an error for the caller to handle. The SDK is
 //! still used for what it does well: dispatching the `proxy_on_*` callbacks to our contexts.
 //!
-//! On targets other than wasm32 the ABI is absent: every call returns [`HostError`], so the glue
-//! compiles (and is linted) natively, while the core is what native tests exercise.
+//! On targets other than wasm32 the ABI is absent: every call of [`Proxy`] fails with
+//! [`HostError`], so the glue compiles (and is linted) natively.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -20,7 +21,7 @@ const OK: u32 = 0;
 const NOT_FOUND: u32 = 1;
 
 /// `MapType` values of the ABI.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
 pub enum Map {
     RequestHeaders = 0,
@@ -28,12 +29,43 @@ pub enum Map {
 }
 
 /// `BufferType` values of the ABI.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
 pub enum Buffer {
     RequestBody = 0,
     ResponseBody = 1,
     PluginConfiguration = 7,
+}
+
+/// Log levels, as the ABI numbers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u32)]
+pub enum Level {
+    Info = 2,
+    Warn = 3,
+    Error = 4,
+}
+
+/// What the exchange and the glue need from the proxy. Reads take `&self`, changes `&mut self`.
+pub trait Host {
+    /// One header value; `None` when absent, not UTF-8, or when the host refuses.
+    fn header(&self, map: Map, name: &str) -> Option<String>;
+    /// The names of all headers of a map (lower-case, as Envoy keeps them).
+    fn header_names(&self, map: Map) -> HostResult<Vec<String>>;
+    /// Set (replace) a header.
+    fn set_header(&mut self, map: Map, name: &str, value: &str) -> HostResult<()>;
+    /// Remove a header (absent is fine).
+    fn remove_header(&mut self, map: Map, name: &str) -> HostResult<()>;
+    /// Bytes `[start, start + max)` of a buffer; empty when the buffer does not exist.
+    fn buffer(&self, buffer: Buffer, start: usize, max: usize) -> HostResult<Vec<u8>>;
+    /// Replace bytes `[start, start + size)` of a buffer with `value`.
+    fn set_buffer(&mut self, buffer: Buffer, start: usize, size: usize, value: &[u8]) -> HostResult<()>;
+    /// Answer the request locally.
+    fn send_response(&mut self, status: u16, headers: &[(&str, &str)], body: &[u8]) -> HostResult<()>;
+    /// The host's clock (never the OS clock); the epoch when the host has none.
+    fn now(&self) -> SystemTime;
+    /// Write one line to the proxy's log.
+    fn log(&self, level: Level, message: &str);
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -123,6 +155,104 @@ mod abi {
     }
 }
 
+/// The real host: proxy-wasm ABI calls, every status checked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Proxy;
+
+impl Host for Proxy {
+    fn header(&self, map: Map, name: &str) -> Option<String> {
+        let mut data: *mut u8 = std::ptr::null_mut();
+        let mut size: usize = 0;
+        // SAFETY: out-pointers are valid; on OK the host hands over an allocation of `size` bytes.
+        match unsafe { abi::proxy_get_header_map_value(map as u32, name.as_ptr(), name.len(), &mut data, &mut size) } {
+            OK => String::from_utf8(unsafe { take(data, size) }).ok(),
+            _ => None,
+        }
+    }
+
+    fn header_names(&self, map: Map) -> HostResult<Vec<String>> {
+        let mut data: *mut u8 = std::ptr::null_mut();
+        let mut size: usize = 0;
+        // SAFETY: as in `header`.
+        let raw = match unsafe { abi::proxy_get_header_map_pairs(map as u32, &mut data, &mut size) } {
+            OK => unsafe { take(data, size) },
+            NOT_FOUND => return Ok(Vec::new()),
+            s => return Err(HostError(s)),
+        };
+        Ok(parse_pair_names(&raw))
+    }
+
+    fn set_header(&mut self, map: Map, name: &str, value: &str) -> HostResult<()> {
+        // SAFETY: pointers and lengths describe live slices.
+        status(unsafe {
+            abi::proxy_replace_header_map_value(map as u32, name.as_ptr(), name.len(), value.as_ptr(), value.len())
+        })
+    }
+
+    fn remove_header(&mut self, map: Map, name: &str) -> HostResult<()> {
+        // SAFETY: pointer and length describe a live slice.
+        match unsafe { abi::proxy_remove_header_map_value(map as u32, name.as_ptr(), name.len()) } {
+            NOT_FOUND => Ok(()),
+            s => status(s),
+        }
+    }
+
+    fn buffer(&self, buffer: Buffer, start: usize, max: usize) -> HostResult<Vec<u8>> {
+        let mut data: *mut u8 = std::ptr::null_mut();
+        let mut size: usize = 0;
+        // SAFETY: as in `header`.
+        match unsafe { abi::proxy_get_buffer_bytes(buffer as u32, start, max, &mut data, &mut size) } {
+            OK => Ok(unsafe { take(data, size) }),
+            NOT_FOUND => Ok(Vec::new()),
+            s => Err(HostError(s)),
+        }
+    }
+
+    fn set_buffer(&mut self, buffer: Buffer, start: usize, size: usize, value: &[u8]) -> HostResult<()> {
+        // SAFETY: pointer and length describe a live slice.
+        status(unsafe { abi::proxy_set_buffer_bytes(buffer as u32, start, size, value.as_ptr(), value.len()) })
+    }
+
+    fn send_response(&mut self, code: u16, headers: &[(&str, &str)], body: &[u8]) -> HostResult<()> {
+        let h = serialize_headers(headers);
+        let details = b"bedrock_bridge";
+        // SAFETY: pointers and lengths describe live slices.
+        status(unsafe {
+            abi::proxy_send_local_response(
+                u32::from(code),
+                details.as_ptr(),
+                details.len(),
+                body.as_ptr(),
+                body.len(),
+                h.as_ptr(),
+                h.len(),
+                -1,
+            )
+        })
+    }
+
+    fn now(&self) -> SystemTime {
+        let mut nanos: u64 = 0;
+        // SAFETY: the host writes one u64 to a valid pointer.
+        match unsafe { abi::proxy_get_current_time_nanoseconds(&mut nanos) } {
+            OK => UNIX_EPOCH + Duration::from_nanos(nanos),
+            _ => UNIX_EPOCH,
+        }
+    }
+
+    fn log(&self, level: Level, message: &str) {
+        // SAFETY: pointer and length describe a live string. A failed log has nowhere to go.
+        let _ = unsafe { abi::proxy_log(level as u32, message.as_ptr(), message.len()) };
+    }
+}
+
+fn status(s: u32) -> HostResult<()> {
+    match s {
+        OK => Ok(()),
+        s => Err(HostError(s)),
+    }
+}
+
 /// Take ownership of memory the host allocated through our `proxy_on_memory_allocate`
 /// (the SDK's allocator, a `Vec<u8>` of exactly `size` capacity).
 ///
@@ -134,90 +264,6 @@ unsafe fn take(data: *mut u8, size: usize) -> Vec<u8> {
     } else {
         Vec::from_raw_parts(data, size, size)
     }
-}
-
-/// The host's clock (never the OS clock).
-pub fn now() -> HostResult<SystemTime> {
-    let mut nanos: u64 = 0;
-    // SAFETY: the host writes one u64 to a valid pointer.
-    match unsafe { abi::proxy_get_current_time_nanoseconds(&mut nanos) } {
-        OK => Ok(UNIX_EPOCH + Duration::from_nanos(nanos)),
-        s => Err(HostError(s)),
-    }
-}
-
-/// Bytes `[start, start + max)` of a buffer; empty when the buffer does not exist.
-pub fn get_buffer(t: Buffer, start: usize, max: usize) -> HostResult<Vec<u8>> {
-    let mut data: *mut u8 = std::ptr::null_mut();
-    let mut size: usize = 0;
-    // SAFETY: out-pointers are valid; on OK the host hands over an allocation of `size` bytes.
-    match unsafe { abi::proxy_get_buffer_bytes(t as u32, start, max, &mut data, &mut size) } {
-        OK => Ok(unsafe { take(data, size) }),
-        NOT_FOUND => Ok(Vec::new()),
-        s => Err(HostError(s)),
-    }
-}
-
-/// Replace bytes `[start, start + size)` of a buffer with `value`.
-pub fn set_buffer(t: Buffer, start: usize, size: usize, value: &[u8]) -> HostResult<()> {
-    // SAFETY: pointer and length describe a live slice.
-    match unsafe { abi::proxy_set_buffer_bytes(t as u32, start, size, value.as_ptr(), value.len()) } {
-        OK => Ok(()),
-        s => Err(HostError(s)),
-    }
-}
-
-/// One header value as bytes, `None` when absent.
-pub fn header_bytes(t: Map, name: &str) -> HostResult<Option<Vec<u8>>> {
-    let mut data: *mut u8 = std::ptr::null_mut();
-    let mut size: usize = 0;
-    // SAFETY: as in get_buffer.
-    match unsafe { abi::proxy_get_header_map_value(t as u32, name.as_ptr(), name.len(), &mut data, &mut size) } {
-        OK => Ok(Some(unsafe { take(data, size) })),
-        NOT_FOUND => Ok(None),
-        s => Err(HostError(s)),
-    }
-}
-
-/// One header value as text; `None` when absent or not UTF-8, or when the host refuses.
-pub fn header(t: Map, name: &str) -> Option<String> {
-    header_bytes(t, name)
-        .ok()
-        .flatten()
-        .and_then(|v| String::from_utf8(v).ok())
-}
-
-/// Set (replace) a header.
-pub fn set_header(t: Map, name: &str, value: &str) -> HostResult<()> {
-    // SAFETY: pointers and lengths describe live slices.
-    match unsafe {
-        abi::proxy_replace_header_map_value(t as u32, name.as_ptr(), name.len(), value.as_ptr(), value.len())
-    } {
-        OK => Ok(()),
-        s => Err(HostError(s)),
-    }
-}
-
-/// Remove a header (absent is fine).
-pub fn remove_header(t: Map, name: &str) -> HostResult<()> {
-    // SAFETY: pointer and length describe a live slice.
-    match unsafe { abi::proxy_remove_header_map_value(t as u32, name.as_ptr(), name.len()) } {
-        OK | NOT_FOUND => Ok(()),
-        s => Err(HostError(s)),
-    }
-}
-
-/// The names of all headers of a map (lower-case, as Envoy keeps them).
-pub fn header_names(t: Map) -> HostResult<Vec<String>> {
-    let mut data: *mut u8 = std::ptr::null_mut();
-    let mut size: usize = 0;
-    // SAFETY: as in get_buffer.
-    let raw = match unsafe { abi::proxy_get_header_map_pairs(t as u32, &mut data, &mut size) } {
-        OK => unsafe { take(data, size) },
-        NOT_FOUND => return Ok(Vec::new()),
-        s => return Err(HostError(s)),
-    };
-    Ok(parse_pair_names(&raw))
 }
 
 /// Names from the ABI's serialised header map: `count: u32`, then `count` pairs of
@@ -270,50 +316,6 @@ fn serialize_headers(headers: &[(&str, &str)]) -> Vec<u8> {
         out.push(0);
     }
     out
-}
-
-/// Answer the request locally.
-pub fn send_response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> HostResult<()> {
-    let h = serialize_headers(headers);
-    let details = b"bedrock_bridge";
-    // SAFETY: pointers and lengths describe live slices.
-    match unsafe {
-        abi::proxy_send_local_response(
-            u32::from(status),
-            details.as_ptr(),
-            details.len(),
-            body.as_ptr(),
-            body.len(),
-            h.as_ptr(),
-            h.len(),
-            -1,
-        )
-    } {
-        OK => Ok(()),
-        s => Err(HostError(s)),
-    }
-}
-
-/// A `log` backend writing through `proxy_log`, ignoring its status.
-pub struct HostLogger;
-
-impl log::Log for HostLogger {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        let level = match record.level() {
-            log::Level::Trace => 0,
-            log::Level::Debug => 1,
-            log::Level::Info => 2,
-            log::Level::Warn => 3,
-            log::Level::Error => 4,
-        };
-        let msg = record.args().to_string();
-        // SAFETY: pointer and length describe a live string.
-        let _ = unsafe { abi::proxy_log(level, msg.as_ptr(), msg.len()) };
-    }
-    fn flush(&self) {}
 }
 
 #[cfg(test)]

@@ -4,29 +4,33 @@
 //! - [`config`]: the plugin configuration, parsed once per root context.
 //! - [`request`]: OpenAI `POST /v1/chat/completions` body → Bedrock Converse body and path.
 //! - [`eventstream`]: incremental `application/vnd.amazon.eventstream` decoder.
-//! - [`stream`]: Bedrock ConverseStream events → OpenAI SSE chunks (one pipeline per stream).
-//! - [`response`]: Bedrock Converse JSON → OpenAI `chat.completion`.
-//! - [`sse`]: the OpenAI chunk types and their `data: …` encoding.
-//! - [`openai`]: OpenAI response types shared by both translators; stop reason and usage mapping.
+//! - [`chat`]: the OpenAI chat completions front door; its response side ([`chat::reply`],
+//!   [`chat::stream`], [`chat::response`], [`chat::sse`]) turns ConverseStream events into
+//!   OpenAI SSE chunks and Converse output into `chat.completion`.
+//! - [`openai`]: OpenAI response types shared by front doors; stop reason, usage and reasoning
+//!   field mapping.
 //! - [`error`]: OpenAI error objects and the Bedrock error mapping.
 //! - [`signing`]: SigV4 / Bedrock API key authentication.
 //! - [`bedrock`]: the provider side, typed: Converse request, ConverseStream events, Converse
 //!   output, model-family rules.
 //! - [`front`]: the contract between a client-facing API (front door) and the exchange.
+//! - [`exchange`]: the per-request state machine (routing, header policy, ids, `/v1/models`,
+//!   local replies), host-free behind the [`host::Host`] trait.
 //!
-//! Thin shell: [`wasm`] moves bytes and headers between Envoy and that core, through the
-//! panic-free host calls of [`host`].
+//! Thin shell: [`wasm`] hands Envoy's callbacks to the exchange, with [`host::Proxy`], the
+//! panic-free proxy-wasm implementation of [`host::Host`].
 
 pub mod bedrock;
+pub mod chat;
 pub mod config;
 pub mod error;
 pub mod eventstream;
+pub mod exchange;
 pub mod front;
 pub mod host;
 pub mod openai;
 pub mod request;
 pub mod response;
 pub mod signing;
-pub mod sse;
 pub mod stream;
 pub mod wasm;

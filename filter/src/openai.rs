@@ -1,6 +1,7 @@
 //! OpenAI response-side types shared by the streaming and non-streaming translators, and the
 //! Bedrock → OpenAI mappings of stop reasons and usage.
 
+use crate::config::ReasoningField;
 use serde::{Deserialize, Serialize};
 
 /// `usage` of a completion or of the final stream chunk.
@@ -65,6 +66,16 @@ pub fn finish_reason(stop_reason: &str) -> &'static str {
     }
 }
 
+/// Where reasoning text goes, per the `reasoning_field` setting: the values of the
+/// (`reasoning`, `reasoning_content`) fields of a message or a delta.
+pub fn reasoning_fields(field: ReasoningField, text: Option<&str>) -> (Option<&str>, Option<&str>) {
+    match field {
+        ReasoningField::Reasoning => (text, None),
+        ReasoningField::ReasoningContent => (None, text),
+        ReasoningField::Both => (text, text),
+    }
+}
+
 /// A reasoning block in the form clients send back on the next turn (LiteLLM's
 /// `thinking_blocks`): the full text with its signature, or Bedrock's redacted content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,6 +109,15 @@ mod tests {
         );
         assert_eq!(u.prompt_tokens_details.cached_tokens, 1028);
         assert_eq!(u.cache_creation_input_tokens, 5);
+    }
+
+    #[test]
+    fn reasoning_field_mapping() {
+        let t = Some("why");
+        assert_eq!(reasoning_fields(ReasoningField::Reasoning, t), (t, None));
+        assert_eq!(reasoning_fields(ReasoningField::ReasoningContent, t), (None, t));
+        assert_eq!(reasoning_fields(ReasoningField::Both, t), (t, t));
+        assert_eq!(reasoning_fields(ReasoningField::Both, None), (None, None));
     }
 
     #[test]

@@ -6,17 +6,12 @@
 
 use base64::Engine;
 use bedrock_bridge::eventstream::{decode_message, DecodeError, Decoder, HeaderValue, Limits, Message};
+use bedrock_bridge_testkit::recordings::{self, fixtures, name, read};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 // ---- fixture access ---------------------------------------------------------------------------
-
-fn fixtures() -> PathBuf {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures"));
-    assert!(p.is_dir(), "fixtures directory missing: {}", p.display());
-    p
-}
 
 fn vectors() -> PathBuf {
     fixtures().join("eventstream-vectors")
@@ -24,15 +19,7 @@ fn vectors() -> PathBuf {
 
 /// Files directly in `dir` whose name ends with `suffix`, sorted; panics if there are none.
 fn files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
-    let mut out: Vec<PathBuf> = entries
-        .map(|e| {
-            e.unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-                .path()
-        })
-        .filter(|p| p.is_file() && name(p).ends_with(suffix))
-        .collect();
-    out.sort();
+    let out = recordings::files(dir, suffix);
     assert!(!out.is_empty(), "no files matching {}/*{suffix}", dir.display());
     out
 }
@@ -59,20 +46,10 @@ fn files_recursive(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     out
 }
 
-fn name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
 fn stem(p: &Path) -> String {
     p.file_stem()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-fn read(p: &Path) -> Vec<u8> {
-    std::fs::read(p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
 }
 
 fn read_json(p: &Path) -> Value {

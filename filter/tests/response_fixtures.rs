@@ -1,43 +1,25 @@
 //! Recorded Bedrock Converse JSON responses → OpenAI chat.completion, field by field.
 
+use bedrock_bridge::chat::reply::ChatReply;
 use bedrock_bridge::config::ReasoningField;
-use bedrock_bridge::response::{translate, CompletionMeta};
+use bedrock_bridge::error::ApiError;
+use bedrock_bridge::front::Reply;
+use bedrock_bridge_testkit::recordings::converse_recordings as recordings;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
 
-fn recordings() -> Vec<PathBuf> {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/bedrock-recordings");
-    assert!(base.is_dir(), "fixtures missing at {}", base.display());
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(base.join("converse")).unwrap() {
-        let p = e.unwrap().path();
-        if p.to_string_lossy().ends_with(".body.json") {
-            out.push(p);
-        }
+fn reply(json_tool: Option<&str>) -> ChatReply {
+    ChatReply {
+        id: "chatcmpl-x".into(),
+        created: 1_700_000_000,
+        model: "client-model".into(),
+        reasoning_field: ReasoningField::Reasoning,
+        include_usage: false,
+        json_tool: json_tool.map(str::to_string),
     }
-    for e in std::fs::read_dir(&base).unwrap() {
-        let p = e.unwrap().path();
-        let name = p.to_string_lossy().to_string();
-        if name.ends_with(".json") && !name.ends_with(".meta.json") && !name.ends_with("INDEX.json") {
-            let meta: Value = serde_json::from_slice(&std::fs::read(format!("{name}.meta.json")).unwrap()).unwrap();
-            if meta["status"] == 200 && meta["request_uri"].as_str().is_some_and(|u| u.ends_with("/converse")) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    assert!(out.len() >= 20, "found {}", out.len());
-    out
 }
 
-fn meta(json_tool: Option<&str>) -> CompletionMeta<'_> {
-    CompletionMeta {
-        id: "chatcmpl-x",
-        created: 1_700_000_000,
-        model: "client-model",
-        reasoning_field: ReasoningField::Reasoning,
-        json_tool,
-    }
+fn translate(body: &[u8], r: &ChatReply) -> Result<Vec<u8>, ApiError> {
+    r.translate_json(body)
 }
 
 #[test]
@@ -47,7 +29,8 @@ fn every_recorded_converse_response() {
         let body = std::fs::read(&path).unwrap();
         let src: Value = serde_json::from_slice(&body).unwrap();
         let out: Value =
-            serde_json::from_slice(&translate(&body, &meta(None)).unwrap_or_else(|e| panic!("{name}: {e:?}"))).unwrap();
+            serde_json::from_slice(&translate(&body, &reply(None)).unwrap_or_else(|e| panic!("{name}: {e:?}")))
+                .unwrap();
         assert_eq!(out["object"], "chat.completion");
         assert_eq!(out["id"], "chatcmpl-x");
         assert_eq!(out["model"], "client-model");
@@ -147,7 +130,7 @@ fn json_tool_answer_becomes_content() {
         {"toolUse": {"toolUseId": "t", "name": "person", "input": {"name": "Ada"}}}
     ]}}, "stopReason": "tool_use", "usage": {"inputTokens": 1, "outputTokens": 2, "totalTokens": 3}});
     let out: Value =
-        serde_json::from_slice(&translate(&serde_json::to_vec(&body).unwrap(), &meta(Some("person"))).unwrap())
+        serde_json::from_slice(&translate(&serde_json::to_vec(&body).unwrap(), &reply(Some("person"))).unwrap())
             .unwrap();
     let msg = &out["choices"][0]["message"];
     assert_eq!(
@@ -161,6 +144,6 @@ fn json_tool_answer_becomes_content() {
 #[test]
 fn malformed_responses_are_502() {
     for body in [&b"not json"[..], b"{}", b"{\"output\":5}", b""] {
-        assert_eq!(translate(body, &meta(None)).unwrap_err().status, 502);
+        assert_eq!(translate(body, &reply(None)).unwrap_err().status, 502);
     }
 }

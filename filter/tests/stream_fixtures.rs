@@ -4,41 +4,19 @@
 //! (text, reasoning, tool input, stop reason, usage), then compared field by field with the SSE
 //! the pipeline produced; and the SSE bytes must not depend on how the body was chunked.
 
+use bedrock_bridge::bedrock::events::ResponseStream;
+use bedrock_bridge::chat::reply::ChatReply;
+use bedrock_bridge::chat::stream::ChatSink;
 use bedrock_bridge::config::ReasoningField;
 use bedrock_bridge::eventstream::{decode_message, Limits};
-use bedrock_bridge::stream::{ResponseStream, StreamOptions};
+use bedrock_bridge_testkit::frame::split_frames;
+use bedrock_bridge_testkit::recordings::{fixtures, stream_recordings as recordings};
+use bedrock_bridge_testkit::replay::{assert_same_at_every_split, replay};
+use bedrock_bridge_testkit::sse;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 
-fn fixtures() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
-    assert!(p.is_dir(), "fixtures missing at {}", p.display());
-    p
-}
-
-fn recordings() -> Vec<PathBuf> {
-    let base = fixtures().join("bedrock-recordings");
-    let mut files = Vec::new();
-    for dir in [base.clone(), base.join("converse-stream")] {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            let name = p.file_name().unwrap().to_string_lossy().to_string();
-            if name.ends_with(".eventstream") || (dir.ends_with("converse-stream") && name.ends_with(".bin")) {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    assert!(
-        files.len() >= 40,
-        "expected the recorded streams, found {}",
-        files.len()
-    );
-    files
-}
-
-fn opts(reasoning_field: ReasoningField) -> StreamOptions {
-    StreamOptions {
+fn opts(reasoning_field: ReasoningField) -> ChatReply {
+    ChatReply {
         id: "chatcmpl-test".into(),
         created: 1_700_000_000,
         model: "client-model".into(),
@@ -48,30 +26,23 @@ fn opts(reasoning_field: ReasoningField) -> StreamOptions {
     }
 }
 
-fn run(bytes: &[u8], cuts: &[usize], o: &StreamOptions) -> Vec<u8> {
-    let mut rs = ResponseStream::new(o, Limits::default());
-    let mut out = Vec::new();
-    let mut start = 0;
-    for &c in cuts.iter().chain(std::iter::once(&bytes.len())) {
-        let end = c.min(bytes.len()).max(start);
-        rs.on_body(&bytes[start..end], end == bytes.len(), &mut out);
-        start = end;
-    }
-    out
+fn stream(o: &ChatReply) -> ResponseStream<ChatSink> {
+    ResponseStream::new(ChatSink::new(o.clone()), Limits::default())
 }
 
-/// Split an SSE body into its `data:` payloads.
+/// A fresh pipeline as a `feed(chunk, end_of_stream, out)` closure.
+fn pipeline(o: &ChatReply) -> impl FnMut(&[u8], bool, &mut Vec<u8>) {
+    let mut rs = stream(o);
+    move |c, end, out| rs.on_body(c, end, out)
+}
+
+fn run(bytes: &[u8], cuts: &[usize], o: &ChatReply) -> Vec<u8> {
+    replay(bytes, cuts, pipeline(o))
+}
+
+/// The `data:` payloads of an SSE body.
 fn sse_events(out: &[u8]) -> Vec<String> {
-    let s = std::str::from_utf8(out).expect("SSE is UTF-8");
-    assert!(s.ends_with("\n\n"), "SSE ends with a blank line");
-    s.split("\n\n")
-        .filter(|e| !e.is_empty())
-        .map(|e| {
-            e.strip_prefix("data: ")
-                .unwrap_or_else(|| panic!("not a data line: {e:?}"))
-                .to_string()
-        })
-        .collect()
+    sse::events(out).into_iter().map(str::to_string).collect()
 }
 
 #[derive(Default, Debug)]
@@ -89,12 +60,10 @@ struct Expected {
 /// What the recording itself says, read straight from its frames.
 fn expected(bytes: &[u8]) -> Expected {
     let mut exp = Expected::default();
-    let mut rest = bytes;
     let mut blocks: Vec<(u64, usize)> = Vec::new();
     let mut reasoning_block = None;
-    while !rest.is_empty() {
-        let len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
-        let msg = decode_message(&rest[..len], &Limits::default()).unwrap();
+    for frame in split_frames(bytes) {
+        let msg = decode_message(frame, &Limits::default()).unwrap();
         let v: Value = serde_json::from_slice(msg.payload).unwrap();
         match msg.header_str(":event-type").unwrap() {
             "contentBlockStart" => {
@@ -150,7 +119,6 @@ fn expected(bytes: &[u8]) -> Expected {
             "metadata" => exp.usage = v.get("usage").cloned(),
             _ => {}
         }
-        rest = &rest[len..];
     }
     exp
 }
@@ -349,12 +317,7 @@ fn output_is_identical_at_every_split_point() {
     let o = opts(ReasoningField::Both);
     for path in recordings() {
         let bytes = std::fs::read(&path).unwrap();
-        let whole = run(&bytes, &[], &o);
-        for c in 1..bytes.len() {
-            assert!(run(&bytes, &[c], &o) == whole, "{} split at {c}", path.display());
-        }
-        let every_byte: Vec<usize> = (1..bytes.len()).collect();
-        assert!(run(&bytes, &every_byte, &o) == whole, "{} byte by byte", path.display());
+        assert_same_at_every_split(&bytes, || pipeline(&o), &path.display().to_string());
     }
 }
 
@@ -362,14 +325,8 @@ fn output_is_identical_at_every_split_point() {
 fn memory_holds_at_most_one_partial_frame() {
     let bytes =
         std::fs::read(fixtures().join("bedrock-recordings/converse-stream/langchain-aws__thinking_v1.bin")).unwrap();
-    let mut largest = 0;
-    let mut pos = 0;
-    while pos < bytes.len() {
-        let len = u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
-        largest = largest.max(len);
-        pos += len;
-    }
-    let mut rs = ResponseStream::new(&opts(ReasoningField::Reasoning), Limits::default());
+    let largest = split_frames(&bytes).iter().map(|f| f.len()).max().unwrap();
+    let mut rs = stream(&opts(ReasoningField::Reasoning));
     let mut out = Vec::new();
     for chunk in bytes.chunks(37) {
         out.clear();
@@ -416,8 +373,8 @@ fn exception_frames_become_openai_errors() {
 
     // Text already streamed, then an exception: the text is delivered, then the error.
     let good = std::fs::read(fixtures().join("bedrock-recordings/test_bedrock_model_stream.eventstream")).unwrap();
-    let first_frame = u32::from_be_bytes(good[..4].try_into().unwrap()) as usize;
-    let second = first_frame + u32::from_be_bytes(good[first_frame..first_frame + 4].try_into().unwrap()) as usize;
+    let frames = split_frames(&good);
+    let second = frames[0].len() + frames[1].len();
     let mut mixed = good[..second].to_vec();
     mixed.extend_from_slice(&bytes);
     mixed.extend_from_slice(&good[second..]);
@@ -438,7 +395,7 @@ fn smithy_protocol_messages() {
         let bytes = std::fs::read(dir.join(case["file"].as_str().unwrap())).unwrap();
         // The message alone, stream still open: success cases are events of a protocol-test
         // service, not Bedrock's, so they carry nothing for the client but must not fail it.
-        let mut rs = ResponseStream::new(&opts(ReasoningField::Reasoning), Limits::default());
+        let mut rs = stream(&opts(ReasoningField::Reasoning));
         let mut out = Vec::new();
         rs.on_body(&bytes, false, &mut out);
         let has_error = String::from_utf8(out.clone()).unwrap().contains("data: {\"error\"");

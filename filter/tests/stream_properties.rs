@@ -2,34 +2,18 @@
 //! how the body is split into chunks, it is always well-formed SSE, and it always ends in
 //! exactly one `[DONE]`.
 
+use bedrock_bridge::bedrock::events::ResponseStream;
+use bedrock_bridge::chat::reply::ChatReply;
+use bedrock_bridge::chat::stream::ChatSink;
 use bedrock_bridge::config::ReasoningField;
 use bedrock_bridge::eventstream::Limits;
-use bedrock_bridge::stream::{ResponseStream, StreamOptions};
+use bedrock_bridge_testkit::frame::{event, string_frame as encode};
+use bedrock_bridge_testkit::replay::{cut_points, replay};
+use bedrock_bridge_testkit::sse::{self, content_of, ChunkHead};
 use proptest::prelude::*;
 
-fn encode(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
-    let mut h = Vec::new();
-    for (name, value) in headers {
-        h.push(name.len() as u8);
-        h.extend_from_slice(name.as_bytes());
-        h.push(7);
-        h.extend_from_slice(&(value.len() as u16).to_be_bytes());
-        h.extend_from_slice(value.as_bytes());
-    }
-    let total = (16 + h.len() + payload.len()) as u32;
-    let mut m = total.to_be_bytes().to_vec();
-    m.extend_from_slice(&(h.len() as u32).to_be_bytes());
-    let crc = crc32fast::hash(&m);
-    m.extend_from_slice(&crc.to_be_bytes());
-    m.extend_from_slice(&h);
-    m.extend_from_slice(payload);
-    let crc = crc32fast::hash(&m);
-    m.extend_from_slice(&crc.to_be_bytes());
-    m
-}
-
-fn opts() -> StreamOptions {
-    StreamOptions {
+fn opts() -> ChatReply {
+    ChatReply {
         id: "chatcmpl-p".into(),
         created: 1,
         model: "m".into(),
@@ -40,23 +24,14 @@ fn opts() -> StreamOptions {
 }
 
 fn run(bytes: &[u8], cuts: &[usize]) -> Vec<u8> {
-    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-    cuts.sort_unstable();
-    let mut rs = ResponseStream::new(
-        &opts(),
-        Limits {
-            max_message_len: 8192,
-            max_header_count: 16,
-        },
-    );
-    let mut out = Vec::new();
-    let mut start = 0;
-    for c in cuts {
-        rs.on_body(&bytes[start..c], false, &mut out);
-        start = c;
-    }
-    rs.on_body(&bytes[start..], true, &mut out);
-    out
+    let limits = Limits {
+        max_message_len: 8192,
+        max_header_count: 16,
+    };
+    let mut rs = ResponseStream::new(ChatSink::new(opts()), limits);
+    replay(bytes, &cut_points(bytes.len(), cuts.iter().copied()), |c, end, out| {
+        rs.on_body(c, end, out)
+    })
 }
 
 /// A frame: a real ConverseStream event shape with fuzzed values, or raw garbage.
@@ -92,37 +67,8 @@ proptest! {
         let bytes: Vec<u8> = frames.concat();
         let whole = run(&bytes, &[]);
         prop_assert_eq!(&run(&bytes, &cuts), &whole);
-        let text = std::str::from_utf8(&whole).expect("SSE is UTF-8");
-        prop_assert!(text.ends_with("data: [DONE]\n\n"), "{}", text);
-        prop_assert_eq!(text.matches("data: [DONE]\n\n").count(), 1);
-        for event in text.split("\n\n").filter(|e| !e.is_empty()) {
-            let data = event.strip_prefix("data: ").expect("data line");
-            prop_assert!(!data.contains('\n'));
-            if data != "[DONE]" {
-                serde_json::from_str::<serde_json::Value>(data).expect("each event is JSON");
-            }
-        }
+        sse::check(&whole, &ChunkHead { id: "chatcmpl-p", created: 1, model: "m" });
     }
-}
-
-fn event(kind: &str, payload: serde_json::Value) -> Vec<u8> {
-    encode(
-        &[(":message-type", "event"), (":event-type", kind)],
-        payload.to_string().as_bytes(),
-    )
-}
-
-/// The `content` of every chunk, concatenated.
-fn content_of(out: &[u8]) -> String {
-    let s = std::str::from_utf8(out).unwrap();
-    s.split("\n\n")
-        .filter_map(|e| e.strip_prefix("data: "))
-        .filter(|d| *d != "[DONE]")
-        .filter_map(|d| {
-            let v: serde_json::Value = serde_json::from_str(d).unwrap();
-            v["choices"][0]["delta"]["content"].as_str().map(str::to_string)
-        })
-        .collect()
 }
 
 #[test]

@@ -13,7 +13,8 @@
 
 use bedrock_bridge::config::ReasoningField;
 use bedrock_bridge::error::{error_name, from_bedrock_http, from_bedrock_stream, status_for_bedrock, ApiError};
-use bedrock_bridge::response::{translate, CompletionMeta};
+use bedrock_bridge::chat::reply::ChatReply;
+use bedrock_bridge::front::Reply;
 use bedrock_bridge_fuzz::Reader;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -35,19 +36,20 @@ fuzz_target!(|data: &[u8]| {
                 1 => Some("json_response"),
                 _ => Some("f"),
             };
-            let meta = CompletionMeta {
-                id: "chatcmpl-fuzz",
+            let reply = ChatReply {
+                id: "chatcmpl-fuzz".into(),
                 created: 1,
-                model: "fuzz-model",
+                model: "fuzz-model".into(),
                 reasoning_field: match (sel >> 4) & 3 {
                     0 => ReasoningField::Reasoning,
                     1 => ReasoningField::ReasoningContent,
                     _ => ReasoningField::Both,
                 },
-                json_tool,
+                include_usage: false,
+                json_tool: json_tool.map(str::to_string),
             };
             let body = r.rest();
-            match translate(body, &meta) {
+            match reply.translate_json(body) {
                 Err(e) => check_error(&e),
                 Ok(out) => {
                     let v: Value = serde_json::from_slice(&out).expect("completion is JSON");

@@ -5,6 +5,7 @@
 //! Bedrock error it reports). [`ResponseStream`] runs decoder + parser + an [`EventSink`] per
 //! HTTP stream: a new output format is one more `EventSink`.
 
+use crate::bedrock::output;
 use crate::error::{self, ApiError};
 use crate::eventstream::{self, Decoder, HeaderValue, Message};
 use crate::openai::BedrockUsage;
@@ -55,6 +56,52 @@ pub trait EventSink {
     fn finish(&mut self, out: &mut Vec<u8>);
     /// True once the output is complete (terminated normally or by `fail`): later input is ignored.
     fn is_terminated(&self) -> bool;
+    /// What the stream said so far (usage, stop reason, error), for metrics and logs.
+    fn summary(&self) -> Option<&StreamSummary> {
+        None
+    }
+}
+
+/// What a stream said about itself, kept by its sink for metrics and access logs: read it once
+/// the stream is terminated (and `first_token` after each chunk, for time to first token).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StreamSummary {
+    /// Bedrock has sent the first piece of output (text, reasoning or a tool call).
+    pub first_token: bool,
+    /// Bedrock's `stopReason`, once `messageStop` has come.
+    pub stop_reason: Option<String>,
+    /// Bedrock's usage from the `metadata` event.
+    pub usage: Option<BedrockUsage>,
+    /// Bedrock's `metrics.latencyMs` from the `metadata` event.
+    pub latency_ms: Option<u64>,
+    /// The error that ended the stream, if one did.
+    pub error: Option<ApiError>,
+}
+
+impl StreamSummary {
+    /// Note one event (call it for every event the sink accepts).
+    pub fn observe(&mut self, ev: &Event<'_>) {
+        match ev {
+            Event::Text { text, .. } | Event::ReasoningText { text, .. } => {
+                self.first_token |= !text.is_empty();
+            }
+            Event::ToolUseStart { .. } | Event::RedactedReasoning { .. } => self.first_token = true,
+            Event::ToolInput { input, .. } => self.first_token |= !input.is_empty(),
+            Event::MessageStop { stop_reason } => self.stop_reason = Some(stop_reason.to_string()),
+            Event::Metadata { usage, latency_ms } => {
+                self.usage = *usage;
+                self.latency_ms = *latency_ms;
+            }
+            Event::MessageStart | Event::ReasoningSignature { .. } | Event::BlockStop { .. } => {}
+        }
+    }
+
+    /// Note the error that ends the stream (the first one counts).
+    pub fn failed(&mut self, e: &ApiError) {
+        if self.error.is_none() {
+            self.error = Some(e.clone());
+        }
+    }
 }
 
 /// A JSON string that borrows from the payload when it has no escapes.
@@ -164,15 +211,9 @@ struct MessageStop<'a> {
 struct Metadata {
     #[serde(default)]
     usage: Option<BedrockUsage>,
+    /// Read leniently: `metrics` this gateway cannot read do not fail the stream.
     #[serde(default)]
-    metrics: Option<Metrics>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Metrics {
-    #[serde(default)]
-    latency_ms: Option<u64>,
+    metrics: Option<serde_json::Value>,
 }
 
 fn json<'a, T: Deserialize<'a>>(event: &str, payload: &'a [u8]) -> Result<T, ApiError> {
@@ -249,10 +290,12 @@ pub fn parse<'a>(msg: &Message<'a>, mut emit: impl FnMut(Event<'a>)) -> Result<(
             }
         }
         "contentBlockStop" => {
-            let s: BlockStop = json(event, payload)?;
-            emit(Event::BlockStop {
-                block: s.content_block_index,
-            });
+            // It carries nothing but the block index: a malformed one is skipped, not an error.
+            if let Ok(s) = serde_json::from_slice::<BlockStop>(payload) {
+                emit(Event::BlockStop {
+                    block: s.content_block_index,
+                });
+            }
         }
         "messageStop" => {
             let s: MessageStop = json(event, payload)?;
@@ -264,7 +307,7 @@ pub fn parse<'a>(msg: &Message<'a>, mut emit: impl FnMut(Event<'a>)) -> Result<(
             let m: Metadata = json(event, payload)?;
             emit(Event::Metadata {
                 usage: m.usage,
-                latency_ms: m.metrics.and_then(|m| m.latency_ms),
+                latency_ms: m.metrics.as_ref().and_then(output::latency_ms),
             });
         }
         _ => {}
@@ -333,6 +376,11 @@ impl<S: EventSink> ResponseStream<S> {
 
     pub fn is_terminated(&self) -> bool {
         self.sink.is_terminated()
+    }
+
+    /// The sink's [`StreamSummary`], when it keeps one.
+    pub fn summary(&self) -> Option<&StreamSummary> {
+        self.sink.summary()
     }
 
     pub fn sink(&self) -> &S {

@@ -41,15 +41,9 @@ struct Wire {
     stop_reason: Option<String>,
     #[serde(default)]
     usage: Option<BedrockUsage>,
+    /// Read leniently: a `metrics` object this gateway cannot read does not fail the response.
     #[serde(default)]
-    metrics: Option<WireMetrics>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireMetrics {
-    #[serde(default)]
-    latency_ms: Option<u64>,
+    metrics: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -98,20 +92,20 @@ struct WireToolUse {
 /// guard content, server tool results) are skipped.
 pub fn parse(body: &[u8]) -> Result<ConverseOutput, ApiError> {
     let w: Wire = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_upstream(format_args!("Bedrock returned a malformed Converse response: {e}")))?;
+        .map_err(|e| ApiError::bad_upstream(format_args!("malformed Converse response: {e}")))?;
     let mut content = Vec::new();
     for b in w.output.message.map(|m| m.content).unwrap_or_default() {
         if let Some(t) = b.text {
             content.push(OutBlock::Text(t));
         }
         if let Some(r) = b.reasoning_content {
+            // One block is either signed text or redacted content, never both.
             if let Some(rt) = r.reasoning_text {
                 content.push(OutBlock::Reasoning {
                     text: rt.text,
                     signature: rt.signature,
                 });
-            }
-            if let Some(d) = r.redacted_content {
+            } else if let Some(d) = r.redacted_content {
                 content.push(OutBlock::Redacted(d));
             }
         }
@@ -127,6 +121,12 @@ pub fn parse(body: &[u8]) -> Result<ConverseOutput, ApiError> {
         content,
         stop_reason: w.stop_reason.unwrap_or_else(|| "end_turn".to_string()),
         usage: w.usage,
-        latency_ms: w.metrics.and_then(|m| m.latency_ms),
+        latency_ms: w.metrics.as_ref().and_then(latency_ms),
     })
+}
+
+/// `metrics.latencyMs` of a Converse response or a ConverseStream `metadata` event, when it is a
+/// non-negative integer.
+pub(crate) fn latency_ms(metrics: &Value) -> Option<u64> {
+    metrics.get("latencyMs").and_then(Value::as_u64)
 }

@@ -69,20 +69,6 @@ struct Head<'a> {
     model: &'a str,
 }
 
-#[derive(Serialize)]
-struct ErrorEvent<'a> {
-    error: ErrorInner<'a>,
-}
-
-#[derive(Serialize)]
-struct ErrorInner<'a> {
-    message: &'a str,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    param: Option<&'a str>,
-    code: Option<&'a str>,
-}
-
 /// Writes the chunks of one stream.
 #[derive(Debug, Clone)]
 pub struct ChunkEncoder {
@@ -135,18 +121,11 @@ impl ChunkEncoder {
     }
 }
 
-/// An error event: `data: {"error":{…}}`. OpenAI's SDKs raise it as an API error.
+/// An error event: `data: {"error":{…}}` (the body [`ApiError::to_json`] writes). OpenAI's
+/// SDKs raise it as an API error.
 pub fn error_event(out: &mut Vec<u8>, e: &ApiError) {
     out.extend_from_slice(b"data: ");
-    let ev = ErrorEvent {
-        error: ErrorInner {
-            message: &e.message,
-            kind: e.kind.as_str(),
-            param: e.param.as_deref(),
-            code: e.code.as_deref(),
-        },
-    };
-    let _ = serde_json::to_writer(&mut *out, &ev);
+    e.write_json(out);
     out.extend_from_slice(b"\n\n");
 }
 

@@ -1,0 +1,313 @@
+//! ConverseStream events → OpenAI `chat.completion.chunk` SSE: [`ChatSink`], the chat front
+//! door's [`EventSink`]. Run it under [`crate::bedrock::events::ResponseStream`], which feeds it
+//! each response body chunk's events; it holds a few words of state between chunks, so the
+//! output does not depend on where the chunks were split.
+
+use crate::bedrock::events::{Event, EventSink, StreamSummary};
+use crate::chat::reply::{self, ChatReply};
+use crate::chat::sse::{self, ChunkEncoder, Delta, FunctionDelta, ThinkingBlockDelta, ToolCallDelta};
+use crate::config::ReasoningField;
+use crate::error::ApiError;
+use crate::openai::{self, Usage};
+
+/// Writes one OpenAI chat stream from ConverseStream events.
+#[derive(Debug)]
+pub struct ChatSink {
+    enc: ChunkEncoder,
+    reasoning_field: ReasoningField,
+    include_usage: bool,
+    role_sent: bool,
+    stopped: bool,
+    /// `[DONE]` written (normally or after an error): everything after is ignored.
+    terminated: bool,
+    /// (Bedrock content block index, OpenAI tool call index) for each tool call so far.
+    tools: Vec<(u32, u32)>,
+    json_tool: Option<String>,
+    /// The content block carrying the `response_format` answer.
+    json_block: Option<u32>,
+    /// With `response_format`: text written before the answer tool started. Dropped when the
+    /// tool comes (the answer is the tool's JSON, as in non-streaming responses); sent as the
+    /// content if the model answered in text instead. Bounded by `MAX_PENDING_TEXT`.
+    pending_text: String,
+    /// (Bedrock content block index, `thinking_blocks` index) of the current reasoning block.
+    reasoning_block: Option<(u32, u32)>,
+    reasoning_blocks: u32,
+    summary: StreamSummary,
+}
+
+/// Text held back in `response_format` mode before it is sent anyway (bounded memory).
+const MAX_PENDING_TEXT: usize = 64 * 1024;
+
+impl ChatSink {
+    pub fn new(reply: ChatReply) -> Self {
+        ChatSink {
+            enc: ChunkEncoder::new(&reply.id, reply.created, &reply.model),
+            reasoning_field: reply.reasoning_field,
+            include_usage: reply.include_usage,
+            role_sent: false,
+            stopped: false,
+            terminated: false,
+            tools: Vec::new(),
+            json_tool: reply.json_tool,
+            json_block: None,
+            pending_text: String::new(),
+            reasoning_block: None,
+            reasoning_blocks: 0,
+            summary: StreamSummary::default(),
+        }
+    }
+
+    /// Usage, stop reason, first token and error of this stream so far.
+    pub fn summary(&self) -> &StreamSummary {
+        &self.summary
+    }
+
+    /// The number of tool calls streamed (the `response_format` answer not counted).
+    pub fn tool_calls(&self) -> usize {
+        self.tools.len()
+    }
+
+    fn content(&self, out: &mut Vec<u8>, text: &str) {
+        self.enc.delta(
+            out,
+            &Delta {
+                content: Some(text),
+                ..Default::default()
+            },
+        );
+    }
+
+    fn tool_start(&mut self, block: u32, id: &str, name: &str, out: &mut Vec<u8>) {
+        if reply::is_json_answer(self.json_tool.as_deref(), name, self.json_block.is_some()) {
+            self.json_block = Some(block);
+            self.pending_text = String::new();
+            return;
+        }
+        let index = self.tool_index(block);
+        self.enc.delta(out, &tool_delta(index, Some(id), Some(name), ""));
+    }
+
+    fn tool_input(&mut self, block: u32, input: &str, out: &mut Vec<u8>) {
+        if self.json_block == Some(block) {
+            if !input.is_empty() {
+                self.content(out, input);
+            }
+            return;
+        }
+        let index = self.tool_index(block);
+        if !input.is_empty() {
+            self.enc.delta(out, &tool_delta(index, None, None, input));
+        }
+    }
+
+    fn text(&mut self, text: &str, out: &mut Vec<u8>) {
+        if text.is_empty() {
+            return;
+        }
+        if self.json_tool.is_some() {
+            self.on_json_mode_text(text, out);
+        } else {
+            self.content(out, text);
+        }
+    }
+
+    fn reasoning_text(&mut self, block: u32, text: &str, out: &mut Vec<u8>) {
+        let index = self.thinking_index(block);
+        if text.is_empty() {
+            return;
+        }
+        let (reasoning, reasoning_content) = openai::reasoning_fields(self.reasoning_field, Some(text));
+        let delta = Delta {
+            reasoning,
+            reasoning_content,
+            thinking_blocks: Some([thinking_piece(index, ThinkingPiece::Text(text))]),
+            ..Default::default()
+        };
+        self.enc.delta(out, &delta);
+    }
+
+    fn reasoning_piece(&mut self, block: u32, piece: ThinkingPiece<'_>, out: &mut Vec<u8>) {
+        let index = self.thinking_index(block);
+        let delta = Delta {
+            thinking_blocks: Some([thinking_piece(index, piece)]),
+            ..Default::default()
+        };
+        self.enc.delta(out, &delta);
+    }
+
+    fn stop(&mut self, stop_reason: &str, out: &mut Vec<u8>) {
+        self.flush_pending_text(out);
+        let reason = reply::finish_reason(stop_reason, self.json_block.is_some(), self.tools.len());
+        self.enc.finish(out, reason);
+        self.stopped = true;
+    }
+
+    fn metadata(&mut self, usage: Option<Usage>, out: &mut Vec<u8>) {
+        if self.include_usage {
+            self.enc.usage(out, &usage.unwrap_or_default());
+        }
+        // metadata is ConverseStream's last event: the client need not wait for the upstream's
+        // end of stream to see [DONE].
+        if self.stopped {
+            out.extend_from_slice(sse::DONE);
+            self.terminated = true;
+        }
+    }
+
+    /// The `thinking_blocks` index of Bedrock content block `block`: reasoning blocks counted
+    /// from 0 in the order they start.
+    fn thinking_index(&mut self, block: u32) -> u32 {
+        match self.reasoning_block {
+            Some((b, i)) if b == block => i,
+            _ => {
+                let i = self.reasoning_blocks;
+                self.reasoning_blocks = self.reasoning_blocks.saturating_add(1);
+                self.reasoning_block = Some((block, i));
+                i
+            }
+        }
+    }
+
+    /// Text in `response_format` mode: dropped once the answer tool has started, held back
+    /// before it (the model may still call it), sent when the hold exceeds its bound.
+    fn on_json_mode_text(&mut self, text: &str, out: &mut Vec<u8>) {
+        if self.json_block.is_some() {
+            return;
+        }
+        if self.pending_text.len().saturating_add(text.len()) > MAX_PENDING_TEXT {
+            self.flush_pending_text(out);
+            self.content(out, text);
+            return;
+        }
+        self.pending_text.push_str(text);
+    }
+
+    fn flush_pending_text(&mut self, out: &mut Vec<u8>) {
+        if self.pending_text.is_empty() {
+            return;
+        }
+        let text = std::mem::take(&mut self.pending_text);
+        self.content(out, &text);
+    }
+
+    fn ensure_role(&mut self, out: &mut Vec<u8>) {
+        if !self.role_sent {
+            self.role_sent = true;
+            self.enc.delta(
+                out,
+                &Delta {
+                    role: Some("assistant"),
+                    content: Some(""),
+                    ..Default::default()
+                },
+            );
+        }
+    }
+
+    /// OpenAI tool call indexes count tool calls from 0, whatever Bedrock's block index.
+    fn tool_index(&mut self, block: u32) -> u32 {
+        if let Some(&(_, i)) = self.tools.iter().find(|(b, _)| *b == block) {
+            return i;
+        }
+        let i = u32::try_from(self.tools.len()).unwrap_or(u32::MAX);
+        self.tools.push((block, i));
+        i
+    }
+}
+
+impl EventSink for ChatSink {
+    fn event(&mut self, ev: Event<'_>, out: &mut Vec<u8>) {
+        if self.terminated {
+            return;
+        }
+        self.summary.observe(&ev);
+        // Every event but a block's end and the metadata opens the assistant message.
+        if !matches!(ev, Event::BlockStop { .. } | Event::Metadata { .. }) {
+            self.ensure_role(out);
+        }
+        match ev {
+            Event::MessageStart | Event::BlockStop { .. } => {}
+            Event::ToolUseStart { block, id, name } => self.tool_start(block, &id, &name, out),
+            Event::Text { text, .. } => self.text(&text, out),
+            Event::ReasoningText { block, text } => self.reasoning_text(block, &text, out),
+            Event::ReasoningSignature { block, signature } => {
+                self.reasoning_piece(block, ThinkingPiece::Signature(&signature), out)
+            }
+            Event::RedactedReasoning { block, data } => {
+                self.reasoning_piece(block, ThinkingPiece::Redacted(&data), out)
+            }
+            Event::ToolInput { block, input } => self.tool_input(block, &input, out),
+            Event::MessageStop { stop_reason } => self.stop(&stop_reason, out),
+            Event::Metadata { usage, .. } => self.metadata(usage.map(Usage::from), out),
+        }
+    }
+
+    /// End the stream with an error event and `[DONE]` (text held back goes out first).
+    fn fail(&mut self, e: &ApiError, out: &mut Vec<u8>) {
+        if self.terminated {
+            return;
+        }
+        self.summary.failed(e);
+        self.flush_pending_text(out);
+        sse::error_event(out, e);
+        out.extend_from_slice(sse::DONE);
+        self.terminated = true;
+    }
+
+    /// The upstream body ended. A stream cut before `messageStop` ends with an error event.
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        if self.terminated {
+            return;
+        }
+        if !self.stopped {
+            self.fail(&ApiError::bad_upstream("the stream ended before messageStop"), out);
+            return;
+        }
+        out.extend_from_slice(sse::DONE);
+        self.terminated = true;
+    }
+
+    fn is_terminated(&self) -> bool {
+        self.terminated
+    }
+
+    fn summary(&self) -> Option<&StreamSummary> {
+        Some(&self.summary)
+    }
+}
+
+/// One streamed piece of a reasoning block.
+#[derive(Debug, Clone, Copy)]
+enum ThinkingPiece<'a> {
+    Text(&'a str),
+    Signature(&'a str),
+    Redacted(&'a str),
+}
+
+/// A reasoning piece in `thinking_blocks` form: the one place its streamed shape is decided.
+fn thinking_piece(index: u32, piece: ThinkingPiece<'_>) -> ThinkingBlockDelta<'_> {
+    let (kind, thinking, signature, data) = match piece {
+        ThinkingPiece::Text(t) => ("thinking", Some(t), None, None),
+        ThinkingPiece::Signature(s) => ("thinking", None, Some(s), None),
+        ThinkingPiece::Redacted(d) => ("redacted_thinking", None, None, Some(d)),
+    };
+    ThinkingBlockDelta {
+        index,
+        kind,
+        thinking,
+        signature,
+        data,
+    }
+}
+
+fn tool_delta<'a>(index: u32, id: Option<&'a str>, name: Option<&'a str>, arguments: &'a str) -> Delta<'a> {
+    Delta {
+        tool_calls: Some([ToolCallDelta {
+            index,
+            id,
+            kind: id.map(|_| "function"),
+            function: FunctionDelta { name, arguments },
+        }]),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,485 @@
+//! The per-request exchange, host-free: request headers and body in, response headers and body
+//! chunks in; what to do out ([`Step`]: header edits, a body replacement, a local reply,
+//! continue or pause).
+//!
+//! Everything the proxy decides lives here: routing ([`policy::ROUTES`], path → front door),
+//! header policy, completion ids, `/v1/models`, local replies, and which of Bedrock's answers
+//! is streamed, translated whole, or passed through. The exchange reads the request and response
+//! through [`Host`] (only `&self` calls: headers, buffers, time, log) and never changes them
+//! itself: [`Exchange::on_request_headers`] and its siblings apply each [`Step`] through the same
+//! trait (`apply.rs`), which is all the proxy-wasm shell calls. Native tests drive it with a fake
+//! host.
+//!
+//! One [`Exchange`] per HTTP request; the configuration is shared ([`Shared`], parsed once).
+
+mod apply;
+mod legacy_chat;
+pub mod policy;
+
+pub use policy::{Route, FORWARDED_REQUEST_HEADERS, FORWARDED_RESPONSE_HEADERS, PASSTHROUGH_RESPONSE_HEADERS};
+
+use crate::bedrock::events::{EventSink, ResponseStream};
+use crate::config::{Auth, Config, UnknownPaths};
+use crate::error::{self, ApiError, ErrorType};
+use crate::front::{FrontDoor, Outbound, Reply, RequestContext};
+use crate::host::{Buffer, Host, Level, Map};
+use crate::signing;
+use policy::FrontRoute;
+use std::borrow::Cow;
+use std::fmt;
+use std::rc::Rc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The configuration of one plugin instance, or why it was refused (every request then gets a
+/// 500 saying so).
+pub type Shared = Rc<Result<Config, String>>;
+
+/// Parse the plugin configuration (read from the host) once per root context, and log the outcome.
+pub fn configure(host: &dyn Host, env: &dyn Fn(&str) -> Option<String>) -> Shared {
+    let bytes = host
+        .buffer(Buffer::PluginConfiguration, 0, usize::MAX)
+        .unwrap_or_default();
+    let parsed = Config::parse(&bytes, env).map_err(|e| e.to_string());
+    match &parsed {
+        Ok(c) => host.log(
+            Level::Info,
+            &format!(
+                "bedrock-bridge: configured: region {}, endpoint {}, {} model aliases, auth {}",
+                c.region,
+                c.endpoint,
+                c.models.len(),
+                match c.auth {
+                    Auth::SigV4 { .. } => "sigv4",
+                    Auth::Bearer(_) => "bearer",
+                }
+            ),
+        ),
+        Err(e) => host.log(
+            Level::Error,
+            &format!("bedrock-bridge: {e}; every request will be answered 500"),
+        ),
+    }
+    Rc::new(parsed)
+}
+
+/// Continue or pause the current direction (proxy-wasm's `Action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Continue,
+    Pause,
+}
+
+/// One change to the headers of the current direction, applied in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// Remove every header except pseudo-headers and these.
+    Retain(&'static [&'static str]),
+    Set(Cow<'static, str>, String),
+    Remove(&'static str),
+}
+
+/// An answer sent by the proxy itself; the request goes no further.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalReply {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+/// What to do at one callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub action: Action,
+    /// Header changes (request headers in request callbacks, response headers in response ones).
+    pub edits: Vec<Edit>,
+    /// Replace the body bytes this callback saw (the whole buffered body, or the chunk).
+    pub body: Option<Vec<u8>>,
+    /// Answer locally instead (edits and body are then ignored).
+    pub reply: Option<LocalReply>,
+}
+
+impl Step {
+    fn with(action: Action) -> Step {
+        Step {
+            action,
+            edits: Vec::new(),
+            body: None,
+            reply: None,
+        }
+    }
+
+    /// A JSON local reply.
+    fn local(status: u16, body: Vec<u8>) -> Step {
+        Step {
+            reply: Some(LocalReply {
+                status,
+                headers: vec![("content-type", "application/json".to_string())],
+                body,
+            }),
+            ..Step::with(Action::Pause)
+        }
+    }
+}
+
+/// What Bedrock's response headers said, for a response buffered whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Upstream {
+    /// 200 JSON to a non-streaming request: translated by the front door.
+    Json,
+    /// 200 to a streaming request, but not an eventstream: a 502.
+    NotAnEventStream,
+    /// A Bedrock HTTP error: mapped by [`error::from_bedrock_http`].
+    Error { status: u16, error_type: Option<String> },
+}
+
+/// What a request has become.
+enum State {
+    /// Not ours (passed through), answered locally, or finished.
+    Done,
+    /// A front door's request whose body is being buffered.
+    AwaitingBody(&'static FrontRoute),
+    /// Sent to Bedrock; waiting for the response headers.
+    Sent { reply: Box<dyn Reply>, stream: bool },
+    /// A 200 eventstream: each body chunk is translated as it arrives.
+    Streaming(Box<ResponseStream<Box<dyn EventSink>>>),
+    /// A JSON answer or an error: buffered, translated at the end (its status depends on it).
+    Buffering { reply: Box<dyn Reply>, upstream: Upstream },
+    /// Envoy answered on its own while the request body was being buffered (for example 413
+    /// past `per_connection_buffer_limit_bytes`): its body is replaced by this one.
+    ReplacingLocalReply(Vec<u8>),
+}
+
+/// One HTTP request's exchange with Bedrock.
+pub struct Exchange {
+    config: Shared,
+    context_id: u32,
+    state: State,
+}
+
+impl Exchange {
+    pub fn new(config: Shared, context_id: u32) -> Exchange {
+        Exchange {
+            config,
+            context_id,
+            state: State::Done,
+        }
+    }
+
+    fn log(&self, host: &dyn Host, level: Level, msg: fmt::Arguments<'_>) {
+        host.log(level, &format!("bedrock-bridge[{}]: {msg}", self.context_id));
+    }
+
+    /// Answer with `e`, whose body (`body`, in the shape of the API asked) is already written.
+    fn fail(&mut self, host: &dyn Host, e: &ApiError, body: Vec<u8>) -> Step {
+        let level = if e.status >= 500 { Level::Warn } else { Level::Info };
+        self.log(host, level, format_args!("{} {}", e.status, e.message));
+        self.state = State::Done;
+        Step::local(e.status, body)
+    }
+
+    /// A host call failed while the request could still be answered: a 500.
+    fn host_failed(&mut self, host: &dyn Host, what: &str, status: u32) -> Step {
+        let e = ApiError::new(
+            500,
+            ErrorType::Server,
+            format!("the gateway could not {what} (host status {status})"),
+        );
+        let body = match &self.state {
+            State::AwaitingBody(r) => r.front.error_body(&e),
+            State::Sent { reply, .. } => reply.error_body(&e),
+            _ => e.to_json(),
+        };
+        self.fail(host, &e, body)
+    }
+
+    /// Request headers: route the request.
+    pub fn request_headers(&mut self, host: &dyn Host, end_of_stream: bool) -> Step {
+        let rc = Rc::clone(&self.config);
+        let cfg = match &*rc {
+            Ok(c) => c,
+            Err(e) => {
+                let e = ApiError::misconfigured(e);
+                return self.fail(host, &e, e.to_json());
+            }
+        };
+        let path = host.header(Map::RequestHeaders, ":path").unwrap_or_default();
+        let method = host.header(Map::RequestHeaders, ":method").unwrap_or_default();
+        let refuse = |this: &mut Self, e: ApiError, front: Option<&dyn FrontDoor>| {
+            let body = front.map_or_else(|| e.to_json(), |f| f.error_body(&e));
+            this.fail(host, &e, body)
+        };
+        match policy::route(&path) {
+            Route::Front(r) if method != "POST" => {
+                let msg = format!("{} must be requested with POST", r.what);
+                refuse(self, ApiError::new(405, ErrorType::InvalidRequest, msg), Some(r.front))
+            }
+            Route::Front(r) if end_of_stream => {
+                let msg = format!("the request has no body; send a JSON {} request", r.what);
+                refuse(self, ApiError::invalid_request(msg), Some(r.front))
+            }
+            Route::Front(r) => {
+                self.state = State::AwaitingBody(r);
+                Step::with(Action::Pause)
+            }
+            Route::Models if method == "GET" => Step::local(200, policy::models_list(cfg)),
+            Route::Models => {
+                let e = ApiError::new(405, ErrorType::InvalidRequest, "models must be listed with GET");
+                refuse(self, e, None)
+            }
+            Route::Model(name) if method == "GET" => match policy::model(cfg, &name) {
+                Ok(body) => Step::local(200, body),
+                Err(e) => refuse(self, e, None),
+            },
+            Route::Model(_) | Route::Other if cfg.unknown_paths == UnknownPaths::Passthrough => {
+                Step::with(Action::Continue)
+            }
+            Route::Model(_) | Route::Other => refuse(self, policy::unknown_path(&method, &path), None),
+        }
+    }
+
+    /// Request body: buffer it, then translate, sign and forward it.
+    pub fn request_body(&mut self, host: &dyn Host, body_size: usize, end_of_stream: bool) -> Step {
+        let State::AwaitingBody(route) = self.state else {
+            return Step::with(Action::Continue);
+        };
+        let rc = Rc::clone(&self.config);
+        let Ok(cfg) = &*rc else {
+            return Step::with(Action::Continue);
+        };
+        let front = route.front;
+        if body_size > cfg.limits.max_request_bytes {
+            let e = policy::request_too_large(cfg.limits.max_request_bytes);
+            return self.fail(host, &e, front.error_body(&e));
+        }
+        if !end_of_stream {
+            return Step::with(Action::Pause);
+        }
+        let body = match host.buffer(Buffer::RequestBody, 0, body_size) {
+            Ok(b) => b,
+            Err(e) => return self.host_failed(host, "read the request body", e.0),
+        };
+        let now = host.now();
+        let header = |name: &str| host.header(Map::RequestHeaders, name);
+        let id = policy::request_id(header("x-request-id").as_deref(), now, self.context_id);
+        let path = header(":path").unwrap_or_default();
+        let ctx = RequestContext {
+            config: cfg,
+            id: &id,
+            created: now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            path: &path,
+            header: &header,
+        };
+        match front.translate(&body, &ctx) {
+            Ok(out) => self.forward(host, cfg, out, now),
+            Err(e) => self.fail(host, &e, front.error_body(&e)),
+        }
+    }
+
+    /// Rewrite the buffered request into a signed Bedrock request.
+    fn forward(&mut self, host: &dyn Host, cfg: &Config, out: Outbound, now: SystemTime) -> Step {
+        let signed = [("host", cfg.endpoint.as_str()), ("content-type", "application/json")];
+        let request = signing::Request {
+            method: "POST",
+            host: &cfg.endpoint,
+            path: &out.path,
+            headers: &signed,
+            body: &out.body,
+        };
+        let auth = match signing::auth_headers(&cfg.auth, &cfg.region, &request, now) {
+            Ok(a) => a,
+            Err(e) => {
+                let e = ApiError::new(500, ErrorType::Server, e.to_string());
+                return self.fail(host, &e, out.reply.error_body(&e));
+            }
+        };
+        let accept = if out.stream {
+            "application/vnd.amazon.eventstream"
+        } else {
+            "application/json"
+        };
+        let set = |k: &'static str, v: &str| Edit::Set(Cow::Borrowed(k), v.to_string());
+        let mut edits = vec![
+            Edit::Retain(FORWARDED_REQUEST_HEADERS),
+            set(":method", "POST"),
+            set(":path", &out.path),
+            set(":authority", &cfg.endpoint),
+            set("content-type", "application/json"),
+            set("accept", accept),
+            set("content-length", &out.body.len().to_string()),
+            set("user-agent", policy::USER_AGENT),
+        ];
+        edits.extend(auth.into_iter().map(|(k, v)| Edit::Set(Cow::Owned(k), v)));
+        let mode = if out.stream { "stream" } else { "json" };
+        self.log(
+            host,
+            Level::Info,
+            format_args!("{} -> {} ({mode})", out.client_model, out.path),
+        );
+        self.state = State::Sent {
+            reply: out.reply,
+            stream: out.stream,
+        };
+        Step {
+            edits,
+            body: Some(out.body),
+            ..Step::with(Action::Continue)
+        }
+    }
+
+    /// Response headers: choose streaming, buffering or passthrough, and clean the headers.
+    pub fn response_headers(&mut self, host: &dyn Host, end_of_stream: bool) -> Step {
+        let (reply, stream) = match std::mem::replace(&mut self.state, State::Done) {
+            State::Sent { reply, stream } => (reply, stream),
+            State::AwaitingBody(r) => return self.replace_local_reply(host, r.front, end_of_stream),
+            other => {
+                self.state = other;
+                return Step::with(Action::Continue);
+            }
+        };
+        let header = |name: &str| host.header(Map::ResponseHeaders, name);
+        let status = header(":status").and_then(|s| s.parse::<u16>().ok()).unwrap_or(502);
+        let keep = if reply.passthrough() {
+            PASSTHROUGH_RESPONSE_HEADERS
+        } else {
+            FORWARDED_RESPONSE_HEADERS
+        };
+        let mut edits = vec![Edit::Retain(keep)];
+        if let Some(rid) = header("x-amzn-requestid") {
+            edits.push(Edit::Set(Cow::Borrowed("x-request-id"), rid));
+        }
+        let mut step = Step::with(Action::Continue);
+        if reply.passthrough() {
+            // Bedrock's OpenAI-compatible endpoint already speaks the client's API.
+            step.edits = edits;
+            return step;
+        }
+        let eventstream = header("content-type").is_some_and(|t| t.contains("eventstream"));
+        let upstream = match status {
+            200 if stream && eventstream => {
+                edits.push(Edit::Set(
+                    Cow::Borrowed("content-type"),
+                    reply.stream_content_type().into(),
+                ));
+                edits.push(Edit::Set(Cow::Borrowed("cache-control"), "no-cache".into()));
+                let limits = match &*self.config {
+                    Ok(c) => (&c.limits).into(),
+                    Err(_) => Default::default(),
+                };
+                self.state = State::Streaming(Box::new(ResponseStream::new(reply.into_sink(), limits)));
+                step.edits = edits;
+                return step;
+            }
+            200 if stream => Upstream::NotAnEventStream,
+            200 => Upstream::Json,
+            _ => Upstream::Error {
+                status,
+                error_type: header("x-amzn-errortype"),
+            },
+        };
+        if end_of_stream {
+            // No body to rewrite: answer with the translated error (or empty completion) now.
+            let (status, body) = self.finish_buffered(host, &*reply, &upstream, b"");
+            return Step::local(status, body);
+        }
+        // Hold the headers until the whole body is here: its translation decides the status.
+        self.state = State::Buffering { reply, upstream };
+        step.edits = edits;
+        step.action = Action::Pause;
+        step
+    }
+
+    /// Envoy replied before the request was forwarded: give the client an API error instead of
+    /// Envoy's plain-text body, keeping Envoy's status.
+    fn replace_local_reply(&mut self, host: &dyn Host, front: &dyn FrontDoor, end_of_stream: bool) -> Step {
+        let status = host
+            .header(Map::ResponseHeaders, ":status")
+            .and_then(|s| s.parse::<u16>().ok())
+            .unwrap_or(500);
+        let e = policy::envoy_reply_error(status);
+        self.log(host, Level::Info, format_args!("{} {}", e.status, e.message));
+        let mut step = Step::with(Action::Continue);
+        if !end_of_stream {
+            step.edits = vec![
+                Edit::Set(Cow::Borrowed("content-type"), "application/json".into()),
+                Edit::Remove("content-length"),
+            ];
+            self.state = State::ReplacingLocalReply(front.error_body(&e));
+        }
+        step
+    }
+
+    /// Response body: translate a stream chunk, or buffer and translate the whole body.
+    pub fn response_body(&mut self, host: &dyn Host, body_size: usize, end_of_stream: bool) -> Step {
+        let mut step = Step::with(Action::Continue);
+        match &mut self.state {
+            State::Streaming(rs) => {
+                let chunk = host.buffer(Buffer::ResponseBody, 0, body_size).unwrap_or_else(|e| {
+                    let what = format_args!("could not read a response chunk (host status {})", e.0);
+                    host.log(Level::Warn, &format!("bedrock-bridge[{}]: {what}", self.context_id));
+                    Vec::new()
+                });
+                let mut out = Vec::with_capacity(chunk.len().saturating_mul(2));
+                rs.on_body(&chunk, end_of_stream, &mut out);
+                step.body = Some(out);
+            }
+            State::ReplacingLocalReply(_) if !end_of_stream => step.action = Action::Pause,
+            State::ReplacingLocalReply(body) => {
+                step.body = Some(std::mem::take(body));
+                self.state = State::Done;
+            }
+            State::Buffering { reply, .. } if !end_of_stream => {
+                let max = self.config.as_ref().as_ref().map_or(0, |c| c.limits.max_response_bytes);
+                if body_size > max {
+                    let e = ApiError::bad_upstream(format_args!(
+                        "the response is larger than this gateway's limit of {max} bytes"
+                    ));
+                    let body = reply.error_body(&e);
+                    return self.fail(host, &e, body);
+                }
+                step.action = Action::Pause;
+            }
+            State::Buffering { .. } => {
+                let State::Buffering { reply, upstream } = std::mem::replace(&mut self.state, State::Done) else {
+                    return step;
+                };
+                let body = host.buffer(Buffer::ResponseBody, 0, body_size).unwrap_or_else(|e| {
+                    let msg = format_args!("could not read the response body (host status {})", e.0);
+                    self.log(host, Level::Warn, msg);
+                    Vec::new()
+                });
+                let (status, out) = self.finish_buffered(host, &*reply, &upstream, &body);
+                step.edits = vec![
+                    Edit::Set(Cow::Borrowed(":status"), status.to_string()),
+                    Edit::Set(Cow::Borrowed("content-type"), "application/json".into()),
+                    Edit::Remove("content-length"),
+                ];
+                step.body = Some(out);
+            }
+            State::Done | State::AwaitingBody(_) | State::Sent { .. } => {}
+        }
+        step
+    }
+
+    /// The status and body for a response buffered whole.
+    fn finish_buffered(&self, host: &dyn Host, reply: &dyn Reply, upstream: &Upstream, body: &[u8]) -> (u16, Vec<u8>) {
+        let e = match upstream {
+            Upstream::Json => match reply.translate_json(body) {
+                Ok(b) => return (200, b),
+                Err(e) => {
+                    self.log(host, Level::Warn, format_args!("{}", e.message));
+                    e
+                }
+            },
+            Upstream::NotAnEventStream => {
+                ApiError::bad_upstream("Bedrock answered a streaming request without an event stream")
+            }
+            Upstream::Error { status, error_type } => {
+                let e = error::from_bedrock_http(*status, error_type.as_deref(), body);
+                let msg = format_args!("Bedrock error {status} -> {}: {}", e.status, e.message);
+                self.log(host, Level::Info, msg);
+                e
+            }
+        };
+        (e.status, reply.error_body(&e))
+    }
+}
