@@ -55,7 +55,8 @@ const TYPE_UUID: u8 = 9;
 /// Bounds applied to every message before it is buffered or emitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest accepted `total_length`, in bytes (prelude, headers, payload and CRC).
+    /// Largest accepted `total_length`, in bytes (prelude, headers, payload and CRC); never
+    /// more than AWS's 16 MiB, whatever is set here.
     pub max_message_len: usize,
     /// Most headers accepted in one message.
     pub max_header_count: usize,
@@ -80,7 +81,7 @@ pub enum DecodeError {
         /// The `total_length` field.
         total_length: u32,
     },
-    /// `total_length` is above [`Limits::max_message_len`].
+    /// `total_length` is above [`Limits::max_message_len`] (or AWS's 16 MiB).
     MessageTooLong {
         /// The `total_length` field.
         total_length: u32,
@@ -377,7 +378,7 @@ fn validate_headers(mut section: &[u8], max_count: usize) -> Result<(), DecodeEr
 /// A prelude whose checksum and lengths have been validated.
 #[derive(Debug, Clone, Copy)]
 struct Prelude {
-    /// `total_length`, within `MIN_MESSAGE_LEN..=limits.max_message_len`.
+    /// `total_length`, within `MIN_MESSAGE_LEN..=min(limits.max_message_len, 16 MiB)`.
     total_len: usize,
     /// `headers_length`, at most `total_len - MIN_MESSAGE_LEN` and `AWS_MAX_HEADERS_LEN`.
     headers_len: usize,
@@ -405,11 +406,11 @@ fn read_prelude(bytes: &[u8], limits: &Limits) -> Result<Prelude, DecodeError> {
     if total_len < MIN_MESSAGE_LEN {
         return Err(DecodeError::MessageTooShort { total_length });
     }
-    if total_len > limits.max_message_len {
-        return Err(DecodeError::MessageTooLong {
-            total_length,
-            max: limits.max_message_len,
-        });
+    // AWS's own 16 MiB bounds any configured limit: on wasm32 a `total_length` near
+    // `u32::MAX` is also near `usize::MAX`, and reserving room for it would abort the VM.
+    let max = limits.max_message_len.min(AWS_MAX_MESSAGE_LEN);
+    if total_len > max {
+        return Err(DecodeError::MessageTooLong { total_length, max });
     }
     let room = total_len.checked_sub(MIN_MESSAGE_LEN);
     if headers_len > AWS_MAX_HEADERS_LEN || room.is_none_or(|room| headers_len > room) {
@@ -949,6 +950,31 @@ mod tests {
                 total_length: 16
             })
         );
+    }
+
+    #[test]
+    fn no_limit_above_aws_16_mib() {
+        // With no limit of its own, a hostile 4 GiB length must still be refused from its
+        // prelude: on wasm32 (32-bit usize) reserving room for it aborts the VM.
+        let limits = Limits {
+            max_message_len: usize::MAX,
+            ..Limits::default()
+        };
+        let too_long = DecodeError::MessageTooLong {
+            total_length: u32::MAX,
+            max: AWS_MAX_MESSAGE_LEN,
+        };
+        let prelude = frame(u32::MAX, 0, b"");
+        let mut d = Decoder::new(limits);
+        assert_eq!(d.feed(&prelude[..PRELUDE_LEN], |_| {}), Err(too_long.clone()));
+        assert_eq!(d.buffered_len(), 0);
+        let mut d = Decoder::new(limits);
+        assert_eq!(d.feed(&prelude[..PRELUDE_LEN - 1], |_| {}), Ok(()));
+        assert_eq!(d.feed(&prelude[PRELUDE_LEN - 1..], |_| {}), Err(too_long));
+        let len = u32::try_from(AWS_MAX_MESSAGE_LEN).unwrap();
+        let mut d = Decoder::new(limits);
+        assert_eq!(d.feed(&frame(len, 0, b"")[..PRELUDE_LEN], |_| {}), Ok(()));
+        assert_eq!(d.buffered_len(), PRELUDE_LEN);
     }
 
     #[test]
