@@ -2,9 +2,9 @@
 //!
 //! Functional core (host-independent, unit-tested natively):
 //! - [`config`]: the plugin configuration, parsed once per root context.
-//! - [`request`]: OpenAI `POST /v1/chat/completions` body → Bedrock Converse body and path.
 //! - [`eventstream`]: incremental `application/vnd.amazon.eventstream` decoder.
-//! - [`chat`]: the OpenAI chat completions front door; its response side ([`chat::reply`],
+//! - [`chat`]: the OpenAI chat completions front door ([`chat::ChatFront`]): request parsing and
+//!   validation into a Converse request ([`chat::request`]); its response side ([`chat::reply`],
 //!   [`chat::stream`], [`chat::response`], [`chat::sse`]) turns ConverseStream events into
 //!   OpenAI SSE chunks and Converse output into `chat.completion`.
 //! - [`openai`]: OpenAI response types shared by front doors; stop reason, usage and reasoning
@@ -12,7 +12,7 @@
 //! - [`error`]: OpenAI error objects and the Bedrock error mapping.
 //! - [`signing`]: SigV4 / Bedrock API key authentication.
 //! - [`bedrock`]: the provider side, typed: Converse request, ConverseStream events, Converse
-//!   output, model-family rules.
+//!   output, shared request builders, model-family rules, the OpenAI-compatible passthrough.
 //! - [`front`]: the contract between a client-facing API (front door) and the exchange.
 //! - [`exchange`]: the per-request state machine (routing, header policy, ids, `/v1/models`,
 //!   local replies), host-free behind the [`host::Host`] trait.
@@ -29,8 +29,5 @@ pub mod exchange;
 pub mod front;
 pub mod host;
 pub mod openai;
-pub mod request;
-pub mod response;
 pub mod signing;
-pub mod stream;
 pub mod wasm;

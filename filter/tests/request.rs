@@ -1,8 +1,45 @@
 //! OpenAI request → Converse request translation.
 
+use bedrock_bridge::bedrock::converse::encode_path_segment;
+use bedrock_bridge::bedrock::passthrough::OPENAI_PATH;
+use bedrock_bridge::chat::request::Translated;
 use bedrock_bridge::config::Config;
 use bedrock_bridge::error::ApiError;
-use bedrock_bridge::request::{encode_path_segment, translate, ChatRequest};
+
+/// What the chat front door decided, flattened for the assertions below.
+#[derive(Debug)]
+struct ChatRequest {
+    client_model: String,
+    model_id: String,
+    stream: bool,
+    include_usage: bool,
+    path: String,
+    body: Vec<u8>,
+    json_tool: Option<String>,
+}
+
+fn translate(body: &[u8], cfg: &Config) -> Result<ChatRequest, ApiError> {
+    Ok(match bedrock_bridge::chat::request::translate(body, cfg)? {
+        Translated::Converse(t) => ChatRequest {
+            path: t.converse.path(t.stream),
+            body: t.converse.to_json()?,
+            client_model: t.client_model,
+            model_id: t.converse.model_id,
+            stream: t.stream,
+            include_usage: t.include_usage,
+            json_tool: t.json_tool,
+        },
+        Translated::Passthrough(p) => ChatRequest {
+            path: OPENAI_PATH.to_string(),
+            client_model: p.client_model,
+            model_id: p.model_id,
+            stream: p.stream,
+            include_usage: false,
+            body: p.body,
+            json_tool: None,
+        },
+    })
+}
 use serde_json::{json, Value};
 
 fn cfg_with(extra: &str) -> Config {

@@ -11,8 +11,10 @@
 
 #![no_main]
 
+use bedrock_bridge::bedrock::converse::encode_path_segment;
+use bedrock_bridge::bedrock::passthrough::OPENAI_PATH;
 use bedrock_bridge::config::{Api, Config};
-use bedrock_bridge::request::{encode_path_segment, translate, OPENAI_PATH};
+use bedrock_bridge_fuzz::chat_request::chat_translate as translate;
 use libfuzzer_sys::arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Number, Value};

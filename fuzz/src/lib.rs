@@ -1,6 +1,8 @@
 //! Helpers shared by the fuzz targets: the test kit's frame encoder, chunked replay and SSE
 //! check, wired to the streaming pipeline, and a reader of fuzzer bytes.
 
+pub mod chat_request;
+
 use bedrock_bridge::bedrock::events::ResponseStream;
 use bedrock_bridge::chat::reply::ChatReply;
 use bedrock_bridge::chat::stream::ChatSink;

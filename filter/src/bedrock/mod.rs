@@ -5,7 +5,9 @@
 //! answer as typed [`events::Event`]s (streaming) or a typed [`output::ConverseOutput`]
 //! (non-streaming). Nothing here knows about OpenAI or Anthropic shapes, or about proxy-wasm.
 
+pub mod build;
 pub mod converse;
 pub mod events;
 pub mod models;
 pub mod output;
+pub mod passthrough;

@@ -1,6 +1,62 @@
-//! The OpenAI chat completions front door.
+//! The OpenAI chat completions front door (`POST /v1/chat/completions`).
+//!
+//! [`request`] reads and validates the client's body and builds the Converse request (or a
+//! request for Bedrock's OpenAI-compatible endpoint); the reply side ([`reply`], [`stream`],
+//! [`response`], [`sse`]) turns Bedrock's answer into OpenAI's.
 
 pub mod reply;
+pub mod request;
 pub mod response;
 pub mod sse;
 pub mod stream;
+
+use crate::bedrock::passthrough::PassthroughReply;
+use crate::error::ApiError;
+use crate::front::{FrontDoor, Outbound, RequestContext};
+use reply::ChatReply;
+use request::Translated;
+
+/// The chat completions front door.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChatFront;
+
+/// The one instance the exchange routes `/v1/chat/completions` to.
+pub static CHAT: ChatFront = ChatFront;
+
+impl FrontDoor for ChatFront {
+    fn name(&self) -> &'static str {
+        "chat"
+    }
+
+    fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError> {
+        match request::translate(body, ctx.config)? {
+            Translated::Converse(t) => Ok(Outbound {
+                path: t.converse.path(t.stream),
+                body: t.converse.to_json()?,
+                stream: t.stream,
+                model_id: t.converse.model_id,
+                reply: Box::new(ChatReply {
+                    id: format!("chatcmpl-{}", ctx.id),
+                    created: ctx.created,
+                    model: t.client_model.clone(),
+                    reasoning_field: ctx.config.reasoning_field,
+                    include_usage: t.include_usage,
+                    json_tool: t.json_tool,
+                }),
+                client_model: t.client_model,
+            }),
+            Translated::Passthrough(p) => Ok(Outbound {
+                path: crate::bedrock::passthrough::OPENAI_PATH.to_string(),
+                body: p.body,
+                stream: p.stream,
+                client_model: p.client_model,
+                model_id: p.model_id,
+                reply: Box::new(PassthroughReply),
+            }),
+        }
+    }
+
+    fn error_body(&self, e: &ApiError) -> Vec<u8> {
+        e.to_json()
+    }
+}

@@ -13,7 +13,6 @@
 //! One [`Exchange`] per HTTP request; the configuration is shared ([`Shared`], parsed once).
 
 mod apply;
-mod legacy_chat;
 pub mod policy;
 
 pub use policy::{Route, FORWARDED_REQUEST_HEADERS, FORWARDED_RESPONSE_HEADERS, PASSTHROUGH_RESPONSE_HEADERS};

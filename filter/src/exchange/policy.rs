@@ -1,7 +1,6 @@
 //! The gateway's HTTP policy, host-free: which paths are served and by which front door, which
 //! headers travel, completion ids, `/v1/models`, and the errors for Envoy's own replies.
 
-use super::legacy_chat::LEGACY_CHAT;
 use crate::config::Config;
 use crate::error::{self, ApiError, ErrorType};
 use crate::front::FrontDoor;
@@ -22,7 +21,7 @@ pub struct FrontRoute {
 pub static ROUTES: &[FrontRoute] = &[FrontRoute {
     path: "/chat/completions",
     what: "chat completions",
-    front: &LEGACY_CHAT,
+    front: &crate::chat::CHAT,
 }];
 
 /// Client request headers that may travel to Bedrock; all others are removed, so the client's

@@ -1,0 +1,769 @@
+//! OpenAI `POST /v1/chat/completions` body → validated parameters → a Bedrock
+//! [`ConverseRequest`] (through the shared builders of [`crate::bedrock::build`] and the model
+//! rules of [`crate::bedrock::models`]), or a request for Bedrock's OpenAI-compatible endpoint.
+//!
+//! Every parameter is either translated, accepted at its default value, or refused with a 400
+//! that names it (or dropped when the configuration says `unsupported_params: "drop"`).
+//! Nothing unknown is forwarded to Bedrock.
+
+use crate::bedrock::build::{self, Conversation, ToolChoiceRequest};
+use crate::bedrock::converse::{ContentBlock, ConverseRequest, Reasoning, Role, SystemBlock, Tool, ToolResultContent};
+use crate::bedrock::models::{
+    self, Effort, JsonAnswer, ReasoningSetting, RuleOptions, JSON_TOOL_NAME, MAX_TOKENS_LIMIT,
+};
+use crate::bedrock::passthrough::{self, PassthroughRequest};
+use crate::config::{Api, Config, UnsupportedParams};
+use crate::error::ApiError;
+use serde_json::{Map, Value};
+
+/// A chat request translated for Converse, with what the reply needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatTranslation {
+    /// The Converse request (`model_id` set).
+    pub converse: ConverseRequest,
+    /// The model name the client asked for (echoed in responses).
+    pub client_model: String,
+    pub stream: bool,
+    pub include_usage: bool,
+    /// With `response_format` json_object / json_schema: the forced tool whose input is the
+    /// answer, returned to the client as the message content.
+    pub json_tool: Option<String>,
+}
+
+/// Where a chat request goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Translated {
+    Converse(Box<ChatTranslation>),
+    /// A model configured with `api: openai`.
+    Passthrough(PassthroughRequest),
+}
+
+type R<T> = Result<T, ApiError>;
+
+fn bad(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
+    ApiError::invalid_param(param, msg)
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn want_str<'a>(v: &'a Value, param: &str) -> R<&'a str> {
+    v.as_str()
+        .ok_or_else(|| bad(param, format!("`{param}` must be a string, not {}", type_name(v))))
+}
+
+fn want_obj<'a>(v: &'a Value, param: &str) -> R<&'a Map<String, Value>> {
+    v.as_object()
+        .ok_or_else(|| bad(param, format!("`{param}` must be an object, not {}", type_name(v))))
+}
+
+fn want_arr<'a>(v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
+    v.as_array()
+        .ok_or_else(|| bad(param, format!("`{param}` must be an array, not {}", type_name(v))))
+}
+
+fn want_bool(v: &Value, param: &str) -> R<bool> {
+    v.as_bool()
+        .ok_or_else(|| bad(param, format!("`{param}` must be a boolean, not {}", type_name(v))))
+}
+
+fn want_u64(v: &Value, param: &str) -> R<u64> {
+    match v.as_u64() {
+        Some(n) if (1..=MAX_TOKENS_LIMIT).contains(&n) => Ok(n),
+        _ => Err(bad(param, format!("`{param}` must be an integer from 1 to 2147483647"))),
+    }
+}
+
+/// A number within `lo..=hi`; `range` is the same bounds as text (formatting floats would pull
+/// float printing code into the module for one error message).
+fn want_f64(v: &Value, param: &str, lo: f64, hi: f64, range: &str) -> R<f64> {
+    match v.as_f64() {
+        Some(x) if (lo..=hi).contains(&x) => Ok(x),
+        _ => Err(bad(param, format!("`{param}` must be a number from {range}"))),
+    }
+}
+
+/// `req[key]` unless absent or `null`.
+fn given<'a>(req: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    req.get(key).filter(|v| !v.is_null())
+}
+
+/// `o[key]`, or `null` when absent (so `want_*` names the field in its error).
+fn field<'a>(o: &'a Map<String, Value>, key: &str) -> &'a Value {
+    o.get(key).unwrap_or(&Value::Null)
+}
+
+/// What the translator does with each top-level OpenAI parameter.
+enum Param {
+    /// Translated below.
+    Handled,
+    /// Accepted when it has this harmless default value; otherwise unsupported.
+    DefaultOnly(fn(&Value) -> bool),
+}
+
+fn param_kind(name: &str) -> Option<Param> {
+    use Param::*;
+    let is_null = |v: &Value| v.is_null();
+    Some(match name {
+        "model"
+        | "messages"
+        | "stream"
+        | "stream_options"
+        | "max_tokens"
+        | "max_completion_tokens"
+        | "temperature"
+        | "top_p"
+        | "stop"
+        | "tools"
+        | "tool_choice"
+        | "user"
+        | "metadata"
+        | "reasoning_effort"
+        | "thinking"
+        | "response_format"
+        | "parallel_tool_calls"
+        | "store"
+        | "service_tier" => Handled,
+        "n" => DefaultOnly(|v| v.is_null() || v.as_u64() == Some(1)),
+        "logprobs" => DefaultOnly(|v| v.is_null() || v == &Value::Bool(false)),
+        "top_logprobs" => DefaultOnly(|v| v.is_null() || v.as_u64() == Some(0)),
+        "presence_penalty" | "frequency_penalty" => DefaultOnly(|v| v.is_null() || v.as_f64() == Some(0.0)),
+        "logit_bias" => DefaultOnly(|v| v.is_null() || v.as_object().is_some_and(|m| m.is_empty())),
+        "modalities" => DefaultOnly(|v| v.is_null() || v.as_array().is_some_and(|a| a.len() == 1 && a[0] == "text")),
+        "seed" | "audio" | "prediction" | "web_search_options" | "function_call" | "functions" => DefaultOnly(is_null),
+        _ => return None,
+    })
+}
+
+/// Refuse (or, with `drop`, ignore) parameters that are unknown or not at their default.
+fn check_params(req: &Map<String, Value>, drop: bool) -> R<()> {
+    for (k, val) in req {
+        match param_kind(k) {
+            Some(Param::Handled) => {}
+            Some(Param::DefaultOnly(ok)) if ok(val) => {}
+            Some(_) if drop => {}
+            Some(_) => {
+                return Err(bad(
+                    k.as_str(),
+                    format!("`{k}` is not supported by Amazon Bedrock (only its default value is accepted)"),
+                )
+                .with_code("unsupported_parameter"))
+            }
+            None if drop => {}
+            None => {
+                return Err(bad(k.as_str(), format!("Unrecognized request argument supplied: {k}"))
+                    .with_code("unknown_parameter"))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `model`: the client's name and the Bedrock model id and API it resolves to.
+fn read_model(req: &Map<String, Value>, cfg: &Config) -> R<(String, String, Api)> {
+    let client_model = match req.get("model") {
+        Some(m) => want_str(m, "model")?.to_string(),
+        None => return Err(bad("model", "you must provide a model parameter").with_code("missing_required_parameter")),
+    };
+    if client_model.trim().is_empty() || client_model.len() > 2048 || client_model.chars().any(char::is_control) {
+        return Err(bad(
+            "model",
+            "`model` must be a non-empty model name without control characters",
+        ));
+    }
+    let (model_id, api) = cfg.resolve_model(&client_model);
+    let model_id = model_id.to_string();
+    // `.` and `..` are the only segments percent-encoding cannot keep inside `/model/{id}/`:
+    // they are unreserved, and path normalisation (Envoy's, a proxy's) would resolve them.
+    if model_id == "." || model_id == ".." {
+        return Err(bad("model", format!("`{model_id}` is not a valid model id")).with_code("model_not_found"));
+    }
+    Ok((client_model, model_id, api))
+}
+
+/// Translate an OpenAI chat completions request body.
+pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::invalid_request(format!("the request body is not valid JSON: {e}")).with_code("invalid_json")
+    })?;
+    let req = v
+        .as_object()
+        .ok_or_else(|| ApiError::invalid_request("the request body must be a JSON object"))?;
+    let (client_model, model_id, api) = read_model(req, cfg)?;
+    if api == Api::Openai {
+        return passthrough::chat(req, client_model, model_id).map(Translated::Passthrough);
+    }
+    let drop = cfg.unsupported_params == UnsupportedParams::Drop;
+    check_params(req, drop)?;
+
+    let stream = match req.get("stream") {
+        None | Some(Value::Null) => false,
+        Some(s) => want_bool(s, "stream")?,
+    };
+    let include_usage = match req.get("stream_options") {
+        None | Some(Value::Null) => false,
+        Some(o) => match want_obj(o, "stream_options")?.get("include_usage") {
+            None | Some(Value::Null) => false,
+            Some(b) => want_bool(b, "stream_options.include_usage")?,
+        },
+    };
+
+    let (system, messages) = read_messages(req, cfg)?;
+    let max_tokens = match (req.get("max_completion_tokens"), req.get("max_tokens")) {
+        (Some(v), _) if !v.is_null() => Some(want_u64(v, "max_completion_tokens")?),
+        (_, Some(v)) if !v.is_null() => Some(want_u64(v, "max_tokens")?),
+        _ => None,
+    };
+    let temperature = match given(req, "temperature") {
+        Some(t) => Some(want_f64(t, "temperature", 0.0, 2.0, "0 to 2")?),
+        None => None,
+    };
+    let top_p = match given(req, "top_p") {
+        Some(p) => Some(want_f64(p, "top_p", 0.0, 1.0, "0 to 1")?),
+        None => None,
+    };
+    let stop = read_stop(req)?;
+    let reasoning = read_reasoning(req, &model_id, drop)?;
+
+    let mut converse = ConverseRequest {
+        inference_config: build::inference_config(max_tokens, reasoning.budget, temperature, top_p, stop),
+        additional_model_request_fields: reasoning.fields,
+        system,
+        model_id,
+        ..Default::default()
+    };
+    let tools = read_tools(req, cfg)?;
+    let choice = read_tool_choice(req)?;
+    converse.tool_config = build::tool_config(tools, choice, &build::history_tool_names(&messages))?;
+    converse.messages = messages;
+    let json_tool = match given(req, "response_format") {
+        None => None,
+        Some(rf) => match read_response_format(rf)? {
+            None => None,
+            Some(answer) => models::structured_output(&mut converse, answer, "response_format")?,
+        },
+    };
+    let rules = RuleOptions {
+        json_tool: json_tool.as_deref(),
+        relax: drop,
+    };
+    models::apply_rules(&mut converse, &rules)?;
+
+    converse.request_metadata = read_metadata(req)?;
+    check_flags(req, drop)?;
+    converse.guardrail_config = cfg.guardrail.as_ref().map(|g| build::guardrail(g, stream));
+    Ok(Translated::Converse(Box::new(ChatTranslation {
+        converse,
+        client_model,
+        stream,
+        include_usage,
+        json_tool,
+    })))
+}
+
+/// `stop`: a string or an array of strings.
+fn read_stop(req: &Map<String, Value>) -> R<Vec<String>> {
+    match req.get("stop") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(vec![s.clone()]),
+        Some(Value::Array(a)) => {
+            let mut seqs = Vec::with_capacity(a.len());
+            for s in a {
+                seqs.push(want_str(s, "stop")?.to_string());
+            }
+            Ok(seqs)
+        }
+        Some(other) => Err(bad(
+            "stop",
+            format!(
+                "`stop` must be a string or an array of strings, not {}",
+                type_name(other)
+            ),
+        )),
+    }
+}
+
+/// `thinking` (passed as it is) or `reasoning_effort` (mapped per model family).
+fn read_reasoning(req: &Map<String, Value>, model_id: &str, drop: bool) -> R<ReasoningSetting> {
+    if let Some(t) = given(req, "thinking") {
+        want_obj(t, "thinking")?;
+        return Ok(models::thinking_passthrough(t.clone()));
+    }
+    let Some(e) = given(req, "reasoning_effort") else {
+        return Ok(ReasoningSetting::default());
+    };
+    let effort = Effort::parse(want_str(e, "reasoning_effort")?).ok_or_else(|| {
+        bad(
+            "reasoning_effort",
+            "`reasoning_effort` must be one of none, minimal, low, medium, high",
+        )
+    })?;
+    match models::reasoning_for_effort(model_id, effort) {
+        Some(s) => Ok(s),
+        None if drop => Ok(ReasoningSetting::default()),
+        None => Err(bad(
+            "reasoning_effort",
+            format!(
+                "`reasoning_effort` is not supported for model {model_id}; send a `thinking` object to pass \
+                 model-specific fields"
+            ),
+        )
+        .with_code("unsupported_parameter")),
+    }
+}
+
+/// `user` and `metadata` → `requestMetadata`.
+fn read_metadata(req: &Map<String, Value>) -> R<Map<String, Value>> {
+    let mut out = Map::new();
+    if let Some(u) = given(req, "user") {
+        let u = want_str(u, "user")?;
+        build::check_metadata_text(u, "user", 0)?;
+        out.insert("user".into(), Value::String(u.to_string()));
+    }
+    if let Some(m) = given(req, "metadata") {
+        for (k, val) in want_obj(m, "metadata")? {
+            let param = format!("metadata.{k}");
+            build::check_metadata_text(k, &param, 1)?;
+            let v = want_str(val, &param)?;
+            build::check_metadata_text(v, &param, 0)?;
+            out.insert(k.clone(), Value::String(v.to_string()));
+        }
+    }
+    build::check_metadata_count(&out)?;
+    Ok(out)
+}
+
+/// `parallel_tool_calls`, `store` and `service_tier`: checked, nothing to send.
+fn check_flags(req: &Map<String, Value>, drop: bool) -> R<()> {
+    if let Some(p) = given(req, "parallel_tool_calls") {
+        want_bool(p, "parallel_tool_calls")?;
+    }
+    if let Some(s) = given(req, "store") {
+        if want_bool(s, "store")? && !drop {
+            return Err(bad(
+                "store",
+                "`store: true` is not supported: the gateway keeps no completions",
+            )
+            .with_code("unsupported_parameter"));
+        }
+    }
+    if let Some(s) = given(req, "service_tier") {
+        let tier = want_str(s, "service_tier")?;
+        if !matches!(tier, "auto" | "default") && !drop {
+            return Err(
+                bad("service_tier", "only `auto` and `default` service tiers are supported")
+                    .with_code("unsupported_parameter"),
+            );
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tools and response_format
+
+/// `tools` → tool specs (with a cache point after each tool that has `cache_control`).
+fn read_tools(req: &Map<String, Value>, cfg: &Config) -> R<Vec<Tool>> {
+    let mut specs = Vec::new();
+    let Some(t) = given(req, "tools") else {
+        return Ok(specs);
+    };
+    let list = want_arr(t, "tools")?;
+    if list.len() > cfg.limits.max_tools {
+        return Err(bad(
+            "tools",
+            format!(
+                "`tools` has {} entries; this gateway accepts at most {}",
+                list.len(),
+                cfg.limits.max_tools
+            ),
+        ));
+    }
+    for (i, tool) in list.iter().enumerate() {
+        let p = format!("tools[{i}]");
+        let o = want_obj(tool, &p)?;
+        if o.get("type").and_then(Value::as_str) != Some("function") {
+            return Err(
+                bad(format!("{p}.type"), "only `function` tools are supported").with_code("unsupported_tool_type")
+            );
+        }
+        let f = want_obj(field(o, "function"), &format!("{p}.function"))?;
+        let name_param = format!("{p}.function.name");
+        let name = want_str(field(f, "name"), &name_param)?;
+        build::check_tool_name(name, &name_param)?;
+        let schema = match f.get("parameters") {
+            None | Some(Value::Null) => None,
+            Some(s) => {
+                want_obj(s, &format!("{p}.function.parameters"))?;
+                Some(s.clone())
+            }
+        };
+        let description = match given(f, "description") {
+            Some(d) => Some(want_str(d, &format!("{p}.function.description"))?),
+            None => None,
+        };
+        let spec = build::function_tool(name, description, schema, &name_param)?;
+        specs.push(Tool::ToolSpec(spec));
+        if given(o, "cache_control").is_some() {
+            specs.push(Tool::CachePoint(crate::bedrock::converse::CachePoint::DEFAULT));
+        }
+    }
+    Ok(specs)
+}
+
+/// `tool_choice`: `auto`, `required`, `none` or `{"type": "function", "function": {"name"}}`.
+fn read_tool_choice(req: &Map<String, Value>) -> R<ToolChoiceRequest> {
+    Ok(match req.get("tool_choice") {
+        None | Some(Value::Null) => ToolChoiceRequest::Unset,
+        Some(Value::String(s)) => match s.as_str() {
+            "auto" => ToolChoiceRequest::Auto,
+            "required" => ToolChoiceRequest::Required,
+            "none" => ToolChoiceRequest::None,
+            other => {
+                return Err(bad(
+                    "tool_choice",
+                    format!("`tool_choice` must be auto, required, none or a function, not {other:?}"),
+                ))
+            }
+        },
+        Some(Value::Object(o)) => {
+            let f = want_obj(field(o, "function"), "tool_choice.function")?;
+            ToolChoiceRequest::Named(want_str(field(f, "name"), "tool_choice.function.name")?.to_string())
+        }
+        Some(other) => {
+            return Err(bad(
+                "tool_choice",
+                format!("`tool_choice` must be a string or an object, not {}", type_name(other)),
+            ))
+        }
+    })
+}
+
+/// `response_format`: `None` for text, else the JSON answer to ask for.
+fn read_response_format(rf: &Value) -> R<Option<JsonAnswer>> {
+    let o = want_obj(rf, "response_format")?;
+    let kind = want_str(field(o, "type"), "response_format.type")?;
+    let answer = match kind {
+        "text" => return Ok(None),
+        "json_object" => JsonAnswer {
+            name: JSON_TOOL_NAME.to_string(),
+            description: "Respond with a JSON object.".to_string(),
+            schema: build::open_object_schema(),
+        },
+        "json_schema" => {
+            let js = want_obj(field(o, "json_schema"), "response_format.json_schema")?;
+            let name = match js.get("name") {
+                Some(n) => want_str(n, "response_format.json_schema.name")?.to_string(),
+                None => JSON_TOOL_NAME.to_string(),
+            };
+            if !build::is_valid_tool_name(&name) {
+                return Err(bad(
+                    "response_format.json_schema.name",
+                    "the schema name must be 1-64 characters of a-z, A-Z, 0-9, _ and -",
+                ));
+            }
+            let schema = match js.get("schema") {
+                None | Some(Value::Null) => build::open_object_schema(),
+                Some(s) => {
+                    want_obj(s, "response_format.json_schema.schema")?;
+                    s.clone()
+                }
+            };
+            let description = js
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or("Respond with JSON that matches this schema.")
+                .to_string();
+            JsonAnswer {
+                name,
+                description,
+                schema,
+            }
+        }
+        other => {
+            return Err(bad(
+                "response_format.type",
+                format!("`response_format.type` must be text, json_object or json_schema, not {other:?}"),
+            ))
+        }
+    };
+    Ok(Some(answer))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+/// `messages` → system blocks and Converse messages.
+fn read_messages(
+    req: &Map<String, Value>,
+    cfg: &Config,
+) -> R<(Vec<SystemBlock>, Vec<crate::bedrock::converse::Message>)> {
+    let messages = match req.get("messages") {
+        Some(m) => want_arr(m, "messages")?,
+        None => {
+            return Err(bad("messages", "you must provide a messages parameter").with_code("missing_required_parameter"))
+        }
+    };
+    if messages.is_empty() {
+        return Err(bad("messages", "`messages` must contain at least one message"));
+    }
+    if messages.len() > cfg.limits.max_messages {
+        return Err(bad(
+            "messages",
+            format!(
+                "`messages` has {} entries; this gateway accepts at most {}",
+                messages.len(),
+                cfg.limits.max_messages
+            ),
+        ));
+    }
+    let mut conv = Conversation::new();
+    for (i, m) in messages.iter().enumerate() {
+        read_message(m, &format!("messages[{i}]"), &mut conv)?;
+    }
+    let (system, messages) = conv.finish()?;
+    if messages.is_empty() {
+        return Err(bad(
+            "messages",
+            "`messages` must contain at least one user or assistant message",
+        ));
+    }
+    Ok((system, messages))
+}
+
+fn has_cache_control(o: &Map<String, Value>) -> bool {
+    given(o, "cache_control").is_some()
+}
+
+/// One message into the conversation.
+fn read_message(m: &Value, p: &str, conv: &mut Conversation) -> R<()> {
+    let o = want_obj(m, p)?;
+    let role = match o.get("role") {
+        Some(r) => want_str(r, &format!("{p}.role"))?,
+        None => return Err(bad(format!("{p}.role"), format!("`{p}.role` is required"))),
+    };
+    let (role, mut blocks) = match role {
+        "system" | "developer" => {
+            let blocks = text_only(o.get("content"), &format!("{p}.content"), true)?;
+            conv.system.extend(blocks.into_iter().filter_map(|b| match b {
+                ContentBlock::Text(t) => Some(SystemBlock::Text(t)),
+                ContentBlock::CachePoint(c) => Some(SystemBlock::CachePoint(c)),
+                _ => None,
+            }));
+            if has_cache_control(o) {
+                conv.system
+                    .push(SystemBlock::CachePoint(crate::bedrock::converse::CachePoint::DEFAULT));
+            }
+            return Ok(());
+        }
+        "user" => (Role::User, user_content(o.get("content"), &format!("{p}.content"))?),
+        "assistant" => (Role::Assistant, assistant_content(o, p)?),
+        "tool" => (Role::User, vec![tool_result(o, p)?]),
+        "function" => {
+            return Err(bad(
+                format!("{p}.role"),
+                "the deprecated `function` role is not supported; use `tool` messages",
+            ))
+        }
+        other => {
+            return Err(bad(
+                format!("{p}.role"),
+                format!("`{p}.role` must be system, developer, user, assistant or tool, not {other:?}"),
+            ))
+        }
+    };
+    if has_cache_control(o) && !blocks.is_empty() {
+        blocks.push(build::cache_point());
+    }
+    conv.push(role, blocks);
+    Ok(())
+}
+
+/// Text content: a string or an array of text parts (text and cache point blocks).
+fn text_only(content: Option<&Value>, p: &str, skip_empty: bool) -> R<Vec<ContentBlock>> {
+    let mut out = Vec::new();
+    match content {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) => {
+            if !(skip_empty && s.is_empty()) {
+                out.push(ContentBlock::Text(s.clone()));
+            }
+        }
+        Some(Value::Array(parts)) => {
+            for (j, part) in parts.iter().enumerate() {
+                let pp = format!("{p}[{j}]");
+                let o = want_obj(part, &pp)?;
+                if o.get("type").and_then(Value::as_str) != Some("text") {
+                    return Err(bad(pp.clone(), format!("`{pp}` must be a text part here")));
+                }
+                let t = want_str(field(o, "text"), &format!("{pp}.text"))?;
+                if !(skip_empty && t.is_empty()) {
+                    out.push(ContentBlock::Text(t.to_string()));
+                }
+                if has_cache_control(o) {
+                    out.push(build::cache_point());
+                }
+            }
+        }
+        Some(other) => {
+            return Err(bad(
+                p,
+                format!(
+                    "`{p}` must be a string or an array of content parts, not {}",
+                    type_name(other)
+                ),
+            ))
+        }
+    }
+    Ok(out)
+}
+
+fn user_content(content: Option<&Value>, p: &str) -> R<Vec<ContentBlock>> {
+    let parts = match content {
+        Some(Value::Array(parts)) => parts,
+        None | Some(Value::Null) => return Err(bad(p, format!("`{p}` is required for user messages"))),
+        other => return text_only(other, p, false),
+    };
+    let mut out = Vec::with_capacity(parts.len());
+    for (j, part) in parts.iter().enumerate() {
+        let pp = format!("{p}[{j}]");
+        let o = want_obj(part, &pp)?;
+        let kind = want_str(field(o, "type"), &format!("{pp}.type"))?;
+        match kind {
+            "text" => {
+                let t = want_str(field(o, "text"), &format!("{pp}.text"))?;
+                out.push(ContentBlock::Text(t.to_string()));
+            }
+            "image_url" => out.push(image_part(field(o, "image_url"), &pp)?),
+            "file" => out.push(file_part(field(o, "file"), &pp)?),
+            "input_audio" => {
+                return Err(bad(pp, "audio input is not supported by Amazon Bedrock's Converse API")
+                    .with_code("unsupported_content"))
+            }
+            other => {
+                return Err(bad(
+                    pp.clone(),
+                    format!("`{pp}.type` {other:?} is not a supported content part type"),
+                ))
+            }
+        }
+        if has_cache_control(o) {
+            out.push(build::cache_point());
+        }
+    }
+    Ok(out)
+}
+
+/// `{"type": "image_url", "image_url": "data:…" | {"url": "data:…"}}`.
+fn image_part(iu: &Value, pp: &str) -> R<ContentBlock> {
+    let url = match iu {
+        Value::String(s) => s.as_str(),
+        Value::Object(m) => want_str(field(m, "url"), &format!("{pp}.image_url.url"))?,
+        _ => {
+            return Err(bad(
+                format!("{pp}.image_url"),
+                format!("`{pp}.image_url` must have a `url`"),
+            ))
+        }
+    };
+    let param = format!("{pp}.image_url");
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return Err(bad(
+            param,
+            "image URLs are not fetched by this gateway; send the image inline as a data URI (data:image/png;base64,...)",
+        )
+        .with_code("image_url_not_supported"));
+    }
+    let (mime, data) = build::data_uri(url, &param)?;
+    Ok(ContentBlock::Image(build::image_block(mime, data, &param)?))
+}
+
+/// `{"type": "file", "file": {"file_data": "data:…", "filename"?}}`.
+fn file_part(f: &Value, p: &str) -> R<ContentBlock> {
+    let o = want_obj(f, &format!("{p}.file"))?;
+    if given(o, "file_id").is_some() {
+        return Err(bad(
+            format!("{p}.file.file_id"),
+            "file ids are not supported (the gateway stores no files); send `file_data` as a data URI",
+        ));
+    }
+    let data = want_str(field(o, "file_data"), &format!("{p}.file.file_data"))?;
+    let (mime, b64) = build::data_uri(data, &format!("{p}.file.file_data"))?;
+    let filename = o.get("filename").and_then(Value::as_str);
+    Ok(ContentBlock::Document(build::document_block(
+        mime,
+        b64,
+        filename,
+        &format!("{p}.file"),
+    )?))
+}
+
+/// `thinking_blocks` → reasoning blocks, as Claude produced them (first in the turn).
+fn thinking_blocks(tb: &Value, p: &str) -> R<Vec<ContentBlock>> {
+    let mut out = Vec::new();
+    for (j, b) in want_arr(tb, &format!("{p}.thinking_blocks"))?.iter().enumerate() {
+        let bp = format!("{p}.thinking_blocks[{j}]");
+        let bo = want_obj(b, &bp)?;
+        let reasoning = match bo.get("type").and_then(Value::as_str) {
+            Some("thinking") => Reasoning::ReasoningText {
+                signature: bo.get("signature").and_then(Value::as_str).map(str::to_string),
+                text: want_str(field(bo, "thinking"), &format!("{bp}.thinking"))?.to_string(),
+            },
+            Some("redacted_thinking") => {
+                Reasoning::RedactedContent(want_str(field(bo, "data"), &format!("{bp}.data"))?.to_string())
+            }
+            _ => {
+                return Err(bad(
+                    bp,
+                    "thinking blocks must have type `thinking` or `redacted_thinking`",
+                ))
+            }
+        };
+        out.push(ContentBlock::ReasoningContent(reasoning));
+    }
+    Ok(out)
+}
+
+fn assistant_content(o: &Map<String, Value>, p: &str) -> R<Vec<ContentBlock>> {
+    let mut out = match given(o, "thinking_blocks") {
+        Some(tb) => thinking_blocks(tb, p)?,
+        None => Vec::new(),
+    };
+    out.extend(text_only(o.get("content"), &format!("{p}.content"), true)?);
+    if let Some(tc) = given(o, "tool_calls") {
+        for (j, call) in want_arr(tc, &format!("{p}.tool_calls"))?.iter().enumerate() {
+            let cp = format!("{p}.tool_calls[{j}]");
+            let co = want_obj(call, &cp)?;
+            let id = want_str(field(co, "id"), &format!("{cp}.id"))?;
+            let f = want_obj(field(co, "function"), &format!("{cp}.function"))?;
+            let name = want_str(field(f, "name"), &format!("{cp}.function.name"))?;
+            let args_param = format!("{cp}.function.arguments");
+            let args = match f.get("arguments") {
+                None | Some(Value::Null) => "{}",
+                Some(a) => want_str(a, &args_param)?,
+            };
+            out.push(ContentBlock::ToolUse(build::tool_use(id, name, args, &args_param)?));
+        }
+    }
+    Ok(out)
+}
+
+fn tool_result(o: &Map<String, Value>, p: &str) -> R<ContentBlock> {
+    let id = want_str(field(o, "tool_call_id"), &format!("{p}.tool_call_id"))?;
+    let content = text_only(o.get("content"), &format!("{p}.content"), false)?
+        .into_iter()
+        .filter_map(|b| match b {
+            ContentBlock::Text(t) => Some(ToolResultContent::Text(t)),
+            _ => None,
+        })
+        .collect();
+    Ok(build::tool_result(id, content))
+}
