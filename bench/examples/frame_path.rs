@@ -20,21 +20,33 @@ fn frames(reasoning: usize, content: usize) -> Vec<Vec<u8>> {
     let mut out = vec![ev("messageStart", r#"{"p":"abcdefghijk","role":"assistant"}"#.into())];
     for i in 0..reasoning {
         let t = format!(" 0a1b2c{}", B62[i % 62] as char);
-        out.push(ev("contentBlockDelta", format!(
-            r#"{{"contentBlockIndex":0,"delta":{{"reasoningContent":{{"text":"{t}"}}}},"p":"{}"}}"#,
-            &PAD[..1 + i % 40]
-        )));
+        out.push(ev(
+            "contentBlockDelta",
+            format!(
+                r#"{{"contentBlockIndex":0,"delta":{{"reasoningContent":{{"text":"{t}"}}}},"p":"{}"}}"#,
+                &PAD[..1 + i % 40]
+            ),
+        ));
     }
     out.push(ev("contentBlockDelta", r#"{"contentBlockIndex":0,"delta":{"reasoningContent":{"signature":"EqQBCkgIARABGAIiQMZ3c2lnbmF0dXJl"}},"p":"abc"}"#.into()));
-    out.push(ev("contentBlockStop", r#"{"contentBlockIndex":0,"p":"abcdefgh"}"#.into()));
+    out.push(ev(
+        "contentBlockStop",
+        r#"{"contentBlockIndex":0,"p":"abcdefgh"}"#.into(),
+    ));
     for i in 0..content {
         let t = format!(" 0a1b2c{}", B62[i % 62] as char);
-        out.push(ev("contentBlockDelta", format!(
-            r#"{{"contentBlockIndex":1,"delta":{{"text":"{t}"}},"p":"{}"}}"#,
-            &PAD[..1 + i % 40]
-        )));
+        out.push(ev(
+            "contentBlockDelta",
+            format!(
+                r#"{{"contentBlockIndex":1,"delta":{{"text":"{t}"}},"p":"{}"}}"#,
+                &PAD[..1 + i % 40]
+            ),
+        ));
     }
-    out.push(ev("contentBlockStop", r#"{"contentBlockIndex":1,"p":"abcdefgh"}"#.into()));
+    out.push(ev(
+        "contentBlockStop",
+        r#"{"contentBlockIndex":1,"p":"abcdefgh"}"#.into(),
+    ));
     out.push(ev("messageStop", r#"{"p":"abcdef","stopReason":"end_turn"}"#.into()));
     out.push(ev("metadata", format!(
         r#"{{"metrics":{{"latencyMs":1234}},"p":"abc","usage":{{"inputTokens":10,"outputTokens":{0},"totalTokens":{1}}}}}"#,

@@ -219,11 +219,21 @@ pub enum HeaderValue<'a> {
     Uuid([u8; 16]),
 }
 
+/// Headers a [`Message`] keeps split from the walk that validated them. Bedrock's events carry
+/// three, so looking one up (twice per frame) compares names instead of decoding the section
+/// again.
+const KEPT_HEADERS: usize = 4;
+
 /// One decoded, fully validated message, borrowing the bytes it was decoded from.
 #[derive(Debug, Clone, Copy)]
 pub struct Message<'a> {
     /// The header section, already walked once and found valid.
     headers: &'a [u8],
+    /// Its first headers (up to [`KEPT_HEADERS`]), as decoded by that walk: `kept[..kept_len]`.
+    kept: [(&'a str, HeaderValue<'a>); KEPT_HEADERS],
+    kept_len: usize,
+    /// The part of the section after the kept headers (empty for Bedrock's events).
+    after_kept: &'a [u8],
     /// The payload bytes.
     pub payload: &'a [u8],
 }
@@ -235,10 +245,14 @@ impl<'a> Message<'a> {
         HeaderIter { rest: self.headers }
     }
 
-    /// The value of the first header called `name`. Compares raw name bytes and decodes only the
-    /// matching value: this runs for every frame, so it skips the UTF-8 checks of the others.
+    /// The value of the first header called `name`. Searches the kept headers, then walks the
+    /// rest of the section comparing raw name bytes and decoding only the matching value.
     pub fn header(&self, name: &str) -> Option<HeaderValue<'a>> {
-        let mut rest = self.headers;
+        let kept = self.kept.get(..self.kept_len).unwrap_or_default();
+        if let Some((_, v)) = kept.iter().find(|(n, _)| *n == name) {
+            return Some(*v);
+        }
+        let mut rest = self.after_kept;
         while !rest.is_empty() {
             let (raw_name, kind, value, next) = split_raw(rest).ok()?;
             if raw_name == name.as_bytes() {
@@ -361,18 +375,32 @@ fn split_header(section: &[u8]) -> Result<(&str, HeaderValue<'_>, &[u8]), Decode
     Ok((name, typed_value(kind, value)?, rest))
 }
 
-/// Walks a whole header section: every header well formed, at most `max_count` of them.
-fn validate_headers(mut section: &[u8], max_count: usize) -> Result<(), DecodeError> {
+/// Walks a whole header section: every header well formed, at most `max_count` of them. Returns
+/// the message with its first headers kept split.
+fn validate_headers<'a>(headers: &'a [u8], payload: &'a [u8], max_count: usize) -> Result<Message<'a>, DecodeError> {
+    let mut m = Message {
+        headers,
+        kept: [("", HeaderValue::Bool(false)); KEPT_HEADERS],
+        kept_len: 0,
+        after_kept: &[],
+        payload,
+    };
+    let mut section = headers;
     let mut count = 0usize;
     while !section.is_empty() {
         if count >= max_count {
             return Err(DecodeError::TooManyHeaders { max: max_count });
         }
-        let (_, _, rest) = split_header(section)?;
+        let (name, value, rest) = split_header(section)?;
+        if let Some(slot) = m.kept.get_mut(count) {
+            *slot = (name, value);
+            m.kept_len = count.saturating_add(1);
+            m.after_kept = rest;
+        }
         section = rest;
         count = count.saturating_add(1);
     }
-    Ok(())
+    Ok(m)
 }
 
 /// A prelude whose checksum and lengths have been validated.
@@ -436,8 +464,7 @@ fn decode_frame<'a>(frame: &'a [u8], prelude: Prelude, limits: &Limits) -> Resul
     let headers_end = PRELUDE_LEN.checked_add(prelude.headers_len).ok_or_else(too_short)?;
     let headers = covered.get(PRELUDE_LEN..headers_end).ok_or_else(too_short)?;
     let payload = covered.get(headers_end..).ok_or_else(too_short)?;
-    validate_headers(headers, limits.max_header_count)?;
-    Ok(Message { headers, payload })
+    validate_headers(headers, payload, limits.max_header_count)
 }
 
 /// Decode exactly one complete message occupying all of `bytes`.
@@ -760,6 +787,31 @@ mod tests {
         let msg = decode_message(&m, &Limits::default()).unwrap();
         assert_eq!(msg.header_str("a"), Some("1"));
         assert_eq!(msg.headers().count(), 2);
+    }
+
+    #[test]
+    fn headers_beyond_the_kept_ones_are_found() {
+        // Lookups search the headers kept by the validation walk, then the rest of the section.
+        let names = ["h0", "h1", "h2", "h3", "h4", "h5", "h3"];
+        let values = ["v0", "v1", "v2", "v3", "v4", "v5", "later"];
+        for n in 0..=names.len() {
+            let headers: Vec<_> = names[..n]
+                .iter()
+                .zip(values)
+                .map(|(k, v)| (*k, HeaderValue::String(v)))
+                .collect();
+            let m = encode(&headers, b"p");
+            let msg = decode_message(&m, &Limits::default()).unwrap();
+            for (i, name) in names.iter().enumerate().take(n.min(6)) {
+                assert_eq!(msg.header_str(name), Some(values[i]), "{n} headers, looking up {name}");
+            }
+            for name in names.iter().skip(n).filter(|k| !names[..n].contains(k)) {
+                assert_eq!(msg.header(name), None);
+            }
+            assert_eq!(msg.header(""), None);
+            assert_eq!(msg.headers().count(), n);
+            assert_eq!(msg.payload, b"p");
+        }
     }
 
     #[test]
