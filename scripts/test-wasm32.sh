@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=wasm32-wasip1
-RUNNER="node $PWD/scripts/wasi-runner.js"
+RUNNER="node $PWD/scripts/wasi-runner.cjs"
 export NODE_NO_WARNINGS=1   # node:wasi is "experimental": no warning per test binary
 command -v node >/dev/null || { echo "test-wasm32: node (>= 20) is needed" >&2; exit 1; }
 
