@@ -37,9 +37,10 @@ test: lint unit unit-wasm32 e2e
 unit:
 	$(CARGO) test --workspace --quiet
 
-## unit-wasm32: the filter crate's tests compiled to wasm32-wasip1 and run in Node's V8 (32-bit usize)
+## unit-wasm32: the filter crate's tests compiled to wasm32-wasip1 and run in Node's V8 (32-bit usize);
+## the exhaustive every-split-point replay (~6 min in V8 on a loaded machine) runs natively only
 unit-wasm32:
-	scripts/test-wasm32.sh --quiet
+	scripts/test-wasm32.sh --quiet -- --skip output_is_identical_at_every_split_point
 
 lint:
 	$(CARGO) fmt --all -- --check
