@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 WASM := dist/bedrock_bridge.wasm
 CARGO ?= $(shell command -v rustup >/dev/null 2>&1 && rustup which cargo 2>/dev/null || command -v cargo)
 
-.PHONY: all build venv clients anthropic-clients test unit e2e lint run fmt clean bench bench-envoy bench-envoy-full fuzz fuzz-smoke image envoy-matrix
+.PHONY: all build venv clients anthropic-clients test unit unit-wasm32 e2e lint run fmt clean bench bench-v8 bench-envoy bench-envoy-full fuzz fuzz-smoke image envoy-matrix
 
 all: build
 
@@ -31,11 +31,17 @@ $(VENV)/.clients-installed: tests/requirements-clients.txt $(VENV)/.installed
 tests/clients/node_modules/.package-lock.json: tests/clients/package.json tests/clients/package-lock.json
 	npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error
 
-## test: lint, native unit tests, end-to-end tests in real Envoy, then the core subset on older Envoys
-test: lint unit e2e envoy-matrix
+## test: lint, native unit tests, the core's tests as wasm32 in V8, end-to-end tests in real Envoy,
+## then the core subset on older Envoys
+test: lint unit unit-wasm32 e2e envoy-matrix
 
 unit:
 	$(CARGO) test --workspace --quiet
+
+## unit-wasm32: the filter crate's tests compiled to wasm32-wasip1 and run in Node's V8 (32-bit usize);
+## the exhaustive every-split-point replay (~6 min in V8 on a loaded machine) runs natively only
+unit-wasm32:
+	scripts/test-wasm32.sh --quiet -- --skip output_is_identical_at_every_split_point
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -78,6 +84,11 @@ clean:
 ## bench: native criterion benchmarks of the decoder + translator
 bench:
 	$(CARGO) bench -p bedrock-bridge-bench --bench pipeline
+
+## bench-v8: the module's CPU per frame in Node's V8 through a fake proxy-wasm host, against the no-op filter
+bench-v8: $(WASM)
+	$(CARGO) build -q --release --target wasm32-wasip1 --manifest-path bench/envoy/nullfilter/Cargo.toml --target-dir target/nullfilter
+	node --no-liftoff bench/v8/run.js --check --null target/nullfilter/wasm32-wasip1/release/nullfilter.wasm
 
 ## bench-envoy: in-Envoy benchmark: filter vs plain Envoy vs the LiteLLM proxy -> bench/envoy/results.{md,json}
 bench-envoy: $(WASM) venv

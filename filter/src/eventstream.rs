@@ -55,7 +55,8 @@ const TYPE_UUID: u8 = 9;
 /// Bounds applied to every message before it is buffered or emitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest accepted `total_length`, in bytes (prelude, headers, payload and CRC).
+    /// Largest accepted `total_length`, in bytes (prelude, headers, payload and CRC); never
+    /// more than AWS's 16 MiB, whatever is set here.
     pub max_message_len: usize,
     /// Most headers accepted in one message.
     pub max_header_count: usize,
@@ -80,7 +81,7 @@ pub enum DecodeError {
         /// The `total_length` field.
         total_length: u32,
     },
-    /// `total_length` is above [`Limits::max_message_len`].
+    /// `total_length` is above [`Limits::max_message_len`] (or AWS's 16 MiB).
     MessageTooLong {
         /// The `total_length` field.
         total_length: u32,
@@ -218,11 +219,21 @@ pub enum HeaderValue<'a> {
     Uuid([u8; 16]),
 }
 
+/// Headers a [`Message`] keeps split from the walk that validated them. Bedrock's events carry
+/// three, so looking one up (twice per frame) compares names instead of decoding the section
+/// again.
+const KEPT_HEADERS: usize = 4;
+
 /// One decoded, fully validated message, borrowing the bytes it was decoded from.
 #[derive(Debug, Clone, Copy)]
 pub struct Message<'a> {
     /// The header section, already walked once and found valid.
     headers: &'a [u8],
+    /// Its first headers (up to [`KEPT_HEADERS`]), as decoded by that walk: `kept[..kept_len]`.
+    kept: [(&'a str, HeaderValue<'a>); KEPT_HEADERS],
+    kept_len: usize,
+    /// The part of the section after the kept headers (empty for Bedrock's events).
+    after_kept: &'a [u8],
     /// The payload bytes.
     pub payload: &'a [u8],
 }
@@ -234,10 +245,14 @@ impl<'a> Message<'a> {
         HeaderIter { rest: self.headers }
     }
 
-    /// The value of the first header called `name`. Compares raw name bytes and decodes only the
-    /// matching value: this runs for every frame, so it skips the UTF-8 checks of the others.
+    /// The value of the first header called `name`. Searches the kept headers, then walks the
+    /// rest of the section comparing raw name bytes and decoding only the matching value.
     pub fn header(&self, name: &str) -> Option<HeaderValue<'a>> {
-        let mut rest = self.headers;
+        let kept = self.kept.get(..self.kept_len).unwrap_or_default();
+        if let Some((_, v)) = kept.iter().find(|(n, _)| *n == name) {
+            return Some(*v);
+        }
+        let mut rest = self.after_kept;
         while !rest.is_empty() {
             let (raw_name, kind, value, next) = split_raw(rest).ok()?;
             if raw_name == name.as_bytes() {
@@ -360,24 +375,38 @@ fn split_header(section: &[u8]) -> Result<(&str, HeaderValue<'_>, &[u8]), Decode
     Ok((name, typed_value(kind, value)?, rest))
 }
 
-/// Walks a whole header section: every header well formed, at most `max_count` of them.
-fn validate_headers(mut section: &[u8], max_count: usize) -> Result<(), DecodeError> {
+/// Walks a whole header section: every header well formed, at most `max_count` of them. Returns
+/// the message with its first headers kept split.
+fn validate_headers<'a>(headers: &'a [u8], payload: &'a [u8], max_count: usize) -> Result<Message<'a>, DecodeError> {
+    let mut m = Message {
+        headers,
+        kept: [("", HeaderValue::Bool(false)); KEPT_HEADERS],
+        kept_len: 0,
+        after_kept: &[],
+        payload,
+    };
+    let mut section = headers;
     let mut count = 0usize;
     while !section.is_empty() {
         if count >= max_count {
             return Err(DecodeError::TooManyHeaders { max: max_count });
         }
-        let (_, _, rest) = split_header(section)?;
+        let (name, value, rest) = split_header(section)?;
+        if let Some(slot) = m.kept.get_mut(count) {
+            *slot = (name, value);
+            m.kept_len = count.saturating_add(1);
+            m.after_kept = rest;
+        }
         section = rest;
         count = count.saturating_add(1);
     }
-    Ok(())
+    Ok(m)
 }
 
 /// A prelude whose checksum and lengths have been validated.
 #[derive(Debug, Clone, Copy)]
 struct Prelude {
-    /// `total_length`, within `MIN_MESSAGE_LEN..=limits.max_message_len`.
+    /// `total_length`, within `MIN_MESSAGE_LEN..=min(limits.max_message_len, 16 MiB)`.
     total_len: usize,
     /// `headers_length`, at most `total_len - MIN_MESSAGE_LEN` and `AWS_MAX_HEADERS_LEN`.
     headers_len: usize,
@@ -405,11 +434,11 @@ fn read_prelude(bytes: &[u8], limits: &Limits) -> Result<Prelude, DecodeError> {
     if total_len < MIN_MESSAGE_LEN {
         return Err(DecodeError::MessageTooShort { total_length });
     }
-    if total_len > limits.max_message_len {
-        return Err(DecodeError::MessageTooLong {
-            total_length,
-            max: limits.max_message_len,
-        });
+    // AWS's own 16 MiB bounds any configured limit: on wasm32 a `total_length` near
+    // `u32::MAX` is also near `usize::MAX`, and reserving room for it would abort the VM.
+    let max = limits.max_message_len.min(AWS_MAX_MESSAGE_LEN);
+    if total_len > max {
+        return Err(DecodeError::MessageTooLong { total_length, max });
     }
     let room = total_len.checked_sub(MIN_MESSAGE_LEN);
     if headers_len > AWS_MAX_HEADERS_LEN || room.is_none_or(|room| headers_len > room) {
@@ -435,8 +464,7 @@ fn decode_frame<'a>(frame: &'a [u8], prelude: Prelude, limits: &Limits) -> Resul
     let headers_end = PRELUDE_LEN.checked_add(prelude.headers_len).ok_or_else(too_short)?;
     let headers = covered.get(PRELUDE_LEN..headers_end).ok_or_else(too_short)?;
     let payload = covered.get(headers_end..).ok_or_else(too_short)?;
-    validate_headers(headers, limits.max_header_count)?;
-    Ok(Message { headers, payload })
+    validate_headers(headers, payload, limits.max_header_count)
 }
 
 /// Decode exactly one complete message occupying all of `bytes`.
@@ -762,6 +790,31 @@ mod tests {
     }
 
     #[test]
+    fn headers_beyond_the_kept_ones_are_found() {
+        // Lookups search the headers kept by the validation walk, then the rest of the section.
+        let names = ["h0", "h1", "h2", "h3", "h4", "h5", "h3"];
+        let values = ["v0", "v1", "v2", "v3", "v4", "v5", "later"];
+        for n in 0..=names.len() {
+            let headers: Vec<_> = names[..n]
+                .iter()
+                .zip(values)
+                .map(|(k, v)| (*k, HeaderValue::String(v)))
+                .collect();
+            let m = encode(&headers, b"p");
+            let msg = decode_message(&m, &Limits::default()).unwrap();
+            for (i, name) in names.iter().enumerate().take(n.min(6)) {
+                assert_eq!(msg.header_str(name), Some(values[i]), "{n} headers, looking up {name}");
+            }
+            for name in names.iter().skip(n).filter(|k| !names[..n].contains(k)) {
+                assert_eq!(msg.header(name), None);
+            }
+            assert_eq!(msg.header(""), None);
+            assert_eq!(msg.headers().count(), n);
+            assert_eq!(msg.payload, b"p");
+        }
+    }
+
+    #[test]
     fn header_ending_exactly_at_section_end() {
         // Each type as the last header, followed by a payload that would parse as garbage.
         for (name, v) in ALL_TYPES {
@@ -949,6 +1002,31 @@ mod tests {
                 total_length: 16
             })
         );
+    }
+
+    #[test]
+    fn no_limit_above_aws_16_mib() {
+        // With no limit of its own, a hostile 4 GiB length must still be refused from its
+        // prelude: on wasm32 (32-bit usize) reserving room for it aborts the VM.
+        let limits = Limits {
+            max_message_len: usize::MAX,
+            ..Limits::default()
+        };
+        let too_long = DecodeError::MessageTooLong {
+            total_length: u32::MAX,
+            max: AWS_MAX_MESSAGE_LEN,
+        };
+        let prelude = frame(u32::MAX, 0, b"");
+        let mut d = Decoder::new(limits);
+        assert_eq!(d.feed(&prelude[..PRELUDE_LEN], |_| {}), Err(too_long.clone()));
+        assert_eq!(d.buffered_len(), 0);
+        let mut d = Decoder::new(limits);
+        assert_eq!(d.feed(&prelude[..PRELUDE_LEN - 1], |_| {}), Ok(()));
+        assert_eq!(d.feed(&prelude[PRELUDE_LEN - 1..], |_| {}), Err(too_long));
+        let len = u32::try_from(AWS_MAX_MESSAGE_LEN).unwrap();
+        let mut d = Decoder::new(limits);
+        assert_eq!(d.feed(&frame(len, 0, b"")[..PRELUDE_LEN], |_| {}), Ok(()));
+        assert_eq!(d.buffered_len(), PRELUDE_LEN);
     }
 
     #[test]

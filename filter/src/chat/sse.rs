@@ -124,6 +124,17 @@ impl ChunkEncoder {
         self.end(out);
     }
 
+    /// A chunk whose delta is only `content`, as most chunks of a stream are: the same bytes as
+    /// [`Self::delta`] with `Delta { content, .. }`, without walking the other fields.
+    pub fn content(&self, out: &mut Vec<u8>, text: &str) {
+        out.extend_from_slice(&self.head);
+        out.extend_from_slice(CHOICE_OPEN);
+        out.extend_from_slice(br#"{"content":"#);
+        let _ = serde_json::to_writer(&mut *out, text);
+        out.push(b'}');
+        out.extend_from_slice(CHOICE_CLOSE);
+    }
+
     /// The chunk that ends the choice: an empty delta and `finish_reason`.
     pub fn finish(&self, out: &mut Vec<u8>, finish_reason: &str) {
         out.extend_from_slice(&self.head);
@@ -162,6 +173,23 @@ mod tests {
             .filter(|e| !e.is_empty())
             .map(|e| serde_json::from_str(e.strip_prefix("data: ").unwrap()).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn content_chunk_is_the_delta_chunk() {
+        let enc = ChunkEncoder::new("chatcmpl-1", 1700000000, "m");
+        for text in ["", " abc", "line\nwith \"quotes\", \\ and \u{1}", "日本語 ✓"] {
+            let (mut fast, mut general) = (Vec::new(), Vec::new());
+            enc.content(&mut fast, text);
+            enc.delta(
+                &mut general,
+                &Delta {
+                    content: Some(text),
+                    ..Default::default()
+                },
+            );
+            assert_eq!(String::from_utf8(fast).unwrap(), String::from_utf8(general).unwrap());
+        }
     }
 
     #[test]

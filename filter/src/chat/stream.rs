@@ -88,13 +88,7 @@ impl ChatSink {
     }
 
     fn content(&self, out: &mut Vec<u8>, text: &str) {
-        self.enc.delta(
-            out,
-            &Delta {
-                content: Some(text),
-                ..Default::default()
-            },
-        );
+        self.enc.content(out, text);
     }
 
     fn tool_start(&mut self, block: u32, id: &str, name: &str, out: &mut Vec<u8>) {
