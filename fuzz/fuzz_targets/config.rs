@@ -68,6 +68,7 @@ fuzz_target!(|data: &[u8]| {
     let dbg = format!("{cfg:?}");
     let secrets: Vec<&str> = match &cfg.auth {
         Auth::Bearer(b) => vec![b],
+        Auth::EnvoySigner => Vec::new(),
         Auth::SigV4 {
             secret_access_key,
             session_token,

@@ -11,9 +11,9 @@
 
 #![no_main]
 
+use bedrock_bridge::chat::reply::ChatReply;
 use bedrock_bridge::config::ReasoningField;
 use bedrock_bridge::error::{error_name, from_bedrock_http, from_bedrock_stream, status_for_bedrock, ApiError};
-use bedrock_bridge::chat::reply::ChatReply;
 use bedrock_bridge::front::Reply;
 use bedrock_bridge_fuzz::Reader;
 use libfuzzer_sys::fuzz_target;
@@ -47,6 +47,7 @@ fuzz_target!(|data: &[u8]| {
                 },
                 include_usage: false,
                 json_tool: json_tool.map(str::to_string),
+                max_thinking_bytes: 256 * 1024,
             };
             let body = r.rest();
             match reply.translate_json(body) {

@@ -60,6 +60,8 @@ pub fn stream_options(flags: u8) -> ChatReply {
         },
         include_usage: flags & 4 != 0,
         json_tool: (flags & 8 != 0).then(|| "json_response".to_string()),
+        // Small, so that the fuzzer also reaches blocks too long to be replayed.
+        max_thinking_bytes: if flags & 16 != 0 { 64 } else { 256 * 1024 },
     }
 }
 
