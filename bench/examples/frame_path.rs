@@ -62,6 +62,7 @@ fn main() {
     let mut total = 0usize;
     for _ in 0..streams {
         let reply = ChatReply {
+            max_thinking_bytes: 256 * 1024,
             id: "chatcmpl-benchbench0123456789".into(),
             created: 1_764_000_000,
             model: "claude".into(),

@@ -454,6 +454,25 @@ fn serialize_headers(headers: &[(&str, &str)]) -> Vec<u8> {
     out
 }
 
+/// The `log` crate's records (front doors log a few decisions with `log::info!`) go to Envoy's
+/// log through the same host call as [`Host::log`].
+pub struct LogBridge;
+
+impl log::Log for LogBridge {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        let level = match record.level() {
+            log::Level::Error => Level::Error,
+            log::Level::Warn => Level::Warn,
+            _ => Level::Info,
+        };
+        Proxy.log(level, &record.args().to_string());
+    }
+    fn flush(&self) {}
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,9 @@ use std::rc::Rc;
 
 #[cfg(target_arch = "wasm32")]
 proxy_wasm::main! {{
+    static LOG: crate::host::LogBridge = crate::host::LogBridge;
+    let _ = log::set_logger(&LOG);
+    log::set_max_level(log::LevelFilter::Info);
     proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(Root::default()) });
 }}
 

@@ -329,7 +329,7 @@ fn routes() {
         "/v1/chat/completions/extra",
         "/V1/CHAT/COMPLETIONS",
         "/model/x/converse",
-        "/v1/embeddings",
+        "/v1/completions",
     ] {
         assert!(matches!(policy::route(p), Route::Other), "{p}");
     }
@@ -370,7 +370,7 @@ fn unknown_paths_rejected_or_passed_through() {
     let mut r = Run::new(
         &config(BEARER),
         "POST",
-        "/v1/embeddings?x=1",
+        "/v1/completions?x=1",
         &[("authorization", "Bearer sk-client")],
     );
     assert_eq!(r.headers(false), Action::Pause);
@@ -381,13 +381,13 @@ fn unknown_paths_rejected_or_passed_through() {
         (404, "not_found_error", "unknown_url")
     );
     assert!(
-        msg.contains("POST /v1/embeddings ") && msg.contains("POST /v1/chat/completions"),
+        msg.contains("POST /v1/completions ") && msg.contains("POST /v1/chat/completions"),
         "{msg}"
     );
 
     let cfg = with(r#""unknown_paths":"passthrough""#);
     for (m, p) in [
-        ("POST", "/v1/embeddings"),
+        ("POST", "/v1/completions"),
         ("POST", "/v1/models/claude"),
         ("GET", "/healthz"),
     ] {
