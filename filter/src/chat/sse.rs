@@ -133,6 +133,7 @@ impl ChunkEncoder {
         let _ = serde_json::to_writer(&mut *out, text);
         out.push(b'}');
         out.extend_from_slice(CHOICE_CLOSE);
+        self.end(out);
     }
 
     /// The chunk that ends the choice: an empty delta and `finish_reason`.
