@@ -324,7 +324,6 @@ def test_also_redacted_thinking_round_trips_unchanged(client, sim):
 
 # --- issue 9: the two thinking rules in a tool loop ------------------------------------------------
 
-@not_fixed("9", "a reasoning tool loop whose client did not send thinking_blocks back is forwarded as is")
 def test_issue9_reasoning_tool_loop_without_thinking_blocks(client, sim):
     msgs = [ASK, tool_turn(), tool_result()]
     r, body = accepted(client, sim, messages=msgs, tools=[WEATHER], reasoning_effort="low")
@@ -339,7 +338,6 @@ def test_issue9_reasoning_tool_loop_with_signed_blocks(client, sim):
     assert "reasoningContent" in body["messages"][1]["content"][0]
 
 
-@not_fixed("9 item 4", "a forced tool with reasoning on is a 400")
 @pytest.mark.parametrize("choice", ["required", {"type": "function", "function": {"name": "get_weather"}}])
 def test_issue9_forced_tool_with_reasoning(client, sim, choice):
     r, body = accepted(client, sim, messages=[ASK], tools=[WEATHER], tool_choice=choice, reasoning_effort="low")
@@ -348,7 +346,6 @@ def test_issue9_forced_tool_with_reasoning(client, sim, choice):
     assert not (thinking_on and ("any" in tc or "tool" in tc))
 
 
-@not_fixed("9 item 3", "a streamed signature-only reasoning block carries no `thinking` key, and sent back it is refused")
 def test_issue9_signature_only_reasoning_block_round_trips(client, sim):
     from sim import event
     frames = [event("messageStart", {"role": "assistant"}),

@@ -652,9 +652,10 @@ def test_streaming_thinking_blocks_with_signature_round_trip(client, sim):
     reasoning = f"The user wrote {len(q['content'])} characters. I will repeat them back."
     assert first["reasoning"] == reasoning
     assert first["content"] == "You said: stream with thinking"
-    # Every piece of the block carries index 0; the signature travels in a piece of its own.
-    assert {tb["index"] for tb in first["raw_thinking_blocks"]} == {0}
-    assert first["raw_thinking_blocks"][-1] == {"index": 0, "type": "thinking", "signature": "c2lnbmF0dXJl"}
+    # The block travels once, whole, at its end (issue 9: both Python's index merge and
+    # openai-node's Object.assign then rebuild it); the text streams in `reasoning` deltas.
+    assert first["raw_thinking_blocks"] == [
+        {"index": 0, "type": "thinking", "thinking": reasoning, "signature": "c2lnbmF0dXJl"}]
     assert first["thinking_blocks"] == [{"type": "thinking", "thinking": reasoning, "signature": "c2lnbmF0dXJl"}]
     history = [q, {"role": "assistant", "content": first["content"], "thinking_blocks": first["thinking_blocks"]},
                {"role": "user", "content": "again"}]
@@ -949,10 +950,15 @@ def cache_usage(u):
 
 
 def usage_of(u):
+    # The cache extension fields are sent only when they carry something (issue 9: clients
+    # generated from OpenAI's spec refuse unknown fields); a zero is never sent.
+    extra = u.model_extra or {}
+    for k in ("cache_read_input_tokens", "cache_creation_input_tokens"):
+        assert extra.get(k, 1) != 0, f"{k}: 0 must not be sent"
     return {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens, "total_tokens": u.total_tokens,
             "cached_tokens": u.prompt_tokens_details.cached_tokens,
-            "cache_read_input_tokens": u.model_extra["cache_read_input_tokens"],
-            "cache_creation_input_tokens": u.model_extra["cache_creation_input_tokens"]}
+            "cache_read_input_tokens": extra.get("cache_read_input_tokens", 0),
+            "cache_creation_input_tokens": extra.get("cache_creation_input_tokens", 0)}
 
 
 @pytest.mark.parametrize("name,expected", [
@@ -1357,6 +1363,10 @@ def expected_stream(data: bytes):
         elif kind == "metadata":
             exp["usage"] = p.get("usage")
     exp["tools"] = {i: exp["tools"][b] for i, b in enumerate(order)}
+    # Only blocks a client can send back travel in thinking_blocks: signed or redacted (issue 9);
+    # a signature-only block carries "thinking": "".
+    exp["thinking"] = [dict(b, thinking=b.get("thinking", "")) if b["type"] == "thinking" else b
+                       for b in exp["thinking"] if b["type"] == "redacted_thinking" or "signature" in b]
     return exp
 
 
