@@ -5,10 +5,11 @@
 //! field by field. What cannot be mapped is refused with a 400 naming the field (or dropped with
 //! a log line where the configuration says `unsupported_params: drop`).
 
+use crate::bedrock::build::{self, Conversation};
 use crate::bedrock::converse::{
-    self, CachePoint, ContentBlock, ConverseRequest, DocumentBlock, Empty, GuardrailConfig, ImageBlock,
-    InferenceConfig, InputSchema, Message, Reasoning, Role, Source, SystemBlock, Tool, ToolChoice, ToolConfig,
-    ToolResult, ToolResultContent, ToolSpec, ToolUse,
+    self, CachePoint, ContentBlock, ConverseRequest, DocumentBlock, Empty, ImageBlock, InferenceConfig, InputSchema,
+    Reasoning, Role, Source, SystemBlock, Tool, ToolChoice, ToolConfig, ToolResult, ToolResultContent, ToolSpec,
+    ToolUse,
 };
 use crate::bedrock::models::{self, ReasoningFamily};
 use crate::config::{Api, Config, UnsupportedParams};
@@ -125,6 +126,11 @@ fn known_field(name: &str) -> Option<bool> {
     })
 }
 
+/// `o[key]` unless absent or `null`.
+fn given<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    o.get(key).filter(|v| !v.is_null())
+}
+
 /// Translate a Messages request body. `beta` is the `anthropic-beta` header.
 pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesRequest> {
     let v: Value = serde_json::from_slice(body)
@@ -133,7 +139,62 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
         .as_object()
         .ok_or_else(|| ApiError::invalid_request("the request body must be a JSON object"))?;
     let drop = cfg.unsupported_params == UnsupportedParams::Drop;
+    let (client_model, model_id) = read_model(req, cfg)?;
+    let mut dropped_fields = check_fields(req, drop)?;
+    let stream = match req.get("stream") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(bad(
+                "stream",
+                format!("stream: must be a boolean, not {}", type_name(other)),
+            ))
+        }
+    };
+    let max_tokens = match given(req, "max_tokens") {
+        None => return Err(bad("max_tokens", "max_tokens: Field required")),
+        Some(m) => want_tokens(m, "max_tokens")?,
+    };
+    let family = models::reasoning_family(&model_id);
+    let mut out = ConverseRequest {
+        model_id,
+        inference_config: InferenceConfig {
+            max_tokens: Some(max_tokens),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let history_tools = read_conversation(req, cfg, &mut out)?;
+    read_sampling(req, drop, &mut out, &mut dropped_fields)?;
+    let thinking_on = match given(req, "thinking") {
+        Some(t) => thinking(
+            t,
+            max_tokens,
+            family,
+            drop,
+            &out.model_id,
+            &mut out.additional_model_request_fields,
+        )?,
+        None => false,
+    };
+    out.tool_config = tools(req, cfg, &history_tools, thinking_on)?;
+    if let Some(m) = given(req, "metadata") {
+        out.request_metadata = read_metadata(m)?;
+    }
+    check_service_tier(req)?;
+    let dropped_betas = forward_betas(beta, family, &mut out.additional_model_request_fields);
+    out.guardrail_config = cfg.guardrail.as_ref().map(|g| build::guardrail(g, stream));
+    Ok(MessagesRequest {
+        converse: out,
+        stream,
+        client_model,
+        dropped_betas,
+        dropped_fields,
+    })
+}
 
+/// `model`: the client's name and the Converse model id it resolves to.
+fn read_model(req: &Map<String, Value>, cfg: &Config) -> R<(String, String)> {
     let client_model = want_str(req.get("model"), "model")?.to_string();
     if client_model.trim().is_empty() || client_model.len() > 2048 || client_model.chars().any(char::is_control) {
         return Err(bad(
@@ -159,8 +220,13 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
             ),
         ));
     }
+    Ok((client_model, model_id))
+}
 
-    let mut dropped_fields = Vec::new();
+/// Refuse unknown top-level fields (or drop them under `unsupported_params: drop`). Returns
+/// the fields dropped.
+fn check_fields(req: &Map<String, Value>, drop: bool) -> R<Vec<String>> {
+    let mut dropped = Vec::new();
     for (k, val) in req {
         // Fields that only tune Anthropic's own serving and have no Converse equivalent: dropped
         // with a log line, never refused (Claude Code sends `context_management` and
@@ -171,51 +237,29 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
             _ => false,
         };
         if tuning {
-            dropped_fields.push(k.clone());
+            dropped.push(k.clone());
             continue;
         }
         if known_field(k).is_none() {
             if drop {
-                dropped_fields.push(k.clone());
+                dropped.push(k.clone());
             } else {
                 return Err(bad(k.as_str(), format!("{k}: Extra inputs are not permitted")));
             }
         }
     }
+    Ok(dropped)
+}
 
-    let stream = match req.get("stream") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(bad(
-                "stream",
-                format!("stream: must be a boolean, not {}", type_name(other)),
-            ))
-        }
-    };
-    let max_tokens = match req.get("max_tokens") {
-        None | Some(Value::Null) => return Err(bad("max_tokens", "max_tokens: Field required")),
-        Some(m) => want_tokens(m, "max_tokens")?,
-    };
-    let family = models::reasoning_family(&model_id);
-    let mut out = ConverseRequest {
-        model_id: model_id.clone(),
-        inference_config: InferenceConfig {
-            max_tokens: Some(max_tokens),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-
-    // System prompt.
-    match req.get("system") {
-        None | Some(Value::Null) => {}
-        Some(s) => system_blocks(s, "system", &mut out.system)?,
+/// `system` and `messages` → the Converse system blocks and messages (consecutive messages of
+/// one role merged). Returns the names of the tools the history calls.
+fn read_conversation(req: &Map<String, Value>, cfg: &Config, out: &mut ConverseRequest) -> R<Vec<String>> {
+    let mut conv = Conversation::new();
+    if let Some(s) = given(req, "system") {
+        system_blocks(s, "system", &mut conv.system)?;
     }
-
-    // Messages.
-    let messages = match req.get("messages") {
-        None | Some(Value::Null) => return Err(bad("messages", "messages: Field required")),
+    let messages = match given(req, "messages") {
+        None => return Err(bad("messages", "messages: Field required")),
         Some(m) => want_arr(m, "messages")?,
     };
     if messages.len() > cfg.limits.max_messages {
@@ -230,34 +274,9 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
     }
     let mut history_tools: Vec<String> = Vec::new();
     for (i, m) in messages.iter().enumerate() {
-        let p = format!("messages.{i}");
-        let o = want_obj(m, &p)?;
-        let role = want_str(o.get("role"), &format!("{p}.role"))?;
-        let role = match role {
-            "user" => Role::User,
-            "assistant" => Role::Assistant,
-            // Claude Code sends system reminders as `role: "system"` entries: they join the
-            // system prompt.
-            "system" => {
-                match o.get("content") {
-                    Some(c) => system_blocks(c, &format!("{p}.content"), &mut out.system)?,
-                    None => return Err(bad(format!("{p}.content"), format!("{p}.content: Field required"))),
-                }
-                continue;
-            }
-            other => {
-                return Err(bad(
-                    format!("{p}.role"),
-                    format!("{p}.role: must be \"user\" or \"assistant\", not {other:?}"),
-                ))
-            }
-        };
-        let blocks = content_blocks(o.get("content"), &format!("{p}.content"), role, &mut history_tools)?;
-        match out.messages.last_mut() {
-            Some(last) if last.role == role => last.content.extend(blocks),
-            _ => out.messages.push(Message { role, content: blocks }),
-        }
+        read_message(m, &format!("messages.{i}"), &mut conv, &mut history_tools)?;
     }
+    (out.system, out.messages) = conv.finish()?;
     if out.messages.is_empty() {
         return Err(bad("messages", "messages: at least one message is required"));
     }
@@ -269,107 +288,113 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
         let role = if m.role == Role::User { "user" } else { "assistant" };
         return Err(bad("messages", format!("messages: a {role} message has no content")));
     }
+    Ok(history_tools)
+}
 
-    // Sampling.
-    if let Some(t) = req.get("temperature").filter(|v| !v.is_null()) {
+/// One entry of `messages` (at path `p`).
+fn read_message(m: &Value, p: &str, conv: &mut Conversation, history_tools: &mut Vec<String>) -> R<()> {
+    let o = want_obj(m, p)?;
+    let role = match want_str(o.get("role"), &format!("{p}.role"))? {
+        "user" => Role::User,
+        "assistant" => Role::Assistant,
+        // Claude Code sends system reminders as `role: "system"` entries: they join the
+        // system prompt.
+        "system" => {
+            return match o.get("content") {
+                Some(c) => system_blocks(c, &format!("{p}.content"), &mut conv.system),
+                None => Err(bad(format!("{p}.content"), format!("{p}.content: Field required"))),
+            }
+        }
+        other => {
+            return Err(bad(
+                format!("{p}.role"),
+                format!("{p}.role: must be \"user\" or \"assistant\", not {other:?}"),
+            ))
+        }
+    };
+    let blocks = content_blocks(o.get("content"), &format!("{p}.content"), role, history_tools)?;
+    conv.push(role, blocks);
+    Ok(())
+}
+
+/// `temperature`, `top_p`, `top_k` and `stop_sequences`.
+fn read_sampling(
+    req: &Map<String, Value>,
+    drop: bool,
+    out: &mut ConverseRequest,
+    dropped_fields: &mut Vec<String>,
+) -> R<()> {
+    if let Some(t) = given(req, "temperature") {
         out.inference_config.temperature = Some(want_f64(t, "temperature", 1.0)?);
     }
-    if let Some(t) = req.get("top_p").filter(|v| !v.is_null()) {
+    if let Some(t) = given(req, "top_p") {
         out.inference_config.top_p = Some(want_f64(t, "top_p", 1.0)?);
     }
-    if let Some(k) = req.get("top_k").filter(|v| !v.is_null()) {
+    if let Some(k) = given(req, "top_k") {
         let k = k
             .as_u64()
             .filter(|k| *k >= 1 && *k <= 500)
             .ok_or_else(|| bad("top_k", "top_k: must be an integer from 1 to 500"))?;
         top_k(
-            &model_id,
+            &out.model_id,
             k,
             drop,
             &mut out.additional_model_request_fields,
-            &mut dropped_fields,
+            dropped_fields,
         )?;
     }
-    match req.get("stop_sequences") {
-        None | Some(Value::Null) => {}
-        Some(s) => {
-            for (i, seq) in want_arr(s, "stop_sequences")?.iter().enumerate() {
-                let seq = want_str(Some(seq), &format!("stop_sequences.{i}"))?;
-                if seq.is_empty() {
-                    return Err(bad("stop_sequences", "stop_sequences: entries must be non-empty"));
-                }
-                out.inference_config.stop_sequences.push(seq.to_string());
+    if let Some(s) = given(req, "stop_sequences") {
+        for (i, seq) in want_arr(s, "stop_sequences")?.iter().enumerate() {
+            let seq = want_str(Some(seq), &format!("stop_sequences.{i}"))?;
+            if seq.is_empty() {
+                return Err(bad("stop_sequences", "stop_sequences: entries must be non-empty"));
             }
+            out.inference_config.stop_sequences.push(seq.to_string());
         }
     }
+    Ok(())
+}
 
-    // Extended thinking.
-    let mut thinking_on = false;
-    if let Some(t) = req.get("thinking").filter(|v| !v.is_null()) {
-        thinking_on = thinking(
-            t,
-            max_tokens,
-            family,
-            drop,
-            &model_id,
-            &mut out.additional_model_request_fields,
-        )?;
-    }
-
-    // Tools.
-    out.tool_config = tools(req, cfg, &history_tools, thinking_on)?;
-
-    // Metadata: `metadata.user_id` → requestMetadata (Bedrock's rules for keys and values).
-    if let Some(m) = req.get("metadata").filter(|v| !v.is_null()) {
-        let m = want_obj(m, "metadata")?;
-        for (k, val) in m {
-            match k.as_str() {
-                "user_id" => {
-                    if val.is_null() {
-                        continue;
-                    }
-                    let u = want_str(Some(val), "metadata.user_id")?;
-                    if u.chars().count() > 256 {
-                        return Err(bad("metadata.user_id", "metadata.user_id: at most 256 characters"));
-                    }
-                    // TODO(merge): use bedrock::build::request_metadata for Bedrock's character rules.
-                    // Characters Bedrock refuses are replaced by `_` so that any Anthropic-valid user id
-                    // (Claude Code sends JSON) still reaches the logs.
-                    let clean: String = u
-                        .chars()
-                        .map(|c| {
-                            if c.is_ascii_alphanumeric() || c.is_whitespace() || ":_@$#=/+,-.".contains(c) {
-                                c
-                            } else {
-                                '_'
-                            }
-                        })
-                        .collect();
-                    out.request_metadata.insert("user_id".into(), Value::String(clean));
-                }
-                other => {
-                    return Err(bad(
-                        format!("metadata.{other}"),
-                        format!("metadata.{other}: Extra inputs are not permitted"),
-                    ))
-                }
-            }
+/// `metadata` → `requestMetadata`: `user_id` only, in Bedrock's character set.
+fn read_metadata(m: &Value) -> R<Map<String, Value>> {
+    let mut out = Map::new();
+    for (k, val) in want_obj(m, "metadata")? {
+        if k != "user_id" {
+            return Err(bad(
+                format!("metadata.{k}"),
+                format!("metadata.{k}: Extra inputs are not permitted"),
+            ));
         }
-    }
-    if let Some(s) = req.get("service_tier").filter(|v| !v.is_null()) {
-        match s.as_str() {
-            Some("auto") | Some("standard_only") => {}
-            _ => {
-                return Err(bad(
-                    "service_tier",
-                    "service_tier: must be \"auto\" or \"standard_only\"",
-                ))
-            }
+        if val.is_null() {
+            continue;
         }
+        let u = want_str(Some(val), "metadata.user_id")?;
+        if u.chars().count() > 256 {
+            return Err(bad("metadata.user_id", "metadata.user_id: at most 256 characters"));
+        }
+        // Characters Bedrock refuses are replaced by `_` so that any Anthropic-valid user id
+        // (Claude Code sends JSON) still reaches the logs.
+        let clean = build::clean_metadata_text(u, false).unwrap_or_default();
+        out.insert("user_id".into(), Value::String(clean));
     }
+    Ok(out)
+}
 
-    // Beta flags: the ones Bedrock knows go to Claude models; every other one is dropped.
-    let mut dropped_betas = Vec::new();
+/// `service_tier`: checked, not forwarded (Bedrock serves the standard tier).
+fn check_service_tier(req: &Map<String, Value>) -> R<()> {
+    match given(req, "service_tier").map(Value::as_str) {
+        None | Some(Some("auto")) | Some(Some("standard_only")) => Ok(()),
+        _ => Err(bad(
+            "service_tier",
+            "service_tier: must be \"auto\" or \"standard_only\"",
+        )),
+    }
+}
+
+/// The `anthropic-beta` flags Bedrock knows go to Claude models (each once, in
+/// `anthropic_beta`); every other one is dropped. Returns the dropped flags.
+fn forward_betas(beta: Option<&str>, family: ReasoningFamily, extra: &mut Map<String, Value>) -> Vec<String> {
+    let mut dropped = Vec::new();
     let mut betas = Vec::new();
     for flag in beta.unwrap_or("").split(',').map(str::trim).filter(|f| !f.is_empty()) {
         if family == ReasoningFamily::Claude && BEDROCK_BETAS.contains(&flag) {
@@ -377,31 +402,13 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
                 betas.push(flag);
             }
         } else {
-            dropped_betas.push(flag.chars().take(100).collect());
+            dropped.push(flag.chars().take(100).collect());
         }
     }
     if !betas.is_empty() {
-        out.additional_model_request_fields
-            .insert("anthropic_beta".into(), Value::from(betas));
+        extra.insert("anthropic_beta".into(), Value::from(betas));
     }
-
-    // TODO(merge): use bedrock::build::guardrail(cfg, stream).
-    if let Some(g) = &cfg.guardrail {
-        out.guardrail_config = Some(GuardrailConfig {
-            guardrail_identifier: g.identifier.clone(),
-            guardrail_version: g.version.clone(),
-            stream_processing_mode: if stream { g.stream_processing_mode.clone() } else { None },
-            trace: g.trace.clone(),
-        });
-    }
-
-    Ok(MessagesRequest {
-        converse: out,
-        stream,
-        client_model,
-        dropped_betas,
-        dropped_fields,
-    })
+    dropped
 }
 
 /// `system` (a string or text blocks) → Converse system blocks.
@@ -425,14 +432,7 @@ fn system_blocks(s: &Value, p: &str, out: &mut Vec<SystemBlock>) -> R<()> {
                         ))
                     }
                 }
-                let t = want_str(o.get("text"), &format!("{bp}.text"))?;
-                if t.is_empty() {
-                    return Err(bad(
-                        format!("{bp}.text"),
-                        format!("{bp}.text: text content blocks must be non-empty"),
-                    ));
-                }
-                out.push(SystemBlock::Text(t.to_string()));
+                out.push(SystemBlock::Text(nonempty_text(o, &bp)?.to_string()));
                 if cache_control(o, &bp)? {
                     out.push(SystemBlock::CachePoint(CachePoint::DEFAULT));
                 }
@@ -531,17 +531,17 @@ fn content_blocks(
     role: Role,
     history_tools: &mut Vec<String>,
 ) -> R<Vec<ContentBlock>> {
-    let mut out = Vec::new();
     let blocks = match content {
         None | Some(Value::Null) => return Err(bad(p, format!("{p}: Field required"))),
         Some(Value::String(s)) => {
             if s.is_empty() && role == Role::User {
                 return Err(bad(p, format!("{p}: user messages must have non-empty content")));
             }
-            if !s.is_empty() {
-                out.push(ContentBlock::Text(s.clone()));
-            }
-            return Ok(out);
+            return Ok(if s.is_empty() {
+                Vec::new()
+            } else {
+                vec![ContentBlock::Text(s.clone())]
+            });
         }
         Some(Value::Array(a)) => a,
         Some(other) => {
@@ -554,109 +554,128 @@ fn content_blocks(
             ))
         }
     };
+    let mut out = Vec::new();
     for (i, b) in blocks.iter().enumerate() {
         let bp = format!("{p}.{i}");
         let o = want_obj(b, &bp)?;
-        let kind = want_str(o.get("type"), &format!("{bp}.type"))?;
-        let block = match kind {
-            "text" => {
-                let t = want_str(o.get("text"), &format!("{bp}.text"))?;
-                if t.is_empty() {
-                    return Err(bad(
-                        format!("{bp}.text"),
-                        format!("{bp}.text: text content blocks must be non-empty"),
-                    ));
-                }
-                ContentBlock::Text(t.to_string())
-            }
-            "image" => ContentBlock::Image(image(o, &bp)?),
-            "document" => ContentBlock::Document(document(o, &bp)?),
-            "tool_use" => {
-                if role != Role::Assistant {
-                    return Err(bad(
-                        format!("{bp}.type"),
-                        format!("{bp}: tool_use blocks belong in assistant messages"),
-                    ));
-                }
-                let id = want_str(o.get("id"), &format!("{bp}.id"))?;
-                let name = want_str(o.get("name"), &format!("{bp}.name"))?;
-                let input = match o.get("input") {
-                    Some(Value::Object(m)) => Value::Object(m.clone()),
-                    None | Some(Value::Null) => Value::Object(Map::new()),
-                    Some(other) => {
-                        return Err(bad(
-                            format!("{bp}.input"),
-                            format!("{bp}.input: must be an object, not {}", type_name(other)),
-                        ))
-                    }
-                };
-                if !history_tools.iter().any(|n| n == name) {
-                    history_tools.push(name.to_string());
-                }
-                ContentBlock::ToolUse(ToolUse {
-                    input,
-                    name: name.to_string(),
-                    tool_use_id: id.to_string(),
-                })
-            }
-            "tool_result" => {
-                if role != Role::User {
-                    return Err(bad(
-                        format!("{bp}.type"),
-                        format!("{bp}: tool_result blocks belong in user messages"),
-                    ));
-                }
-                let id = want_str(o.get("tool_use_id"), &format!("{bp}.tool_use_id"))?;
-                let is_error = match o.get("is_error") {
-                    None | Some(Value::Null) => false,
-                    Some(Value::Bool(b)) => *b,
-                    Some(_) => {
-                        return Err(bad(
-                            format!("{bp}.is_error"),
-                            format!("{bp}.is_error: must be a boolean"),
-                        ))
-                    }
-                };
-                ContentBlock::ToolResult(ToolResult {
-                    content: tool_result_content(o.get("content"), &format!("{bp}.content"))?,
-                    status: is_error.then_some("error"),
-                    tool_use_id: id.to_string(),
-                })
-            }
-            "thinking" => {
-                let text = want_str(o.get("thinking"), &format!("{bp}.thinking"))?;
-                let signature = match o.get("signature") {
-                    Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                    None | Some(Value::Null) | Some(Value::String(_)) => None,
-                    Some(_) => {
-                        return Err(bad(
-                            format!("{bp}.signature"),
-                            format!("{bp}.signature: must be a string"),
-                        ))
-                    }
-                };
-                ContentBlock::ReasoningContent(Reasoning::ReasoningText {
-                    signature,
-                    text: text.to_string(),
-                })
-            }
-            "redacted_thinking" => {
-                let data = want_str(o.get("data"), &format!("{bp}.data"))?;
-                ContentBlock::ReasoningContent(Reasoning::RedactedContent(data.to_string()))
-            }
-            other => {
-                return Err(bad(
-                    format!("{bp}.type"),
-                    format!("{bp}.type: {other:?} blocks are not supported through Bedrock Converse"),
-                ))
-            }
-        };
-        out.push(block);
+        out.push(content_block(o, &bp, role, history_tools)?);
         if cache_control(o, &bp)? {
-            out.push(ContentBlock::CachePoint(CachePoint::DEFAULT));
+            out.push(build::cache_point());
         }
     }
     Ok(out)
+}
+
+/// One content block (at path `bp`) of a `role` message.
+fn content_block(o: &Map<String, Value>, bp: &str, role: Role, history_tools: &mut Vec<String>) -> R<ContentBlock> {
+    Ok(match want_str(o.get("type"), &format!("{bp}.type"))? {
+        "text" => ContentBlock::Text(nonempty_text(o, bp)?.to_string()),
+        "image" => ContentBlock::Image(image(o, bp)?),
+        "document" => ContentBlock::Document(document(o, bp)?),
+        "tool_use" => {
+            let u = tool_use_block(o, bp, role)?;
+            if !history_tools.contains(&u.name) {
+                history_tools.push(u.name.clone());
+            }
+            ContentBlock::ToolUse(u)
+        }
+        "tool_result" => ContentBlock::ToolResult(tool_result_block(o, bp, role)?),
+        "thinking" => ContentBlock::ReasoningContent(thinking_block(o, bp)?),
+        "redacted_thinking" => {
+            let data = want_str(o.get("data"), &format!("{bp}.data"))?;
+            ContentBlock::ReasoningContent(Reasoning::RedactedContent(data.to_string()))
+        }
+        other => {
+            return Err(bad(
+                format!("{bp}.type"),
+                format!("{bp}.type: {other:?} blocks are not supported through Bedrock Converse"),
+            ))
+        }
+    })
+}
+
+/// The `text` of a text block, which must not be empty.
+fn nonempty_text<'a>(o: &'a Map<String, Value>, bp: &str) -> R<&'a str> {
+    let t = want_str(o.get("text"), &format!("{bp}.text"))?;
+    if t.is_empty() {
+        return Err(bad(
+            format!("{bp}.text"),
+            format!("{bp}.text: text content blocks must be non-empty"),
+        ));
+    }
+    Ok(t)
+}
+
+/// A `tool_use` block (assistant messages only); a missing `input` is `{}`.
+fn tool_use_block(o: &Map<String, Value>, bp: &str, role: Role) -> R<ToolUse> {
+    if role != Role::Assistant {
+        return Err(bad(
+            format!("{bp}.type"),
+            format!("{bp}: tool_use blocks belong in assistant messages"),
+        ));
+    }
+    let id = want_str(o.get("id"), &format!("{bp}.id"))?;
+    let name = want_str(o.get("name"), &format!("{bp}.name"))?;
+    let input = match o.get("input") {
+        Some(Value::Object(m)) => Value::Object(m.clone()),
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(other) => {
+            return Err(bad(
+                format!("{bp}.input"),
+                format!("{bp}.input: must be an object, not {}", type_name(other)),
+            ))
+        }
+    };
+    Ok(ToolUse {
+        input,
+        name: name.to_string(),
+        tool_use_id: id.to_string(),
+    })
+}
+
+/// A `tool_result` block (user messages only).
+fn tool_result_block(o: &Map<String, Value>, bp: &str, role: Role) -> R<ToolResult> {
+    if role != Role::User {
+        return Err(bad(
+            format!("{bp}.type"),
+            format!("{bp}: tool_result blocks belong in user messages"),
+        ));
+    }
+    let id = want_str(o.get("tool_use_id"), &format!("{bp}.tool_use_id"))?;
+    let is_error = match o.get("is_error") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(bad(
+                format!("{bp}.is_error"),
+                format!("{bp}.is_error: must be a boolean"),
+            ))
+        }
+    };
+    Ok(ToolResult {
+        content: tool_result_content(o.get("content"), &format!("{bp}.content"))?,
+        status: is_error.then_some("error"),
+        tool_use_id: id.to_string(),
+    })
+}
+
+/// A `thinking` block: its text and signature (an empty signature is none).
+fn thinking_block(o: &Map<String, Value>, bp: &str) -> R<Reasoning> {
+    let text = want_str(o.get("thinking"), &format!("{bp}.thinking"))?;
+    let signature = match o.get("signature") {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        None | Some(Value::Null) | Some(Value::String(_)) => None,
+        Some(_) => {
+            return Err(bad(
+                format!("{bp}.signature"),
+                format!("{bp}.signature: must be a string"),
+            ))
+        }
+    };
+    Ok(Reasoning::ReasoningText {
+        signature,
+        text: text.to_string(),
+    })
 }
 
 fn tool_result_content(c: Option<&Value>, p: &str) -> R<Vec<ToolResultContent>> {
@@ -797,120 +816,14 @@ fn thinking(
 /// `tools` + `tool_choice` → `toolConfig`.
 fn tools(req: &Map<String, Value>, cfg: &Config, history_tools: &[String], thinking_on: bool) -> R<Option<ToolConfig>> {
     // TODO(merge): use bedrock::build::tool_spec / tool_choice / declare_history_tools.
-    let mut specs = Vec::new();
-    let mut names: Vec<String> = Vec::new();
-    if let Some(t) = req.get("tools").filter(|v| !v.is_null()) {
-        let list = want_arr(t, "tools")?;
-        if list.len() > cfg.limits.max_tools {
-            return Err(bad(
-                "tools",
-                format!(
-                    "tools: {} entries; this gateway accepts at most {}",
-                    list.len(),
-                    cfg.limits.max_tools
-                ),
-            ));
-        }
-        for (i, tool) in list.iter().enumerate() {
-            let p = format!("tools.{i}");
-            let o = want_obj(tool, &p)?;
-            match o.get("type") {
-                None | Some(Value::Null) => {}
-                Some(Value::String(s)) if s == "custom" => {}
-                Some(other) => {
-                    return Err(bad(
-                        format!("{p}.type"),
-                        format!(
-                            "{p}.type: Anthropic-defined tool {} is not available through Bedrock Converse; define it as a custom tool",
-                            other
-                        ),
-                    ))
-                }
-            }
-            let name = want_str(o.get("name"), &format!("{p}.name"))?;
-            if name.is_empty()
-                || name.len() > 64
-                || !name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-            {
-                return Err(bad(
-                    format!("{p}.name"),
-                    format!("{p}.name: must be 1-64 characters of a-z, A-Z, 0-9, _ and -"),
-                ));
-            }
-            let schema = match o.get("input_schema") {
-                Some(s @ Value::Object(_)) => s.clone(),
-                None | Some(Value::Null) => {
-                    return Err(bad(
-                        format!("{p}.input_schema"),
-                        format!("{p}.input_schema: Field required"),
-                    ))
-                }
-                Some(other) => {
-                    return Err(bad(
-                        format!("{p}.input_schema"),
-                        format!("{p}.input_schema: must be an object, not {}", type_name(other)),
-                    ))
-                }
-            };
-            let description = match o.get("description") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(d)) if d.is_empty() => None,
-                Some(Value::String(d)) => Some(d.clone()),
-                Some(_) => {
-                    return Err(bad(
-                        format!("{p}.description"),
-                        format!("{p}.description: must be a string"),
-                    ))
-                }
-            };
-            specs.push(Tool::ToolSpec(ToolSpec {
-                description,
-                input_schema: InputSchema { json: schema },
-                name: name.to_string(),
-                strict: None,
-            }));
-            if cache_control(o, &p)? {
-                specs.push(Tool::CachePoint(CachePoint::DEFAULT));
-            }
-            names.push(name.to_string());
-        }
-    }
-    let mut choice = None;
-    let mut none = false;
-    if let Some(c) = req.get("tool_choice").filter(|v| !v.is_null()) {
-        let o = want_obj(c, "tool_choice")?;
-        if let Some(d) = o.get("disable_parallel_tool_use").filter(|v| !v.is_null()) {
-            if !d.is_boolean() {
-                return Err(bad(
-                    "tool_choice.disable_parallel_tool_use",
-                    "tool_choice.disable_parallel_tool_use: must be a boolean",
-                ));
-            }
-        }
-        match want_str(o.get("type"), "tool_choice.type")? {
-            "auto" => choice = Some(ToolChoice::Auto(Empty {})),
-            "any" => choice = Some(ToolChoice::Any(Empty {})),
-            "tool" => {
-                let name = want_str(o.get("name"), "tool_choice.name")?;
-                if !names.iter().any(|n| n == name) {
-                    return Err(bad(
-                        "tool_choice.name",
-                        format!("tool_choice.name: {name:?} is not in tools"),
-                    ));
-                }
-                choice = Some(ToolChoice::Tool { name: name.to_string() });
-            }
-            "none" => none = true,
-            other => {
-                return Err(bad(
-                    "tool_choice.type",
-                    format!("tool_choice.type: must be auto, any, tool or none, not {other:?}"),
-                ))
-            }
-        }
-    }
+    let (mut specs, names) = match given(req, "tools") {
+        Some(t) => tool_list(t, cfg)?,
+        None => (Vec::new(), Vec::new()),
+    };
+    let (choice, none) = match given(req, "tool_choice") {
+        Some(c) => tool_choice(c, &names)?,
+        None => (None, false),
+    };
     if choice.as_ref().is_some_and(ToolChoice::is_forced) && thinking_on {
         return Err(bad(
             "tool_choice",
@@ -923,11 +836,11 @@ fn tools(req: &Map<String, Value>, cfg: &Config, history_tools: &[String], think
     // Bedrock refuses toolUse/toolResult history without a toolConfig: tools called in the
     // history that the request does not define are declared with an open schema.
     for n in history_tools {
-        if !names.iter().any(|m| m == n) {
+        if !names.contains(n) {
             specs.push(Tool::ToolSpec(ToolSpec {
                 description: None,
                 input_schema: InputSchema {
-                    json: json!({"type": "object"}),
+                    json: build::open_object_schema(),
                 },
                 name: n.clone(),
                 strict: None,
@@ -943,4 +856,122 @@ fn tools(req: &Map<String, Value>, cfg: &Config, history_tools: &[String], think
         tool_choice: choice,
         tools: specs,
     }))
+}
+
+/// `tools` → tool specs (each followed by a cache point when it has `cache_control`) and the
+/// tool names.
+fn tool_list(t: &Value, cfg: &Config) -> R<(Vec<Tool>, Vec<String>)> {
+    let list = want_arr(t, "tools")?;
+    if list.len() > cfg.limits.max_tools {
+        return Err(bad(
+            "tools",
+            format!(
+                "tools: {} entries; this gateway accepts at most {}",
+                list.len(),
+                cfg.limits.max_tools
+            ),
+        ));
+    }
+    let mut specs = Vec::new();
+    let mut names = Vec::new();
+    for (i, tool) in list.iter().enumerate() {
+        let p = format!("tools.{i}");
+        let o = want_obj(tool, &p)?;
+        let spec = tool_spec(o, &p)?;
+        names.push(spec.name.clone());
+        specs.push(Tool::ToolSpec(spec));
+        if cache_control(o, &p)? {
+            specs.push(Tool::CachePoint(CachePoint::DEFAULT));
+        }
+    }
+    Ok((specs, names))
+}
+
+/// One custom tool `{name, description?, input_schema}` (at path `p`).
+fn tool_spec(o: &Map<String, Value>, p: &str) -> R<ToolSpec> {
+    match o.get("type") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if s == "custom" => {}
+        Some(other) => {
+            return Err(bad(
+                format!("{p}.type"),
+                format!(
+                    "{p}.type: Anthropic-defined tool {other} is not available through Bedrock Converse; \
+                     define it as a custom tool"
+                ),
+            ))
+        }
+    }
+    let name = want_str(o.get("name"), &format!("{p}.name"))?;
+    if !build::is_valid_tool_name(name) {
+        return Err(bad(
+            format!("{p}.name"),
+            format!("{p}.name: must be 1-64 characters of a-z, A-Z, 0-9, _ and -"),
+        ));
+    }
+    let schema = match o.get("input_schema") {
+        Some(s @ Value::Object(_)) => s.clone(),
+        None | Some(Value::Null) => {
+            return Err(bad(
+                format!("{p}.input_schema"),
+                format!("{p}.input_schema: Field required"),
+            ))
+        }
+        Some(other) => {
+            return Err(bad(
+                format!("{p}.input_schema"),
+                format!("{p}.input_schema: must be an object, not {}", type_name(other)),
+            ))
+        }
+    };
+    let description = match o.get("description") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(d)) if d.is_empty() => None,
+        Some(Value::String(d)) => Some(d.clone()),
+        Some(_) => {
+            return Err(bad(
+                format!("{p}.description"),
+                format!("{p}.description: must be a string"),
+            ))
+        }
+    };
+    Ok(ToolSpec {
+        description,
+        input_schema: InputSchema { json: schema },
+        name: name.to_string(),
+        strict: None,
+    })
+}
+
+/// `tool_choice` → the Converse choice, and whether it is `none`.
+fn tool_choice(c: &Value, names: &[String]) -> R<(Option<ToolChoice>, bool)> {
+    let o = want_obj(c, "tool_choice")?;
+    if given(o, "disable_parallel_tool_use").is_some_and(|d| !d.is_boolean()) {
+        return Err(bad(
+            "tool_choice.disable_parallel_tool_use",
+            "tool_choice.disable_parallel_tool_use: must be a boolean",
+        ));
+    }
+    let choice = match want_str(o.get("type"), "tool_choice.type")? {
+        "auto" => ToolChoice::Auto(Empty {}),
+        "any" => ToolChoice::Any(Empty {}),
+        "tool" => {
+            let name = want_str(o.get("name"), "tool_choice.name")?;
+            if !names.iter().any(|n| n == name) {
+                return Err(bad(
+                    "tool_choice.name",
+                    format!("tool_choice.name: {name:?} is not in tools"),
+                ));
+            }
+            ToolChoice::Tool { name: name.to_string() }
+        }
+        "none" => return Ok((None, true)),
+        other => {
+            return Err(bad(
+                "tool_choice.type",
+                format!("tool_choice.type: must be auto, any, tool or none, not {other:?}"),
+            ))
+        }
+    };
+    Ok((Some(choice), false))
 }
