@@ -141,6 +141,16 @@ impl MessagesSink {
         index
     }
 
+    /// [`Self::ensure`] for a thinking block (its text and signature come in separate events).
+    fn ensure_thinking(&mut self, bedrock: u32, out: &mut Vec<u8>) -> u32 {
+        self.ensure(
+            bedrock,
+            Kind::Thinking,
+            || json!({"type": "thinking", "thinking": "", "signature": ""}),
+            out,
+        )
+    }
+
     fn delta(out: &mut Vec<u8>, index: u32, d: BlockDelta<'_>) {
         sse(
             out,
@@ -185,23 +195,13 @@ impl EventSink for MessagesSink {
                 }
             }
             Event::ReasoningText { block, text } => {
-                let i = self.ensure(
-                    block,
-                    Kind::Thinking,
-                    || json!({"type": "thinking", "thinking": "", "signature": ""}),
-                    out,
-                );
+                let i = self.ensure_thinking(block, out);
                 if !text.is_empty() {
                     Self::delta(out, i, BlockDelta::Thinking { thinking: &text });
                 }
             }
             Event::ReasoningSignature { block, signature } => {
-                let i = self.ensure(
-                    block,
-                    Kind::Thinking,
-                    || json!({"type": "thinking", "thinking": "", "signature": ""}),
-                    out,
-                );
+                let i = self.ensure_thinking(block, out);
                 Self::delta(out, i, BlockDelta::Signature { signature: &signature });
             }
             Event::RedactedReasoning { block, data } => {
