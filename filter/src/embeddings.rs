@@ -18,6 +18,7 @@ use crate::bedrock::converse::encode_path_segment;
 use crate::bedrock::events::EventSink;
 use crate::config::{Api, Config, UnsupportedParams};
 use crate::error::{ApiError, ErrorType};
+use crate::front::fields::{self, Model, Param, Style};
 use crate::front::{FrontDoor, Outbound, Reply, RequestContext};
 use base64::Engine;
 use serde::Deserialize;
@@ -76,42 +77,33 @@ fn bad(param: &str, msg: impl Into<String>) -> ApiError {
     ApiError::invalid_param(param, msg)
 }
 
+fn param_kind(name: &str) -> Option<Param> {
+    matches!(
+        name,
+        "model" | "input" | "dimensions" | "encoding_format" | "user" | "input_type"
+    )
+    .then_some(Param::Handled)
+}
+
 /// Translate an OpenAI embeddings request body.
 pub fn translate(body: &[u8], cfg: &Config) -> Result<EmbeddingsRequest, ApiError> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::invalid_request(format!("the request body is not valid JSON: {e}")).with_code("invalid_json")
-    })?;
-    let req = v
-        .as_object()
-        .ok_or_else(|| ApiError::invalid_request("the request body must be a JSON object"))?;
+    let req = &fields::parse_body(body)?;
     let drop = cfg.unsupported_params == UnsupportedParams::Drop;
-    for k in req.keys() {
-        if !matches!(
-            k.as_str(),
-            "model" | "input" | "dimensions" | "encoding_format" | "user" | "input_type"
-        ) && !drop
-        {
-            return Err(bad(k, format!("Unrecognized request argument supplied: {k}")).with_code("unknown_parameter"));
-        }
-    }
-    let client_model = match req.get("model") {
-        Some(Value::String(m)) if !m.trim().is_empty() && m.len() <= 2048 && !m.chars().any(char::is_control) => {
-            m.clone()
-        }
-        Some(_) => return Err(bad("model", "`model` must be a non-empty model name")),
-        None => return Err(bad("model", "you must provide a model parameter").with_code("missing_required_parameter")),
-    };
-    let (model_id, api) = cfg.resolve_model(&client_model);
-    let model_id = model_id.to_string();
+    fields::check_params(req, drop, param_kind)?;
+    let Model {
+        client: client_model,
+        id: model_id,
+        api,
+    } = fields::model(req, cfg, Style::OpenAi)?;
     let fam = match family(&model_id) {
-        Some(f) if api == Api::Converse && model_id != "." && model_id != ".." => f,
+        Some(f) if api == Api::Converse => f,
         _ => {
             return Err(bad(
                 "model",
                 format!(
-                "`{client_model}` is not an embedding model this gateway serves (Amazon Titan Text Embeddings v1/v2, \
-                     Cohere Embed v3/v4)"
-            ),
+                    "`{client_model}` is not an embedding model this gateway serves (Amazon Titan Text Embeddings \
+                     v1/v2, Cohere Embed v3/v4)"
+                ),
             )
             .with_code("model_not_found"))
         }

@@ -183,6 +183,9 @@ pub fn history_tool_names(messages: &[Message]) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // Tools
 
+/// Bedrock's tool name alphabet, as error messages say it.
+pub const TOOL_NAME_CHARS: &str = "1-64 characters of a-z, A-Z, 0-9, _ and -";
+
 /// Bedrock's tool name alphabet: 1-64 characters of `a-zA-Z0-9_-`.
 pub fn is_valid_tool_name(name: &str) -> bool {
     !name.is_empty()
@@ -195,10 +198,7 @@ pub fn is_valid_tool_name(name: &str) -> bool {
 /// 400 naming `param` unless `name` is a valid Bedrock tool name.
 pub fn check_tool_name(name: &str, param: &str) -> R<()> {
     if !is_valid_tool_name(name) {
-        return Err(bad(
-            param,
-            "tool names must be 1-64 characters of a-z, A-Z, 0-9, _ and -",
-        ));
+        return Err(bad(param, format!("tool names must be {TOOL_NAME_CHARS}")));
     }
     Ok(())
 }
@@ -226,6 +226,35 @@ pub fn open_object_schema() -> Value {
     let mut m = Map::new();
     m.insert("type".into(), Value::String("object".into()));
     Value::Object(m)
+}
+
+/// Declare the tools `names` (called in the conversation's history) that `tool_config` does not
+/// define, with an open schema: Bedrock refuses `toolUse`/`toolResult` history without them.
+/// A config left without tools becomes `None`.
+pub fn declare_tools(tool_config: &mut Option<ToolConfig>, names: &[String]) {
+    for name in names {
+        let tc = tool_config.get_or_insert_with(|| ToolConfig {
+            tool_choice: None,
+            tools: Vec::new(),
+        });
+        if !tc
+            .tools
+            .iter()
+            .any(|t| matches!(t, Tool::ToolSpec(s) if &s.name == name))
+        {
+            tc.tools.push(Tool::ToolSpec(ToolSpec {
+                description: None,
+                input_schema: InputSchema {
+                    json: open_object_schema(),
+                },
+                name: name.clone(),
+                strict: None,
+            }));
+        }
+    }
+    if tool_config.as_ref().is_some_and(|tc| tc.tools.is_empty()) {
+        *tool_config = None;
+    }
 }
 
 /// What the client asked for with its tool choice, before it is checked against the tools.

@@ -17,6 +17,7 @@ use crate::bedrock::passthrough::{self, PassthroughRequest};
 use crate::bedrock::repair::{self, RepairOptions};
 use crate::config::{Api, Config, UnsupportedParams};
 use crate::error::ApiError;
+use crate::front::fields::{self, given, type_name, Model, Param, Style, ToolEntry};
 use serde_json::{Map, Value};
 
 /// A chat request translated for Converse, with what the reply needs.
@@ -47,17 +48,6 @@ type R<T> = Result<T, ApiError>;
 
 fn bad(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
     ApiError::invalid_param(param, msg)
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 fn want_str<'a>(v: &'a Value, param: &str) -> R<&'a str> {
@@ -96,24 +86,12 @@ fn want_f64(v: &Value, param: &str, lo: f64, hi: f64, range: &str) -> R<f64> {
     }
 }
 
-/// `req[key]` unless absent or `null`.
-fn given<'a>(req: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    req.get(key).filter(|v| !v.is_null())
-}
-
 /// `o[key]`, or `null` when absent (so `want_*` names the field in its error).
 fn field<'a>(o: &'a Map<String, Value>, key: &str) -> &'a Value {
     o.get(key).unwrap_or(&Value::Null)
 }
 
 /// What the translator does with each top-level OpenAI parameter.
-enum Param {
-    /// Translated below.
-    Handled,
-    /// Accepted when it has this harmless default value; otherwise unsupported.
-    DefaultOnly(fn(&Value) -> bool),
-}
-
 fn param_kind(name: &str) -> Option<Param> {
     use Param::*;
     let is_null = |v: &Value| v.is_null();
@@ -150,66 +128,19 @@ fn param_kind(name: &str) -> Option<Param> {
     })
 }
 
-/// Refuse (or, with `drop`, ignore) parameters that are unknown or not at their default.
-fn check_params(req: &Map<String, Value>, drop: bool) -> R<()> {
-    for (k, val) in req {
-        match param_kind(k) {
-            Some(Param::Handled) => {}
-            Some(Param::DefaultOnly(ok)) if ok(val) => {}
-            Some(_) if drop => {}
-            Some(_) => {
-                return Err(bad(
-                    k.as_str(),
-                    format!("`{k}` is not supported by Amazon Bedrock (only its default value is accepted)"),
-                )
-                .with_code("unsupported_parameter"))
-            }
-            None if drop => {}
-            None => {
-                return Err(bad(k.as_str(), format!("Unrecognized request argument supplied: {k}"))
-                    .with_code("unknown_parameter"))
-            }
-        }
-    }
-    Ok(())
-}
-
-/// `model`: the client's name and the Bedrock model id and API it resolves to.
-fn read_model(req: &Map<String, Value>, cfg: &Config) -> R<(String, String, Api)> {
-    let client_model = match req.get("model") {
-        Some(m) => want_str(m, "model")?.to_string(),
-        None => return Err(bad("model", "you must provide a model parameter").with_code("missing_required_parameter")),
-    };
-    if client_model.trim().is_empty() || client_model.len() > 2048 || client_model.chars().any(char::is_control) {
-        return Err(bad(
-            "model",
-            "`model` must be a non-empty model name without control characters",
-        ));
-    }
-    let (model_id, api) = cfg.resolve_model(&client_model);
-    let model_id = model_id.to_string();
-    // `.` and `..` are the only segments percent-encoding cannot keep inside `/model/{id}/`:
-    // they are unreserved, and path normalisation (Envoy's, a proxy's) would resolve them.
-    if model_id == "." || model_id == ".." {
-        return Err(bad("model", format!("`{model_id}` is not a valid model id")).with_code("model_not_found"));
-    }
-    Ok((client_model, model_id, api))
-}
-
 /// Translate an OpenAI chat completions request body.
 pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::invalid_request(format!("the request body is not valid JSON: {e}")).with_code("invalid_json")
-    })?;
-    let req = v
-        .as_object()
-        .ok_or_else(|| ApiError::invalid_request("the request body must be a JSON object"))?;
-    let (client_model, model_id, api) = read_model(req, cfg)?;
+    let req = &fields::parse_body(body)?;
+    let Model {
+        client: client_model,
+        id: model_id,
+        api,
+    } = fields::model(req, cfg, Style::OpenAi)?;
     if api == Api::Openai {
         return passthrough::chat(req, client_model, model_id).map(Translated::Passthrough);
     }
     let drop = cfg.unsupported_params == UnsupportedParams::Drop;
-    check_params(req, drop)?;
+    fields::check_params(req, drop, param_kind)?;
 
     let stream = match req.get("stream") {
         None | Some(Value::Null) => false,
@@ -393,83 +324,32 @@ fn check_flags(req: &Map<String, Value>, drop: bool) -> R<Option<ServiceTier>> {
 /// A function's `strict: true` becomes `toolSpec.strict` on models with strict tool use
 /// ([`models::native_structured_output`]); elsewhere it is accepted and not sent.
 fn read_tools(req: &Map<String, Value>, cfg: &Config, strict_ok: bool) -> R<Vec<Tool>> {
-    let mut specs = Vec::new();
-    let Some(t) = given(req, "tools") else {
-        return Ok(specs);
-    };
-    let list = want_arr(t, "tools")?;
-    if list.len() > cfg.limits.max_tools {
-        return Err(bad(
-            "tools",
-            format!(
-                "`tools` has {} entries; this gateway accepts at most {}",
-                list.len(),
-                cfg.limits.max_tools
-            ),
-        ));
-    }
-    for (i, tool) in list.iter().enumerate() {
-        let p = format!("tools[{i}]");
-        let o = want_obj(tool, &p)?;
+    fields::tools(req, cfg.limits.max_tools, Style::OpenAi, |o, p| {
         if o.get("type").and_then(Value::as_str) != Some("function") {
             return Err(
                 bad(format!("{p}.type"), "only `function` tools are supported").with_code("unsupported_tool_type")
             );
         }
-        let f = want_obj(field(o, "function"), &format!("{p}.function"))?;
-        let name_param = format!("{p}.function.name");
-        let name = want_str(field(f, "name"), &name_param)?;
-        build::check_tool_name(name, &name_param)?;
-        let schema = match f.get("parameters") {
-            None | Some(Value::Null) => None,
-            Some(s) => {
-                want_obj(s, &format!("{p}.function.parameters"))?;
-                Some(s.clone())
-            }
-        };
-        let description = match given(f, "description") {
-            Some(d) => Some(want_str(d, &format!("{p}.function.description"))?),
-            None => None,
-        };
-        let mut spec = build::function_tool(name, description, schema, &name_param)?;
+        let fp = format!("{p}.function");
+        let f = want_obj(field(o, "function"), &fp)?;
+        let mut spec = fields::tool_spec(f, &fp, "parameters", false, Style::OpenAi)?;
         if let Some(st) = given(f, "strict") {
-            if want_bool(st, &format!("{p}.function.strict"))? && strict_ok {
+            if want_bool(st, &format!("{fp}.strict"))? && strict_ok {
                 spec.strict = Some(true);
             }
         }
-        specs.push(Tool::ToolSpec(spec));
-        if given(o, "cache_control").is_some() {
-            specs.push(Tool::CachePoint(crate::bedrock::converse::CachePoint::DEFAULT));
-        }
-    }
-    Ok(specs)
+        Ok(Some(ToolEntry {
+            spec,
+            cache_point: given(o, "cache_control").is_some(),
+        }))
+    })
 }
 
 /// `tool_choice`: `auto`, `required`, `none` or `{"type": "function", "function": {"name"}}`.
 fn read_tool_choice(req: &Map<String, Value>) -> R<ToolChoiceRequest> {
-    Ok(match req.get("tool_choice") {
-        None | Some(Value::Null) => ToolChoiceRequest::Unset,
-        Some(Value::String(s)) => match s.as_str() {
-            "auto" => ToolChoiceRequest::Auto,
-            "required" => ToolChoiceRequest::Required,
-            "none" => ToolChoiceRequest::None,
-            other => {
-                return Err(bad(
-                    "tool_choice",
-                    format!("`tool_choice` must be auto, required, none or a function, not {other:?}"),
-                ))
-            }
-        },
-        Some(Value::Object(o)) => {
-            let f = want_obj(field(o, "function"), "tool_choice.function")?;
-            ToolChoiceRequest::Named(want_str(field(f, "name"), "tool_choice.function.name")?.to_string())
-        }
-        Some(other) => {
-            return Err(bad(
-                "tool_choice",
-                format!("`tool_choice` must be a string or an object, not {}", type_name(other)),
-            ))
-        }
+    fields::openai_tool_choice(req, |o| {
+        let f = want_obj(field(o, "function"), "tool_choice.function")?;
+        Ok(want_str(field(f, "name"), "tool_choice.function.name")?.to_string())
     })
 }
 
@@ -494,7 +374,7 @@ fn read_response_format(rf: &Value) -> R<Option<JsonAnswer>> {
             if !build::is_valid_tool_name(&name) {
                 return Err(bad(
                     "response_format.json_schema.name",
-                    "the schema name must be 1-64 characters of a-z, A-Z, 0-9, _ and -",
+                    format!("the schema name must be {}", build::TOOL_NAME_CHARS),
                 ));
             }
             let schema = match js.get("schema") {

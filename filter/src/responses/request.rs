@@ -6,13 +6,15 @@
 //! ([`super::reasoning`]).
 
 use super::reasoning;
+use crate::bedrock::build;
 use crate::bedrock::converse::{
-    self, ContentBlock, ConverseRequest, DocumentBlock, Empty, ImageBlock, InferenceConfig, InputSchema, Message, Role,
-    Source, SystemBlock, Tool, ToolChoice, ToolConfig, ToolResult, ToolResultContent, ToolSpec, ToolUse,
+    self, ContentBlock, ConverseRequest, DocumentBlock, ImageBlock, InputSchema, Message, Role, Source, SystemBlock,
+    Tool, ToolChoice, ToolConfig, ToolResult, ToolResultContent, ToolSpec, ToolUse,
 };
-use crate::bedrock::models::{self, ReasoningFamily};
-use crate::config::{Api, Config, UnsupportedParams};
+use crate::bedrock::models::{self, Effort, ReasoningSetting};
+use crate::config::{Config, UnsupportedParams};
 use crate::error::ApiError;
+use crate::front::fields::{self, given, type_name, Param, Style, ToolEntry};
 use serde_json::{Map, Value};
 
 type R<T> = Result<T, ApiError>;
@@ -41,17 +43,6 @@ fn bad(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
 
 fn unsupported(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
     bad(param, msg).with_code("unsupported_parameter")
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 fn want_str<'a>(v: Option<&'a Value>, param: &str) -> R<&'a str> {
@@ -87,17 +78,7 @@ fn want_f64(v: &Value, param: &str, lo: f64, hi: f64, range: &str) -> R<f64> {
     }
 }
 
-fn present<'a>(req: &'a Map<String, Value>, k: &str) -> Option<&'a Value> {
-    req.get(k).filter(|v| !v.is_null())
-}
-
 /// What the translator does with each top-level field.
-enum Param {
-    Handled,
-    /// Accepted when it has this harmless value; otherwise unsupported.
-    DefaultOnly(fn(&Value) -> bool),
-}
-
 fn param_kind(name: &str) -> Option<Param> {
     use Param::*;
     Some(match name {
@@ -136,59 +117,46 @@ fn param_kind(name: &str) -> Option<Param> {
 
 /// Translate a Responses API request body.
 pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::invalid_request(format!("the request body is not valid JSON: {e}")).with_code("invalid_json")
-    })?;
-    let req = v
-        .as_object()
-        .ok_or_else(|| ApiError::invalid_request("the request body must be a JSON object"))?;
+    let req = &fields::parse_body(body)?;
     let drop = cfg.unsupported_params == UnsupportedParams::Drop;
+    let model = fields::converse_model(req, cfg, Style::OpenAi, "Responses API")?;
+    fields::check_params(req, drop, param_kind)?;
+    check_stateless(req, drop)?;
+    let stream = match given(req, "stream") {
+        None => false,
+        Some(s) => want_bool(s, "stream")?,
+    };
+    let conv = conversation(req, cfg)?;
+    let (max_tokens, temperature, top_p) = sampling(req)?;
+    let mut reasoning = read_reasoning(req, &model.id, drop)?;
+    let (tool_config, json_tool, format_echo) = tool_setup(req, cfg, &conv, &mut reasoning.setting)?;
+    let (request_metadata, metadata_echo) = read_metadata(req)?;
+    let echo = echo(req, &reasoning, format_echo, metadata_echo)?;
+    let converse = ConverseRequest {
+        additional_model_request_fields: reasoning.setting.fields,
+        guardrail_config: cfg.guardrail.as_ref().map(|g| build::guardrail(g, stream)),
+        inference_config: build::inference_config(max_tokens, reasoning.setting.budget, temperature, top_p, Vec::new()),
+        messages: conv.messages,
+        model_id: model.id,
+        output_config: None,
+        request_metadata,
+        service_tier: None,
+        system: conv.system,
+        tool_config,
+    };
+    Ok(Translated {
+        converse,
+        client_model: model.client,
+        stream,
+        reasoning_as_summary: reasoning.as_summary,
+        json_tool,
+        echo,
+    })
+}
 
-    let client_model = want_str(req.get("model"), "model")?.to_string();
-    if client_model.trim().is_empty() || client_model.len() > 2048 || client_model.chars().any(char::is_control) {
-        return Err(bad(
-            "model",
-            "`model` must be a non-empty model name without control characters",
-        ));
-    }
-    let (model_id, api) = cfg.resolve_model(&client_model);
-    let model_id = model_id.to_string();
-    if model_id == "." || model_id == ".." {
-        return Err(bad("model", format!("`{model_id}` is not a valid model id")).with_code("model_not_found"));
-    }
-    if api == Api::Openai {
-        return Err(unsupported(
-            "model",
-            format!(
-                "model {client_model:?} is served through Bedrock's OpenAI-compatible chat completions endpoint, \
-                 which has no Responses API: use POST /v1/chat/completions for it"
-            ),
-        ));
-    }
-
-    for (k, val) in req {
-        match param_kind(k) {
-            Some(Param::Handled) => {}
-            Some(Param::DefaultOnly(ok)) if ok(val) => {}
-            Some(_) if drop => {}
-            Some(_) => {
-                return Err(unsupported(
-                    k.as_str(),
-                    format!(
-                        "`{k}` is not supported by this gateway on Amazon Bedrock (only its default value is accepted)"
-                    ),
-                ))
-            }
-            None if drop => {}
-            None => {
-                return Err(bad(k.as_str(), format!("Unrecognized request argument supplied: {k}"))
-                    .with_code("unknown_parameter"))
-            }
-        }
-    }
-
-    // Stateless: nothing is stored, nothing can be looked up.
-    if let Some(s) = present(req, "store") {
+/// The fields a stateless gateway cannot honour: nothing is stored, nothing can be looked up.
+fn check_stateless(req: &Map<String, Value>, drop: bool) -> R<()> {
+    if let Some(s) = given(req, "store") {
         if want_bool(s, "store")? && !drop {
             return Err(unsupported(
                 "store",
@@ -197,14 +165,14 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
             ));
         }
     }
-    if present(req, "previous_response_id").is_some() {
+    if given(req, "previous_response_id").is_some() {
         return Err(unsupported(
             "previous_response_id",
             "`previous_response_id` is not supported: this gateway stores no responses. Send the whole conversation \
              in `input` (output items of earlier responses can be sent back as they are)",
         ));
     }
-    if let Some(inc) = present(req, "include") {
+    if let Some(inc) = given(req, "include") {
         for (i, x) in want_arr(inc, "include")?.iter().enumerate() {
             let p = format!("include[{i}]");
             let s = want_str(Some(x), &p)?;
@@ -216,7 +184,7 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
             }
         }
     }
-    if let Some(t) = present(req, "truncation") {
+    if let Some(t) = given(req, "truncation") {
         if want_str(Some(t), "truncation")? != "disabled" && !drop {
             return Err(unsupported(
                 "truncation",
@@ -224,7 +192,7 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
             ));
         }
     }
-    if let Some(s) = present(req, "service_tier") {
+    if let Some(s) = given(req, "service_tier") {
         let tier = want_str(Some(s), "service_tier")?;
         if !matches!(tier, "auto" | "default") && !drop {
             return Err(unsupported(
@@ -233,34 +201,32 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
             ));
         }
     }
-    if let Some(o) = present(req, "stream_options") {
+    if let Some(o) = given(req, "stream_options") {
         want_obj(o, "stream_options")?;
     }
-    let stream = match present(req, "stream") {
-        None => false,
-        Some(s) => want_bool(s, "stream")?,
-    };
+    Ok(())
+}
 
-    // Conversation.
+/// `instructions` and `input` → system blocks and messages.
+fn conversation(req: &Map<String, Value>, cfg: &Config) -> R<Conversation> {
     let mut conv = Conversation::default();
-    if let Some(i) = present(req, "instructions") {
-        match i {
-            Value::String(s) => conv.system_text(s),
-            Value::Array(items) => {
-                for (n, item) in items.iter().enumerate() {
-                    conv.item(item, &format!("instructions[{n}]"))?;
-                }
-            }
-            other => {
-                return Err(bad(
-                    "instructions",
-                    format!("`instructions` must be a string, not {}", type_name(other)),
-                ))
+    match given(req, "instructions") {
+        None => {}
+        Some(Value::String(s)) => conv.system_text(s),
+        Some(Value::Array(items)) => {
+            for (n, item) in items.iter().enumerate() {
+                conv.item(item, &format!("instructions[{n}]"))?;
             }
         }
+        Some(other) => {
+            return Err(bad(
+                "instructions",
+                format!("`instructions` must be a string, not {}", type_name(other)),
+            ))
+        }
     }
-    match req.get("input") {
-        None | Some(Value::Null) => {
+    match given(req, "input") {
+        None => {
             return Err(bad(
                 "input",
                 "you must provide an `input` (this gateway keeps no earlier responses)",
@@ -299,10 +265,12 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
             "`input` must contain at least one user or assistant message",
         ));
     }
+    Ok(conv)
+}
 
-    // Inference parameters.
-    let mut inference = InferenceConfig::default();
-    let mut max_tokens = match present(req, "max_output_tokens") {
+/// `max_output_tokens`, `temperature` (OpenAI's 0 to 2, passed as it is) and `top_p`.
+fn sampling(req: &Map<String, Value>) -> R<(Option<u64>, Option<f64>, Option<f64>)> {
+    let max_tokens = match given(req, "max_output_tokens") {
         None => None,
         Some(v) => match v.as_u64() {
             Some(n) if (1..=models::MAX_TOKENS_LIMIT).contains(&n) => Some(n),
@@ -314,91 +282,91 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
             }
         },
     };
-    if let Some(t) = present(req, "temperature") {
-        inference.temperature = Some(want_f64(t, "temperature", 0.0, 2.0, "0 to 2")?);
-    }
-    if let Some(p) = present(req, "top_p") {
-        inference.top_p = Some(want_f64(p, "top_p", 0.0, 1.0, "0 to 1")?);
-    }
+    let temperature = match given(req, "temperature") {
+        Some(t) => Some(want_f64(t, "temperature", 0.0, 2.0, "0 to 2")?),
+        None => None,
+    };
+    let top_p = match given(req, "top_p") {
+        Some(p) => Some(want_f64(p, "top_p", 0.0, 1.0, "0 to 1")?),
+        None => None,
+    };
+    Ok((max_tokens, temperature, top_p))
+}
 
-    // Reasoning.
-    let mut additional = Map::new();
-    let mut budget = None;
-    let mut reasoning_as_summary = false;
-    let mut effort_echo = Value::Null;
-    let mut summary_echo = Value::Null;
-    if let Some(r) = present(req, "reasoning") {
-        let r = want_obj(r, "reasoning")?;
-        for k in r.keys() {
-            if !matches!(k.as_str(), "effort" | "summary" | "generate_summary") && !drop {
-                return Err(bad(
-                    format!("reasoning.{k}"),
-                    format!("Unrecognized argument: reasoning.{k}"),
-                )
-                .with_code("unknown_parameter"));
-            }
-        }
-        let summary = match (present_in(r, "summary"), present_in(r, "generate_summary")) {
-            (Some(s), _) | (None, Some(s)) => Some(want_str(Some(s), "reasoning.summary")?),
-            _ => None,
-        };
-        if let Some(s) = summary {
-            if !matches!(s, "auto" | "concise" | "detailed" | "none") {
-                return Err(bad(
-                    "reasoning.summary",
-                    "`reasoning.summary` must be one of auto, concise, detailed, none",
-                ));
-            }
-            reasoning_as_summary = s != "none";
-            summary_echo = Value::String(s.to_string());
-        }
-        if let Some(e) = present_in(r, "effort") {
-            let effort = want_str(Some(e), "reasoning.effort")?;
-            if !matches!(effort, "none" | "minimal" | "low" | "medium" | "high" | "xhigh") {
-                return Err(bad(
-                    "reasoning.effort",
-                    "`reasoning.effort` must be one of none, minimal, low, medium, high, xhigh",
-                ));
-            }
-            effort_echo = Value::String(effort.to_string());
-            // `xhigh` (newer OpenAI models) gets the largest budget this gateway maps.
-            let effort = if effort == "xhigh" { "high" } else { effort };
-            let level = if effort == "minimal" { "low" } else { effort };
-            match models::reasoning_family(&model_id) {
-                _ if effort == "none" => {}
-                ReasoningFamily::Claude => {
-                    let b = models::thinking_budget(effort).unwrap_or(1024);
-                    budget = Some(b);
-                    let mut t = Map::new();
-                    t.insert("type".into(), Value::from("enabled"));
-                    t.insert("budget_tokens".into(), Value::from(b));
-                    additional.insert("thinking".into(), Value::Object(t));
-                }
-                ReasoningFamily::GptOss => {
-                    additional.insert("reasoning_effort".into(), Value::from(level));
-                }
-                ReasoningFamily::Qwen => {
-                    additional.insert("reasoning_config".into(), Value::from(level));
-                }
-                ReasoningFamily::Nova => {
-                    let mut c = Map::new();
-                    c.insert("type".into(), Value::from("enabled"));
-                    c.insert("maxReasoningEffort".into(), Value::from(level));
-                    additional.insert("reasoningConfig".into(), Value::Object(c));
-                }
-                ReasoningFamily::AlwaysOn => {}
-                ReasoningFamily::Other if drop => {}
-                ReasoningFamily::Other => {
-                    return Err(unsupported(
-                        "reasoning.effort",
-                        format!("`reasoning.effort` is not supported for model {model_id}"),
-                    ))
-                }
-            }
+/// The client's `reasoning`: what it adds to the Converse request, and what the response says.
+#[derive(Default)]
+struct ReasoningAsked {
+    setting: ReasoningSetting,
+    /// Reasoning goes out as `summary` (`reasoning.summary` other than `none`).
+    as_summary: bool,
+    /// `reasoning.effort` and `reasoning.summary` as the response object echoes them.
+    effort: Value,
+    summary: Value,
+}
+
+/// `reasoning`: `effort` mapped per model family ([`models::reasoning_for_effort`]; `xhigh`
+/// gets the largest budget this gateway maps), `summary` (`generate_summary`, its old name).
+fn read_reasoning(req: &Map<String, Value>, model_id: &str, drop: bool) -> R<ReasoningAsked> {
+    let mut out = ReasoningAsked::default();
+    let Some(r) = given(req, "reasoning") else {
+        return Ok(out);
+    };
+    let r = want_obj(r, "reasoning")?;
+    for k in r.keys() {
+        if !matches!(k.as_str(), "effort" | "summary" | "generate_summary") && !drop {
+            return Err(bad(
+                format!("reasoning.{k}"),
+                format!("Unrecognized argument: reasoning.{k}"),
+            )
+            .with_code("unknown_parameter"));
         }
     }
+    let summary = match (given(r, "summary"), given(r, "generate_summary")) {
+        (Some(s), _) | (None, Some(s)) => Some(want_str(Some(s), "reasoning.summary")?),
+        _ => None,
+    };
+    if let Some(s) = summary {
+        if !matches!(s, "auto" | "concise" | "detailed" | "none") {
+            return Err(bad(
+                "reasoning.summary",
+                "`reasoning.summary` must be one of auto, concise, detailed, none",
+            ));
+        }
+        out.as_summary = s != "none";
+        out.summary = Value::String(s.to_string());
+    }
+    let Some(e) = given(r, "effort") else {
+        return Ok(out);
+    };
+    let effort = want_str(Some(e), "reasoning.effort")?;
+    let level = Effort::parse(if effort == "xhigh" { "high" } else { effort }).ok_or_else(|| {
+        bad(
+            "reasoning.effort",
+            "`reasoning.effort` must be one of none, minimal, low, medium, high, xhigh",
+        )
+    })?;
+    out.effort = Value::String(effort.to_string());
+    match models::reasoning_for_effort(model_id, level) {
+        Some(s) => out.setting = s,
+        None if drop => {}
+        None => {
+            return Err(unsupported(
+                "reasoning.effort",
+                format!("`reasoning.effort` is not supported for model {model_id}"),
+            ))
+        }
+    }
+    Ok(out)
+}
 
-    // Tools, tool choice and text.format.
+/// Tools, tool choice and `text.format` → `toolConfig`, the forced JSON answer tool and the
+/// format to echo; thinking goes off where Bedrock would refuse it.
+fn tool_setup(
+    req: &Map<String, Value>,
+    cfg: &Config,
+    conv: &Conversation,
+    reasoning: &mut ReasoningSetting,
+) -> R<(Option<ToolConfig>, Option<String>, Value)> {
     let mut tool_config = tools(req, cfg)?;
     let (json_tool, format_echo) = text_format(req, &mut tool_config)?;
     let forced = tool_config
@@ -407,61 +375,37 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
         .is_some_and(ToolChoice::is_forced);
     // Bedrock refuses extended thinking with a forced tool: the forced tool wins and thinking is
     // off for that request (the rule chat completions follows, issue 9).
-    if forced && additional.remove("thinking").is_some() {
-        budget = None;
+    if forced && reasoning.fields.remove("thinking").is_some() {
+        reasoning.budget = None;
         log::info!("bedrock-bridge: responses: thinking off for this request (a tool is forced)");
     }
     // Claude refuses a tool-loop turn whose assistant message does not start with its signed
     // reasoning block while thinking is on: without it (the client dropped the reasoning item or
     // its encrypted_content), thinking is off for this one request.
-    if additional.contains_key("thinking") && !last_tool_turn_is_signed(&conv.messages) {
-        additional.remove("thinking");
-        budget = None;
+    if reasoning.fields.contains_key("thinking") && !last_tool_turn_is_signed(&conv.messages) {
+        reasoning.fields.remove("thinking");
+        reasoning.budget = None;
         log::info!(
             "bedrock-bridge: responses: thinking off for this request (the tool-call turn has no reasoning item)"
         );
     }
     // Bedrock refuses toolUse / toolResult history without a toolConfig: declare the tools the
     // history calls that the request does not define, with an open schema.
-    for name in &conv.tool_names {
-        let tc = tool_config.get_or_insert_with(|| ToolConfig {
-            tool_choice: None,
-            tools: Vec::new(),
-        });
-        let known = tc
-            .tools
-            .iter()
-            .any(|t| matches!(t, Tool::ToolSpec(s) if &s.name == name));
-        if !known {
-            tc.tools.push(Tool::ToolSpec(ToolSpec {
-                description: None,
-                input_schema: InputSchema { json: open_schema() },
-                name: name.clone(),
-                strict: None,
-            }));
-        }
-    }
-    if tool_config.as_ref().is_some_and(|tc| tc.tools.is_empty()) {
-        tool_config = None;
-    }
+    build::declare_tools(&mut tool_config, &build::history_tool_names(&conv.messages));
+    Ok((tool_config, json_tool, format_echo))
+}
 
-    max_tokens = match (budget, max_tokens) {
-        (Some(b), None) => Some(b.saturating_add(models::ANSWER_TOKENS_ABOVE_BUDGET)),
-        (Some(b), Some(m)) if m <= b => Some(b.saturating_add(m)),
-        (_, m) => m,
-    };
-    inference.max_tokens = max_tokens.map(|m| m.min(models::MAX_TOKENS_LIMIT));
-
-    // Metadata.
-    // TODO(merge): use bedrock::build::request_metadata
+/// `user` and `metadata` → `requestMetadata` (refused, not cleaned, outside Bedrock's pattern),
+/// and the metadata the response echoes.
+fn read_metadata(req: &Map<String, Value>) -> R<(Map<String, Value>, Map<String, Value>)> {
     let mut request_metadata = Map::new();
-    if let Some(u) = present(req, "user") {
+    if let Some(u) = given(req, "user") {
         let u = want_str(Some(u), "user")?;
         metadata_text(u, "user", 0)?;
         request_metadata.insert("user".into(), Value::from(u));
     }
     let mut metadata_echo = Map::new();
-    if let Some(m) = present(req, "metadata") {
+    if let Some(m) = given(req, "metadata") {
         for (k, val) in want_obj(m, "metadata")? {
             let param = format!("metadata.{k}");
             metadata_text(k, &param, 1)?;
@@ -471,98 +415,50 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
             metadata_echo.insert(k.clone(), Value::from(v));
         }
     }
-    if request_metadata.len() > 16 {
+    if request_metadata.len() > build::MAX_METADATA_ENTRIES {
         return Err(bad(
             "metadata",
             "Bedrock accepts at most 16 requestMetadata entries (`metadata` pairs plus `user`)",
         ));
     }
-    let parallel = match present(req, "parallel_tool_calls") {
+    Ok((request_metadata, metadata_echo))
+}
+
+/// The request fields a response object echoes (`instructions`, `tools`, `tool_choice`, …).
+fn echo(
+    req: &Map<String, Value>,
+    reasoning: &ReasoningAsked,
+    format_echo: Value,
+    metadata_echo: Map<String, Value>,
+) -> R<Map<String, Value>> {
+    let parallel = match given(req, "parallel_tool_calls") {
         None => true,
         Some(p) => want_bool(p, "parallel_tool_calls")?,
     };
-
-    // TODO(merge): use bedrock::build::guardrail
-    let guardrail_config = cfg.guardrail.as_ref().map(|g| converse::GuardrailConfig {
-        guardrail_identifier: g.identifier.clone(),
-        guardrail_version: g.version.clone(),
-        stream_processing_mode: if stream { g.stream_processing_mode.clone() } else { None },
-        trace: g.trace.clone(),
-    });
-
-    // What the response object echoes.
+    let or = |k: &str, default: Value| given(req, k).cloned().unwrap_or(default);
     let mut echo = Map::new();
-    echo.insert(
-        "instructions".into(),
-        present(req, "instructions").cloned().unwrap_or(Value::Null),
-    );
-    echo.insert(
-        "max_output_tokens".into(),
-        present(req, "max_output_tokens").cloned().unwrap_or(Value::Null),
-    );
+    echo.insert("instructions".into(), or("instructions", Value::Null));
+    echo.insert("max_output_tokens".into(), or("max_output_tokens", Value::Null));
     echo.insert("metadata".into(), Value::Object(metadata_echo));
     echo.insert("parallel_tool_calls".into(), Value::Bool(parallel));
     echo.insert("previous_response_id".into(), Value::Null);
     let mut reasoning_echo = Map::new();
-    reasoning_echo.insert("effort".into(), effort_echo);
-    reasoning_echo.insert("summary".into(), summary_echo);
+    reasoning_echo.insert("effort".into(), reasoning.effort.clone());
+    reasoning_echo.insert("summary".into(), reasoning.summary.clone());
     echo.insert("reasoning".into(), Value::Object(reasoning_echo));
     echo.insert("store".into(), Value::Bool(false));
-    echo.insert(
-        "temperature".into(),
-        present(req, "temperature").cloned().unwrap_or(Value::from(1.0)),
-    );
+    echo.insert("temperature".into(), or("temperature", Value::from(1.0)));
     let mut text_echo = Map::new();
     text_echo.insert("format".into(), format_echo);
     echo.insert("text".into(), Value::Object(text_echo));
-    echo.insert(
-        "tool_choice".into(),
-        present(req, "tool_choice").cloned().unwrap_or(Value::from("auto")),
-    );
-    echo.insert(
-        "tools".into(),
-        present(req, "tools").cloned().unwrap_or(Value::Array(Vec::new())),
-    );
-    echo.insert(
-        "top_p".into(),
-        present(req, "top_p").cloned().unwrap_or(Value::from(1.0)),
-    );
+    echo.insert("tool_choice".into(), or("tool_choice", Value::from("auto")));
+    echo.insert("tools".into(), or("tools", Value::Array(Vec::new())));
+    echo.insert("top_p".into(), or("top_p", Value::from(1.0)));
     echo.insert("truncation".into(), Value::from("disabled"));
-    echo.insert("user".into(), present(req, "user").cloned().unwrap_or(Value::Null));
-
-    let converse = ConverseRequest {
-        additional_model_request_fields: additional,
-        guardrail_config,
-        inference_config: inference,
-        messages: conv.messages,
-        model_id,
-        output_config: None,
-        request_metadata,
-        service_tier: None,
-        system: conv.system,
-        tool_config,
-    };
-    Ok(Translated {
-        converse,
-        client_model,
-        stream,
-        reasoning_as_summary,
-        json_tool,
-        echo,
-    })
+    echo.insert("user".into(), or("user", Value::Null));
+    Ok(echo)
 }
 
-fn present_in<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a Value> {
-    m.get(k).filter(|v| !v.is_null())
-}
-
-fn open_schema() -> Value {
-    let mut m = Map::new();
-    m.insert("type".into(), Value::from("object"));
-    Value::Object(m)
-}
-
-// TODO(merge): use bedrock::build::metadata_text
 fn metadata_text(s: &str, param: &str, min: usize) -> R<()> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || c.is_whitespace() || ":_@$#=/+,-.".contains(c);
     let n = s.chars().count();
@@ -598,8 +494,6 @@ fn last_tool_turn_is_signed(messages: &[Message]) -> bool {
 struct Conversation {
     system: Vec<SystemBlock>,
     messages: Vec<Message>,
-    /// Tools the history calls (Bedrock then needs them declared).
-    tool_names: Vec<String>,
 }
 
 impl Conversation {
@@ -651,9 +545,6 @@ impl Conversation {
                         format!("{p}.arguments"),
                         "function call arguments must be a JSON object",
                     ));
-                }
-                if !self.tool_names.iter().any(|n| n == name) {
-                    self.tool_names.push(name.to_string());
                 }
                 self.push(
                     Role::Assistant,
@@ -889,139 +780,54 @@ fn data_url(url: &str) -> Option<(&str, &str)> {
     Some((mime, data))
 }
 
-fn tool_name_ok(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-// TODO(merge): use bedrock::build::tool_spec / tool_choice
 /// `tools` and `tool_choice` → `toolConfig` (None when there are no tools to send).
 fn tools(req: &Map<String, Value>, cfg: &Config) -> R<Option<ToolConfig>> {
     let drop = cfg.unsupported_params == UnsupportedParams::Drop;
-    let mut specs = Vec::new();
-    if let Some(t) = present(req, "tools") {
-        let list = want_arr(t, "tools")?;
-        if list.len() > cfg.limits.max_tools {
+    let mut names: Vec<String> = Vec::new();
+    let specs = fields::tools(req, cfg.limits.max_tools, Style::OpenAi, |o, p| {
+        let kind = want_str(o.get("type"), &format!("{p}.type"))?;
+        if kind != "function" && drop {
+            // `unsupported_params: "drop"`: a tool Bedrock cannot run is not offered (Codex
+            // CLI always sends `web_search` and a `namespace` of sub-agent tools).
+            log::info!("bedrock-bridge: responses: dropped a {kind:?} tool");
+            return Ok(None);
+        }
+        if kind != "function" {
             return Err(bad(
-                "tools",
+                format!("{p}.type"),
                 format!(
-                    "`tools` has {} entries; this gateway accepts at most {}",
-                    list.len(),
-                    cfg.limits.max_tools
+                    "tools of type {kind:?} are not supported: Amazon Bedrock runs no built-in tools here; only \
+                     `function` tools are (with `unsupported_params: \"drop\"` other tools are left out)"
                 ),
+            )
+            .with_code("unsupported_tool_type"));
+        }
+        let spec = fields::tool_spec(o, p, "parameters", false, Style::OpenAi)?;
+        if names.contains(&spec.name) {
+            return Err(bad(format!("{p}.name"), format!("two tools are named {:?}", spec.name)));
+        }
+        names.push(spec.name.clone());
+        if let Some(s) = given(o, "strict") {
+            want_bool(s, &format!("{p}.strict"))?;
+        }
+        Ok(Some(ToolEntry {
+            spec,
+            cache_point: false,
+        }))
+    })?;
+    let choice = fields::openai_tool_choice(req, |o| {
+        let kind = want_str(o.get("type"), "tool_choice.type")?;
+        if kind != "function" {
+            return Err(unsupported(
+                "tool_choice.type",
+                format!("`tool_choice` of type {kind:?} is not supported; use auto, required, none or a function"),
             ));
         }
-        for (i, tool) in list.iter().enumerate() {
-            let p = format!("tools[{i}]");
-            let o = want_obj(tool, &p)?;
-            let kind = want_str(o.get("type"), &format!("{p}.type"))?;
-            if kind != "function" && drop {
-                // `unsupported_params: "drop"`: a tool Bedrock cannot run is not offered (Codex
-                // CLI always sends `web_search` and a `namespace` of sub-agent tools).
-                log::info!("bedrock-bridge: responses: dropped a {kind:?} tool");
-                continue;
-            }
-            if kind != "function" {
-                return Err(bad(
-                    format!("{p}.type"),
-                    format!(
-                        "tools of type {kind:?} are not supported: Amazon Bedrock runs no built-in tools here; only \
-                         `function` tools are (with `unsupported_params: \"drop\"` other tools are left out)"
-                    ),
-                )
-                .with_code("unsupported_tool_type"));
-            }
-            let name = want_str(o.get("name"), &format!("{p}.name"))?;
-            if !tool_name_ok(name) {
-                return Err(bad(
-                    format!("{p}.name"),
-                    "tool names must be 1-64 characters of a-z, A-Z, 0-9, _ and -",
-                ));
-            }
-            if specs.iter().any(|s: &ToolSpec| s.name == name) {
-                return Err(bad(format!("{p}.name"), format!("two tools are named {name:?}")));
-            }
-            let schema = match present(o, "parameters") {
-                None => {
-                    let mut m = Map::new();
-                    m.insert("type".into(), Value::from("object"));
-                    m.insert("properties".into(), Value::Object(Map::new()));
-                    Value::Object(m)
-                }
-                Some(s) => {
-                    want_obj(s, &format!("{p}.parameters"))?;
-                    s.clone()
-                }
-            };
-            let description = match present(o, "description") {
-                None => None,
-                Some(d) => Some(want_str(Some(d), &format!("{p}.description"))?.to_string()).filter(|d| !d.is_empty()),
-            };
-            if let Some(s) = present(o, "strict") {
-                want_bool(s, &format!("{p}.strict"))?;
-            }
-            specs.push(ToolSpec {
-                description,
-                input_schema: InputSchema { json: schema },
-                name: name.to_string(),
-                strict: None,
-            });
-        }
-    }
-    let mut choice = None;
-    let mut none = false;
-    match present(req, "tool_choice") {
-        None => {}
-        Some(Value::String(s)) => match s.as_str() {
-            "auto" => choice = Some(ToolChoice::Auto(Empty {})),
-            "required" => choice = Some(ToolChoice::Any(Empty {})),
-            "none" => none = true,
-            other => {
-                return Err(bad(
-                    "tool_choice",
-                    format!("`tool_choice` must be auto, required, none or a function, not {other:?}"),
-                ))
-            }
-        },
-        Some(Value::Object(o)) => {
-            let kind = want_str(o.get("type"), "tool_choice.type")?;
-            if kind != "function" {
-                return Err(unsupported(
-                    "tool_choice.type",
-                    format!("`tool_choice` of type {kind:?} is not supported; use auto, required, none or a function"),
-                ));
-            }
-            let name = want_str(o.get("name"), "tool_choice.name")?;
-            if !specs.iter().any(|s| s.name == name) {
-                return Err(bad(
-                    "tool_choice",
-                    format!("`tool_choice` names {name:?}, which is not in `tools`"),
-                ));
-            }
-            choice = Some(ToolChoice::Tool { name: name.to_string() });
-        }
-        Some(other) => {
-            return Err(bad(
-                "tool_choice",
-                format!("`tool_choice` must be a string or an object, not {}", type_name(other)),
-            ))
-        }
-    }
-    if choice.is_some() && specs.is_empty() {
-        return Err(bad("tool_choice", "`tool_choice` needs `tools`"));
-    }
+        Ok(want_str(o.get("name"), "tool_choice.name")?.to_string())
+    })?;
     // `none`: Converse has no such choice, so the tools are not sent (the history may still
     // need some declared; the caller adds those).
-    if none || specs.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(ToolConfig {
-        tool_choice: choice,
-        tools: specs.into_iter().map(Tool::ToolSpec).collect(),
-    }))
+    build::tool_config(specs, choice)
 }
 
 // TODO(merge): use bedrock::build::response_format_tool
@@ -1030,7 +836,7 @@ fn tools(req: &Map<String, Value>, cfg: &Config) -> R<Option<ToolConfig>> {
 fn text_format(req: &Map<String, Value>, tool_config: &mut Option<ToolConfig>) -> R<(Option<String>, Value)> {
     let mut text_echo = Map::new();
     text_echo.insert("type".into(), Value::from("text"));
-    let Some(text) = present(req, "text") else {
+    let Some(text) = given(req, "text") else {
         return Ok((None, Value::Object(text_echo)));
     };
     let text = want_obj(text, "text")?;
@@ -1041,14 +847,14 @@ fn text_format(req: &Map<String, Value>, tool_config: &mut Option<ToolConfig>) -
             );
         }
     }
-    if let Some(v) = present_in(text, "verbosity") {
+    if let Some(v) = given(text, "verbosity") {
         // Accepted and not translated: Bedrock models have no verbosity control.
         let v = want_str(Some(v), "text.verbosity")?;
         if !matches!(v, "low" | "medium" | "high") {
             return Err(bad("text.verbosity", "`text.verbosity` must be low, medium or high"));
         }
     }
-    let Some(f) = present_in(text, "format") else {
+    let Some(f) = given(text, "format") else {
         return Ok((None, Value::Object(text_echo)));
     };
     let fo = want_obj(f, "text.format")?;
@@ -1058,21 +864,21 @@ fn text_format(req: &Map<String, Value>, tool_config: &mut Option<ToolConfig>) -
         "json_object" => (
             JSON_TOOL_NAME.to_string(),
             "Respond with a JSON object.".to_string(),
-            open_schema(),
+            build::open_object_schema(),
         ),
         "json_schema" => {
-            let name = match present_in(fo, "name") {
+            let name = match given(fo, "name") {
                 Some(n) => want_str(Some(n), "text.format.name")?.to_string(),
                 None => JSON_TOOL_NAME.to_string(),
             };
-            if !tool_name_ok(&name) {
+            if !build::is_valid_tool_name(&name) {
                 return Err(bad(
                     "text.format.name",
                     "the schema name must be 1-64 characters of a-z, A-Z, 0-9, _ and -",
                 ));
             }
-            let schema = match present_in(fo, "schema") {
-                None => open_schema(),
+            let schema = match given(fo, "schema") {
+                None => build::open_object_schema(),
                 Some(s) => {
                     want_obj(s, "text.format.schema")?;
                     s.clone()

@@ -1,0 +1,466 @@
+//! Client JSON that every front door reads the same way: the `model` (validated and resolved
+//! through the configuration) and the `tools` list (array, count limit, per-entry object, tool
+//! specs). The door passes its [`Style`], how its API names a field (`tools[0]` or `tools.0`)
+//! and words a 400, and reads its own entry shape; the checks themselves are written once here.
+
+use crate::bedrock::build::{self, ToolChoiceRequest};
+use crate::bedrock::converse::{CachePoint, Tool, ToolSpec};
+use crate::config::{Api, Config};
+use crate::error::{ApiError, ErrorType};
+use serde_json::{Map, Value};
+use std::fmt::Display;
+
+type R<T> = Result<T, ApiError>;
+
+/// How a front door's API writes the field paths and messages of its 400s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// OpenAI (chat completions, Responses, embeddings): `tools[0].name`, "`tools` must be …".
+    OpenAi,
+    /// Anthropic Messages: `tools.0.name`, "tools: must be …".
+    Anthropic,
+}
+
+/// "a string", "an object", … for error messages.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl Style {
+    /// The path of entry `i` of the list at `p`.
+    pub fn index(self, p: &str, i: usize) -> String {
+        match self {
+            Style::OpenAi => format!("{p}[{i}]"),
+            Style::Anthropic => format!("{p}.{i}"),
+        }
+    }
+
+    /// A 400 about `param`: "`param` {what}" (OpenAI) or "param: {what}" (Anthropic).
+    pub fn bad(self, param: &str, what: impl Display) -> ApiError {
+        let msg = match self {
+            Style::OpenAi => format!("`{param}` {what}"),
+            Style::Anthropic => format!("{param}: {what}"),
+        };
+        ApiError::invalid_param(param, msg)
+    }
+
+    /// A 400 for a required field that is absent.
+    pub fn required(self, param: &str) -> ApiError {
+        match self {
+            Style::OpenAi => self.bad(param, "is required").with_code("missing_required_parameter"),
+            Style::Anthropic => self.bad(param, "Field required"),
+        }
+    }
+
+    /// A string field: absent is [`Style::required`] (so is `null` for Anthropic).
+    pub fn string<'a>(self, v: Option<&'a Value>, param: &str) -> R<&'a str> {
+        match v {
+            Some(Value::String(s)) => Ok(s),
+            None => Err(self.required(param)),
+            Some(Value::Null) if self == Style::Anthropic => Err(self.required(param)),
+            Some(other) => Err(self.bad(param, format_args!("must be a string, not {}", type_name(other)))),
+        }
+    }
+
+    pub fn object<'a>(self, v: &'a Value, param: &str) -> R<&'a Map<String, Value>> {
+        v.as_object()
+            .ok_or_else(|| self.bad(param, format_args!("must be an object, not {}", type_name(v))))
+    }
+
+    pub fn array<'a>(self, v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
+        v.as_array()
+            .ok_or_else(|| self.bad(param, format_args!("must be an array, not {}", type_name(v))))
+    }
+}
+
+/// `o[key]` unless absent or `null`.
+pub fn given<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    o.get(key).filter(|v| !v.is_null())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Body and top-level fields
+
+/// The request body, which must be a JSON object.
+pub fn parse_body(body: &[u8]) -> R<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(ApiError::invalid_request("the request body must be a JSON object")),
+        Err(e) => {
+            Err(ApiError::invalid_request(format!("the request body is not valid JSON: {e}")).with_code("invalid_json"))
+        }
+    }
+}
+
+/// What a front door does with one top-level field of its API.
+pub enum Param {
+    /// Translated (or checked) by the door.
+    Handled,
+    /// Accepted when it has this harmless default value; otherwise unsupported.
+    DefaultOnly(fn(&Value) -> bool),
+}
+
+/// Refuse (or, with `unsupported_params: "drop"`, ignore) the fields `kind` does not know
+/// (`unknown_parameter`) or that are not at their default (`unsupported_parameter`).
+pub fn check_params(req: &Map<String, Value>, drop: bool, kind: fn(&str) -> Option<Param>) -> R<()> {
+    for (k, val) in req {
+        match kind(k) {
+            Some(Param::Handled) => {}
+            Some(Param::DefaultOnly(ok)) if ok(val) => {}
+            _ if drop => {}
+            Some(_) => {
+                return Err(ApiError::invalid_param(
+                    k.as_str(),
+                    format!("`{k}` is not supported by Amazon Bedrock (only its default value is accepted)"),
+                )
+                .with_code("unsupported_parameter"))
+            }
+            None => {
+                return Err(
+                    ApiError::invalid_param(k.as_str(), format!("Unrecognized request argument supplied: {k}"))
+                        .with_code("unknown_parameter"),
+                )
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model
+
+/// The model a request names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Model {
+    /// The client's name (echoed in responses).
+    pub client: String,
+    /// The Bedrock model id, inference profile id or ARN it resolves to.
+    pub id: String,
+    /// The API configured for it.
+    pub api: Api,
+}
+
+/// `model`: a non-empty name without control characters (at most 2048 bytes), resolved through
+/// the configuration. The ids `.` and `..` are refused: they are the only segments
+/// percent-encoding cannot keep inside `/model/{id}/` (path normalisation, Envoy's or a proxy's,
+/// would resolve them).
+pub fn model(req: &Map<String, Value>, cfg: &Config, style: Style) -> R<Model> {
+    let client = match (style, req.get("model")) {
+        (Style::OpenAi, None) => {
+            return Err(ApiError::invalid_param("model", "you must provide a model parameter")
+                .with_code("missing_required_parameter"))
+        }
+        (_, v) => style.string(v, "model")?.to_string(),
+    };
+    if client.trim().is_empty() || client.len() > 2048 || client.chars().any(char::is_control) {
+        return Err(style.bad("model", "must be a non-empty model name without control characters"));
+    }
+    let (id, api) = cfg.resolve_model(&client);
+    let id = id.to_string();
+    if id == "." || id == ".." {
+        return Err(match style {
+            Style::OpenAi => {
+                ApiError::invalid_param("model", format!("`{id}` is not a valid model id")).with_code("model_not_found")
+            }
+            Style::Anthropic => ApiError::new(
+                404,
+                ErrorType::NotFound,
+                format!("model: {id:?} is not a valid model id"),
+            ),
+        });
+    }
+    Ok(Model { client, id, api })
+}
+
+/// [`model`], refused when it is configured with `api: openai`: Bedrock's OpenAI-compatible
+/// endpoint serves chat completions only. `api_name` names this door's API in the message.
+pub fn converse_model(req: &Map<String, Value>, cfg: &Config, style: Style, api_name: &str) -> R<Model> {
+    let m = model(req, cfg, style)?;
+    if m.api == Api::Openai {
+        return Err(style
+            .bad(
+                "model",
+                format_args!(
+                    "{:?} is served through Bedrock's OpenAI-compatible chat completions endpoint, which has no \
+                     {api_name}: use POST /v1/chat/completions for it",
+                    m.client
+                ),
+            )
+            .with_code("unsupported_parameter"));
+    }
+    Ok(m)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tools
+
+/// One entry of a client's `tools`, read from the door's own entry shape.
+pub struct ToolEntry {
+    pub spec: ToolSpec,
+    /// A cache point follows the tool (the entry has `cache_control`).
+    pub cache_point: bool,
+}
+
+/// `tools`: absent, `null` or an array of at most `max` objects, each read by `read` (given the
+/// entry and its path). `read` returns `None` to leave an entry out (a tool Bedrock cannot run,
+/// with `unsupported_params: "drop"`).
+pub fn tools(
+    req: &Map<String, Value>,
+    max: usize,
+    style: Style,
+    mut read: impl FnMut(&Map<String, Value>, &str) -> R<Option<ToolEntry>>,
+) -> R<Vec<Tool>> {
+    let mut out = Vec::new();
+    let Some(t) = given(req, "tools") else {
+        return Ok(out);
+    };
+    let list = style.array(t, "tools")?;
+    if list.len() > max {
+        return Err(style.bad(
+            "tools",
+            format_args!("has {} entries; this gateway accepts at most {max}", list.len()),
+        ));
+    }
+    for (i, tool) in list.iter().enumerate() {
+        let p = style.index("tools", i);
+        let Some(entry) = read(style.object(tool, &p)?, &p)? else {
+            continue;
+        };
+        out.push(Tool::ToolSpec(entry.spec));
+        if entry.cache_point {
+            out.push(Tool::CachePoint(CachePoint::DEFAULT));
+        }
+    }
+    Ok(out)
+}
+
+/// A function tool's spec from `o` (at path `p`) holding `name`, `description` and the input
+/// schema under `schema_key` (`parameters`, Anthropic's `input_schema`). Without a schema the
+/// tool takes no parameters, unless `schema_required`. The name must be in Bedrock's alphabet.
+pub fn tool_spec(
+    o: &Map<String, Value>,
+    p: &str,
+    schema_key: &str,
+    schema_required: bool,
+    style: Style,
+) -> R<ToolSpec> {
+    let name_param = format!("{p}.name");
+    let name = style.string(o.get("name"), &name_param)?;
+    match style {
+        Style::OpenAi => build::check_tool_name(name, &name_param)?,
+        Style::Anthropic if !build::is_valid_tool_name(name) => {
+            return Err(style.bad(&name_param, format_args!("must be {}", build::TOOL_NAME_CHARS)))
+        }
+        Style::Anthropic => {}
+    }
+    let schema_param = format!("{p}.{schema_key}");
+    let schema = match given(o, schema_key) {
+        None if schema_required => return Err(style.required(&schema_param)),
+        None => None,
+        Some(s) => Some(Value::Object(style.object(s, &schema_param)?.clone())),
+    };
+    let description = match given(o, "description") {
+        None => None,
+        Some(d) => Some(style.string(Some(d), &format!("{p}.description"))?),
+    };
+    build::function_tool(name, description, schema, &name_param)
+}
+
+/// OpenAI's `tool_choice`: `auto`, `required`, `none`, or an object naming a function, whose
+/// name `named` reads (chat: `{"function": {"name"}}`, Responses: `{"type": "function", "name"}`).
+pub fn openai_tool_choice(
+    req: &Map<String, Value>,
+    named: impl FnOnce(&Map<String, Value>) -> R<String>,
+) -> R<ToolChoiceRequest> {
+    Ok(match given(req, "tool_choice") {
+        None => ToolChoiceRequest::Unset,
+        Some(Value::String(s)) => match s.as_str() {
+            "auto" => ToolChoiceRequest::Auto,
+            "required" => ToolChoiceRequest::Required,
+            "none" => ToolChoiceRequest::None,
+            other => {
+                return Err(Style::OpenAi.bad(
+                    "tool_choice",
+                    format_args!("must be auto, required, none or a function, not {other:?}"),
+                ))
+            }
+        },
+        Some(Value::Object(o)) => ToolChoiceRequest::Named(named(o)?),
+        Some(other) => {
+            return Err(Style::OpenAi.bad(
+                "tool_choice",
+                format_args!("must be a string or an object, not {}", type_name(other)),
+            ))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cfg() -> Config {
+        let c = json!({"region": "us-east-1", "credentials": {"bearer_token": "t"}, "limits": {"max_tools": 2},
+                       "models": {"dot": ".", "oai": {"id": "openai.gpt-oss-20b-1:0", "api": "openai"}}});
+        Config::parse(c.to_string().as_bytes(), &|_| None).unwrap()
+    }
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    fn err(r: R<impl std::fmt::Debug>) -> (u16, String, String, Option<String>) {
+        let e = r.unwrap_err();
+        (
+            e.status,
+            e.param.unwrap_or_default(),
+            e.message,
+            e.code.map(|c| c.to_string()),
+        )
+    }
+
+    #[test]
+    fn model_errors_in_each_style() {
+        let c = cfg();
+        let missing = err(model(&obj(json!({})), &c, Style::OpenAi));
+        assert_eq!(missing.3.as_deref(), Some("missing_required_parameter"));
+        assert_eq!(
+            err(model(&obj(json!({})), &c, Style::Anthropic)).2,
+            "model: Field required"
+        );
+        assert_eq!(
+            err(model(&obj(json!({"model": 3})), &c, Style::OpenAi)).2,
+            "`model` must be a string, not a number"
+        );
+        let dot = err(model(&obj(json!({"model": "dot"})), &c, Style::OpenAi));
+        assert_eq!((dot.0, dot.3.as_deref()), (400, Some("model_not_found")));
+        assert_eq!(err(model(&obj(json!({"model": "dot"})), &c, Style::Anthropic)).0, 404);
+        assert!(model(&obj(json!({"model": " "})), &c, Style::OpenAi).is_err());
+        let m = model(&obj(json!({"model": "oai"})), &c, Style::OpenAi).unwrap();
+        assert_eq!((m.id.as_str(), m.api), ("openai.gpt-oss-20b-1:0", Api::Openai));
+        let refused = err(converse_model(
+            &obj(json!({"model": "oai"})),
+            &c,
+            Style::OpenAi,
+            "Responses API",
+        ));
+        assert_eq!(refused.3.as_deref(), Some("unsupported_parameter"));
+        assert!(refused.2.contains("no Responses API"), "{}", refused.2);
+        let m = converse_model(&obj(json!({"model": "some.model-v1"})), &c, Style::OpenAi, "x").unwrap();
+        assert_eq!((m.client.as_str(), m.id.as_str()), ("some.model-v1", "some.model-v1"));
+    }
+
+    fn read(style: Style) -> impl FnMut(&Map<String, Value>, &str) -> R<Option<ToolEntry>> {
+        move |o, p| {
+            if o.get("skip").is_some() {
+                return Ok(None);
+            }
+            Ok(Some(ToolEntry {
+                spec: tool_spec(o, p, "input_schema", style == Style::Anthropic, style)?,
+                cache_point: o.contains_key("cache"),
+            }))
+        }
+    }
+
+    #[test]
+    fn tools_list_and_specs() {
+        let req = obj(
+            json!({"tools": [{"name": "a", "cache": 1, "input_schema": {"type": "object"}},
+                                       {"name": "b", "skip": 1}]}),
+        );
+        let t = tools(&req, 2, Style::Anthropic, read(Style::Anthropic)).unwrap();
+        assert_eq!(t.len(), 2, "{t:?}");
+        assert!(matches!(&t[0], Tool::ToolSpec(s) if s.name == "a"));
+        assert!(matches!(t[1], Tool::CachePoint(_)));
+        assert!(
+            tools(&obj(json!({"tools": null})), 2, Style::OpenAi, read(Style::OpenAi))
+                .unwrap()
+                .is_empty()
+        );
+        let too_many = obj(json!({"tools": [{}, {}, {}]}));
+        assert_eq!(
+            err(tools(&too_many, 2, Style::OpenAi, read(Style::OpenAi))).2,
+            "`tools` has 3 entries; this gateway accepts at most 2"
+        );
+        let e = err(tools(
+            &obj(json!({"tools": [1]})),
+            2,
+            Style::Anthropic,
+            read(Style::Anthropic),
+        ));
+        assert_eq!(
+            (e.1.as_str(), e.2.as_str()),
+            ("tools.0", "tools.0: must be an object, not a number")
+        );
+        let bad_name = obj(json!({"tools": [{"name": "a b"}]}));
+        let e = err(tools(&bad_name, 2, Style::OpenAi, read(Style::OpenAi)));
+        assert_eq!(
+            (e.1.as_str(), e.2.as_str()),
+            (
+                "tools[0].name",
+                "tool names must be 1-64 characters of a-z, A-Z, 0-9, _ and -"
+            )
+        );
+        let e = err(tools(&bad_name, 2, Style::Anthropic, read(Style::Anthropic)));
+        assert_eq!(e.2, "tools.0.name: must be 1-64 characters of a-z, A-Z, 0-9, _ and -");
+        // Anthropic requires the schema; OpenAI's default is an empty object schema.
+        let no_schema = obj(json!({"tools": [{"name": "f", "description": ""}]}));
+        let e = err(tools(&no_schema, 2, Style::Anthropic, read(Style::Anthropic)));
+        assert_eq!(
+            (e.1.as_str(), e.2.as_str()),
+            ("tools.0.input_schema", "tools.0.input_schema: Field required")
+        );
+        let t = tools(&no_schema, 2, Style::OpenAi, read(Style::OpenAi)).unwrap();
+        let Some(Tool::ToolSpec(s)) = t.first() else {
+            panic!("{t:?}")
+        };
+        assert_eq!(s.input_schema.json, json!({"type": "object", "properties": {}}));
+        assert_eq!(s.description, None);
+    }
+
+    #[test]
+    fn openai_tool_choice_forms() {
+        let named = |o: &Map<String, Value>| Ok(o.get("name").and_then(Value::as_str).unwrap_or("").to_string());
+        let choice = |v: Value| openai_tool_choice(&obj(json!({ "tool_choice": v })), named);
+        assert_eq!(choice(json!("auto")).unwrap(), ToolChoiceRequest::Auto);
+        assert_eq!(choice(json!("required")).unwrap(), ToolChoiceRequest::Required);
+        assert_eq!(choice(json!("none")).unwrap(), ToolChoiceRequest::None);
+        assert_eq!(choice(Value::Null).unwrap(), ToolChoiceRequest::Unset);
+        assert_eq!(
+            choice(json!({"name": "f"})).unwrap(),
+            ToolChoiceRequest::Named("f".into())
+        );
+        assert_eq!(err(choice(json!("any"))).1, "tool_choice");
+        assert!(err(choice(json!(1))).2.contains("not a number"));
+    }
+
+    #[test]
+    fn body_and_params() {
+        assert_eq!(err(parse_body(b"{")).3.as_deref(), Some("invalid_json"));
+        assert!(parse_body(b"[]").is_err());
+        let kind = |k: &str| match k {
+            "a" => Some(Param::Handled),
+            "n" => Some(Param::DefaultOnly(|v| v.as_u64() == Some(1))),
+            _ => None,
+        };
+        let req = |v: Value| obj(v);
+        assert!(check_params(&req(json!({"a": 1, "n": 1})), false, kind).is_ok());
+        assert_eq!(
+            err(check_params(&req(json!({"n": 2})), false, kind)).3.as_deref(),
+            Some("unsupported_parameter")
+        );
+        assert_eq!(
+            err(check_params(&req(json!({"zz": 2})), false, kind)).3.as_deref(),
+            Some("unknown_parameter")
+        );
+        assert!(check_params(&req(json!({"zz": 2, "n": 2})), true, kind).is_ok());
+    }
+}
