@@ -237,6 +237,90 @@ fn tool_choice_none_and_history_tools() {
     );
 }
 
+/// The checks shared with the OpenAI front doors (`front::fields`) answer in Anthropic's terms:
+/// `tools.0.name`-style params and `param: message` wording.
+#[test]
+fn shared_checks_answer_in_anthropic_terms() {
+    let cfg = Config::parse(
+        br#"{"region":"us-east-1","credentials":{"bearer_token":"t"},"limits":{"max_tools":1},
+            "models":{"compat":{"id":"openai.gpt-oss-20b-1:0","api":"openai"},"dot":".."}}"#,
+        &|_| None,
+    )
+    .unwrap();
+    let tr = |v: Value| request::translate(&serde_json::to_vec(&v).unwrap(), &cfg, None);
+    let m = || json!([{"role": "user", "content": "hi"}]);
+    let tool = |name: &str| json!({"name": name, "input_schema": {"type": "object"}});
+    let e = tr(json!({"model": "compat", "max_tokens": 5, "messages": m()})).unwrap_err();
+    assert_eq!((e.status, e.param.as_deref()), (400, Some("model")));
+    assert!(
+        e.message.starts_with("model: ") && e.message.contains("/v1/chat/completions"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        tr(json!({"model": "dot", "max_tokens": 5, "messages": m()}))
+            .unwrap_err()
+            .status,
+        404
+    );
+    let e = tr(json!({"model": "x", "max_tokens": 5, "messages": m(), "tools": [tool("a"), tool("b")]})).unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("tools"));
+    assert!(
+        e.message.starts_with("tools: ") && e.message.contains("at most 1"),
+        "{}",
+        e.message
+    );
+    let cases = [
+        (
+            json!({"name": "a b", "input_schema": {}}),
+            "tools.0.name",
+            "tools.0.name: must be 1-64 characters",
+        ),
+        (
+            json!({"input_schema": {}}),
+            "tools.0.name",
+            "tools.0.name: Field required",
+        ),
+        (
+            json!({"name": "a"}),
+            "tools.0.input_schema",
+            "tools.0.input_schema: Field required",
+        ),
+        (
+            json!({"name": "a", "input_schema": []}),
+            "tools.0.input_schema",
+            "tools.0.input_schema: must be an object",
+        ),
+        (
+            json!({"name": "a", "input_schema": {}, "description": 1}),
+            "tools.0.description",
+            "tools.0.description: must be a string",
+        ),
+        (json!([1]), "tools.0", "tools.0: must be an object, not an array"),
+    ];
+    for (t, param, msg) in cases {
+        let e = tr(json!({"model": "x", "max_tokens": 5, "messages": m(), "tools": [t]})).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some(param));
+        assert!(e.message.starts_with(msg), "{}", e.message);
+    }
+    // `tool_choice: none` with tool calls in the history: the client's tools and the history's
+    // undeclared ones are sent, without a choice.
+    let r = tr(
+        json!({"model": "x", "max_tokens": 5, "tools": [tool("t")], "tool_choice": {"type": "none"},
+        "messages": [{"role": "user", "content": "hi"},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "a", "name": "f", "input": {}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "a", "content": "ok"}]}]}),
+    )
+    .unwrap();
+    let tc = body(&r)["toolConfig"].clone();
+    assert_eq!(
+        tc,
+        json!({"tools": [
+            {"toolSpec": {"name": "t", "inputSchema": {"json": {"type": "object"}}}},
+            {"toolSpec": {"name": "f", "inputSchema": {"json": {"type": "object"}}}}]})
+    );
+}
+
 #[test]
 fn count_tokens_body() {
     let v = json!({"model": "claude", "system": "s", "messages": [{"role": "user", "content": "hi"}],

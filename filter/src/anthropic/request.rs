@@ -7,13 +7,13 @@
 
 use crate::bedrock::build::{self, Conversation};
 use crate::bedrock::converse::{
-    self, CachePoint, ContentBlock, ConverseRequest, DocumentBlock, Empty, ImageBlock, InferenceConfig, InputSchema,
-    Reasoning, Role, Source, SystemBlock, Tool, ToolChoice, ToolConfig, ToolResult, ToolResultContent, ToolSpec,
-    ToolUse,
+    self, CachePoint, ContentBlock, ConverseRequest, DocumentBlock, Empty, ImageBlock, InferenceConfig, Reasoning,
+    Role, Source, SystemBlock, Tool, ToolChoice, ToolConfig, ToolResult, ToolResultContent, ToolUse,
 };
-use crate::bedrock::models::{self, ReasoningFamily};
-use crate::config::{Api, Config, UnsupportedParams};
+use crate::bedrock::models::{self, Effort, ReasoningFamily};
+use crate::config::{Config, UnsupportedParams};
 use crate::error::ApiError;
+use crate::front::fields::{self, given, type_name, Style, ToolEntry};
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
@@ -47,41 +47,11 @@ pub const BEDROCK_BETAS: &[&str] = &[
     "context-1m-2025-08-07",
 ];
 
-// TODO(merge): use bedrock::build helpers for these small validators once reqcore lands them.
+/// Anthropic's field paths (`tools.0.name`) and wording (`tools.0.name: Field required`).
+const A: Style = Style::Anthropic;
+
 fn bad(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
     ApiError::invalid_param(param, msg)
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn want_str<'a>(v: Option<&'a Value>, param: &str) -> R<&'a str> {
-    match v {
-        Some(Value::String(s)) => Ok(s),
-        None | Some(Value::Null) => Err(bad(param, format!("{param}: Field required"))),
-        Some(other) => Err(bad(
-            param,
-            format!("{param}: must be a string, not {}", type_name(other)),
-        )),
-    }
-}
-
-fn want_obj<'a>(v: &'a Value, param: &str) -> R<&'a Map<String, Value>> {
-    v.as_object()
-        .ok_or_else(|| bad(param, format!("{param}: must be an object, not {}", type_name(v))))
-}
-
-fn want_arr<'a>(v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
-    v.as_array()
-        .ok_or_else(|| bad(param, format!("{param}: must be an array, not {}", type_name(v))))
 }
 
 fn want_f64(v: &Value, param: &str, hi: f64) -> R<f64> {
@@ -103,7 +73,7 @@ fn cache_control(o: &Map<String, Value>, p: &str) -> R<bool> {
     match o.get("cache_control") {
         None | Some(Value::Null) => Ok(false),
         Some(c) => {
-            let c = want_obj(c, &format!("{p}.cache_control"))?;
+            let c = A.object(c, &format!("{p}.cache_control"))?;
             match c.get("type").and_then(Value::as_str) {
                 Some("ephemeral") => Ok(true),
                 _ => Err(bad(
@@ -126,20 +96,11 @@ fn known_field(name: &str) -> Option<bool> {
     })
 }
 
-/// `o[key]` unless absent or `null`.
-fn given<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    o.get(key).filter(|v| !v.is_null())
-}
-
 /// Translate a Messages request body. `beta` is the `anthropic-beta` header.
 pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesRequest> {
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid_request(format!("the request body is not valid JSON: {e}")))?;
-    let req = v
-        .as_object()
-        .ok_or_else(|| ApiError::invalid_request("the request body must be a JSON object"))?;
+    let req = &fields::parse_body(body)?;
     let drop = cfg.unsupported_params == UnsupportedParams::Drop;
-    let (client_model, model_id) = read_model(req, cfg)?;
+    let model = fields::converse_model(req, cfg, A, "Messages API")?;
     let mut dropped_fields = check_fields(req, drop)?;
     let stream = match req.get("stream") {
         None | Some(Value::Null) => false,
@@ -155,9 +116,9 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
         None => return Err(bad("max_tokens", "max_tokens: Field required")),
         Some(m) => want_tokens(m, "max_tokens")?,
     };
-    let family = models::reasoning_family(&model_id);
+    let family = models::reasoning_family(&model.id);
     let mut out = ConverseRequest {
-        model_id,
+        model_id: model.id,
         inference_config: InferenceConfig {
             max_tokens: Some(max_tokens),
             ..Default::default()
@@ -187,40 +148,10 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
     Ok(MessagesRequest {
         converse: out,
         stream,
-        client_model,
+        client_model: model.client,
         dropped_betas,
         dropped_fields,
     })
-}
-
-/// `model`: the client's name and the Converse model id it resolves to.
-fn read_model(req: &Map<String, Value>, cfg: &Config) -> R<(String, String)> {
-    let client_model = want_str(req.get("model"), "model")?.to_string();
-    if client_model.trim().is_empty() || client_model.len() > 2048 || client_model.chars().any(char::is_control) {
-        return Err(bad(
-            "model",
-            "model: must be a non-empty model name without control characters",
-        ));
-    }
-    let (model_id, api) = cfg.resolve_model(&client_model);
-    let model_id = model_id.to_string();
-    if model_id == "." || model_id == ".." {
-        return Err(ApiError::new(
-            404,
-            crate::error::ErrorType::NotFound,
-            format!("model: {model_id:?} is not a valid model id"),
-        ));
-    }
-    if api == Api::Openai {
-        return Err(bad(
-            "model",
-            format!(
-                "model: {client_model:?} is configured for Bedrock's OpenAI-compatible endpoint; \
-                 /v1/messages serves Converse models only"
-            ),
-        ));
-    }
-    Ok((client_model, model_id))
 }
 
 /// Refuse unknown top-level fields (or drop them under `unsupported_params: drop`). Returns
@@ -260,7 +191,7 @@ fn read_conversation(req: &Map<String, Value>, cfg: &Config, out: &mut ConverseR
     }
     let messages = match given(req, "messages") {
         None => return Err(bad("messages", "messages: Field required")),
-        Some(m) => want_arr(m, "messages")?,
+        Some(m) => A.array(m, "messages")?,
     };
     if messages.len() > cfg.limits.max_messages {
         return Err(bad(
@@ -293,8 +224,8 @@ fn read_conversation(req: &Map<String, Value>, cfg: &Config, out: &mut ConverseR
 
 /// One entry of `messages` (at path `p`).
 fn read_message(m: &Value, p: &str, conv: &mut Conversation, history_tools: &mut Vec<String>) -> R<()> {
-    let o = want_obj(m, p)?;
-    let role = match want_str(o.get("role"), &format!("{p}.role"))? {
+    let o = A.object(m, p)?;
+    let role = match A.string(o.get("role"), &format!("{p}.role"))? {
         "user" => Role::User,
         "assistant" => Role::Assistant,
         // Claude Code sends system reminders as `role: "system"` entries: they join the
@@ -344,8 +275,8 @@ fn read_sampling(
         )?;
     }
     if let Some(s) = given(req, "stop_sequences") {
-        for (i, seq) in want_arr(s, "stop_sequences")?.iter().enumerate() {
-            let seq = want_str(Some(seq), &format!("stop_sequences.{i}"))?;
+        for (i, seq) in A.array(s, "stop_sequences")?.iter().enumerate() {
+            let seq = A.string(Some(seq), &format!("stop_sequences.{i}"))?;
             if seq.is_empty() {
                 return Err(bad("stop_sequences", "stop_sequences: entries must be non-empty"));
             }
@@ -358,7 +289,7 @@ fn read_sampling(
 /// `metadata` → `requestMetadata`: `user_id` only, in Bedrock's character set.
 fn read_metadata(m: &Value) -> R<Map<String, Value>> {
     let mut out = Map::new();
-    for (k, val) in want_obj(m, "metadata")? {
+    for (k, val) in A.object(m, "metadata")? {
         if k != "user_id" {
             return Err(bad(
                 format!("metadata.{k}"),
@@ -368,7 +299,7 @@ fn read_metadata(m: &Value) -> R<Map<String, Value>> {
         if val.is_null() {
             continue;
         }
-        let u = want_str(Some(val), "metadata.user_id")?;
+        let u = A.string(Some(val), "metadata.user_id")?;
         if u.chars().count() > 256 {
             return Err(bad("metadata.user_id", "metadata.user_id: at most 256 characters"));
         }
@@ -422,7 +353,7 @@ fn system_blocks(s: &Value, p: &str, out: &mut Vec<SystemBlock>) -> R<()> {
         Value::Array(blocks) => {
             for (i, b) in blocks.iter().enumerate() {
                 let bp = format!("{p}.{i}");
-                let o = want_obj(b, &bp)?;
+                let o = A.object(b, &bp)?;
                 match o.get("type").and_then(Value::as_str) {
                     Some("text") => {}
                     _ => {
@@ -452,12 +383,12 @@ fn system_blocks(s: &Value, p: &str, out: &mut Vec<SystemBlock>) -> R<()> {
 }
 
 fn base64_source(o: &Map<String, Value>, p: &str) -> R<(String, String)> {
-    let src = want_obj(o.get("source").unwrap_or(&Value::Null), &format!("{p}.source"))?;
-    let kind = want_str(src.get("type"), &format!("{p}.source.type"))?;
+    let src = A.object(o.get("source").unwrap_or(&Value::Null), &format!("{p}.source"))?;
+    let kind = A.string(src.get("type"), &format!("{p}.source.type"))?;
     match kind {
         "base64" => {
-            let media = want_str(src.get("media_type"), &format!("{p}.source.media_type"))?;
-            let data = want_str(src.get("data"), &format!("{p}.source.data"))?;
+            let media = A.string(src.get("media_type"), &format!("{p}.source.media_type"))?;
+            let data = A.string(src.get("data"), &format!("{p}.source.data"))?;
             if data.is_empty() || base64::engine::general_purpose::STANDARD.decode(data).is_err() {
                 return Err(bad(
                     format!("{p}.source.data"),
@@ -467,7 +398,7 @@ fn base64_source(o: &Map<String, Value>, p: &str) -> R<(String, String)> {
             Ok((media.to_string(), data.to_string()))
         }
         "text" => {
-            let data = want_str(src.get("data"), &format!("{p}.source.data"))?;
+            let data = A.string(src.get("data"), &format!("{p}.source.data"))?;
             if data.is_empty() {
                 return Err(bad(
                     format!("{p}.source.data"),
@@ -557,7 +488,7 @@ fn content_blocks(
     let mut out = Vec::new();
     for (i, b) in blocks.iter().enumerate() {
         let bp = format!("{p}.{i}");
-        let o = want_obj(b, &bp)?;
+        let o = A.object(b, &bp)?;
         out.push(content_block(o, &bp, role, history_tools)?);
         if cache_control(o, &bp)? {
             out.push(build::cache_point());
@@ -568,7 +499,7 @@ fn content_blocks(
 
 /// One content block (at path `bp`) of a `role` message.
 fn content_block(o: &Map<String, Value>, bp: &str, role: Role, history_tools: &mut Vec<String>) -> R<ContentBlock> {
-    Ok(match want_str(o.get("type"), &format!("{bp}.type"))? {
+    Ok(match A.string(o.get("type"), &format!("{bp}.type"))? {
         "text" => ContentBlock::Text(nonempty_text(o, bp)?.to_string()),
         "image" => ContentBlock::Image(image(o, bp)?),
         "document" => ContentBlock::Document(document(o, bp)?),
@@ -582,7 +513,7 @@ fn content_block(o: &Map<String, Value>, bp: &str, role: Role, history_tools: &m
         "tool_result" => ContentBlock::ToolResult(tool_result_block(o, bp, role)?),
         "thinking" => ContentBlock::ReasoningContent(thinking_block(o, bp)?),
         "redacted_thinking" => {
-            let data = want_str(o.get("data"), &format!("{bp}.data"))?;
+            let data = A.string(o.get("data"), &format!("{bp}.data"))?;
             ContentBlock::ReasoningContent(Reasoning::RedactedContent(data.to_string()))
         }
         other => {
@@ -596,7 +527,7 @@ fn content_block(o: &Map<String, Value>, bp: &str, role: Role, history_tools: &m
 
 /// The `text` of a text block, which must not be empty.
 fn nonempty_text<'a>(o: &'a Map<String, Value>, bp: &str) -> R<&'a str> {
-    let t = want_str(o.get("text"), &format!("{bp}.text"))?;
+    let t = A.string(o.get("text"), &format!("{bp}.text"))?;
     if t.is_empty() {
         return Err(bad(
             format!("{bp}.text"),
@@ -614,8 +545,8 @@ fn tool_use_block(o: &Map<String, Value>, bp: &str, role: Role) -> R<ToolUse> {
             format!("{bp}: tool_use blocks belong in assistant messages"),
         ));
     }
-    let id = want_str(o.get("id"), &format!("{bp}.id"))?;
-    let name = want_str(o.get("name"), &format!("{bp}.name"))?;
+    let id = A.string(o.get("id"), &format!("{bp}.id"))?;
+    let name = A.string(o.get("name"), &format!("{bp}.name"))?;
     let input = match o.get("input") {
         Some(Value::Object(m)) => Value::Object(m.clone()),
         None | Some(Value::Null) => Value::Object(Map::new()),
@@ -641,7 +572,7 @@ fn tool_result_block(o: &Map<String, Value>, bp: &str, role: Role) -> R<ToolResu
             format!("{bp}: tool_result blocks belong in user messages"),
         ));
     }
-    let id = want_str(o.get("tool_use_id"), &format!("{bp}.tool_use_id"))?;
+    let id = A.string(o.get("tool_use_id"), &format!("{bp}.tool_use_id"))?;
     let is_error = match o.get("is_error") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -661,7 +592,7 @@ fn tool_result_block(o: &Map<String, Value>, bp: &str, role: Role) -> R<ToolResu
 
 /// A `thinking` block: its text and signature (an empty signature is none).
 fn thinking_block(o: &Map<String, Value>, bp: &str) -> R<Reasoning> {
-    let text = want_str(o.get("thinking"), &format!("{bp}.thinking"))?;
+    let text = A.string(o.get("thinking"), &format!("{bp}.thinking"))?;
     let signature = match o.get("signature") {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         None | Some(Value::Null) | Some(Value::String(_)) => None,
@@ -690,10 +621,10 @@ fn tool_result_content(c: Option<&Value>, p: &str) -> R<Vec<ToolResultContent>> 
         Some(Value::Array(a)) => {
             for (i, b) in a.iter().enumerate() {
                 let bp = format!("{p}.{i}");
-                let o = want_obj(b, &bp)?;
-                match want_str(o.get("type"), &format!("{bp}.type"))? {
+                let o = A.object(b, &bp)?;
+                match A.string(o.get("type"), &format!("{bp}.type"))? {
                     "text" => {
-                        let t = want_str(o.get("text"), &format!("{bp}.text"))?;
+                        let t = A.string(o.get("text"), &format!("{bp}.text"))?;
                         if !t.is_empty() {
                             out.push(ToolResultContent::Text(t.to_string()));
                         }
@@ -753,9 +684,8 @@ fn thinking(
     model_id: &str,
     extra: &mut Map<String, Value>,
 ) -> R<bool> {
-    // TODO(merge): use bedrock::build::reasoning(family, Reasoning::Budget(n) | Adaptive).
-    let o = want_obj(t, "thinking")?;
-    let kind = want_str(o.get("type"), "thinking.type")?;
+    let o = A.object(t, "thinking")?;
+    let kind = A.string(o.get("type"), "thinking.type")?;
     match kind {
         "disabled" => Ok(false),
         "enabled" => {
@@ -769,33 +699,27 @@ fn thinking(
             if budget >= max_tokens {
                 return Err(bad("max_tokens", "max_tokens: must be greater than thinking.budget_tokens"));
             }
-            let effort = if budget < 2048 {
-                "low"
-            } else if budget < 8192 {
-                "medium"
-            } else {
-                "high"
-            };
-            match family {
-                ReasoningFamily::Claude => {
-                    extra.insert("thinking".into(), json!({"type": "enabled", "budget_tokens": budget}));
-                }
-                ReasoningFamily::GptOss => {
-                    extra.insert("reasoning_effort".into(), Value::from(effort));
-                }
-                ReasoningFamily::Qwen => {
-                    extra.insert("reasoning_config".into(), Value::from(effort));
-                }
-                ReasoningFamily::Nova => {
-                    extra.insert("reasoningConfig".into(), json!({"type": "enabled", "maxReasoningEffort": effort}));
-                }
-                ReasoningFamily::AlwaysOn => {}
-                ReasoningFamily::Other if drop => return Ok(false),
-                ReasoningFamily::Other => {
-                    return Err(bad("thinking", format!("thinking: model {model_id} has no extended thinking on Bedrock")))
-                }
+            if family == ReasoningFamily::Claude {
+                extra.insert("thinking".into(), json!({"type": "enabled", "budget_tokens": budget}));
+                return Ok(true);
             }
-            Ok(true)
+            // Other families take an effort level; the budget picks it.
+            let effort = match budget {
+                ..2048 => Effort::Low,
+                2048..8192 => Effort::Medium,
+                _ => Effort::High,
+            };
+            match models::reasoning_for_effort(model_id, effort) {
+                Some(setting) => {
+                    extra.extend(setting.fields);
+                    Ok(true)
+                }
+                None if drop => Ok(false),
+                None => Err(bad(
+                    "thinking",
+                    format!("thinking: model {model_id} has no extended thinking on Bedrock"),
+                )),
+            }
         }
         "adaptive" => match family {
             ReasoningFamily::Claude => {
@@ -815,13 +739,9 @@ fn thinking(
 
 /// `tools` + `tool_choice` → `toolConfig`.
 fn tools(req: &Map<String, Value>, cfg: &Config, history_tools: &[String], thinking_on: bool) -> R<Option<ToolConfig>> {
-    // TODO(merge): use bedrock::build::tool_spec / tool_choice / declare_history_tools.
-    let (mut specs, names) = match given(req, "tools") {
-        Some(t) => tool_list(t, cfg)?,
-        None => (Vec::new(), Vec::new()),
-    };
+    let specs = fields::tools(req, cfg.limits.max_tools, A, tool_entry)?;
     let (choice, none) = match given(req, "tool_choice") {
-        Some(c) => tool_choice(c, &names)?,
+        Some(c) => tool_choice(c, &specs)?,
         None => (None, false),
     };
     if choice.as_ref().is_some_and(ToolChoice::is_forced) && thinking_on {
@@ -833,62 +753,21 @@ fn tools(req: &Map<String, Value>, cfg: &Config, history_tools: &[String], think
     if choice.is_some() && specs.is_empty() {
         return Err(bad("tool_choice", "tool_choice: needs tools"));
     }
-    // Bedrock refuses toolUse/toolResult history without a toolConfig: tools called in the
-    // history that the request does not define are declared with an open schema.
-    for n in history_tools {
-        if !names.contains(n) {
-            specs.push(Tool::ToolSpec(ToolSpec {
-                description: None,
-                input_schema: InputSchema {
-                    json: build::open_object_schema(),
-                },
-                name: n.clone(),
-                strict: None,
-            }));
-        }
-    }
     // `none`: Converse has no such choice, so the tools are not sent, unless the history needs
     // them (then the model may still call one).
-    if (none && history_tools.is_empty()) || specs.is_empty() {
+    if none && history_tools.is_empty() {
         return Ok(None);
     }
-    Ok(Some(ToolConfig {
+    let mut config = (!specs.is_empty()).then_some(ToolConfig {
         tool_choice: choice,
         tools: specs,
-    }))
+    });
+    build::declare_tools(&mut config, history_tools);
+    Ok(config)
 }
 
-/// `tools` → tool specs (each followed by a cache point when it has `cache_control`) and the
-/// tool names.
-fn tool_list(t: &Value, cfg: &Config) -> R<(Vec<Tool>, Vec<String>)> {
-    let list = want_arr(t, "tools")?;
-    if list.len() > cfg.limits.max_tools {
-        return Err(bad(
-            "tools",
-            format!(
-                "tools: {} entries; this gateway accepts at most {}",
-                list.len(),
-                cfg.limits.max_tools
-            ),
-        ));
-    }
-    let mut specs = Vec::new();
-    let mut names = Vec::new();
-    for (i, tool) in list.iter().enumerate() {
-        let p = format!("tools.{i}");
-        let o = want_obj(tool, &p)?;
-        let spec = tool_spec(o, &p)?;
-        names.push(spec.name.clone());
-        specs.push(Tool::ToolSpec(spec));
-        if cache_control(o, &p)? {
-            specs.push(Tool::CachePoint(CachePoint::DEFAULT));
-        }
-    }
-    Ok((specs, names))
-}
-
-/// One custom tool `{name, description?, input_schema}` (at path `p`).
-fn tool_spec(o: &Map<String, Value>, p: &str) -> R<ToolSpec> {
+/// One entry of `tools` (at path `p`): a custom tool `{name, description?, input_schema}`.
+fn tool_entry(o: &Map<String, Value>, p: &str) -> R<Option<ToolEntry>> {
     match o.get("type") {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) if s == "custom" => {}
@@ -902,62 +781,27 @@ fn tool_spec(o: &Map<String, Value>, p: &str) -> R<ToolSpec> {
             ))
         }
     }
-    let name = want_str(o.get("name"), &format!("{p}.name"))?;
-    if !build::is_valid_tool_name(name) {
-        return Err(bad(
-            format!("{p}.name"),
-            format!("{p}.name: must be 1-64 characters of a-z, A-Z, 0-9, _ and -"),
-        ));
-    }
-    let schema = match o.get("input_schema") {
-        Some(s @ Value::Object(_)) => s.clone(),
-        None | Some(Value::Null) => {
-            return Err(bad(
-                format!("{p}.input_schema"),
-                format!("{p}.input_schema: Field required"),
-            ))
-        }
-        Some(other) => {
-            return Err(bad(
-                format!("{p}.input_schema"),
-                format!("{p}.input_schema: must be an object, not {}", type_name(other)),
-            ))
-        }
-    };
-    let description = match o.get("description") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(d)) if d.is_empty() => None,
-        Some(Value::String(d)) => Some(d.clone()),
-        Some(_) => {
-            return Err(bad(
-                format!("{p}.description"),
-                format!("{p}.description: must be a string"),
-            ))
-        }
-    };
-    Ok(ToolSpec {
-        description,
-        input_schema: InputSchema { json: schema },
-        name: name.to_string(),
-        strict: None,
-    })
+    Ok(Some(ToolEntry {
+        spec: fields::tool_spec(o, p, "input_schema", true, A)?,
+        cache_point: cache_control(o, p)?,
+    }))
 }
 
 /// `tool_choice` → the Converse choice, and whether it is `none`.
-fn tool_choice(c: &Value, names: &[String]) -> R<(Option<ToolChoice>, bool)> {
-    let o = want_obj(c, "tool_choice")?;
+fn tool_choice(c: &Value, tools: &[Tool]) -> R<(Option<ToolChoice>, bool)> {
+    let o = A.object(c, "tool_choice")?;
     if given(o, "disable_parallel_tool_use").is_some_and(|d| !d.is_boolean()) {
         return Err(bad(
             "tool_choice.disable_parallel_tool_use",
             "tool_choice.disable_parallel_tool_use: must be a boolean",
         ));
     }
-    let choice = match want_str(o.get("type"), "tool_choice.type")? {
+    let choice = match A.string(o.get("type"), "tool_choice.type")? {
         "auto" => ToolChoice::Auto(Empty {}),
         "any" => ToolChoice::Any(Empty {}),
         "tool" => {
-            let name = want_str(o.get("name"), "tool_choice.name")?;
-            if !names.iter().any(|n| n == name) {
+            let name = A.string(o.get("name"), "tool_choice.name")?;
+            if !tools.iter().any(|t| matches!(t, Tool::ToolSpec(s) if s.name == name)) {
                 return Err(bad(
                     "tool_choice.name",
                     format!("tool_choice.name: {name:?} is not in tools"),
