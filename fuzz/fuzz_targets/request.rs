@@ -15,7 +15,9 @@ use bedrock_bridge::bedrock::converse::encode_path_segment;
 use bedrock_bridge::bedrock::passthrough::OPENAI_PATH;
 use bedrock_bridge::config::Api;
 use bedrock_bridge_fuzz::chat_request::chat_translate as translate;
-use bedrock_bridge_fuzz::json::{check_openai_error, check_path_bytes, configs, known_or_any, request_input, Vocab};
+use bedrock_bridge_fuzz::json::{
+    add_params, check_openai_error, check_path_bytes, configs, known_or_any, request_input, Vocab,
+};
 use libfuzzer_sys::arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Number, Value};
@@ -329,11 +331,7 @@ fn request(u: &mut Unstructured<'_>) -> Result<Value> {
             Value::Array((0..n).map(|_| message(u)).collect::<Result<_>>()?),
         );
     }
-    for _ in 0..u.int_in_range(0..=5)? {
-        let name = *u.choose(PARAMS)?;
-        let v = param(u, name)?;
-        r.insert(name.into(), v);
-    }
+    add_params(u, &mut r, PARAMS, param)?;
     Ok(Value::Object(r))
 }
 

@@ -15,7 +15,9 @@
 use bedrock_bridge::bedrock::converse::encode_path_segment;
 use bedrock_bridge::front::{FrontDoor, RequestContext};
 use bedrock_bridge::responses::{reasoning, RESPONSES};
-use bedrock_bridge_fuzz::json::{check_openai_error, check_path_bytes, configs, known_or_any, request_input, Vocab};
+use bedrock_bridge_fuzz::json::{
+    add_params, check_openai_error, check_path_bytes, configs, known_or_any, request_input, Vocab,
+};
 use libfuzzer_sys::arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Value};
@@ -205,11 +207,7 @@ fn request(u: &mut Unstructured<'_>) -> Result<Value> {
         };
         r.insert("input".into(), input);
     }
-    for _ in 0..u.int_in_range(0..=5)? {
-        let name = *u.choose(PARAMS)?;
-        let v = param(u, name)?;
-        r.insert(name.into(), v);
-    }
+    add_params(u, &mut r, PARAMS, param)?;
     Ok(Value::Object(r))
 }
 

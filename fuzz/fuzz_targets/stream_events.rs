@@ -323,7 +323,7 @@ impl HeaderValOwned {
         match self {
             HeaderValOwned::Str(s) => HeaderVal::Str(s),
             HeaderValOwned::Bytes(b) => HeaderVal::Bytes(b),
-            HeaderValOwned::Other(v) => v.clone(),
+            HeaderValOwned::Other(v) => *v,
         }
     }
 }

@@ -57,6 +57,22 @@ impl Vocab {
     }
 }
 
+/// Up to five request parameters named from `names`, each valued by `param(u, name)`, added to
+/// `r`.
+pub fn add_params(
+    u: &mut Unstructured<'_>,
+    r: &mut Map<String, Value>,
+    names: &[&str],
+    param: fn(&mut Unstructured<'_>, &str) -> Result<Value>,
+) -> Result<()> {
+    for _ in 0..u.int_in_range(0..=5)? {
+        let name = *u.choose(names)?;
+        let v = param(u, name)?;
+        r.insert(name.into(), v);
+    }
+    Ok(())
+}
+
 /// A request target's configurations, parsed once per process (each target is its own binary,
 /// always passing the same texts; each must be valid).
 pub fn configs(texts: &[&str]) -> &'static [Config] {
