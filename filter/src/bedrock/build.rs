@@ -11,7 +11,7 @@ use super::converse::{
     ImageBlock, InferenceConfig, InputSchema, Message, Role, Source, SystemBlock, Tool, ToolChoice, ToolConfig,
     ToolResult, ToolResultContent, ToolSpec, ToolUse,
 };
-use super::models::{ANSWER_TOKENS_ABOVE_BUDGET, MAX_TOKENS_LIMIT};
+use super::models::{JsonAnswer, ANSWER_TOKENS_ABOVE_BUDGET, MAX_TOKENS_LIMIT};
 use crate::config::Guardrail;
 use crate::error::ApiError;
 use serde_json::{Map, Value};
@@ -255,6 +255,39 @@ pub fn declare_tools(tool_config: &mut Option<ToolConfig>, names: &[String]) {
     if tool_config.as_ref().is_some_and(|tc| tc.tools.is_empty()) {
         *tool_config = None;
     }
+}
+
+/// Force the tool whose input is a JSON answer: added to `tool_config` with the answer's schema
+/// and chosen. Returns its name. A 400 naming `param` (the client's format field) when a tool of
+/// the client's has the same name.
+pub fn answer_tool(tool_config: &mut Option<ToolConfig>, answer: JsonAnswer, param: &str) -> R<String> {
+    let tc = tool_config.get_or_insert_with(|| ToolConfig {
+        tool_choice: None,
+        tools: Vec::new(),
+    });
+    if tc
+        .tools
+        .iter()
+        .any(|t| matches!(t, Tool::ToolSpec(s) if s.name == answer.name))
+    {
+        return Err(bad(
+            param,
+            format!(
+                "the {param} schema name {:?} collides with a tool of the same name",
+                answer.name
+            ),
+        ));
+    }
+    tc.tools.push(Tool::ToolSpec(ToolSpec {
+        description: Some(answer.description),
+        input_schema: InputSchema { json: answer.schema },
+        name: answer.name.clone(),
+        strict: None,
+    }));
+    tc.tool_choice = Some(ToolChoice::Tool {
+        name: answer.name.clone(),
+    });
+    Ok(answer.name)
 }
 
 /// What the client asked for with its tool choice, before it is checked against the tools.

@@ -382,6 +382,127 @@ fn is_reasoning(k: &Kind) -> bool {
     matches!(k, Kind::Reasoning(_))
 }
 
+impl ResponsesSink {
+    fn reasoning_delta(&mut self, block: u32, text: &str, out: &mut Vec<u8>) {
+        let i = self.item_for(block, is_reasoning, new_reasoning, out);
+        if !self.hold(text.len(), out) {
+            return;
+        }
+        let as_summary = self.meta.reasoning_as_summary;
+        let Some(it) = self.items.get_mut(i) else { return };
+        if let Kind::Reasoning(b) = &mut it.kind {
+            b.text.push_str(text);
+        }
+        let id = it.id.clone();
+        let (kind, content_index, summary_index) = if as_summary {
+            ("response.reasoning_summary_text.delta", None, Some(0))
+        } else {
+            ("response.reasoning_text.delta", Some(0), None)
+        };
+        self.write_delta(
+            Delta {
+                kind,
+                sequence_number: self.seq,
+                item_id: &id,
+                output_index: i,
+                content_index,
+                summary_index,
+                delta: text,
+                logprobs: None,
+            },
+            out,
+        );
+    }
+
+    fn reasoning_signature(&mut self, block: u32, signature: &str, out: &mut Vec<u8>) {
+        let i = self.item_for(block, is_reasoning, new_reasoning, out);
+        if !self.hold(signature.len(), out) {
+            return;
+        }
+        if let Some(Kind::Reasoning(b)) = self.items.get_mut(i).map(|it| &mut it.kind) {
+            b.signature.get_or_insert_with(String::new).push_str(signature);
+        }
+    }
+
+    fn redacted_reasoning(&mut self, block: u32, data: &str, out: &mut Vec<u8>) {
+        let redacted = || {
+            Kind::Reasoning(ReasoningBlock {
+                redacted: Some(String::new()),
+                ..Default::default()
+            })
+        };
+        let i = self.item_for(block, is_reasoning, redacted, out);
+        if !self.hold(data.len(), out) {
+            return;
+        }
+        if let Some(Kind::Reasoning(b)) = self.items.get_mut(i).map(|it| &mut it.kind) {
+            b.redacted.get_or_insert_with(String::new).push_str(data);
+        }
+    }
+
+    fn tool_use_start(&mut self, block: u32, id: &str, name: &str, out: &mut Vec<u8>) {
+        if self.meta.json_tool.as_deref() == Some(name) {
+            // The answer of `text.format` json: a message, its JSON streamed as text.
+            self.item_for(
+                block,
+                |k| matches!(k, Kind::Message { .. }),
+                || Kind::Message { text: String::new() },
+                out,
+            );
+            return;
+        }
+        if !self.hold(id.len().saturating_add(name.len()), out) {
+            return;
+        }
+        // A new tool call always starts a new item, even on a reused block index.
+        if let Some(i) = self.items.iter().rposition(|it| it.block == block && !it.done) {
+            self.close(i, out);
+        }
+        self.item_for(
+            block,
+            |_| false,
+            || Kind::Call {
+                call_id: id.to_string(),
+                name: name.to_string(),
+                args: String::new(),
+            },
+            out,
+        );
+    }
+
+    fn tool_input(&mut self, block: u32, input: &str, out: &mut Vec<u8>) {
+        let Some(i) = self.items.iter().rposition(|it| it.block == block && !it.done) else {
+            // Input without a started tool call: nothing to attach it to.
+            return;
+        };
+        if matches!(self.items.get(i).map(|it| &it.kind), Some(Kind::Message { .. })) {
+            self.text_delta(block, input, out);
+            return;
+        }
+        if !self.hold(input.len(), out) {
+            return;
+        }
+        let Some(it) = self.items.get_mut(i) else { return };
+        if let Kind::Call { args, .. } = &mut it.kind {
+            args.push_str(input);
+        }
+        let id = it.id.clone();
+        self.write_delta(
+            Delta {
+                kind: "response.function_call_arguments.delta",
+                sequence_number: self.seq,
+                item_id: &id,
+                output_index: i,
+                content_index: None,
+                summary_index: None,
+                delta: input,
+                logprobs: None,
+            },
+            out,
+        );
+    }
+}
+
 impl EventSink for ResponsesSink {
     fn event(&mut self, ev: Event<'_>, out: &mut Vec<u8>) {
         if self.terminated {
@@ -391,121 +512,11 @@ impl EventSink for ResponsesSink {
         match ev {
             Event::MessageStart => {}
             Event::Text { block, text } => self.text_delta(block, &text, out),
-            Event::ReasoningText { block, text } => {
-                let i = self.item_for(block, is_reasoning, new_reasoning, out);
-                if !self.hold(text.len(), out) {
-                    return;
-                }
-                let as_summary = self.meta.reasoning_as_summary;
-                let Some(it) = self.items.get_mut(i) else { return };
-                if let Kind::Reasoning(b) = &mut it.kind {
-                    b.text.push_str(&text);
-                }
-                let id = it.id.clone();
-                let (kind, content_index, summary_index) = if as_summary {
-                    ("response.reasoning_summary_text.delta", None, Some(0))
-                } else {
-                    ("response.reasoning_text.delta", Some(0), None)
-                };
-                self.write_delta(
-                    Delta {
-                        kind,
-                        sequence_number: self.seq,
-                        item_id: &id,
-                        output_index: i,
-                        content_index,
-                        summary_index,
-                        delta: &text,
-                        logprobs: None,
-                    },
-                    out,
-                );
-            }
-            Event::ReasoningSignature { block, signature } => {
-                let i = self.item_for(block, is_reasoning, new_reasoning, out);
-                if !self.hold(signature.len(), out) {
-                    return;
-                }
-                if let Some(Kind::Reasoning(b)) = self.items.get_mut(i).map(|it| &mut it.kind) {
-                    b.signature.get_or_insert_with(String::new).push_str(&signature);
-                }
-            }
-            Event::RedactedReasoning { block, data } => {
-                let redacted = || {
-                    Kind::Reasoning(ReasoningBlock {
-                        redacted: Some(String::new()),
-                        ..Default::default()
-                    })
-                };
-                let i = self.item_for(block, is_reasoning, redacted, out);
-                if !self.hold(data.len(), out) {
-                    return;
-                }
-                if let Some(Kind::Reasoning(b)) = self.items.get_mut(i).map(|it| &mut it.kind) {
-                    b.redacted.get_or_insert_with(String::new).push_str(&data);
-                }
-            }
-            Event::ToolUseStart { block, id, name } => {
-                if self.meta.json_tool.as_deref() == Some(&*name) {
-                    // The answer of `text.format` json: a message, its JSON streamed as text.
-                    self.item_for(
-                        block,
-                        |k| matches!(k, Kind::Message { .. }),
-                        || Kind::Message { text: String::new() },
-                        out,
-                    );
-                    return;
-                }
-                if !self.hold(id.len().saturating_add(name.len()), out) {
-                    return;
-                }
-                let (call_id, name) = (id.into_owned(), name.into_owned());
-                // A new tool call always starts a new item, even on a reused block index.
-                if let Some(i) = self.items.iter().rposition(|it| it.block == block && !it.done) {
-                    self.close(i, out);
-                }
-                self.item_for(
-                    block,
-                    |_| false,
-                    || Kind::Call {
-                        call_id,
-                        name,
-                        args: String::new(),
-                    },
-                    out,
-                );
-            }
-            Event::ToolInput { block, input } => {
-                let Some(i) = self.items.iter().rposition(|it| it.block == block && !it.done) else {
-                    // Input without a started tool call: nothing to attach it to.
-                    return;
-                };
-                if matches!(self.items.get(i).map(|it| &it.kind), Some(Kind::Message { .. })) {
-                    self.text_delta(block, &input, out);
-                    return;
-                }
-                if !self.hold(input.len(), out) {
-                    return;
-                }
-                let Some(it) = self.items.get_mut(i) else { return };
-                if let Kind::Call { args, .. } = &mut it.kind {
-                    args.push_str(&input);
-                }
-                let id = it.id.clone();
-                self.write_delta(
-                    Delta {
-                        kind: "response.function_call_arguments.delta",
-                        sequence_number: self.seq,
-                        item_id: &id,
-                        output_index: i,
-                        content_index: None,
-                        summary_index: None,
-                        delta: &input,
-                        logprobs: None,
-                    },
-                    out,
-                );
-            }
+            Event::ReasoningText { block, text } => self.reasoning_delta(block, &text, out),
+            Event::ReasoningSignature { block, signature } => self.reasoning_signature(block, &signature, out),
+            Event::RedactedReasoning { block, data } => self.redacted_reasoning(block, &data, out),
+            Event::ToolUseStart { block, id, name } => self.tool_use_start(block, &id, &name, out),
+            Event::ToolInput { block, input } => self.tool_input(block, &input, out),
             Event::BlockStop { block } => {
                 if let Some(i) = self.items.iter().rposition(|it| it.block == block && !it.done) {
                     self.close(i, out);
