@@ -216,7 +216,7 @@ impl ResponsesSink {
         }
         it.done = true;
         let id = it.id.clone();
-        let mut events: Vec<(&'static str, Value)> = Vec::with_capacity(4);
+        let as_summary = self.meta.reasoning_as_summary;
         let with = |pairs: Vec<(&str, Value)>| {
             let mut m = serde_json::Map::new();
             m.insert("item_id".into(), Value::from(id.as_str()));
@@ -226,61 +226,23 @@ impl ResponsesSink {
             }
             Value::Object(m)
         };
-        let item = match &it.kind {
-            Kind::Message { text } => {
-                events.push((
-                    "response.output_text.done",
-                    with(vec![
-                        ("content_index", Value::from(0u64)),
-                        ("text", Value::from(text.as_str())),
-                        ("logprobs", Value::Array(Vec::new())),
-                    ]),
-                ));
-                events.push((
-                    "response.content_part.done",
-                    with(vec![
-                        ("content_index", Value::from(0u64)),
-                        ("part", response::output_text_part(text)),
-                    ]),
-                ));
-                response::message_item(&id, Status::Completed, Some(text))
-            }
-            Kind::Reasoning(b) => {
-                if b.redacted.is_none() {
-                    if self.meta.reasoning_as_summary {
-                        events.push((
-                            "response.reasoning_summary_text.done",
-                            with(vec![
-                                ("summary_index", Value::from(0u64)),
-                                ("text", Value::from(b.text.as_str())),
-                            ]),
-                        ));
-                        events.push((
-                            "response.reasoning_summary_part.done",
-                            with(vec![
-                                ("summary_index", Value::from(0u64)),
-                                ("part", response::summary_part(&b.text)),
-                            ]),
-                        ));
-                    } else {
-                        events.push((
-                            "response.reasoning_text.done",
-                            with(vec![
-                                ("content_index", Value::from(0u64)),
-                                ("text", Value::from(b.text.as_str())),
-                            ]),
-                        ));
-                        events.push((
-                            "response.content_part.done",
-                            with(vec![
-                                ("content_index", Value::from(0u64)),
-                                ("part", response::reasoning_text_part(&b.text)),
-                            ]),
-                        ));
-                    }
-                }
-                response::reasoning_item(&id, Status::Completed, Some(b), self.meta.reasoning_as_summary)
-            }
+        let mut events: Vec<(&'static str, Value)> = Vec::with_capacity(4);
+        let (text, item) = match &it.kind {
+            Kind::Message { text } => (
+                Some(TextDone {
+                    done: "response.output_text.done",
+                    part_done: "response.content_part.done",
+                    index: "content_index",
+                    text,
+                    part: response::output_text_part(text),
+                    logprobs: true,
+                }),
+                response::message_item(&id, Status::Completed, Some(text)),
+            ),
+            Kind::Reasoning(b) => (
+                b.redacted.is_none().then(|| TextDone::reasoning(&b.text, as_summary)),
+                response::reasoning_item(&id, Status::Completed, Some(b), as_summary),
+            ),
             Kind::Call { call_id, name, args } => {
                 let args = if args.trim().is_empty() { "{}" } else { args.as_str() };
                 events.push((
@@ -290,9 +252,20 @@ impl ResponsesSink {
                         ("arguments", Value::from(args)),
                     ]),
                 ));
-                response::function_call_item(&id, Status::Completed, call_id, name, args)
+                (
+                    None,
+                    response::function_call_item(&id, Status::Completed, call_id, name, args),
+                )
             }
         };
+        if let Some(t) = text {
+            let mut fields = vec![(t.index, Value::from(0u64)), ("text", Value::from(t.text))];
+            if t.logprobs {
+                fields.push(("logprobs", Value::Array(Vec::new())));
+            }
+            events.push((t.done, with(fields)));
+            events.push((t.part_done, with(vec![(t.index, Value::from(0u64)), ("part", t.part)])));
+        }
         events.push((
             "response.output_item.done",
             response::obj([("output_index", Value::from(i)), ("item", item)]),
@@ -371,6 +344,43 @@ impl ResponsesSink {
             },
             out,
         );
+    }
+}
+
+/// An item's text as its two `.done` events give it: the text's event and its part's.
+struct TextDone<'a> {
+    done: &'static str,
+    part_done: &'static str,
+    /// `content_index` or `summary_index` (always 0: one part per item).
+    index: &'static str,
+    text: &'a str,
+    part: Value,
+    /// `response.output_text.done` carries `logprobs: []`.
+    logprobs: bool,
+}
+
+impl<'a> TextDone<'a> {
+    /// Reasoning text, as `reasoning_text` content or as a summary.
+    fn reasoning(text: &'a str, as_summary: bool) -> Self {
+        if as_summary {
+            TextDone {
+                done: "response.reasoning_summary_text.done",
+                part_done: "response.reasoning_summary_part.done",
+                index: "summary_index",
+                text,
+                part: response::summary_part(text),
+                logprobs: false,
+            }
+        } else {
+            TextDone {
+                done: "response.reasoning_text.done",
+                part_done: "response.content_part.done",
+                index: "content_index",
+                text,
+                part: response::reasoning_text_part(text),
+                logprobs: false,
+            }
+        }
     }
 }
 
