@@ -418,3 +418,62 @@ pub fn guardrail(g: &Guardrail, stream: bool) -> GuardrailConfig {
         trace: g.trace.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(tc: &Option<ToolConfig>) -> Vec<String> {
+        tc.iter()
+            .flat_map(|tc| &tc.tools)
+            .filter_map(|t| match t {
+                Tool::ToolSpec(s) => Some(s.name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn declare_tools_adds_only_the_missing_ones() {
+        let mut tc = None;
+        declare_tools(&mut tc, &[]);
+        assert!(tc.is_none());
+        let f = function_tool("f", Some("d"), None, "tools[0].name").unwrap();
+        tc = Some(ToolConfig {
+            tool_choice: None,
+            tools: vec![Tool::ToolSpec(f)],
+        });
+        declare_tools(&mut tc, &["f".into(), "g".into()]);
+        assert_eq!(names(&tc), ["f", "g"]);
+        let Some(Tool::ToolSpec(g)) = tc.as_ref().and_then(|tc| tc.tools.get(1)) else {
+            panic!("{tc:?}")
+        };
+        assert_eq!(
+            (g.input_schema.json.clone(), g.description.clone()),
+            (open_object_schema(), None)
+        );
+    }
+
+    #[test]
+    fn answer_tool_is_forced_and_must_not_collide() {
+        let answer = |name: &str| JsonAnswer {
+            name: name.into(),
+            description: "d".into(),
+            schema: open_object_schema(),
+            strict: false,
+        };
+        let mut tc = None;
+        assert_eq!(answer_tool(&mut tc, answer("a"), "text.format").unwrap(), "a");
+        assert_eq!(names(&tc), ["a"]);
+        assert_eq!(
+            tc.as_ref().and_then(|tc| tc.tool_choice.clone()),
+            Some(ToolChoice::Tool { name: "a".into() })
+        );
+        let e = answer_tool(&mut tc, answer("a"), "text.format").unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("text.format"));
+        assert_eq!(
+            e.message,
+            "the text.format schema name \"a\" collides with a tool of the same name"
+        );
+    }
+}
