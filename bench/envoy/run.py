@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import platform
-import random
 import secrets
 import signal
 import socket
@@ -33,7 +32,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 import clients  # noqa: E402
-from harness import envoy_binary, render_config  # noqa: E402
+from harness import Envoy, envoy_binary, render_config  # noqa: E402
 
 WASM = ROOT / "dist" / "bedrock_bridge.wasm"
 ART = HERE / ".artifacts"
@@ -189,49 +188,20 @@ class Upstream:
         self.proc.wait(timeout=5)
 
 
-class EnvoyProc:
+class EnvoyProc(Envoy):
     def __init__(self, with_filter: bool, upstream_port: int, name: str, wasm: Path = WASM):
         ART.mkdir(exist_ok=True)
-        self.port, self.admin_port = free_port(), free_port()
+        port, admin_port = free_port(), free_port()
         filter_config = {"region": REGION, "models": {"claude": MODEL_ID},
                          "credentials": {"access_key_id": AKID, "secret_access_key": SECRET, "session_token": TOKEN}}
-        cfg = render_config(self.port, self.admin_port, filter_config, upstream=("127.0.0.1", upstream_port),
+        cfg = render_config(port, admin_port, filter_config, upstream=("127.0.0.1", upstream_port),
                             region=REGION, route_timeout="600s", wasm=wasm)
         if not with_filter:
             hcm = cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
             hcm["http_filters"] = [f for f in hcm["http_filters"] if f["name"] == "envoy.filters.http.router"]
         self.wasm_sha256 = hashlib.sha256(wasm.read_bytes()).hexdigest()[:16] if with_filter else None
-        path = ART / f"{name}.json"
-        path.write_text(json.dumps(cfg, indent=1))
-        self.log_path = ART / f"{name}.log"
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([envoy_binary(), "-c", str(path), "--base-id", str(random.randint(1000, 10**6)),
-                                      "--concurrency", "2", "-l", "warning", "--component-log-level", "wasm:warning"],
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.launch(cfg, port, admin_port, ART / name, wasm_log="warning", ready_s=60)
         self.pid = self.proc.pid
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"envoy exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/ready", timeout=1) as r:
-                    if r.read().strip() == b"LIVE":
-                        return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("envoy did not become ready")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            try:
-                urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{self.admin_port}/quitquitquit",
-                                                              method="POST"), timeout=2)
-                self.proc.wait(timeout=10)
-            except Exception:  # noqa: BLE001
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
 
 
 def litellm_python() -> Path:

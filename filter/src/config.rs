@@ -7,7 +7,6 @@
 //! `Debug` output.
 
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// Where reasoning ("thinking") text goes in OpenAI deltas and messages.
@@ -202,6 +201,60 @@ fn sixty() -> u64 {
 pub const DEFAULT_PROFILE: &str = "default";
 
 /// The validated configuration of one plugin instance (one tenant).
+/// A small map from names to `V`, sorted by name: the configuration's aliases and profiles.
+/// (A `Vec` rather than a `BTreeMap`: the module carries one B-tree per value type, ~5 KB each.)
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keyed<V>(Vec<(String, V)>);
+
+impl<V> Default for Keyed<V> {
+    fn default() -> Self {
+        Keyed(Vec::new())
+    }
+}
+
+impl<V> Keyed<V> {
+    fn position(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    /// Insert or replace.
+    pub fn insert(&mut self, key: String, value: V) {
+        match self.position(&key) {
+            Ok(i) => {
+                if let Some(slot) = self.0.get_mut(i) {
+                    slot.1 = value;
+                }
+            }
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.position(key).ok().and_then(|i| self.0.get(i)).map(|(_, v)| v)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.position(key).is_ok()
+    }
+
+    /// The names, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Which profile this is ([`DEFAULT_PROFILE`] for the top level).
@@ -211,13 +264,13 @@ pub struct Config {
     pub token_budget: Option<TokenBudget>,
     /// `"profiles"`: each a full configuration (the top level overridden by the profile's
     /// fields), chosen by the Envoy route's name. Empty inside a profile.
-    pub profiles: BTreeMap<String, Config>,
+    pub profiles: Keyed<Config>,
     pub region: String,
     /// Host (and optional port) used as `:authority` and signed.
     pub endpoint: String,
     pub auth: Auth,
     /// Client model name → Bedrock model id, inference profile id or ARN, and its API.
-    pub models: BTreeMap<String, ModelTarget>,
+    pub models: Keyed<ModelTarget>,
     pub reasoning_field: ReasoningField,
     pub unsupported_params: UnsupportedParams,
     pub unknown_paths: UnknownPaths,
@@ -243,7 +296,7 @@ struct RawConfig {
     #[serde(default)]
     signing: Signing,
     #[serde(default)]
-    models: BTreeMap<String, RawModel>,
+    models: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
     reasoning_field: ReasoningField,
     #[serde(default)]
@@ -320,9 +373,10 @@ impl Config {
         } else {
             serde_json::from_slice(bytes).map_err(bad)?
         };
-        let profiles: BTreeMap<String, Object> = match top.remove("profiles") {
-            Some(p) => serde_json::from_value(p).map_err(|e| ConfigError(format!("`profiles`: {}", bad(e).0)))?,
-            None => BTreeMap::new(),
+        let profiles: Object = match top.remove("profiles") {
+            Some(serde_json::Value::Object(p)) => p,
+            Some(_) => return err("`profiles`: invalid type: expected a map of profile name to configuration"),
+            None => Object::new(),
         };
         let raw = serde_json::from_value(serde_json::Value::Object(top.clone())).map_err(bad)?;
         let mut config = Config::from_raw(raw, DEFAULT_PROFILE, env)?;
@@ -337,6 +391,11 @@ impl Config {
                     "`profiles`: {name:?} is not a usable profile name (the Envoy route's name: letters, digits, - _ . up to 64; not {DEFAULT_PROFILE:?})"
                 ));
             }
+            let serde_json::Value::Object(fields) = fields else {
+                return err(format!(
+                    "`profiles.{name}`: invalid type: expected a map (a configuration)"
+                ));
+            };
             if fields.contains_key("profiles") {
                 return err(format!("`profiles.{name}`: profiles do not nest"));
             }
@@ -386,8 +445,10 @@ impl Config {
             (Signing::Filter, None) => auth_from_env(&env)?,
         };
 
-        let mut models = BTreeMap::new();
+        let mut models = Keyed::default();
         for (alias, m) in raw.models {
+            let m: RawModel = serde_json::from_value(m)
+                .map_err(|e| ConfigError(format!("`models`: alias {alias:?}: {}", redact_strings(&e.to_string()))))?;
             let target = match m {
                 RawModel::Id(id) => ModelTarget { id, api: Api::Converse },
                 RawModel::Target(t) => ModelTarget { id: t.id, api: t.api },
@@ -432,7 +493,7 @@ impl Config {
             profile: profile.to_string(),
             strict_models: raw.strict_models,
             token_budget: raw.token_budget,
-            profiles: BTreeMap::new(),
+            profiles: Keyed::default(),
             region,
             endpoint,
             auth,

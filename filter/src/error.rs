@@ -226,12 +226,12 @@ fn with_name(mut e: ApiError, name: Option<&str>) -> ApiError {
     } else {
         name.filter(|n| !n.is_empty()).map(|n| {
             // Normalise stream names (`throttlingException`) to the HTTP form.
-            let mut s = String::with_capacity(n.len());
-            let mut chars = n.chars();
-            if let Some(c) = chars.next() {
-                s.extend(c.to_uppercase());
+            // Exception names are ASCII; an ASCII-only upper-casing keeps the Unicode case tables
+            // (about 12 KB) out of the module.
+            let mut s = n.to_string();
+            if let Some(first) = s.get_mut(..1) {
+                first.make_ascii_uppercase();
             }
-            s.extend(chars);
             Cow::Owned(s)
         })
     };

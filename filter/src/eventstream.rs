@@ -422,7 +422,7 @@ fn read_prelude(bytes: &[u8], limits: &Limits) -> Result<Prelude, DecodeError> {
     let [t0, t1, t2, t3, h0, h1, h2, h3, c0, c1, c2, c3] = prelude;
     let expected = u32::from_be_bytes([c0, c1, c2, c3]);
     let covered: [u8; PRELUDE_CRC_COVERED_LEN] = [t0, t1, t2, t3, h0, h1, h2, h3];
-    let computed = crc32fast::hash(&covered);
+    let computed = crate::crc32::hash(&covered);
     if expected != computed {
         return Err(DecodeError::PreludeChecksumMismatch { expected, computed });
     }
@@ -457,7 +457,7 @@ fn decode_frame<'a>(frame: &'a [u8], prelude: Prelude, limits: &Limits) -> Resul
     let crc_start = frame.len().checked_sub(CRC_LEN).ok_or_else(too_short)?;
     let (covered, crc) = frame.split_at_checked(crc_start).ok_or_else(too_short)?;
     let expected = u32::from_be_bytes(crc.try_into().map_err(|_| too_short())?);
-    let computed = crc32fast::hash(covered);
+    let computed = crate::crc32::hash(covered);
     if expected != computed {
         return Err(DecodeError::MessageChecksumMismatch { expected, computed });
     }

@@ -17,7 +17,7 @@
 //! - [`exchange`]: the per-request state machine (routing, header policy, ids, `/v1/models`,
 //!   local replies), host-free behind the [`host::Host`] trait.
 //!
-//! Thin shell: [`wasm`] hands Envoy's callbacks to the exchange, with [`host::Proxy`], the
+//! Thin shell: [`wasm`] hands Envoy's callbacks to the exchange, with [`proxy::Proxy`], the
 //! panic-free proxy-wasm implementation of [`host::Host`].
 
 pub mod anthropic;
@@ -25,6 +25,7 @@ pub mod bedrock;
 pub mod budget;
 pub mod chat;
 pub mod config;
+pub mod crc32;
 pub mod embeddings;
 pub mod error;
 pub mod eventstream;
@@ -33,6 +34,7 @@ pub mod front;
 pub mod host;
 pub mod metrics;
 pub mod openai;
+pub mod proxy;
 pub mod responses;
 pub mod signing;
 pub mod wasm;

@@ -14,7 +14,6 @@ use crate::config::Config;
 use crate::error::ErrorType;
 use crate::host::{Host, Level, MetricKind};
 use crate::openai::BedrockUsage;
-use std::collections::BTreeMap;
 
 /// Requests handled by a front door (every outcome).
 pub const REQUESTS: &str = "bedrock_reasoning_requests_total";
@@ -92,7 +91,8 @@ pub struct Ids {
 /// Every metric of a plugin, by (profile, model label).
 #[derive(Debug, Default)]
 pub struct Metrics {
-    ids: BTreeMap<(String, String), Ids>,
+    /// (profile, model label, ids); a few entries, searched in order.
+    ids: Vec<(String, String, Ids)>,
 }
 
 /// What one finished request contributes.
@@ -118,7 +118,7 @@ impl Metrics {
             for model in models {
                 match define_one(host, &p.profile, model) {
                     Ok(ids) => {
-                        m.ids.insert((p.profile.clone(), model.to_string()), ids);
+                        m.ids.push((p.profile.clone(), model.to_string(), ids));
                     }
                     Err(status) => {
                         host.log(
@@ -152,11 +152,13 @@ impl Metrics {
 
     /// Record one finished request.
     pub fn record(&self, host: &dyn Host, profile: &str, model: &str, o: &Outcome) {
-        let Some(ids) = self
-            .ids
-            .get(&(profile.to_string(), model.to_string()))
-            .or_else(|| self.ids.get(&(profile.to_string(), OTHER.to_string())))
-        else {
+        let find = |label: &str| {
+            self.ids
+                .iter()
+                .find(|(p, m, _)| p == profile && m == label)
+                .map(|(_, _, ids)| ids)
+        };
+        let Some(ids) = find(model).or_else(|| find(OTHER)) else {
             return;
         };
         // A failed metric call has nowhere useful to go; the request is unaffected.

@@ -5,15 +5,15 @@
 //! goes through [`Proxy`], which never panics.
 
 use crate::exchange::{self, Exchange, Shared};
-use crate::host::Proxy;
 use crate::metrics::Metrics;
+use crate::proxy::Proxy;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType};
 use std::rc::Rc;
 
 #[cfg(target_arch = "wasm32")]
 proxy_wasm::main! {{
-    static LOG: crate::host::LogBridge = crate::host::LogBridge;
+    static LOG: crate::proxy::LogBridge = crate::proxy::LogBridge;
     let _ = log::set_logger(&LOG);
     log::set_max_level(log::LevelFilter::Info);
     proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(Root::default()) });

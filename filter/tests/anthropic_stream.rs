@@ -4,41 +4,20 @@
 
 use bedrock_bridge::anthropic::stream::MessagesSink;
 use bedrock_bridge::bedrock::events::ResponseStream;
-use bedrock_bridge::eventstream::{decode_message, Limits};
+use bedrock_bridge::eventstream::Limits;
+use bedrock_bridge_testkit::frame::string_frame;
+use bedrock_bridge_testkit::recordings::{stream_recordings as recordings, Recorded};
+use bedrock_bridge_testkit::replay::{assert_same_at_every_split, replay};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn recordings() -> Vec<PathBuf> {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/bedrock-recordings");
-    let mut files = Vec::new();
-    for dir in [base.clone(), base.join("converse-stream")] {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            let name = p.file_name().unwrap().to_string_lossy().to_string();
-            if name.ends_with(".eventstream") || (dir.ends_with("converse-stream") && name.ends_with(".bin")) {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    assert!(
-        files.len() >= 40,
-        "expected the recorded streams, found {}",
-        files.len()
-    );
-    files
-}
 
 fn run(bytes: &[u8], cuts: &[usize]) -> Vec<u8> {
+    replay(bytes, cuts, pipeline())
+}
+
+/// A fresh pipeline as a `feed(chunk, end_of_stream, out)` closure.
+fn pipeline() -> impl FnMut(&[u8], bool, &mut Vec<u8>) {
     let mut rs = ResponseStream::new(MessagesSink::new("msg_test", "client-model"), Limits::default());
-    let mut out = Vec::new();
-    let mut start = 0;
-    for &c in cuts.iter().chain(std::iter::once(&bytes.len())) {
-        let end = c.min(bytes.len()).max(start);
-        rs.on_body(&bytes[start..end], end == bytes.len(), &mut out);
-        start = end;
-    }
-    out
+    move |c, end, out| rs.on_body(c, end, out)
 }
 
 /// `(event name, data)` pairs; every event is `event: NAME\ndata: JSON\n\n` with a matching type.
@@ -68,67 +47,28 @@ struct Seen {
     usage: Option<(u64, u64, u64, u64)>,
 }
 
+/// What the recording says, in the shape the SSE is accumulated into.
 fn expected(bytes: &[u8]) -> Seen {
-    let mut exp = Seen::default();
-    let mut rest = bytes;
-    let mut tool_blocks: Vec<u64> = Vec::new();
-    while !rest.is_empty() {
-        let len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
-        let msg = decode_message(&rest[..len], &Limits::default()).unwrap();
-        let v: Value = serde_json::from_slice(msg.payload).unwrap();
-        match msg.header_str(":event-type").unwrap() {
-            "contentBlockStart" => {
-                if let Some(t) = v["start"].get("toolUse") {
-                    tool_blocks.push(v["contentBlockIndex"].as_u64().unwrap());
-                    exp.tools.push((
-                        t["toolUseId"].as_str().unwrap().into(),
-                        t["name"].as_str().unwrap().into(),
-                        String::new(),
-                    ));
-                }
-            }
-            "contentBlockDelta" => {
-                let d = &v["delta"];
-                if let Some(t) = d.get("text").and_then(Value::as_str) {
-                    exp.text.push_str(t);
-                }
-                if let Some(r) = d.get("reasoningContent") {
-                    if let Some(t) = r.get("text").and_then(Value::as_str) {
-                        exp.thinking.push_str(t);
-                    }
-                    if let Some(s) = r.get("signature").and_then(Value::as_str) {
-                        exp.signatures.push_str(s);
-                    }
-                    if let Some(s) = r.get("redactedContent").and_then(Value::as_str) {
-                        exp.redacted.push(s.to_string());
-                    }
-                }
-                if let Some(i) = d.get("toolUse").and_then(|t| t.get("input")).and_then(Value::as_str) {
-                    let idx = v["contentBlockIndex"].as_u64().unwrap();
-                    let slot = tool_blocks
-                        .iter()
-                        .rposition(|b| *b == idx)
-                        .expect("tool delta after its start");
-                    exp.tools[slot].2.push_str(i);
-                }
-            }
-            "messageStop" => exp.stop = v["stopReason"].as_str().map(str::to_string),
-            "metadata" => {
-                if let Some(u) = v.get("usage") {
-                    let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
-                    exp.usage = Some((
-                        n("inputTokens"),
-                        n("outputTokens"),
-                        n("cacheWriteInputTokens"),
-                        n("cacheReadInputTokens"),
-                    ));
-                }
-            }
-            _ => {}
-        }
-        rest = &rest[len..];
+    let r = Recorded::of(bytes);
+    assert!(!r.exception, "a recording of events only");
+    let usage = r.usage.map(|u| {
+        let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
+        (
+            n("inputTokens"),
+            n("outputTokens"),
+            n("cacheWriteInputTokens"),
+            n("cacheReadInputTokens"),
+        )
+    });
+    Seen {
+        text: r.text,
+        thinking: r.reasoning,
+        signatures: r.signatures.concat(),
+        redacted: r.redacted,
+        tools: r.tools,
+        stop: r.stop,
+        usage,
     }
-    exp
 }
 
 /// Check Anthropic's grammar and accumulate the message as the SDKs do.
@@ -270,12 +210,7 @@ fn every_recording_becomes_the_same_message() {
 fn output_is_identical_at_every_split_point() {
     for path in recordings() {
         let bytes = std::fs::read(&path).unwrap();
-        let whole = run(&bytes, &[]);
-        for c in 1..bytes.len() {
-            assert!(run(&bytes, &[c]) == whole, "{} split at {c}", path.display());
-        }
-        let every: Vec<usize> = (1..bytes.len()).collect();
-        assert!(run(&bytes, &every) == whole, "{} byte by byte", path.display());
+        assert_same_at_every_split(&bytes, pipeline, &path.display().to_string());
     }
 }
 
@@ -290,7 +225,7 @@ fn an_exception_mid_stream_is_an_error_event() {
     let first = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
     let second = u32::from_be_bytes(bytes[first..first + 4].try_into().unwrap()) as usize;
     let mut data = bytes[..first + second].to_vec();
-    data.extend(frame(
+    data.extend(string_frame(
         &[
             (":message-type", "exception"),
             (":exception-type", "throttlingException"),
@@ -302,26 +237,4 @@ fn an_exception_mid_stream_is_an_error_event() {
     let err = err.unwrap();
     assert_eq!(err["error"]["type"], "rate_limit_error");
     assert!(err["error"]["message"].as_str().unwrap().contains("Too many requests"));
-}
-
-fn frame(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
-    let mut hb = Vec::new();
-    for (k, v) in headers {
-        hb.push(k.len() as u8);
-        hb.extend_from_slice(k.as_bytes());
-        hb.push(7);
-        hb.extend_from_slice(&(v.len() as u16).to_be_bytes());
-        hb.extend_from_slice(v.as_bytes());
-    }
-    let total = 16 + hb.len() + payload.len();
-    let mut msg = Vec::new();
-    msg.extend_from_slice(&(total as u32).to_be_bytes());
-    msg.extend_from_slice(&(hb.len() as u32).to_be_bytes());
-    let crc = crc32fast::hash(&msg);
-    msg.extend_from_slice(&crc.to_be_bytes());
-    msg.extend_from_slice(&hb);
-    msg.extend_from_slice(payload);
-    let crc = crc32fast::hash(&msg);
-    msg.extend_from_slice(&crc.to_be_bytes());
-    msg
 }

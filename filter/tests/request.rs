@@ -1,45 +1,15 @@
 //! OpenAI request → Converse request translation.
 
 use bedrock_bridge::bedrock::converse::encode_path_segment;
-use bedrock_bridge::bedrock::passthrough::OPENAI_PATH;
 use bedrock_bridge::chat::request::Translated;
 use bedrock_bridge::config::Config;
 use bedrock_bridge::error::ApiError;
 
-/// What the chat front door decided, flattened for the assertions below.
-#[derive(Debug)]
-struct ChatRequest {
-    client_model: String,
-    model_id: String,
-    stream: bool,
-    include_usage: bool,
-    path: String,
-    body: Vec<u8>,
-    json_tool: Option<String>,
-}
-
-fn translate(body: &[u8], cfg: &Config) -> Result<ChatRequest, ApiError> {
-    Ok(match bedrock_bridge::chat::request::translate(body, cfg)? {
-        Translated::Converse(t) => ChatRequest {
-            path: t.converse.path(t.stream),
-            body: t.converse.to_json()?,
-            client_model: t.client_model,
-            model_id: t.converse.model_id,
-            stream: t.stream,
-            include_usage: t.include_usage,
-            json_tool: t.json_tool,
-        },
-        Translated::Passthrough(p) => ChatRequest {
-            path: OPENAI_PATH.to_string(),
-            client_model: p.client_model,
-            model_id: p.model_id,
-            stream: p.stream,
-            include_usage: false,
-            body: p.body,
-            json_tool: None,
-        },
-    })
-}
+// The chat front door's decision, flattened (shared with the fuzz targets).
+#[allow(dead_code)]
+#[path = "../../fuzz/src/chat_request.rs"]
+mod chat_request;
+use chat_request::{chat_translate as translate, Sent as ChatRequest};
 use serde_json::{json, Value};
 
 fn cfg_with(extra: &str) -> Config {

@@ -7,34 +7,14 @@
 //! was chunked (every split point, and byte by byte).
 
 use bedrock_bridge::bedrock::events::ResponseStream;
-use bedrock_bridge::eventstream::{decode_message, Limits};
+use bedrock_bridge::eventstream::Limits;
 use bedrock_bridge::responses::reasoning;
 use bedrock_bridge::responses::response::Meta;
 use bedrock_bridge::responses::stream::ResponsesSink;
+use bedrock_bridge_testkit::recordings::{stream_recordings as recordings, Recorded};
+use bedrock_bridge_testkit::replay::replay;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-
-fn recordings() -> Vec<PathBuf> {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/bedrock-recordings");
-    let mut files = Vec::new();
-    for dir in [base.clone(), base.join("converse-stream")] {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            let name = p.file_name().unwrap().to_string_lossy().to_string();
-            if name.ends_with(".eventstream") || (dir.ends_with("converse-stream") && name.ends_with(".bin")) {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    assert!(
-        files.len() >= 40,
-        "expected the recorded streams, found {}",
-        files.len()
-    );
-    files
-}
 
 fn meta(summary: bool, json_tool: Option<&str>) -> Meta {
     let mut echo = Map::new();
@@ -51,14 +31,7 @@ fn meta(summary: bool, json_tool: Option<&str>) -> Meta {
 
 fn run(bytes: &[u8], cuts: &[usize], m: &Meta, max: usize) -> Vec<u8> {
     let mut rs = ResponseStream::new(ResponsesSink::new(m.clone(), max), Limits::default());
-    let mut out = Vec::new();
-    let mut start = 0;
-    for &c in cuts.iter().chain(std::iter::once(&bytes.len())) {
-        let end = c.min(bytes.len()).max(start);
-        rs.on_body(&bytes[start..end], end == bytes.len(), &mut out);
-        start = end;
-    }
-    out
+    replay(bytes, cuts, |c, end, out| rs.on_body(c, end, out))
 }
 
 /// The events of an SSE body; the `event:` line must name the `type` of its data.
@@ -76,59 +49,20 @@ fn events(out: &[u8]) -> Vec<Value> {
         .collect()
 }
 
-/// What the recording says, block by block (text, reasoning, signature, tool input).
-#[derive(Default, Debug)]
+/// What the recording says, with the tool names and all tool input in one string.
 struct Expected {
-    text: String,
-    reasoning: String,
-    signatures: Vec<String>,
+    r: Recorded,
     tool_names: Vec<String>,
     tool_input: String,
-    stop: Option<String>,
-    exception: bool,
 }
 
 fn expected(bytes: &[u8]) -> Expected {
-    let mut e = Expected::default();
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        if rest.len() < 4 {
-            break;
-        }
-        let len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
-        if len < 16 || len > rest.len() {
-            break;
-        }
-        let Ok(msg) = decode_message(&rest[..len], &Limits::default()) else {
-            e.exception = true;
-            break;
-        };
-        rest = &rest[len..];
-        if msg.header_str(":message-type") != Some("event") {
-            e.exception = true;
-            break;
-        }
-        let v: Value = serde_json::from_slice(msg.payload).unwrap_or(Value::Null);
-        match msg.header_str(":event-type") {
-            Some("contentBlockDelta") => {
-                let d = &v["delta"];
-                e.text += d["text"].as_str().unwrap_or("");
-                e.reasoning += d["reasoningContent"]["text"].as_str().unwrap_or("");
-                if let Some(s) = d["reasoningContent"]["signature"].as_str() {
-                    e.signatures.push(s.to_string());
-                }
-                e.tool_input += d["toolUse"]["input"].as_str().unwrap_or("");
-            }
-            Some("contentBlockStart") => {
-                if let Some(n) = v["start"]["toolUse"]["name"].as_str() {
-                    e.tool_names.push(n.to_string());
-                }
-            }
-            Some("messageStop") => e.stop = v["stopReason"].as_str().map(str::to_string),
-            _ => {}
-        }
+    let r = Recorded::of(bytes);
+    Expected {
+        tool_names: r.tools.iter().map(|t| t.1.clone()).collect(),
+        tool_input: r.tools.iter().map(|t| t.2.as_str()).collect(),
+        r,
     }
-    e
 }
 
 /// Check the stream's structure; return the final response object.
@@ -228,14 +162,14 @@ fn every_recording_is_a_well_formed_responses_stream() {
             let evs = events(&run(&bytes, &[], &meta(summary, None), usize::MAX));
             let resp = check_structure(&evs, &ctx);
             let last = evs.last().unwrap();
-            if want.exception || want.stop.is_none() {
+            if want.r.exception || want.r.stop.is_none() {
                 assert_eq!(last["type"], "response.failed", "{ctx}");
                 assert!(evs.iter().any(|e| e["type"] == "error"), "{ctx}");
                 assert_eq!(resp["status"], "failed");
                 assert!(resp["error"]["message"].is_string());
                 continue;
             }
-            let stop = want.stop.as_deref().unwrap();
+            let stop = want.r.stop.as_deref().unwrap();
             if stop == "max_tokens" {
                 assert_eq!(last["type"], "response.incomplete", "{ctx}");
                 assert_eq!(resp["incomplete_details"]["reason"], "max_output_tokens");
@@ -278,9 +212,9 @@ fn every_recording_is_a_well_formed_responses_stream() {
                     other => panic!("{ctx}: unexpected item {other}"),
                 }
             }
-            assert_eq!(text, want.text, "{ctx}");
-            assert_eq!(reasoning_text, want.reasoning, "{ctx}");
-            assert_eq!(sigs, want.signatures, "{ctx}");
+            assert_eq!(text, want.r.text, "{ctx}");
+            assert_eq!(reasoning_text, want.r.reasoning, "{ctx}");
+            assert_eq!(sigs, want.r.signatures, "{ctx}");
             assert_eq!(names, want.tool_names, "{ctx}");
             assert_eq!(args, want.tool_input, "{ctx}");
             if let Some(u) = resp["usage"].as_object() {
@@ -288,7 +222,7 @@ fn every_recording_is_a_well_formed_responses_stream() {
                 assert!(u["input_tokens_details"]["cached_tokens"].is_u64());
                 assert!(u["output_tokens_details"]["reasoning_tokens"].is_u64());
             }
-            with_reasoning += usize::from(!want.reasoning.is_empty());
+            with_reasoning += usize::from(!want.r.reasoning.is_empty());
             with_tools += usize::from(!want.tool_names.is_empty());
         }
     }
@@ -357,5 +291,5 @@ fn json_tool_streams_as_message_text() {
         .filter(|i| i["type"] == "message")
         .map(|i| i["content"][0]["text"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(text, format!("{}{}", want.text, want.tool_input));
+    assert_eq!(text, format!("{}{}", want.r.text, want.tool_input));
 }

@@ -8,9 +8,9 @@ use bedrock_bridge::bedrock::events::ResponseStream;
 use bedrock_bridge::chat::reply::ChatReply;
 use bedrock_bridge::chat::stream::ChatSink;
 use bedrock_bridge::config::ReasoningField;
-use bedrock_bridge::eventstream::{decode_message, Limits};
+use bedrock_bridge::eventstream::Limits;
 use bedrock_bridge_testkit::frame::split_frames;
-use bedrock_bridge_testkit::recordings::{fixtures, stream_recordings as recordings};
+use bedrock_bridge_testkit::recordings::{fixtures, stream_recordings as recordings, Recorded};
 use bedrock_bridge_testkit::replay::{assert_same_at_every_split, replay};
 use bedrock_bridge_testkit::sse;
 use serde_json::Value;
@@ -46,84 +46,6 @@ fn sse_events(out: &[u8]) -> Vec<String> {
     sse::events(out).into_iter().map(str::to_string).collect()
 }
 
-#[derive(Default, Debug)]
-struct Expected {
-    text: String,
-    reasoning: String,
-    signatures: Vec<String>,
-    /// Each reasoning block, as a client merging `thinking_blocks` pieces by index should see it.
-    thinking_blocks: Vec<Value>,
-    tool_inputs: Vec<(String, String, String)>, // id, name, input
-    stop_reason: Option<String>,
-    usage: Option<Value>,
-}
-
-/// What the recording itself says, read straight from its frames.
-fn expected(bytes: &[u8]) -> Expected {
-    let mut exp = Expected::default();
-    let mut blocks: Vec<(u64, usize)> = Vec::new();
-    let mut reasoning_block = None;
-    for frame in split_frames(bytes) {
-        let msg = decode_message(frame, &Limits::default()).unwrap();
-        let v: Value = serde_json::from_slice(msg.payload).unwrap();
-        match msg.header_str(":event-type").unwrap() {
-            "contentBlockStart" => {
-                if let Some(t) = v["start"].get("toolUse") {
-                    blocks.push((v["contentBlockIndex"].as_u64().unwrap(), exp.tool_inputs.len()));
-                    exp.tool_inputs.push((
-                        t["toolUseId"].as_str().unwrap().into(),
-                        t["name"].as_str().unwrap().into(),
-                        String::new(),
-                    ));
-                }
-            }
-            "contentBlockDelta" => {
-                let d = &v["delta"];
-                if let Some(t) = d.get("text").and_then(Value::as_str) {
-                    exp.text.push_str(t);
-                }
-                if let Some(r) = d.get("reasoningContent") {
-                    let idx = v["contentBlockIndex"].as_u64().unwrap();
-                    if reasoning_block != Some(idx) {
-                        reasoning_block = Some(idx);
-                        exp.thinking_blocks.push(serde_json::json!({"type": "thinking"}));
-                    }
-                    let block = exp.thinking_blocks.last_mut().unwrap();
-                    let append = |block: &mut Value, k: &str, t: &str| {
-                        let prev = block.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-                        block[k] = Value::from(prev + t);
-                    };
-                    if let Some(t) = r.get("text").and_then(Value::as_str) {
-                        exp.reasoning.push_str(t);
-                        append(block, "thinking", t);
-                    }
-                    if let Some(s) = r.get("signature").and_then(Value::as_str) {
-                        exp.signatures.push(s.to_string());
-                        append(block, "signature", s);
-                    }
-                    if let Some(data) = r.get("redactedContent").and_then(Value::as_str) {
-                        block["type"] = "redacted_thinking".into();
-                        append(block, "data", data);
-                    }
-                }
-                if let Some(i) = d.get("toolUse").and_then(|t| t.get("input")).and_then(Value::as_str) {
-                    let idx = v["contentBlockIndex"].as_u64().unwrap();
-                    let slot = blocks
-                        .iter()
-                        .find(|(b, _)| *b == idx)
-                        .map(|(_, s)| *s)
-                        .expect("tool delta after its start");
-                    exp.tool_inputs[slot].2.push_str(i);
-                }
-            }
-            "messageStop" => exp.stop_reason = v["stopReason"].as_str().map(str::to_string),
-            "metadata" => exp.usage = v.get("usage").cloned(),
-            _ => {}
-        }
-    }
-    exp
-}
-
 fn finish_reason(stop: &str) -> &'static str {
     match stop {
         "end_turn" | "stop_sequence" => "stop",
@@ -139,12 +61,12 @@ fn every_recording_translates_field_by_field() {
     for path in recordings() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let bytes = std::fs::read(&path).unwrap();
-        let exp = expected(&bytes);
+        let exp = Recorded::of(&bytes);
         let out = run(&bytes, &[], &opts(ReasoningField::Reasoning));
         let events = sse_events(&out);
         let (last, chunks) = events.split_last().unwrap();
 
-        if exp.stop_reason.is_none() {
+        if exp.stop.is_none() {
             // A recording cut before messageStop (a cancelled stream) must end with an error.
             let err: Value = serde_json::from_str(&chunks[chunks.len() - 1]).unwrap();
             assert!(
@@ -255,14 +177,14 @@ fn every_recording_translates_field_by_field() {
                 "{name}: signature leaked"
             );
         }
-        assert_eq!(tools, exp.tool_inputs, "{name}: tool calls");
+        assert_eq!(tools, exp.tools, "{name}: tool calls");
         for (_, _, args) in &tools {
             serde_json::from_str::<Value>(if args.is_empty() { "{}" } else { args })
                 .unwrap_or_else(|e| panic!("{name}: tool arguments {args:?}: {e}"));
         }
         assert_eq!(
             finish.as_deref(),
-            Some(finish_reason(exp.stop_reason.as_deref().unwrap())),
+            Some(finish_reason(exp.stop.as_deref().unwrap())),
             "{name}"
         );
         if let Some(u) = exp.usage {
@@ -289,7 +211,7 @@ fn every_recording_translates_field_by_field() {
 fn reasoning_field_modes() {
     let bytes =
         std::fs::read(fixtures().join("bedrock-recordings/converse-stream/langchain-aws__thinking_v0.bin")).unwrap();
-    let exp = expected(&bytes);
+    let exp = Recorded::of(&bytes);
     assert!(!exp.reasoning.is_empty());
     for (mode, keys) in [
         (ReasoningField::Reasoning, &["reasoning"][..]),

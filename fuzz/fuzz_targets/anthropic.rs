@@ -12,10 +12,9 @@
 #![no_main]
 
 use bedrock_bridge::anthropic::{count_tokens, error, request, response};
-use bedrock_bridge::config::Config;
 use bedrock_bridge::embeddings::{self, Encoding, Family};
+use bedrock_bridge_fuzz::json::configs;
 use libfuzzer_sys::fuzz_target;
-use std::sync::OnceLock;
 
 const CONFIGS: [&str; 2] = [
     r#"{"region":"us-east-1","credentials":{"bearer_token":"t"}}"#,
@@ -26,11 +25,6 @@ const CONFIGS: [&str; 2] = [
         "guardrail":{"identifier":"g","version":"1","stream_processing_mode":"async"},
         "limits":{"max_messages":6,"max_tools":3}}"#,
 ];
-
-fn configs() -> &'static [Config; 2] {
-    static C: OnceLock<[Config; 2]> = OnceLock::new();
-    C.get_or_init(|| CONFIGS.map(|c| Config::parse(c.as_bytes(), &|_| None).expect("fuzz config")))
-}
 
 fn check_err(e: &bedrock_bridge::error::ApiError) {
     assert!((400..600).contains(&e.status), "status {}", e.status);
@@ -54,7 +48,7 @@ fn check_path(p: &str) {
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, rest)) = data.split_first() else { return };
-    let cfg = &configs()[usize::from(sel & 1)];
+    let cfg = &configs(&CONFIGS)[usize::from(sel & 1)];
     let (beta, body) = match rest.strip_prefix(b"beta:") {
         Some(r) => {
             let end = r.iter().position(|b| *b == b'\n').unwrap_or(r.len());

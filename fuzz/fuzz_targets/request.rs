@@ -13,12 +13,14 @@
 
 use bedrock_bridge::bedrock::converse::encode_path_segment;
 use bedrock_bridge::bedrock::passthrough::OPENAI_PATH;
-use bedrock_bridge::config::{Api, Config};
+use bedrock_bridge::config::Api;
 use bedrock_bridge_fuzz::chat_request::chat_translate as translate;
+use bedrock_bridge_fuzz::json::{
+    add_params, check_openai_error, check_path_bytes, configs, known_or_any, request_input, Vocab,
+};
 use libfuzzer_sys::arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Number, Value};
-use std::sync::OnceLock;
 
 const CONFIGS: [&str; 4] = [
     r#"{"region":"us-east-1","credentials":{"bearer_token":"t"}}"#,
@@ -34,11 +36,6 @@ const CONFIGS: [&str; 4] = [
                   "nova":"amazon.nova-lite-v1:0"},
         "guardrail":{"identifier":"arn:aws:bedrock:us-west-2:1:guardrail/x","version":"DRAFT"}}"#,
 ];
-
-fn configs() -> &'static [Config; 4] {
-    static C: OnceLock<[Config; 4]> = OnceLock::new();
-    C.get_or_init(|| CONFIGS.map(|c| Config::parse(c.as_bytes(), &|_| None).expect("fuzz config")))
-}
 
 const MODELS: &[&str] = &[
     "claude",
@@ -168,11 +165,11 @@ const STRINGS: &[&str] = &[
 ];
 
 fn string(u: &mut Unstructured<'_>) -> Result<String> {
-    if u.ratio(3, 4)? {
-        Ok(u.choose(STRINGS)?.to_string())
-    } else {
-        String::arbitrary(u)
-    }
+    known_or_any(u, STRINGS, 3, 4)
+}
+
+fn key(u: &mut Unstructured<'_>) -> Result<String> {
+    known_or_any(u, KEYS, 7, 8)
 }
 
 fn number(u: &mut Unstructured<'_>) -> Result<Value> {
@@ -187,36 +184,12 @@ fn number(u: &mut Unstructured<'_>) -> Result<Value> {
     })
 }
 
-fn value(u: &mut Unstructured<'_>, depth: u32) -> Result<Value> {
-    let pick = if depth == 0 {
-        u.int_in_range(0..=3)?
-    } else {
-        u.int_in_range(0..=5)?
-    };
-    Ok(match pick {
-        0 => Value::Null,
-        1 => Value::Bool(bool::arbitrary(u)?),
-        2 => number(u)?,
-        3 => Value::String(string(u)?),
-        4 => Value::Array(
-            (0..u.int_in_range(0..=3)?)
-                .map(|_| value(u, depth - 1))
-                .collect::<Result<_>>()?,
-        ),
-        _ => {
-            let mut m = Map::new();
-            for _ in 0..u.int_in_range(0..=4)? {
-                let k = if u.ratio(7, 8)? {
-                    u.choose(KEYS)?.to_string()
-                } else {
-                    String::arbitrary(u)?
-                };
-                m.insert(k, value(u, depth - 1)?);
-            }
-            Value::Object(m)
-        }
-    })
-}
+const VOCAB: Vocab = Vocab {
+    string,
+    number,
+    key,
+    max_items: 3,
+};
 
 /// A content part: `{"type": …, …}` of a known kind, or anything.
 fn part(u: &mut Unstructured<'_>) -> Result<Value> {
@@ -226,7 +199,7 @@ fn part(u: &mut Unstructured<'_>) -> Result<Value> {
         3 => json!({"type": "file", "file": {"file_data": string(u)?, "filename": string(u)?}}),
         4 => json!({"type": "input_audio", "input_audio": {"data": string(u)?, "format": "wav"}}),
         5 => json!({"type": "thinking", "thinking": string(u)?, "signature": string(u)?}),
-        _ => value(u, 2)?,
+        _ => VOCAB.value(u, 2)?,
     };
     if let (true, Some(o)) = (u.ratio(1, 6)?, p.as_object_mut()) {
         o.insert("cache_control".into(), json!({"type": "ephemeral"}));
@@ -238,7 +211,7 @@ fn content(u: &mut Unstructured<'_>) -> Result<Value> {
     Ok(match u.int_in_range(0..=4)? {
         0 | 1 => Value::String(string(u)?),
         2 | 3 => Value::Array((0..u.int_in_range(0..=3)?).map(|_| part(u)).collect::<Result<_>>()?),
-        _ => value(u, 2)?,
+        _ => VOCAB.value(u, 2)?,
     })
 }
 
@@ -246,13 +219,13 @@ fn tool_call(u: &mut Unstructured<'_>) -> Result<Value> {
     Ok(if u.ratio(7, 8)? {
         json!({"id": string(u)?, "type": "function", "function": {"name": string(u)?, "arguments": string(u)?}})
     } else {
-        value(u, 2)?
+        VOCAB.value(u, 2)?
     })
 }
 
 fn message(u: &mut Unstructured<'_>) -> Result<Value> {
     if u.ratio(1, 16)? {
-        return value(u, 2);
+        return VOCAB.value(u, 2);
     }
     let role = *u.choose(ROLES)?;
     let mut m = json!({"role": role});
@@ -289,7 +262,7 @@ fn tool(u: &mut Unstructured<'_>) -> Result<Value> {
             f["parameters"] = if u.ratio(1, 2)? {
                 json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]})
             } else {
-                value(u, 2)?
+                VOCAB.value(u, 2)?
             };
         }
         if u.ratio(1, 2)? {
@@ -297,13 +270,13 @@ fn tool(u: &mut Unstructured<'_>) -> Result<Value> {
         }
         json!({"type": "function", "function": f})
     } else {
-        value(u, 2)?
+        VOCAB.value(u, 2)?
     })
 }
 
 fn param(u: &mut Unstructured<'_>, name: &str) -> Result<Value> {
     if u.ratio(1, 8)? {
-        return value(u, 2);
+        return VOCAB.value(u, 2);
     }
     Ok(match name {
         "stream" | "parallel_tool_calls" | "store" | "logprobs" => Value::Bool(bool::arbitrary(u)?),
@@ -331,7 +304,7 @@ fn param(u: &mut Unstructured<'_>, name: &str) -> Result<Value> {
         "response_format" => match u.int_in_range(0..=3)? {
             0 => json!({"type": "json_object"}),
             1 => json!({"type": "text"}),
-            2 => json!({"type": "json_schema", "json_schema": {"name": string(u)?, "schema": value(u, 2)?}}),
+            2 => json!({"type": "json_schema", "json_schema": {"name": string(u)?, "schema": VOCAB.value(u, 2)?}}),
             _ => json!({"type": "json_schema", "json_schema": {"name": "answer",
                         "schema": {"type": "object", "properties": {"a": {"type": "integer"}}}}}),
         },
@@ -358,44 +331,24 @@ fn request(u: &mut Unstructured<'_>) -> Result<Value> {
             Value::Array((0..n).map(|_| message(u)).collect::<Result<_>>()?),
         );
     }
-    for _ in 0..u.int_in_range(0..=5)? {
-        let name = *u.choose(PARAMS)?;
-        let v = param(u, name)?;
-        r.insert(name.into(), v);
-    }
+    add_params(u, &mut r, PARAMS, param)?;
     Ok(Value::Object(r))
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, rest)) = data.split_first() else { return };
-    let cfg = &configs()[usize::from(sel & 3)];
-    let generated;
-    let body: &[u8] = if sel & 4 != 0 {
-        let mut u = Unstructured::new(rest);
-        let Ok(v) = request(&mut u) else { return };
-        generated = serde_json::to_vec(&v).expect("serialisable");
-        &generated
-    } else {
-        rest
+    let Some((cfg, body)) = request_input(data, configs(&CONFIGS), request) else {
+        return;
     };
 
-    match translate(body, cfg) {
-        Err(e) => {
-            assert!((400..=599).contains(&e.status), "status {}", e.status);
-            let j: Value = serde_json::from_slice(&e.to_json()).expect("error JSON");
-            assert!(j["error"]["message"].is_string());
-        }
+    match translate(&body, cfg) {
+        Err(e) => check_openai_error(e.status, &e.to_json()),
         Ok(r) => {
             let v: Value = serde_json::from_slice(&r.body).expect("translated body is JSON");
             assert!(v.is_object(), "translated body is not an object");
             let (id, api) = cfg.resolve_model(&r.client_model);
             assert_eq!(r.model_id, id);
             assert_eq!(r.api, api);
-            assert!(
-                r.path.bytes().all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#'),
-                "path {:?}",
-                r.path
-            );
+            check_path_bytes(&r.path);
             match api {
                 Api::Openai => {
                     assert_eq!(r.path, OPENAI_PATH);

@@ -15,14 +15,15 @@ use bedrock_bridge::chat::reply::ChatReply;
 use bedrock_bridge::config::ReasoningField;
 use bedrock_bridge::error::{error_name, from_bedrock_http, from_bedrock_stream, status_for_bedrock, ApiError};
 use bedrock_bridge::front::Reply;
+use bedrock_bridge_fuzz::json::check_openai_error;
 use bedrock_bridge_fuzz::Reader;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
 fn check_error(e: &ApiError) {
-    assert!((400..=599).contains(&e.status), "status {}", e.status);
-    let j: Value = serde_json::from_slice(&e.to_json()).expect("error JSON");
-    assert!(j["error"]["message"].is_string());
+    let body = e.to_json();
+    check_openai_error(e.status, &body);
+    let j: Value = serde_json::from_slice(&body).expect("error JSON");
     assert_eq!(j["error"]["type"], e.kind.as_str());
 }
 

@@ -13,13 +13,14 @@
 #![no_main]
 
 use bedrock_bridge::bedrock::converse::encode_path_segment;
-use bedrock_bridge::config::Config;
 use bedrock_bridge::front::{FrontDoor, RequestContext};
 use bedrock_bridge::responses::{reasoning, RESPONSES};
+use bedrock_bridge_fuzz::json::{
+    add_params, check_openai_error, check_path_bytes, configs, known_or_any, request_input, Vocab,
+};
 use libfuzzer_sys::arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Value};
-use std::sync::OnceLock;
 
 const CONFIGS: [&str; 3] = [
     r#"{"region":"us-east-1","credentials":{"bearer_token":"t"}}"#,
@@ -30,11 +31,6 @@ const CONFIGS: [&str; 3] = [
         "guardrail":{"identifier":"g","version":"1","trace":"enabled","stream_processing_mode":"async"},
         "limits":{"max_messages":6,"max_tools":3}}"#,
 ];
-
-fn configs() -> &'static [Config; 3] {
-    static C: OnceLock<[Config; 3]> = OnceLock::new();
-    C.get_or_init(|| CONFIGS.map(|c| Config::parse(c.as_bytes(), &|_| None).expect("fuzz config")))
-}
 
 const MODELS: &[&str] = &[
     "claude",
@@ -119,45 +115,26 @@ const STRINGS: &[&str] = &[
 ];
 
 fn string(u: &mut Unstructured<'_>) -> Result<String> {
-    if u.ratio(3, 4)? {
-        Ok(u.choose(STRINGS)?.to_string())
-    } else {
-        String::arbitrary(u)
-    }
+    known_or_any(u, STRINGS, 3, 4)
 }
 
-fn value(u: &mut Unstructured<'_>, depth: u32) -> Result<Value> {
-    let pick = if depth == 0 {
-        u.int_in_range(0..=3)?
-    } else {
-        u.int_in_range(0..=5)?
-    };
-    Ok(match pick {
-        0 => Value::Null,
-        1 => Value::Bool(bool::arbitrary(u)?),
-        2 => json!(i64::arbitrary(u)?),
-        3 => Value::String(string(u)?),
-        4 => Value::Array(
-            (0..u.int_in_range(0..=3)?)
-                .map(|_| value(u, depth - 1))
-                .collect::<Result<_>>()?,
-        ),
-        _ => {
-            let mut m = Map::new();
-            for _ in 0..u.int_in_range(0..=4)? {
-                m.insert(string(u)?, value(u, depth - 1)?);
-            }
-            Value::Object(m)
-        }
-    })
+fn number(u: &mut Unstructured<'_>) -> Result<Value> {
+    Ok(json!(i64::arbitrary(u)?))
 }
+
+const VOCAB: Vocab = Vocab {
+    string,
+    number,
+    key: string,
+    max_items: 3,
+};
 
 fn part(u: &mut Unstructured<'_>) -> Result<Value> {
     Ok(match u.int_in_range(0..=4)? {
         0 | 1 => json!({"type": "input_text", "text": string(u)?}),
         2 => json!({"type": "input_image", "image_url": string(u)?}),
         3 => json!({"type": "input_file", "file_data": string(u)?, "filename": string(u)?}),
-        _ => value(u, 2)?,
+        _ => VOCAB.value(u, 2)?,
     })
 }
 
@@ -177,18 +154,18 @@ fn item(u: &mut Unstructured<'_>) -> Result<Value> {
             let enc = match u.int_in_range(0..=2)? {
                 0 => Value::String(reasoning::encode_text(&string(u)?, Some(&string(u)?))),
                 1 => Value::String(reasoning::encode_redacted(&string(u)?)),
-                _ => value(u, 1)?,
+                _ => VOCAB.value(u, 1)?,
             };
             json!({"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": enc})
         }
         5 => json!({"role": "user", "content": string(u)?}),
-        _ => value(u, 2)?,
+        _ => VOCAB.value(u, 2)?,
     })
 }
 
 fn param(u: &mut Unstructured<'_>, name: &str) -> Result<Value> {
     if u.ratio(1, 8)? {
-        return value(u, 2);
+        return VOCAB.value(u, 2);
     }
     Ok(match name {
         "tools" => Value::Array(
@@ -230,25 +207,13 @@ fn request(u: &mut Unstructured<'_>) -> Result<Value> {
         };
         r.insert("input".into(), input);
     }
-    for _ in 0..u.int_in_range(0..=5)? {
-        let name = *u.choose(PARAMS)?;
-        let v = param(u, name)?;
-        r.insert(name.into(), v);
-    }
+    add_params(u, &mut r, PARAMS, param)?;
     Ok(Value::Object(r))
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, rest)) = data.split_first() else { return };
-    let cfg = &configs()[usize::from(sel & 3) % 3];
-    let generated;
-    let body: &[u8] = if sel & 4 != 0 {
-        let mut u = Unstructured::new(rest);
-        let Ok(v) = request(&mut u) else { return };
-        generated = serde_json::to_vec(&v).expect("serialisable");
-        &generated
-    } else {
-        rest
+    let Some((cfg, body)) = request_input(data, configs(&CONFIGS), request) else {
+        return;
     };
     let header = |_: &str| None;
     let ctx = RequestContext {
@@ -258,22 +223,14 @@ fuzz_target!(|data: &[u8]| {
         path: "/v1/responses",
         header: &header,
     };
-    match RESPONSES.translate(body, &ctx) {
-        Err(e) => {
-            assert!((400..=599).contains(&e.status), "status {}", e.status);
-            let j: Value = serde_json::from_slice(&RESPONSES.error_body(&e)).expect("error JSON");
-            assert!(j["error"]["message"].is_string());
-        }
+    match RESPONSES.translate(&body, &ctx) {
+        Err(e) => check_openai_error(e.status, &RESPONSES.error_body(&e)),
         Ok(o) => {
             let v: Value = serde_json::from_slice(&o.body).expect("translated body is JSON");
             assert!(!v["messages"].as_array().expect("messages").is_empty());
             let op = if o.stream { "converse-stream" } else { "converse" };
             assert_eq!(o.path, format!("/model/{}/{op}", encode_path_segment(&o.model_id)));
-            assert!(
-                o.path.bytes().all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#'),
-                "path {:?}",
-                o.path
-            );
+            check_path_bytes(&o.path);
             let out = br#"{"output":{"message":{"content":[{"text":"a"},{"reasoningContent":{"reasoningText":{"text":"t","signature":"s"}}},{"toolUse":{"toolUseId":"x","name":"json_response","input":{}}}]}},"stopReason":"max_tokens"}"#;
             let r: Value =
                 serde_json::from_slice(&o.reply.translate_json(out).expect("response")).expect("response JSON");

@@ -8,6 +8,7 @@
 
 #![no_main]
 
+use bedrock_bridge_fuzz::json::{known_or_any, Vocab};
 use bedrock_bridge_fuzz::HeaderVal;
 use bedrock_bridge_fuzz::{check_sse, cut_points, encode_frame, limits, replay, replay_bytewise, stream_options};
 use libfuzzer_sys::arbitrary::{Arbitrary, Result, Unstructured};
@@ -76,11 +77,11 @@ const KEYS: &[&str] = &[
 
 /// A name from `known`, or any string.
 fn name(u: &mut Unstructured<'_>, known: &[&str]) -> Result<String> {
-    if u.ratio(7, 8)? {
-        Ok(u.choose(known)?.to_string())
-    } else {
-        String::arbitrary(u)
-    }
+    known_or_any(u, known, 7, 8)
+}
+
+fn key(u: &mut Unstructured<'_>) -> Result<String> {
+    name(u, KEYS)
 }
 
 /// A string: empty, short ASCII, or anything (escapes, non-ASCII, `json_response`).
@@ -107,39 +108,20 @@ fn number(u: &mut Unstructured<'_>) -> Result<Value> {
     })
 }
 
-/// Any JSON value, favouring the keys ConverseStream uses.
-fn value(u: &mut Unstructured<'_>, depth: u32) -> Result<Value> {
-    let pick = if depth == 0 {
-        u.int_in_range(0..=3)?
-    } else {
-        u.int_in_range(0..=5)?
-    };
-    Ok(match pick {
-        0 => Value::Null,
-        1 => Value::Bool(bool::arbitrary(u)?),
-        2 => number(u)?,
-        3 => Value::String(text(u)?),
-        4 => {
-            let n = u.int_in_range(0..=4)?;
-            Value::Array((0..n).map(|_| value(u, depth - 1)).collect::<Result<_>>()?)
-        }
-        _ => {
-            let n = u.int_in_range(0..=4)?;
-            let mut m = Map::new();
-            for _ in 0..n {
-                m.insert(name(u, KEYS)?, value(u, depth - 1)?);
-            }
-            Value::Object(m)
-        }
-    })
-}
+/// Arbitrary JSON values (`VOCAB.value`), favouring the keys ConverseStream uses.
+const VOCAB: Vocab = Vocab {
+    string: text,
+    number,
+    key,
+    max_items: 4,
+};
 
 /// A string where one belongs, or sometimes any value.
 fn string_or_value(u: &mut Unstructured<'_>) -> Result<Value> {
     if u.ratio(7, 8)? {
         Ok(Value::String(text(u)?))
     } else {
-        value(u, 1)
+        VOCAB.value(u, 1)
     }
 }
 
@@ -161,7 +143,7 @@ fn event_json(u: &mut Unstructured<'_>, event: &str) -> Result<Value> {
                 _ => {
                     let mut m = Map::new();
                     for _ in 0..u.int_in_range(0..=3)? {
-                        m.insert(name(u, KEYS)?, value(u, 2)?);
+                        m.insert(name(u, KEYS)?, VOCAB.value(u, 2)?);
                     }
                     Value::Object(m)
                 }
@@ -214,7 +196,7 @@ fn strip_one(u: &mut Unstructured<'_>, v: &mut Value) -> Result<()> {
 fn payload(u: &mut Unstructured<'_>, event: &str) -> Result<Vec<u8>> {
     Ok(match u.int_in_range(0..=9)? {
         0..=6 => event_json(u, event)?.to_string().into_bytes(),
-        7 => value(u, 3)?.to_string().into_bytes(),
+        7 => VOCAB.value(u, 3)?.to_string().into_bytes(),
         _ => Vec::<u8>::arbitrary(u)?,
     })
 }
@@ -341,7 +323,7 @@ impl HeaderValOwned {
         match self {
             HeaderValOwned::Str(s) => HeaderVal::Str(s),
             HeaderValOwned::Bytes(b) => HeaderVal::Bytes(b),
-            HeaderValOwned::Other(v) => v.clone(),
+            HeaderValOwned::Other(v) => *v,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! check, wired to the streaming pipeline, and a reader of fuzzer bytes.
 
 pub mod chat_request;
+pub mod json;
 
 use bedrock_bridge::bedrock::events::ResponseStream;
 use bedrock_bridge::chat::reply::ChatReply;

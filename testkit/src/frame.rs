@@ -141,6 +141,27 @@ pub fn split_frames(mut bytes: &[u8]) -> Vec<&[u8]> {
     out
 }
 
+/// A frame's headers as `(name, value)` strings.
+pub type StringHeaders<'a> = Vec<(&'a str, &'a str)>;
+
+/// The string headers and the payload of one frame (as [`split_frames`] yields them), read
+/// without the filter's decoder and without checking the CRCs: `None` when the lengths do not
+/// fit, a header is not a string (type 7) or not UTF-8. Bedrock's events carry only strings.
+pub fn string_parts(frame: &[u8]) -> Option<(StringHeaders<'_>, &[u8])> {
+    let headers_len = u32::from_be_bytes(frame.get(4..8)?.try_into().ok()?) as usize;
+    let mut h = frame.get(12..12usize.checked_add(headers_len)?)?;
+    let payload = frame.get(12 + headers_len..frame.len().checked_sub(4)?)?;
+    let mut out = Vec::new();
+    while let [n, rest @ ..] = h {
+        let (name, rest) = rest.split_at_checked(usize::from(*n))?;
+        let [7, a, b, rest @ ..] = rest else { return None };
+        let (value, rest) = rest.split_at_checked(usize::from(u16::from_be_bytes([*a, *b])))?;
+        out.push((std::str::from_utf8(name).ok()?, std::str::from_utf8(value).ok()?));
+        h = rest;
+    }
+    Some((out, payload))
+}
+
 /// The number of frames of an eventstream body.
 pub fn frame_count(bytes: &[u8]) -> usize {
     split_frames(bytes).len()
@@ -165,6 +186,10 @@ mod tests {
             u32::from_be_bytes(f[n - 4..].try_into().unwrap()),
             crc32fast::hash(&f[..n - 4])
         );
+        let (headers, payload) = string_parts(&f).unwrap();
+        assert_eq!((headers, payload), (vec![(":event-type", "messageStart")], &b"{}"[..]));
+        assert_eq!(string_parts(&encode_frame(&[(b"n", HeaderVal::Int(1))], b"")), None);
+        assert_eq!(string_parts(&f[..f.len() - 6]), None);
         let two = [f.clone(), event_frame("messageStop", b"{}")].concat();
         assert_eq!(split_frames(&two).len(), 2);
         assert_eq!(split_frames(&two)[0], &f[..]);

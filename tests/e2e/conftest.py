@@ -55,11 +55,17 @@ def sim():
     server.shutdown()
 
 
-@pytest.fixture(scope="session")
-def envoy(sim):
-    e = Envoy(filter_config(), upstream=("127.0.0.1", sim.port), name="main")
+def filter_envoy(port, name, **config):
+    """A fixture's body (`yield from`): Envoy running the filter with `filter_config(**config)` in
+    front of 127.0.0.1:`port`, stopped at teardown."""
+    e = Envoy(filter_config(**config), upstream=("127.0.0.1", port), name=name)
     yield e
     e.stop()
+
+
+@pytest.fixture(scope="session")
+def envoy(sim):
+    yield from filter_envoy(sim.port, "main")
 
 
 @pytest.fixture
@@ -75,6 +81,16 @@ def start_envoy(sim):
     yield start
     for e in started:
         e.stop()
+
+
+def sdk_error(client, exc, model, stream, messages=None):
+    """The `exc` the OpenAI SDK raises for one request to `model` (streamed and read to the end
+    when `stream`)."""
+    with pytest.raises(exc) as e:
+        out = client.chat.completions.create(model=model, messages=messages or [{"role": "user", "content": "x"}],
+                                             stream=stream)
+        list(out) if stream else None
+    return e.value
 
 
 @pytest.fixture

@@ -159,18 +159,25 @@ class Envoy:
         if not WASM.exists():
             raise RuntimeError(f"{WASM} is missing: run `make build` first")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.port = port or free_port()
-        self.admin_port = free_port()
-        self.config_path = ARTIFACTS / f"{name}-{self.port}.json"
-        self.log_path = ARTIFACTS / f"{name}-{self.port}.log"
-        self.config_path.write_text(json.dumps(render_config(self.port, self.admin_port, filter_config, upstream, **kw), indent=1))
+        port = port or free_port()
+        admin_port = free_port()
+        self.launch(render_config(port, admin_port, filter_config, upstream, **kw), port, admin_port,
+                    ARTIFACTS / f"{name}-{port}", env=env)
+
+    def launch(self, config: dict, port: int, admin_port: int, stem: Path, env=None, wasm_log="info", ready_s=30):
+        """Write `config` to `stem`.json, run Envoy on it (log in `stem`.log) and wait until the admin
+        says LIVE and the listener on `port` accepts connections."""
+        self.port, self.admin_port = port, admin_port
+        self.config_path = stem.with_name(stem.name + ".json")
+        self.log_path = stem.with_name(stem.name + ".log")
+        self.config_path.write_text(json.dumps(config, indent=1))
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [envoy_binary(), "-c", str(self.config_path), "--base-id", str(random.randint(1000, 10**6)),
-             "--concurrency", "2", "-l", "warning", "--component-log-level", "wasm:info"],
+             "--concurrency", "2", "-l", "warning", "--component-log-level", f"wasm:{wasm_log}"],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, **(env or {})})
-        deadline = time.time() + 30
+        deadline = time.time() + ready_s
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"envoy exited with {self.proc.returncode}: {self.log_path.read_text()[-3000:]}")

@@ -22,8 +22,7 @@ import pydantic
 import pytest
 from botocore.eventstream import EventStreamBuffer
 
-from conftest import CLAUDE, filter_config
-from harness import Envoy
+from conftest import CLAUDE, filter_config, filter_envoy, sdk_error
 from sim import SERVICE_MODEL, event, frame
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
@@ -46,6 +45,26 @@ def sent(sim, n=1):
 
 def user(text):
     return {"role": "user", "content": [{"text": text}]}
+
+
+def recorded_reasoning_turn(client, sim, recording, question, effort):
+    """Ask `question`, answered by the recorded Converse reply `recording` (a reasoning block, then
+    text): the question, the recording's `reasoningContent` and text, and the message the SDK
+    returned (its content checked to be that text)."""
+    rec = json.loads((REC / recording).read_text())
+    reasoning, answer = rec["output"]["message"]["content"][:2]
+    sim.scenario(CLAUDE, file=f"bedrock-recordings/{recording}")
+    q = {"role": "user", "content": question}
+    msg = client.chat.completions.create(model="claude", messages=[q], reasoning_effort=effort).choices[0].message
+    assert msg.content == answer["text"]
+    return q, reasoning["reasoningContent"], answer["text"], msg
+
+
+def next_turn(q, content, thinking_blocks, text):
+    """A second turn's history: `q`, the answer sent back as the SDK returned it (content and
+    `thinking_blocks`), then `text`."""
+    return [q, {"role": "assistant", "content": content, "thinking_blocks": thinking_blocks},
+            {"role": "user", "content": text}]
 
 
 def ev(kind, **payload):
@@ -599,21 +618,15 @@ def test_explicit_thinking_object_passes_through(client, sim, thinking, max_toke
 # --- reasoning round trip ------------------------------------------------------------------------
 
 def test_non_streaming_thinking_blocks_with_signature_round_trip(client, sim):
-    rec = json.loads((REC / "test_bedrock_model_thinking_part_anthropic.json").read_text())
-    rt = rec["output"]["message"]["content"][0]["reasoningContent"]["reasoningText"]
-    answer = rec["output"]["message"]["content"][1]["text"]
-    sim.scenario(CLAUDE, file="bedrock-recordings/test_bedrock_model_thinking_part_anthropic.json")
-    q = {"role": "user", "content": "How do I cross the street?"}
-    r = client.chat.completions.create(model="claude", messages=[q], reasoning_effort="medium")
-    msg = r.choices[0].message
-    assert msg.content == answer
+    q, reasoning, answer, msg = recorded_reasoning_turn(
+        client, sim, "test_bedrock_model_thinking_part_anthropic.json", "How do I cross the street?", "medium")
+    rt = reasoning["reasoningText"]
     assert msg.model_extra["reasoning"] == rt["text"]
     assert msg.model_extra["thinking_blocks"] == [{"type": "thinking", "thinking": rt["text"], "signature": rt["signature"]}]
     assert rt["signature"] not in msg.content
 
     # Next turn: the assistant message goes back as the SDK returned it.
-    history = [q, {"role": "assistant", "content": msg.content, "thinking_blocks": msg.model_extra["thinking_blocks"]},
-               {"role": "user", "content": "And at night?"}]
+    history = next_turn(q, msg.content, msg.model_extra["thinking_blocks"], "And at night?")
     client.chat.completions.create(model="claude", messages=history, reasoning_effort="medium")
     _, b2 = sent(sim, 2)
     assert b2["messages"] == [
@@ -627,18 +640,12 @@ def test_non_streaming_thinking_blocks_with_signature_round_trip(client, sim):
 
 
 def test_non_streaming_redacted_reasoning_round_trip(client, sim):
-    rec = json.loads((REC / "test_bedrock_model_thinking_part_redacted.json").read_text())
-    redacted = rec["output"]["message"]["content"][0]["reasoningContent"]["redactedContent"]
-    answer = rec["output"]["message"]["content"][1]["text"]
-    sim.scenario(CLAUDE, file="bedrock-recordings/test_bedrock_model_thinking_part_redacted.json")
-    q = {"role": "user", "content": "ANTHROPIC_MAGIC_STRING_TRIGGER_REDACTED_THINKING"}
-    r = client.chat.completions.create(model="claude", messages=[q], reasoning_effort="low")
-    msg = r.choices[0].message
-    assert msg.content == answer
+    q, reasoning, answer, msg = recorded_reasoning_turn(
+        client, sim, "test_bedrock_model_thinking_part_redacted.json", "ANTHROPIC_MAGIC_STRING_TRIGGER_REDACTED_THINKING", "low")
+    redacted = reasoning["redactedContent"]
     assert msg.model_extra["thinking_blocks"] == [{"type": "redacted_thinking", "data": redacted}]
     assert "reasoning" not in msg.model_extra
-    history = [q, {"role": "assistant", "content": msg.content, "thinking_blocks": msg.model_extra["thinking_blocks"]},
-               {"role": "user", "content": "ok"}]
+    history = next_turn(q, msg.content, msg.model_extra["thinking_blocks"], "ok")
     client.chat.completions.create(model="claude", messages=history)
     _, b2 = sent(sim, 2)
     assert b2["messages"][1] == {"role": "assistant", "content": [
@@ -657,8 +664,7 @@ def test_streaming_thinking_blocks_with_signature_round_trip(client, sim):
     assert first["raw_thinking_blocks"] == [
         {"index": 0, "type": "thinking", "thinking": reasoning, "signature": "c2lnbmF0dXJl"}]
     assert first["thinking_blocks"] == [{"type": "thinking", "thinking": reasoning, "signature": "c2lnbmF0dXJl"}]
-    history = [q, {"role": "assistant", "content": first["content"], "thinking_blocks": first["thinking_blocks"]},
-               {"role": "user", "content": "again"}]
+    history = next_turn(q, first["content"], first["thinking_blocks"], "again")
     second = collect(client.chat.completions.create(model="claude", messages=history, reasoning_effort="low", stream=True))
     assert second["content"] == "You said: again"
     _, b2 = sent(sim, 2)
@@ -1011,10 +1017,8 @@ GUARDRAIL_ID = "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc123xyz"
 
 @pytest.fixture(scope="module")
 def guarded(sim):
-    e = Envoy(filter_config(guardrail={"identifier": GUARDRAIL_ID, "version": "3", "trace": "enabled",
-                                       "stream_processing_mode": "async"}), upstream=("127.0.0.1", sim.port), name="guarded")
-    yield e
-    e.stop()
+    yield from filter_envoy(sim.port, "guarded", guardrail={"identifier": GUARDRAIL_ID, "version": "3", "trace": "enabled",
+                                                            "stream_processing_mode": "async"})
 
 
 def test_guardrail_from_config_becomes_guardrail_config(guarded, sim):
@@ -1138,11 +1142,9 @@ def test_bedrock_http_errors(client, sim, name, status, exc, kind, stream):
     message = f"{name} raised by the simulated Bedrock for this test."
     sim.scenario("err.http", status=aws_status(name), body={"message": message},
                  headers={"x-amzn-ErrorType": f"{name}:http://internal.amazon.com/coral/com.amazon.bedrock/"})
-    with pytest.raises(exc) as e:
-        r = client.chat.completions.create(model="err.http", messages=HI, stream=stream)
-        list(r) if stream else None
-    assert e.value.status_code == status
-    assert e.value.body == {"message": message, "type": kind, "param": None, "code": name}
+    e = sdk_error(client, exc, "err.http", stream, messages=HI)
+    assert e.status_code == status
+    assert e.body == {"message": message, "type": kind, "param": None, "code": name}
     assert len(sim.requests) == 1 and sim.requests[0]["path"].endswith("/converse-stream" if stream else "/converse")
 
 
@@ -1150,18 +1152,15 @@ def test_input_too_long_is_context_length_exceeded(client, sim):
     message = "Input is too long for requested model."
     sim.scenario("err.long", status=400, body={"message": message},
                  headers={"x-amzn-ErrorType": "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/"})
-    with pytest.raises(openai.BadRequestError) as e:
-        client.chat.completions.create(model="err.long", messages=HI)
-    assert e.value.body == {"message": message, "type": "invalid_request_error", "param": None, "code": "context_length_exceeded"}
+    e = sdk_error(client, openai.BadRequestError, "err.long", False, messages=HI)
+    assert e.body == {"message": message, "type": "invalid_request_error", "param": None, "code": "context_length_exceeded"}
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 def test_bedrock_error_named_only_in_the_body(client, sim, stream):
     sim.scenario("err.type", status=400, body={"__type": "com.amazon.coral.service#ServiceQuotaExceededException", "message": "Quota reached."})
-    with pytest.raises(openai.RateLimitError) as e:
-        r = client.chat.completions.create(model="err.type", messages=HI, stream=stream)
-        list(r) if stream else None
-    assert e.value.body == {"message": "Quota reached.", "type": "rate_limit_error", "param": None, "code": "ServiceQuotaExceededException"}
+    e = sdk_error(client, openai.RateLimitError, "err.type", stream, messages=HI)
+    assert e.body == {"message": "Quota reached.", "type": "rate_limit_error", "param": None, "code": "ServiceQuotaExceededException"}
 
 
 def lower_camel(name):
@@ -1250,9 +1249,7 @@ ALIASES = {
 
 @pytest.fixture(scope="module")
 def aliased(sim):
-    e = Envoy(filter_config(models=ALIASES), upstream=("127.0.0.1", sim.port), name="aliased")
-    yield e
-    e.stop()
+    yield from filter_envoy(sim.port, "aliased", models=ALIASES)
 
 
 @pytest.mark.parametrize("alias", [a for a in ALIASES if a != "oss"])

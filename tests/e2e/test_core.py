@@ -9,7 +9,7 @@ import openai
 import pytest
 from botocore.eventstream import EventStreamBuffer
 
-from conftest import CLAUDE, filter_config
+from conftest import CLAUDE, filter_config, sdk_error
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
 RECORDINGS = sorted((FIX / "bedrock-recordings" / "converse-stream").glob("*.bin")) + sorted(
@@ -178,11 +178,9 @@ def test_recorded_bedrock_errors(client, sim, name, status, exc, kind, stream):
     body = (FIX / "bedrock-recordings/errors" / f"{name}.body.json").read_text()
     headers = {k: v for k, v in meta["response"]["headers"].items() if k.lower() == "x-amzn-errortype"}
     sim.scenario("err", status=meta["response"]["status"], body=body, headers=headers)
-    with pytest.raises(exc) as e:
-        r = client.chat.completions.create(model="err", messages=[{"role": "user", "content": "x"}], stream=stream)
-        list(r) if stream else None
-    assert e.value.status_code == status
-    err = e.value.body
+    e = sdk_error(client, exc, "err", stream)
+    assert e.status_code == status
+    err = e.body
     assert err["type"] == kind
     assert err["message"] == json.loads(body).get("message", json.loads(body).get("Message"))
     assert err["code"] == headers["x-amzn-ErrorType"].split(":")[0] or err["code"] == "context_length_exceeded"

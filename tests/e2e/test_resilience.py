@@ -29,8 +29,7 @@ import pytest
 
 import harness
 import sim as sim_module
-from conftest import CLAUDE, SECRET, TOKEN, filter_config
-from harness import Envoy
+from conftest import CLAUDE, SECRET, TOKEN, filter_config, filter_envoy, sdk_error
 from load import (FaultyUpstream, assert_openai_error, assert_serving, assert_sse_error_then_done, chat,
                   request, rss_kb, sse_events, stream_text, wait_idle, worker_connections)
 from sim import event, frame, generated_stream
@@ -88,9 +87,7 @@ def faulty():
 
 @pytest.fixture(scope="module")
 def faulty_envoy(faulty):
-    e = Envoy(filter_config(), upstream=("127.0.0.1", faulty.port), name="faulty")
-    yield e
-    e.stop()
+    yield from filter_envoy(faulty.port, "faulty")
 
 
 def healthy(envoy):
@@ -173,9 +170,7 @@ def test_upstream_reset_mid_stream_is_a_clean_client_error(faulty, faulty_envoy)
         r = request(faulty_envoy.port, body=chat("x", stream=stream, model="reset-before-headers"))
         err = assert_openai_error(r, 503, "server_error")
         assert "reset" in err["message"], err
-        with pytest.raises(openai.InternalServerError):
-            out = sdk(faulty_envoy).chat.completions.create(model="reset-before-headers", messages=[{"role": "user", "content": "x"}], stream=stream)
-            list(out) if stream else None
+        sdk_error(sdk(faulty_envoy), openai.InternalServerError, "reset-before-headers", stream)
 
     assert wait_idle(faulty_envoy) == (0, 0)
     print("  still serving, connections per worker:", assert_serving(faulty_envoy))
@@ -216,10 +211,8 @@ def test_upstream_stall_past_the_route_timeout(sim, start_envoy):
         assert "timeout" in err["message"], err
         assert 0.9 < r.elapsed < 2.5, r.elapsed
         print(f"\nstall before headers, stream={stream}: {r.status} after {r.elapsed * 1000:.0f} ms: {err}")
-        with pytest.raises(openai.InternalServerError) as exc:
-            out = sdk(e).chat.completions.create(model="stall", messages=[{"role": "user", "content": "x"}], stream=stream)
-            list(out) if stream else None
-        assert exc.value.status_code == 504 and exc.value.body["type"] == "server_error"
+        exc = sdk_error(sdk(e), openai.InternalServerError, "stall", stream)
+        assert exc.status_code == 504 and exc.body["type"] == "server_error"
 
     # A stream that stalls in the middle: Envoy's route timeout fires after the 200 went out, so
     # it resets the client stream; the client gets an error in bounded time, not a hang.
@@ -345,10 +338,8 @@ def test_garbage_http_answers_become_openai_errors(envoy, sim, name, scenario, s
     err = assert_openai_error(r, status, kind)
     assert len(err["message"]) < 2000, len(err["message"])
     print(f"\n{name}: {r.status} {err['type']}/{err['code']}: {err['message'][:100]!r}")
-    with pytest.raises(openai.APIStatusError) as e:
-        out = sdk(envoy).chat.completions.create(model=name, messages=[{"role": "user", "content": "x"}], stream=stream)
-        list(out) if stream else None
-    assert e.value.status_code == status
+    e = sdk_error(sdk(envoy), openai.APIStatusError, name, stream)
+    assert e.status_code == status
     assert_serving(envoy)
 
 
