@@ -94,10 +94,10 @@ bench-v8: $(WASM)
 bench-envoy: $(WASM) venv
 	$(PY) bench/envoy/run.py
 
-## bench-envoy-full: the same plus a no-op wasm filter (Envoy's own wasm cost); needs rustup's wasm32-wasip1
+## bench-envoy-full: the same plus a no-op wasm filter at 1 and 64 streams (Envoy's own wasm cost); needs rustup's wasm32-wasip1
 bench-envoy-full: $(WASM) venv
 	$(CARGO) build -q --release --target wasm32-wasip1 --manifest-path bench/envoy/nullfilter/Cargo.toml --target-dir target/nullfilter
-	$(PY) bench/envoy/run.py --null-wasm target/nullfilter/wasm32-wasip1/release/nullfilter.wasm
+	$(PY) bench/envoy/run.py --null-wasm target/nullfilter/wasm32-wasip1/release/nullfilter.wasm --null-wasm-n
 
 ## fuzz: every cargo-fuzz target for FUZZ_SECONDS each (default 600), from the committed corpus
 fuzz:

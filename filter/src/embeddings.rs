@@ -108,6 +108,32 @@ pub fn translate(body: &[u8], cfg: &Config) -> Result<EmbeddingsRequest, ApiErro
             .with_code("model_not_found"))
         }
     };
+    let inputs = read_inputs(req)?;
+    let opts = read_options(req)?;
+    let body = match fam {
+        Family::TitanV1 | Family::TitanV2 => titan_body(&model_id, fam, &inputs, opts.dimensions)?,
+        Family::CohereV3 | Family::CohereV4 => cohere_body(&model_id, fam, &inputs, &opts)?,
+    };
+    let body = serde_json::to_vec(&body).map_err(|e| {
+        ApiError::new(
+            500,
+            ErrorType::Server,
+            format!("could not encode the Bedrock request: {e}"),
+        )
+    })?;
+    Ok(EmbeddingsRequest {
+        path: format!("/model/{}/invoke", encode_path_segment(&model_id)),
+        body,
+        model_id,
+        client_model,
+        family: fam,
+        encoding: opts.encoding,
+        inputs: inputs.len(),
+    })
+}
+
+/// `input`: one string or an array of non-empty strings.
+fn read_inputs(req: &Map<String, Value>) -> Result<Vec<&str>, ApiError> {
     let inputs: Vec<&str> = match req.get("input") {
         None | Some(Value::Null) => {
             return Err(bad("input", "you must provide an input parameter").with_code("missing_required_parameter"))
@@ -137,6 +163,19 @@ pub fn translate(body: &[u8], cfg: &Config) -> Result<EmbeddingsRequest, ApiErro
             format!("`input[{i}]` is empty; Bedrock cannot embed an empty string"),
         ));
     }
+    Ok(inputs)
+}
+
+/// The request options besides the input.
+struct Options<'a> {
+    encoding: Encoding,
+    dimensions: Option<u64>,
+    /// Cohere's `input_type` (`search_document` by default).
+    input_type: &'a str,
+}
+
+/// `encoding_format`, `dimensions`, `user` (checked, not sent) and `input_type`.
+fn read_options(req: &Map<String, Value>) -> Result<Options<'_>, ApiError> {
     let encoding = match req.get("encoding_format") {
         None | Some(Value::Null) => Encoding::Float,
         Some(Value::String(s)) if s == "float" => Encoding::Float,
@@ -173,86 +212,77 @@ pub fn translate(body: &[u8], cfg: &Config) -> Result<EmbeddingsRequest, ApiErro
         }
     };
 
-    let body = match fam {
-        Family::TitanV1 | Family::TitanV2 => {
-            if inputs.len() > 1 {
-                return Err(bad(
-                    "input",
-                    format!(
-                        "{model_id} embeds one text per call and this gateway makes one Bedrock call per request: \
-                         send {} requests with one input each",
-                        inputs.len()
-                    ),
-                )
-                .with_code("too_many_inputs"));
-            }
-            let text = inputs.first().copied().unwrap_or("");
-            if text.chars().count() > TITAN_MAX_CHARS {
-                return Err(bad(
-                    "input",
-                    format!("`input` is longer than Titan's {TITAN_MAX_CHARS} characters"),
-                )
-                .with_code("context_length_exceeded"));
-            }
-            let mut b = Map::new();
-            b.insert("inputText".into(), Value::from(text));
-            if let Some(d) = dimensions {
-                if fam == Family::TitanV1 || !matches!(d, 256 | 512 | 1024) {
-                    return Err(bad("dimensions", dims_message(&model_id, fam)));
-                }
-                b.insert("dimensions".into(), Value::from(d));
-                b.insert("normalize".into(), Value::Bool(true));
-            }
-            Value::Object(b)
-        }
-        Family::CohereV3 | Family::CohereV4 => {
-            if inputs.len() > COHERE_MAX_TEXTS {
-                return Err(bad(
-                    "input",
-                    format!(
-                        "{model_id} takes at most {COHERE_MAX_TEXTS} texts per request, not {}",
-                        inputs.len()
-                    ),
-                )
-                .with_code("too_many_inputs"));
-            }
-            if fam == Family::CohereV3 {
-                if let Some(i) = inputs.iter().position(|s| s.chars().count() > COHERE_V3_MAX_CHARS) {
-                    return Err(bad(
-                        "input",
-                        format!("`input[{i}]` is longer than Cohere Embed v3's {COHERE_V3_MAX_CHARS} characters"),
-                    )
-                    .with_code("context_length_exceeded"));
-                }
-            }
-            let mut b = json!({"texts": inputs, "input_type": input_type, "embedding_types": ["float"]});
-            if let Some(d) = dimensions {
-                if fam == Family::CohereV3 || !matches!(d, 256 | 512 | 1024 | 1536) {
-                    return Err(bad("dimensions", dims_message(&model_id, fam)));
-                }
-                if let Some(o) = b.as_object_mut() {
-                    o.insert("output_dimension".into(), Value::from(d));
-                }
-            }
-            b
-        }
-    };
-    let body = serde_json::to_vec(&body).map_err(|e| {
-        ApiError::new(
-            500,
-            ErrorType::Server,
-            format!("could not encode the Bedrock request: {e}"),
-        )
-    })?;
-    Ok(EmbeddingsRequest {
-        path: format!("/model/{}/invoke", encode_path_segment(&model_id)),
-        body,
-        model_id,
-        client_model,
-        family: fam,
+    Ok(Options {
         encoding,
-        inputs: inputs.len(),
+        dimensions,
+        input_type,
     })
+}
+
+/// Titan's body: one text, `dimensions` (v2 only) with normalised vectors.
+fn titan_body(model_id: &str, fam: Family, inputs: &[&str], dimensions: Option<u64>) -> Result<Value, ApiError> {
+    if inputs.len() > 1 {
+        return Err(bad(
+            "input",
+            format!(
+                "{model_id} embeds one text per call and this gateway makes one Bedrock call per request: \
+                 send {} requests with one input each",
+                inputs.len()
+            ),
+        )
+        .with_code("too_many_inputs"));
+    }
+    let text = inputs.first().copied().unwrap_or("");
+    if text.chars().count() > TITAN_MAX_CHARS {
+        return Err(bad(
+            "input",
+            format!("`input` is longer than Titan's {TITAN_MAX_CHARS} characters"),
+        )
+        .with_code("context_length_exceeded"));
+    }
+    let mut b = Map::new();
+    b.insert("inputText".into(), Value::from(text));
+    if let Some(d) = dimensions {
+        if fam == Family::TitanV1 || !matches!(d, 256 | 512 | 1024) {
+            return Err(bad("dimensions", dims_message(model_id, fam)));
+        }
+        b.insert("dimensions".into(), Value::from(d));
+        b.insert("normalize".into(), Value::Bool(true));
+    }
+    Ok(Value::Object(b))
+}
+
+/// Cohere's body: up to 96 texts (v3: 2,048 characters each), `output_dimension` (v4 only).
+fn cohere_body(model_id: &str, fam: Family, inputs: &[&str], opts: &Options<'_>) -> Result<Value, ApiError> {
+    if inputs.len() > COHERE_MAX_TEXTS {
+        return Err(bad(
+            "input",
+            format!(
+                "{model_id} takes at most {COHERE_MAX_TEXTS} texts per request, not {}",
+                inputs.len()
+            ),
+        )
+        .with_code("too_many_inputs"));
+    }
+    if fam == Family::CohereV3 {
+        if let Some(i) = inputs.iter().position(|s| s.chars().count() > COHERE_V3_MAX_CHARS) {
+            return Err(bad(
+                "input",
+                format!("`input[{i}]` is longer than Cohere Embed v3's {COHERE_V3_MAX_CHARS} characters"),
+            )
+            .with_code("context_length_exceeded"));
+        }
+    }
+    let mut b = json!({"texts": inputs, "input_type": opts.input_type, "embedding_types": ["float"]});
+    if let Some(d) = opts.dimensions {
+        if fam == Family::CohereV3 || !matches!(d, 256 | 512 | 1024 | 1536) {
+            return Err(bad("dimensions", dims_message(model_id, fam)));
+        }
+        if let Some(o) = b.as_object_mut() {
+            o.insert("output_dimension".into(), Value::from(d));
+        }
+    }
+    Ok(b)
 }
 
 fn dims_message(model_id: &str, fam: Family) -> String {

@@ -11,7 +11,7 @@ use super::converse::{
     ImageBlock, InferenceConfig, InputSchema, Message, Role, Source, SystemBlock, Tool, ToolChoice, ToolConfig,
     ToolResult, ToolResultContent, ToolSpec, ToolUse,
 };
-use super::models::{ANSWER_TOKENS_ABOVE_BUDGET, MAX_TOKENS_LIMIT};
+use super::models::{JsonAnswer, ANSWER_TOKENS_ABOVE_BUDGET, MAX_TOKENS_LIMIT};
 use crate::config::Guardrail;
 use crate::error::ApiError;
 use serde_json::{Map, Value};
@@ -257,6 +257,39 @@ pub fn declare_tools(tool_config: &mut Option<ToolConfig>, names: &[String]) {
     }
 }
 
+/// Force the tool whose input is a JSON answer: added to `tool_config` with the answer's schema
+/// and chosen. Returns its name. A 400 naming `param` (the client's format field) when a tool of
+/// the client's has the same name.
+pub fn answer_tool(tool_config: &mut Option<ToolConfig>, answer: JsonAnswer, param: &str) -> R<String> {
+    let tc = tool_config.get_or_insert_with(|| ToolConfig {
+        tool_choice: None,
+        tools: Vec::new(),
+    });
+    if tc
+        .tools
+        .iter()
+        .any(|t| matches!(t, Tool::ToolSpec(s) if s.name == answer.name))
+    {
+        return Err(bad(
+            param,
+            format!(
+                "the {param} schema name {:?} collides with a tool of the same name",
+                answer.name
+            ),
+        ));
+    }
+    tc.tools.push(Tool::ToolSpec(ToolSpec {
+        description: Some(answer.description),
+        input_schema: InputSchema { json: answer.schema },
+        name: answer.name.clone(),
+        strict: None,
+    }));
+    tc.tool_choice = Some(ToolChoice::Tool {
+        name: answer.name.clone(),
+    });
+    Ok(answer.name)
+}
+
 /// What the client asked for with its tool choice, before it is checked against the tools.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ToolChoiceRequest {
@@ -383,5 +416,64 @@ pub fn guardrail(g: &Guardrail, stream: bool) -> GuardrailConfig {
         guardrail_version: g.version.clone(),
         stream_processing_mode: if stream { g.stream_processing_mode.clone() } else { None },
         trace: g.trace.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(tc: &Option<ToolConfig>) -> Vec<String> {
+        tc.iter()
+            .flat_map(|tc| &tc.tools)
+            .filter_map(|t| match t {
+                Tool::ToolSpec(s) => Some(s.name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn declare_tools_adds_only_the_missing_ones() {
+        let mut tc = None;
+        declare_tools(&mut tc, &[]);
+        assert!(tc.is_none());
+        let f = function_tool("f", Some("d"), None, "tools[0].name").unwrap();
+        tc = Some(ToolConfig {
+            tool_choice: None,
+            tools: vec![Tool::ToolSpec(f)],
+        });
+        declare_tools(&mut tc, &["f".into(), "g".into()]);
+        assert_eq!(names(&tc), ["f", "g"]);
+        let Some(Tool::ToolSpec(g)) = tc.as_ref().and_then(|tc| tc.tools.get(1)) else {
+            panic!("{tc:?}")
+        };
+        assert_eq!(
+            (g.input_schema.json.clone(), g.description.clone()),
+            (open_object_schema(), None)
+        );
+    }
+
+    #[test]
+    fn answer_tool_is_forced_and_must_not_collide() {
+        let answer = |name: &str| JsonAnswer {
+            name: name.into(),
+            description: "d".into(),
+            schema: open_object_schema(),
+            strict: false,
+        };
+        let mut tc = None;
+        assert_eq!(answer_tool(&mut tc, answer("a"), "text.format").unwrap(), "a");
+        assert_eq!(names(&tc), ["a"]);
+        assert_eq!(
+            tc.as_ref().and_then(|tc| tc.tool_choice.clone()),
+            Some(ToolChoice::Tool { name: "a".into() })
+        );
+        let e = answer_tool(&mut tc, answer("a"), "text.format").unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("text.format"));
+        assert_eq!(
+            e.message,
+            "the text.format schema name \"a\" collides with a tool of the same name"
+        );
     }
 }

@@ -265,30 +265,10 @@ pub fn parse<'a>(msg: &Message<'a>, mut emit: impl FnMut(Event<'a>)) -> Result<(
                 });
             }
         }
-        "contentBlockDelta" => {
-            let d: BlockDelta = json(event, payload)?;
-            let block = d.content_block_index;
-            if let Some(t) = d.delta.text {
-                emit(Event::Text { block, text: t.0 });
-            }
-            if let Some(r) = d.delta.reasoning_content {
-                if let Some(t) = r.text {
-                    emit(Event::ReasoningText { block, text: t.0 });
-                }
-                if let Some(s) = r.signature {
-                    emit(Event::ReasoningSignature { block, signature: s.0 });
-                }
-                if let Some(data) = r.redacted_content {
-                    emit(Event::RedactedReasoning { block, data: data.0 });
-                }
-            }
-            if let Some(t) = d.delta.tool_use {
-                emit(Event::ToolInput {
-                    block,
-                    input: t.input.0,
-                });
-            }
-        }
+        "contentBlockDelta" => match quick_delta(payload) {
+            Some(ev) => emit(ev),
+            None => block_delta(payload, &mut emit)?,
+        },
         "contentBlockStop" => {
             // It carries nothing but the block index: a malformed one is skipped, not an error.
             if let Ok(s) = serde_json::from_slice::<BlockStop>(payload) {
@@ -313,6 +293,80 @@ pub fn parse<'a>(msg: &Message<'a>, mut emit: impl FnMut(Event<'a>)) -> Result<(
         _ => {}
     }
     Ok(())
+}
+
+/// `contentBlockDelta` through serde: every shape Bedrock may send.
+fn block_delta<'a>(payload: &'a [u8], emit: &mut impl FnMut(Event<'a>)) -> Result<(), ApiError> {
+    let d: BlockDelta = json("contentBlockDelta", payload)?;
+    let block = d.content_block_index;
+    if let Some(t) = d.delta.text {
+        emit(Event::Text { block, text: t.0 });
+    }
+    if let Some(r) = d.delta.reasoning_content {
+        if let Some(t) = r.text {
+            emit(Event::ReasoningText { block, text: t.0 });
+        }
+        if let Some(s) = r.signature {
+            emit(Event::ReasoningSignature { block, signature: s.0 });
+        }
+        if let Some(data) = r.redacted_content {
+            emit(Event::RedactedReasoning { block, data: data.0 });
+        }
+    }
+    if let Some(t) = d.delta.tool_use {
+        emit(Event::ToolInput {
+            block,
+            input: t.input.0,
+        });
+    }
+    Ok(())
+}
+
+/// The two shapes of nearly every `contentBlockDelta`, read without serde:
+/// `{"contentBlockIndex":N,"delta":{"text":"…"},"p":"…"}` and the same with
+/// `"delta":{"reasoningContent":{"text":"…"}}`, strings without escapes, Bedrock's `p` padding
+/// optional. Anything else is `None` and goes through [`block_delta`] (serde), which gives the
+/// same events for these inputs (a property test checks it). The per-frame path is dominated by
+/// this event; serde's generic field matching costs about a quarter of its instructions.
+fn quick_delta(payload: &[u8]) -> Option<Event<'_>> {
+    let rest = payload.strip_prefix(br#"{"contentBlockIndex":"#)?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    // At most 9 digits (fits u32), no leading zero (not JSON).
+    if digits == 0 || digits > 9 || (digits > 1 && rest.first() == Some(&b'0')) {
+        return None;
+    }
+    let (number, rest) = rest.split_at_checked(digits)?;
+    let block = number.iter().fold(0u32, |n, d| {
+        n.wrapping_mul(10).wrapping_add(u32::from(d.wrapping_sub(b'0')))
+    });
+    let (reasoning, rest) = match rest.strip_prefix(br#","delta":{"text":""#) {
+        Some(r) => (false, r),
+        None => (true, rest.strip_prefix(br#","delta":{"reasoningContent":{"text":""#)?),
+    };
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    let (text, rest) = rest.split_at_checked(end)?;
+    let rest = rest.strip_prefix(b"\"")?;
+    let rest = if reasoning {
+        rest.strip_prefix(b"}}")?
+    } else {
+        rest.strip_prefix(b"}")?
+    };
+    let rest = match rest.strip_prefix(br#","p":""#) {
+        Some(p) => {
+            let n = p.iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+            p.get(n..)?.strip_prefix(b"\"")?
+        }
+        None => rest,
+    };
+    if rest != b"}" {
+        return None;
+    }
+    let text = Cow::Borrowed(std::str::from_utf8(text).ok()?);
+    Some(if reasoning {
+        Event::ReasoningText { block, text }
+    } else {
+        Event::Text { block, text }
+    })
 }
 
 /// The whole response pipeline of one stream: eventstream decoder, event parser, output sink.
@@ -389,5 +443,89 @@ impl<S: EventSink> ResponseStream<S> {
 
     pub fn sink_mut(&mut self) -> &mut S {
         &mut self.sink
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{block_delta, quick_delta, Event};
+    use proptest::prelude::*;
+
+    fn by_serde(payload: &[u8]) -> Option<Vec<Event<'_>>> {
+        let mut events = Vec::new();
+        block_delta(payload, &mut |e| events.push(e)).ok()?;
+        Some(events)
+    }
+
+    #[test]
+    fn quick_path_reads_the_common_shapes() {
+        let p = br#"{"contentBlockIndex":12,"delta":{"text":" a1b"},"p":"abcXYZ019"}"#;
+        assert_eq!(
+            quick_delta(p),
+            Some(Event::Text {
+                block: 12,
+                text: " a1b".into()
+            })
+        );
+        let p = br#"{"contentBlockIndex":0,"delta":{"reasoningContent":{"text":"hm"}}}"#;
+        assert_eq!(
+            quick_delta(p),
+            Some(Event::ReasoningText {
+                block: 0,
+                text: "hm".into()
+            })
+        );
+        // Escapes, other shapes, extra fields, leading zeros, trailing bytes: left to serde.
+        for p in [
+            &br#"{"contentBlockIndex":0,"delta":{"text":"a\"b"},"p":"x"}"#[..],
+            br#"{"contentBlockIndex":01,"delta":{"text":"a"}}"#,
+            br#"{"contentBlockIndex":0,"delta":{"text":"a","x":1}}"#,
+            br#"{"contentBlockIndex":0,"delta":{"text":"a"}} "#,
+            br#"{"contentBlockIndex":0,"delta":{"toolUse":{"input":"{}"}}}"#,
+            br#"{"contentBlockIndex":0,"delta":{"reasoningContent":{"signature":"s"}}}"#,
+            br#"{"contentBlockIndex":4294967296,"delta":{"text":"a"}}"#,
+            b"{\"contentBlockIndex\":0,\"delta\":{\"text\":\"\xff\"}}",
+        ] {
+            assert_eq!(quick_delta(p), None, "{}", String::from_utf8_lossy(p));
+        }
+    }
+
+    fn payload(block: u32, text: &str, reasoning: bool, pad: &str) -> String {
+        let t = serde_json::to_string(text).unwrap_or_default();
+        let delta = if reasoning {
+            format!(r#"{{"reasoningContent":{{"text":{t}}}}}"#)
+        } else {
+            format!(r#"{{"text":{t}}}"#)
+        };
+        let pad = if pad.is_empty() {
+            String::new()
+        } else {
+            format!(r#","p":"{pad}""#)
+        };
+        format!(r#"{{"contentBlockIndex":{block},"delta":{delta}{pad}}}"#)
+    }
+
+    proptest! {
+        /// Whenever the quick path answers, serde gives the same events.
+        #[test]
+        fn quick_path_equals_serde(block in any::<u32>(), text in ".{0,40}", reasoning in any::<bool>(),
+                                   pad in "[a-zA-Z0-9]{0,12}", cut in 0usize..200, flip in any::<u8>()) {
+            let p = payload(block, &text, reasoning, &pad).into_bytes();
+            if let Some(ev) = quick_delta(&p) {
+                prop_assert_eq!(Some(vec![ev]), by_serde(&p));
+            } else {
+                // The quick path only declines escaped text (and `p` it does not know).
+                prop_assert!(text.contains(['"', '\\']) || text.chars().any(|c| c < ' ') || block > 999_999_999);
+            }
+            // Damaged payloads: the quick path never disagrees with serde.
+            let mut bad = p.clone();
+            if let Some(b) = bad.get_mut(cut) {
+                *b ^= flip;
+            }
+            bad.truncate(bad.len().saturating_sub(cut % 3));
+            if let Some(ev) = quick_delta(&bad) {
+                prop_assert_eq!(Some(vec![ev]), by_serde(&bad));
+            }
+        }
     }
 }

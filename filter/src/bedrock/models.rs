@@ -2,9 +2,7 @@
 //! added) which families support prompt caching, forced tools with thinking, sampling limits.
 //! Front doors call these; none of them matches on model ids itself.
 
-use super::converse::{
-    ContentBlock, ConverseRequest, Empty, InputSchema, Role, Tool, ToolChoice, ToolConfig, ToolSpec,
-};
+use super::converse::{ContentBlock, ConverseRequest, Empty, Role, ToolChoice};
 use crate::error::ApiError;
 use serde_json::{Map, Value};
 
@@ -211,33 +209,7 @@ pub fn structured_output(
         )]));
         return Ok(None);
     }
-    let tc = req.tool_config.get_or_insert_with(|| ToolConfig {
-        tool_choice: None,
-        tools: Vec::new(),
-    });
-    if tc
-        .tools
-        .iter()
-        .any(|t| matches!(t, Tool::ToolSpec(s) if s.name == answer.name))
-    {
-        return Err(ApiError::invalid_param(
-            param,
-            format!(
-                "the response_format schema name {:?} collides with a tool of the same name",
-                answer.name
-            ),
-        ));
-    }
-    tc.tools.push(Tool::ToolSpec(ToolSpec {
-        description: Some(answer.description),
-        input_schema: InputSchema { json: answer.schema },
-        name: answer.name.clone(),
-        strict: None,
-    }));
-    tc.tool_choice = Some(ToolChoice::Tool {
-        name: answer.name.clone(),
-    });
-    Ok(Some(answer.name))
+    super::build::answer_tool(&mut req.tool_config, answer, param).map(Some)
 }
 
 /// How the rules may change what the client asked for.

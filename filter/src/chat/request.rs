@@ -10,14 +10,14 @@ use crate::bedrock::build::{self, Conversation, ToolChoiceRequest};
 use crate::bedrock::converse::{
     ContentBlock, ConverseRequest, Reasoning, Role, ServiceTier, SystemBlock, Tool, ToolResultContent,
 };
-use crate::bedrock::models::{
-    self, Effort, JsonAnswer, ReasoningSetting, RuleOptions, JSON_TOOL_NAME, MAX_TOKENS_LIMIT,
-};
+use crate::bedrock::models::{self, Effort, JsonAnswer, ReasoningSetting, RuleOptions, MAX_TOKENS_LIMIT};
 use crate::bedrock::passthrough::{self, PassthroughRequest};
 use crate::bedrock::repair::{self, RepairOptions};
 use crate::config::{Api, Config, UnsupportedParams};
 use crate::error::ApiError;
-use crate::front::fields::{self, given, type_name, Model, Param, Style, ToolEntry};
+use crate::front::fields::{
+    self, given, type_name, want_arr, want_bool, want_f64, want_obj, Model, Param, Style, ToolEntry,
+};
 use serde_json::{Map, Value};
 
 /// A chat request translated for Converse, with what the reply needs.
@@ -51,38 +51,13 @@ fn bad(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
 }
 
 fn want_str<'a>(v: &'a Value, param: &str) -> R<&'a str> {
-    v.as_str()
-        .ok_or_else(|| bad(param, format!("`{param}` must be a string, not {}", type_name(v))))
-}
-
-fn want_obj<'a>(v: &'a Value, param: &str) -> R<&'a Map<String, Value>> {
-    v.as_object()
-        .ok_or_else(|| bad(param, format!("`{param}` must be an object, not {}", type_name(v))))
-}
-
-fn want_arr<'a>(v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
-    v.as_array()
-        .ok_or_else(|| bad(param, format!("`{param}` must be an array, not {}", type_name(v))))
-}
-
-fn want_bool(v: &Value, param: &str) -> R<bool> {
-    v.as_bool()
-        .ok_or_else(|| bad(param, format!("`{param}` must be a boolean, not {}", type_name(v))))
+    fields::want_str(Some(v), param)
 }
 
 fn want_u64(v: &Value, param: &str) -> R<u64> {
     match v.as_u64() {
         Some(n) if (1..=MAX_TOKENS_LIMIT).contains(&n) => Ok(n),
         _ => Err(bad(param, format!("`{param}` must be an integer from 1 to 2147483647"))),
-    }
-}
-
-/// A number within `lo..=hi`; `range` is the same bounds as text (formatting floats would pull
-/// float printing code into the module for one error message).
-fn want_f64(v: &Value, param: &str, lo: f64, hi: f64, range: &str) -> R<f64> {
-    match v.as_f64() {
-        Some(x) if (lo..=hi).contains(&x) => Ok(x),
-        _ => Err(bad(param, format!("`{param}` must be a number from {range}"))),
     }
 }
 
@@ -359,46 +334,10 @@ fn read_response_format(rf: &Value) -> R<Option<JsonAnswer>> {
     let kind = want_str(field(o, "type"), "response_format.type")?;
     let answer = match kind {
         "text" => return Ok(None),
-        "json_object" => JsonAnswer {
-            name: JSON_TOOL_NAME.to_string(),
-            description: "Respond with a JSON object.".to_string(),
-            schema: build::open_object_schema(),
-            strict: false,
-        },
+        "json_object" => fields::json_object_answer(),
         "json_schema" => {
             let js = want_obj(field(o, "json_schema"), "response_format.json_schema")?;
-            let name = match js.get("name") {
-                Some(n) => want_str(n, "response_format.json_schema.name")?.to_string(),
-                None => JSON_TOOL_NAME.to_string(),
-            };
-            if !build::is_valid_tool_name(&name) {
-                return Err(bad(
-                    "response_format.json_schema.name",
-                    format!("the schema name must be {}", build::TOOL_NAME_CHARS),
-                ));
-            }
-            let schema = match js.get("schema") {
-                None | Some(Value::Null) => build::open_object_schema(),
-                Some(s) => {
-                    want_obj(s, "response_format.json_schema.schema")?;
-                    s.clone()
-                }
-            };
-            let description = js
-                .get("description")
-                .and_then(Value::as_str)
-                .unwrap_or("Respond with JSON that matches this schema.")
-                .to_string();
-            let strict = match given(js, "strict") {
-                Some(st) => want_bool(st, "response_format.json_schema.strict")?,
-                None => false,
-            };
-            JsonAnswer {
-                name,
-                description,
-                schema,
-                strict,
-            }
+            fields::json_schema_answer(js, "response_format.json_schema")?
         }
         other => {
             return Err(bad(

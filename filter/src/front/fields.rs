@@ -5,6 +5,7 @@
 
 use crate::bedrock::build::{self, ToolChoiceRequest};
 use crate::bedrock::converse::{CachePoint, Tool, ToolSpec};
+use crate::bedrock::models::{JsonAnswer, JSON_TOOL_NAME};
 use crate::config::{Api, Config};
 use crate::error::{ApiError, ErrorType};
 use serde_json::{Map, Value};
@@ -77,6 +78,33 @@ impl Style {
     pub fn array<'a>(self, v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
         v.as_array()
             .ok_or_else(|| self.bad(param, format_args!("must be an array, not {}", type_name(v))))
+    }
+}
+
+/// A string in the OpenAI doors' wording ([`Style::string`]).
+pub fn want_str<'a>(v: Option<&'a Value>, param: &str) -> R<&'a str> {
+    Style::OpenAi.string(v, param)
+}
+
+pub fn want_obj<'a>(v: &'a Value, param: &str) -> R<&'a Map<String, Value>> {
+    Style::OpenAi.object(v, param)
+}
+
+pub fn want_arr<'a>(v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
+    Style::OpenAi.array(v, param)
+}
+
+pub fn want_bool(v: &Value, param: &str) -> R<bool> {
+    v.as_bool()
+        .ok_or_else(|| Style::OpenAi.bad(param, format_args!("must be a boolean, not {}", type_name(v))))
+}
+
+/// A number within `lo..=hi`; `range` is the same bounds as text (formatting floats would pull
+/// float printing code into the module for one error message).
+pub fn want_f64(v: &Value, param: &str, lo: f64, hi: f64, range: &str) -> R<f64> {
+    match v.as_f64() {
+        Some(x) if (lo..=hi).contains(&x) => Ok(x),
+        _ => Err(Style::OpenAi.bad(param, format_args!("must be a number from {range}"))),
     }
 }
 
@@ -271,6 +299,52 @@ pub fn tool_spec(
         Some(d) => Some(style.string(Some(d), &format!("{p}.description"))?),
     };
     build::function_tool(name, description, schema, &name_param)
+}
+
+/// A `json_object` answer: any JSON object.
+pub fn json_object_answer() -> JsonAnswer {
+    JsonAnswer {
+        name: JSON_TOOL_NAME.to_string(),
+        description: "Respond with a JSON object.".to_string(),
+        schema: build::open_object_schema(),
+        strict: false,
+    }
+}
+
+/// A `json_schema` answer from `o` (at path `p`: chat's `response_format.json_schema`, the
+/// Responses API's `text.format`) holding `name` (a tool name; [`JSON_TOOL_NAME`] when absent),
+/// `schema` (any object when absent), `description` and `strict`.
+pub fn json_schema_answer(o: &Map<String, Value>, p: &str) -> R<JsonAnswer> {
+    let name_param = format!("{p}.name");
+    let name = match given(o, "name") {
+        Some(n) => want_str(Some(n), &name_param)?.to_string(),
+        None => JSON_TOOL_NAME.to_string(),
+    };
+    if !build::is_valid_tool_name(&name) {
+        return Err(ApiError::invalid_param(
+            name_param,
+            format!("the schema name must be {}", build::TOOL_NAME_CHARS),
+        ));
+    }
+    let schema = match given(o, "schema") {
+        None => build::open_object_schema(),
+        Some(s) => Value::Object(want_obj(s, &format!("{p}.schema"))?.clone()),
+    };
+    let description = o
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("Respond with JSON that matches this schema.")
+        .to_string();
+    let strict = match given(o, "strict") {
+        Some(st) => want_bool(st, &format!("{p}.strict"))?,
+        None => false,
+    };
+    Ok(JsonAnswer {
+        name,
+        description,
+        schema,
+        strict,
+    })
 }
 
 /// OpenAI's `tool_choice`: `auto`, `required`, `none`, or an object naming a function, whose

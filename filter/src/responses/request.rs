@@ -8,13 +8,14 @@
 use super::reasoning;
 use crate::bedrock::build;
 use crate::bedrock::converse::{
-    self, ContentBlock, ConverseRequest, DocumentBlock, ImageBlock, InputSchema, Message, Role, Source, SystemBlock,
-    Tool, ToolChoice, ToolConfig, ToolResult, ToolResultContent, ToolSpec, ToolUse,
+    ContentBlock, ConverseRequest, Message, Role, SystemBlock, ToolChoice, ToolConfig, ToolResultContent, ToolUse,
 };
 use crate::bedrock::models::{self, Effort, ReasoningSetting};
 use crate::config::{Config, UnsupportedParams};
 use crate::error::ApiError;
-use crate::front::fields::{self, given, type_name, Param, Style, ToolEntry};
+use crate::front::fields::{
+    self, given, type_name, want_arr, want_bool, want_f64, want_obj, want_str, Param, Style, ToolEntry,
+};
 use serde_json::{Map, Value};
 
 type R<T> = Result<T, ApiError>;
@@ -43,39 +44,6 @@ fn bad(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
 
 fn unsupported(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
     bad(param, msg).with_code("unsupported_parameter")
-}
-
-fn want_str<'a>(v: Option<&'a Value>, param: &str) -> R<&'a str> {
-    match v {
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(bad(
-            param,
-            format!("`{param}` must be a string, not {}", type_name(other)),
-        )),
-        None => Err(bad(param, format!("`{param}` is required")).with_code("missing_required_parameter")),
-    }
-}
-
-fn want_obj<'a>(v: &'a Value, param: &str) -> R<&'a Map<String, Value>> {
-    v.as_object()
-        .ok_or_else(|| bad(param, format!("`{param}` must be an object, not {}", type_name(v))))
-}
-
-fn want_arr<'a>(v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
-    v.as_array()
-        .ok_or_else(|| bad(param, format!("`{param}` must be an array, not {}", type_name(v))))
-}
-
-fn want_bool(v: &Value, param: &str) -> R<bool> {
-    v.as_bool()
-        .ok_or_else(|| bad(param, format!("`{param}` must be a boolean, not {}", type_name(v))))
-}
-
-fn want_f64(v: &Value, param: &str, lo: f64, hi: f64, range: &str) -> R<f64> {
-    match v.as_f64() {
-        Some(x) if (lo..=hi).contains(&x) => Ok(x),
-        _ => Err(bad(param, format!("`{param}` must be a number from {range}"))),
-    }
 }
 
 /// What the translator does with each top-level field.
@@ -515,6 +483,7 @@ impl Conversation {
         }
     }
 
+    /// One input item (or `instructions` item) at path `p`.
     fn item(&mut self, item: &Value, p: &str) -> R<()> {
         let o = want_obj(item, p)?;
         let kind = match o.get("type") {
@@ -523,101 +492,9 @@ impl Conversation {
         };
         match kind {
             "message" => self.message(o, p),
-            "function_call" => {
-                let call_id = want_str(o.get("call_id"), &format!("{p}.call_id"))?;
-                let name = want_str(o.get("name"), &format!("{p}.name"))?;
-                let args = match o.get("arguments") {
-                    None | Some(Value::Null) => "",
-                    Some(a) => want_str(Some(a), &format!("{p}.arguments"))?,
-                };
-                let input: Value = if args.trim().is_empty() {
-                    Value::Object(Map::new())
-                } else {
-                    serde_json::from_str(args).map_err(|e| {
-                        bad(
-                            format!("{p}.arguments"),
-                            format!("`{p}.arguments` is not valid JSON: {e}"),
-                        )
-                    })?
-                };
-                if !input.is_object() {
-                    return Err(bad(
-                        format!("{p}.arguments"),
-                        "function call arguments must be a JSON object",
-                    ));
-                }
-                self.push(
-                    Role::Assistant,
-                    vec![ContentBlock::ToolUse(ToolUse {
-                        input,
-                        name: name.to_string(),
-                        tool_use_id: call_id.to_string(),
-                    })],
-                );
-                Ok(())
-            }
-            "function_call_output" => {
-                let call_id = want_str(o.get("call_id"), &format!("{p}.call_id"))?;
-                let op = format!("{p}.output");
-                let mut content = Vec::new();
-                match o.get("output") {
-                    None | Some(Value::Null) => {}
-                    Some(Value::String(s)) => content.push(ToolResultContent::Text(s.clone())),
-                    Some(Value::Array(parts)) => {
-                        for (j, part) in parts.iter().enumerate() {
-                            match part_block(part, &format!("{op}[{j}]"))? {
-                                Some(ContentBlock::Text(t)) => content.push(ToolResultContent::Text(t)),
-                                Some(ContentBlock::Image(i)) => content.push(ToolResultContent::Image(i)),
-                                Some(ContentBlock::Document(d)) => content.push(ToolResultContent::Document(d)),
-                                _ => {}
-                            }
-                        }
-                    }
-                    Some(other) => {
-                        return Err(bad(
-                            op.clone(),
-                            format!(
-                                "`{op}` must be a string or an array of content parts, not {}",
-                                type_name(other)
-                            ),
-                        ))
-                    }
-                }
-                if content.is_empty() {
-                    content.push(ToolResultContent::Text(String::new()));
-                }
-                self.push(
-                    Role::User,
-                    vec![ContentBlock::ToolResult(ToolResult {
-                        content,
-                        status: None,
-                        tool_use_id: call_id.to_string(),
-                    })],
-                );
-                Ok(())
-            }
-            "reasoning" => {
-                let ep = format!("{p}.encrypted_content");
-                match o.get("encrypted_content") {
-                    // Without the signed block there is nothing Bedrock would accept: the item is
-                    // left out (and thinking goes off for a tool turn that needed it).
-                    None | Some(Value::Null) => Ok(()),
-                    Some(v) => {
-                        let block = reasoning::decode(want_str(Some(v), &ep)?).ok_or_else(|| {
-                            bad(
-                                ep.clone(),
-                                format!(
-                                    "`{ep}` was not issued by this gateway (or was altered); send back reasoning \
-                                     items exactly as they were received"
-                                ),
-                            )
-                            .with_code("invalid_encrypted_content")
-                        })?;
-                        self.push(Role::Assistant, vec![ContentBlock::ReasoningContent(block)]);
-                        Ok(())
-                    }
-                }
-            }
+            "function_call" => self.function_call(o, p),
+            "function_call_output" => self.function_call_output(o, p),
+            "reasoning" => self.reasoning(o, p),
             "item_reference" => Err(unsupported(
                 format!("{p}.type"),
                 "item references are not supported: this gateway stores no responses. Send the items themselves \
@@ -631,6 +508,102 @@ impl Conversation {
                 ),
             )
             .with_code("unsupported_item_type")),
+        }
+    }
+
+    /// A `function_call` item: a `toolUse` block of the assistant's turn. Its `arguments` must be
+    /// a JSON object (empty means `{}`).
+    fn function_call(&mut self, o: &Map<String, Value>, p: &str) -> R<()> {
+        let call_id = want_str(o.get("call_id"), &format!("{p}.call_id"))?;
+        let name = want_str(o.get("name"), &format!("{p}.name"))?;
+        let args = match o.get("arguments") {
+            None | Some(Value::Null) => "",
+            Some(a) => want_str(Some(a), &format!("{p}.arguments"))?,
+        };
+        let input: Value = if args.trim().is_empty() {
+            Value::Object(Map::new())
+        } else {
+            serde_json::from_str(args).map_err(|e| {
+                bad(
+                    format!("{p}.arguments"),
+                    format!("`{p}.arguments` is not valid JSON: {e}"),
+                )
+            })?
+        };
+        if !input.is_object() {
+            return Err(bad(
+                format!("{p}.arguments"),
+                "function call arguments must be a JSON object",
+            ));
+        }
+        self.push(
+            Role::Assistant,
+            vec![ContentBlock::ToolUse(ToolUse {
+                input,
+                name: name.to_string(),
+                tool_use_id: call_id.to_string(),
+            })],
+        );
+        Ok(())
+    }
+
+    /// A `function_call_output` item: a `toolResult` block of the user's turn (text, images and
+    /// files; an empty output becomes an empty text).
+    fn function_call_output(&mut self, o: &Map<String, Value>, p: &str) -> R<()> {
+        let call_id = want_str(o.get("call_id"), &format!("{p}.call_id"))?;
+        let op = format!("{p}.output");
+        let mut content = Vec::new();
+        match o.get("output") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) => content.push(ToolResultContent::Text(s.clone())),
+            Some(Value::Array(parts)) => {
+                for (j, part) in parts.iter().enumerate() {
+                    match part_block(part, &format!("{op}[{j}]"))? {
+                        Some(ContentBlock::Text(t)) => content.push(ToolResultContent::Text(t)),
+                        Some(ContentBlock::Image(i)) => content.push(ToolResultContent::Image(i)),
+                        Some(ContentBlock::Document(d)) => content.push(ToolResultContent::Document(d)),
+                        _ => {}
+                    }
+                }
+            }
+            Some(other) => {
+                return Err(bad(
+                    op.clone(),
+                    format!(
+                        "`{op}` must be a string or an array of content parts, not {}",
+                        type_name(other)
+                    ),
+                ))
+            }
+        }
+        if content.is_empty() {
+            content.push(ToolResultContent::Text(String::new()));
+        }
+        self.push(Role::User, vec![build::tool_result(call_id, content)]);
+        Ok(())
+    }
+
+    /// A `reasoning` item: the signed reasoning block in its `encrypted_content`.
+    fn reasoning(&mut self, o: &Map<String, Value>, p: &str) -> R<()> {
+        let ep = format!("{p}.encrypted_content");
+        match o.get("encrypted_content") {
+            // Without the signed block there is nothing Bedrock would accept: the item is
+            // left out (and thinking goes off for a tool turn that needed it).
+            None | Some(Value::Null) => Ok(()),
+            Some(v) => {
+                let block = reasoning::decode(want_str(Some(v), &ep)?).ok_or_else(|| {
+                    bad(
+                        ep.clone(),
+                        format!(
+                            "`{ep}` was not issued by this gateway (or was altered); send back reasoning \
+                             items exactly as they were received"
+                        ),
+                    )
+                    .with_code("invalid_encrypted_content")
+                })?;
+                self.push(Role::Assistant, vec![ContentBlock::ReasoningContent(block)]);
+                Ok(())
+            }
         }
     }
 
@@ -711,22 +684,14 @@ fn part_block(part: &Value, p: &str) -> R<Option<ContentBlock>> {
                 }
                 _ => return Err(bad(ip, format!("`{p}.image_url` is required"))),
             };
-            let (mime, b64) = data_url(url).ok_or_else(|| {
-                unsupported(
-                    ip.clone(),
+            if !url.starts_with("data:") {
+                return Err(unsupported(
+                    ip,
                     "only `data:` image URLs are supported (Bedrock takes image bytes, and this gateway fetches no URLs)",
-                )
-            })?;
-            let format = converse::image_format(mime).ok_or_else(|| {
-                bad(
-                    ip.clone(),
-                    format!("image type {mime:?} is not supported; use PNG, JPEG, GIF or WebP"),
-                )
-            })?;
-            ContentBlock::Image(ImageBlock {
-                format,
-                source: Source { bytes: b64.to_string() },
-            })
+                ));
+            }
+            let (mime, b64) = build::data_uri(url, &ip)?;
+            ContentBlock::Image(build::image_block(mime, b64, &ip)?)
         }
         "input_file" => {
             let fp = format!("{p}.file_data");
@@ -739,25 +704,9 @@ fn part_block(part: &Value, p: &str) -> R<Option<ContentBlock>> {
                          and fetches no URLs",
                     )),
                 };
-            let (mime, b64) = data_url(data).ok_or_else(|| {
-                bad(
-                    fp.clone(),
-                    "`file_data` must be a data URL: data:<mime type>;base64,<data>",
-                )
-            })?;
-            let format = converse::document_format(mime).ok_or_else(|| {
-                bad(
-                    fp.clone(),
-                    format!(
-                        "file type {mime:?} is not supported; use PDF, text, markdown, CSV, HTML or Office documents"
-                    ),
-                )
-            })?;
-            ContentBlock::Document(DocumentBlock {
-                format,
-                name: converse::document_name(o.get("filename").and_then(Value::as_str)),
-                source: Source { bytes: b64.to_string() },
-            })
+            let (mime, b64) = build::data_uri(data, &fp)?;
+            let filename = o.get("filename").and_then(Value::as_str);
+            ContentBlock::Document(build::document_block(mime, b64, filename, &fp)?)
         }
         other => {
             return Err(bad(
@@ -766,18 +715,6 @@ fn part_block(part: &Value, p: &str) -> R<Option<ContentBlock>> {
             ))
         }
     }))
-}
-
-// TODO(merge): use bedrock::build::data_url
-/// `data:<mime>;base64,<data>` → (mime, data).
-fn data_url(url: &str) -> Option<(&str, &str)> {
-    let rest = url.strip_prefix("data:")?;
-    let (head, data) = rest.split_once(',')?;
-    let mime = head.strip_suffix(";base64")?;
-    if data.is_empty() {
-        return None;
-    }
-    Some((mime, data))
 }
 
 /// `tools` and `tool_choice` → `toolConfig` (None when there are no tools to send).
@@ -830,7 +767,6 @@ fn tools(req: &Map<String, Value>, cfg: &Config) -> R<Option<ToolConfig>> {
     build::tool_config(specs, choice)
 }
 
-// TODO(merge): use bedrock::build::response_format_tool
 /// `text.format` json_object / json_schema → a forced tool whose input is the answer. Returns
 /// the tool's name and the format to echo.
 fn text_format(req: &Map<String, Value>, tool_config: &mut Option<ToolConfig>) -> R<(Option<String>, Value)> {
@@ -859,38 +795,10 @@ fn text_format(req: &Map<String, Value>, tool_config: &mut Option<ToolConfig>) -
     };
     let fo = want_obj(f, "text.format")?;
     let kind = want_str(fo.get("type"), "text.format.type")?;
-    let (name, description, schema) = match kind {
+    let answer = match kind {
         "text" => return Ok((None, f.clone())),
-        "json_object" => (
-            JSON_TOOL_NAME.to_string(),
-            "Respond with a JSON object.".to_string(),
-            build::open_object_schema(),
-        ),
-        "json_schema" => {
-            let name = match given(fo, "name") {
-                Some(n) => want_str(Some(n), "text.format.name")?.to_string(),
-                None => JSON_TOOL_NAME.to_string(),
-            };
-            if !build::is_valid_tool_name(&name) {
-                return Err(bad(
-                    "text.format.name",
-                    "the schema name must be 1-64 characters of a-z, A-Z, 0-9, _ and -",
-                ));
-            }
-            let schema = match given(fo, "schema") {
-                None => build::open_object_schema(),
-                Some(s) => {
-                    want_obj(s, "text.format.schema")?;
-                    s.clone()
-                }
-            };
-            let description = fo
-                .get("description")
-                .and_then(Value::as_str)
-                .unwrap_or("Respond with JSON that matches this schema.")
-                .to_string();
-            (name, description, schema)
-        }
+        "json_object" => fields::json_object_answer(),
+        "json_schema" => fields::json_schema_answer(fo, "text.format")?,
         other => {
             return Err(bad(
                 "text.format.type",
@@ -898,26 +806,6 @@ fn text_format(req: &Map<String, Value>, tool_config: &mut Option<ToolConfig>) -
             ))
         }
     };
-    let tc = tool_config.get_or_insert_with(|| ToolConfig {
-        tool_choice: None,
-        tools: Vec::new(),
-    });
-    if tc
-        .tools
-        .iter()
-        .any(|t| matches!(t, Tool::ToolSpec(s) if s.name == name))
-    {
-        return Err(bad(
-            "text.format",
-            format!("the text.format schema name {name:?} collides with a tool of the same name"),
-        ));
-    }
-    tc.tools.push(Tool::ToolSpec(ToolSpec {
-        description: Some(description),
-        input_schema: InputSchema { json: schema },
-        name: name.clone(),
-        strict: None,
-    }));
-    tc.tool_choice = Some(ToolChoice::Tool { name: name.clone() });
+    let name = build::answer_tool(tool_config, answer, "text.format")?;
     Ok((Some(name), f.clone()))
 }

@@ -216,7 +216,7 @@ impl ResponsesSink {
         }
         it.done = true;
         let id = it.id.clone();
-        let mut events: Vec<(&'static str, Value)> = Vec::with_capacity(4);
+        let as_summary = self.meta.reasoning_as_summary;
         let with = |pairs: Vec<(&str, Value)>| {
             let mut m = serde_json::Map::new();
             m.insert("item_id".into(), Value::from(id.as_str()));
@@ -226,61 +226,23 @@ impl ResponsesSink {
             }
             Value::Object(m)
         };
-        let item = match &it.kind {
-            Kind::Message { text } => {
-                events.push((
-                    "response.output_text.done",
-                    with(vec![
-                        ("content_index", Value::from(0u64)),
-                        ("text", Value::from(text.as_str())),
-                        ("logprobs", Value::Array(Vec::new())),
-                    ]),
-                ));
-                events.push((
-                    "response.content_part.done",
-                    with(vec![
-                        ("content_index", Value::from(0u64)),
-                        ("part", response::output_text_part(text)),
-                    ]),
-                ));
-                response::message_item(&id, Status::Completed, Some(text))
-            }
-            Kind::Reasoning(b) => {
-                if b.redacted.is_none() {
-                    if self.meta.reasoning_as_summary {
-                        events.push((
-                            "response.reasoning_summary_text.done",
-                            with(vec![
-                                ("summary_index", Value::from(0u64)),
-                                ("text", Value::from(b.text.as_str())),
-                            ]),
-                        ));
-                        events.push((
-                            "response.reasoning_summary_part.done",
-                            with(vec![
-                                ("summary_index", Value::from(0u64)),
-                                ("part", response::summary_part(&b.text)),
-                            ]),
-                        ));
-                    } else {
-                        events.push((
-                            "response.reasoning_text.done",
-                            with(vec![
-                                ("content_index", Value::from(0u64)),
-                                ("text", Value::from(b.text.as_str())),
-                            ]),
-                        ));
-                        events.push((
-                            "response.content_part.done",
-                            with(vec![
-                                ("content_index", Value::from(0u64)),
-                                ("part", response::reasoning_text_part(&b.text)),
-                            ]),
-                        ));
-                    }
-                }
-                response::reasoning_item(&id, Status::Completed, Some(b), self.meta.reasoning_as_summary)
-            }
+        let mut events: Vec<(&'static str, Value)> = Vec::with_capacity(4);
+        let (text, item) = match &it.kind {
+            Kind::Message { text } => (
+                Some(TextDone {
+                    done: "response.output_text.done",
+                    part_done: "response.content_part.done",
+                    index: "content_index",
+                    text,
+                    part: response::output_text_part(text),
+                    logprobs: true,
+                }),
+                response::message_item(&id, Status::Completed, Some(text)),
+            ),
+            Kind::Reasoning(b) => (
+                b.redacted.is_none().then(|| TextDone::reasoning(&b.text, as_summary)),
+                response::reasoning_item(&id, Status::Completed, Some(b), as_summary),
+            ),
             Kind::Call { call_id, name, args } => {
                 let args = if args.trim().is_empty() { "{}" } else { args.as_str() };
                 events.push((
@@ -290,9 +252,20 @@ impl ResponsesSink {
                         ("arguments", Value::from(args)),
                     ]),
                 ));
-                response::function_call_item(&id, Status::Completed, call_id, name, args)
+                (
+                    None,
+                    response::function_call_item(&id, Status::Completed, call_id, name, args),
+                )
             }
         };
+        if let Some(t) = text {
+            let mut fields = vec![(t.index, Value::from(0u64)), ("text", Value::from(t.text))];
+            if t.logprobs {
+                fields.push(("logprobs", Value::Array(Vec::new())));
+            }
+            events.push((t.done, with(fields)));
+            events.push((t.part_done, with(vec![(t.index, Value::from(0u64)), ("part", t.part)])));
+        }
         events.push((
             "response.output_item.done",
             response::obj([("output_index", Value::from(i)), ("item", item)]),
@@ -374,12 +347,170 @@ impl ResponsesSink {
     }
 }
 
+/// An item's text as its two `.done` events give it: the text's event and its part's.
+struct TextDone<'a> {
+    done: &'static str,
+    part_done: &'static str,
+    /// `content_index` or `summary_index` (always 0: one part per item).
+    index: &'static str,
+    text: &'a str,
+    part: Value,
+    /// `response.output_text.done` carries `logprobs: []`.
+    logprobs: bool,
+}
+
+impl<'a> TextDone<'a> {
+    /// Reasoning text, as `reasoning_text` content or as a summary.
+    fn reasoning(text: &'a str, as_summary: bool) -> Self {
+        if as_summary {
+            TextDone {
+                done: "response.reasoning_summary_text.done",
+                part_done: "response.reasoning_summary_part.done",
+                index: "summary_index",
+                text,
+                part: response::summary_part(text),
+                logprobs: false,
+            }
+        } else {
+            TextDone {
+                done: "response.reasoning_text.done",
+                part_done: "response.content_part.done",
+                index: "content_index",
+                text,
+                part: response::reasoning_text_part(text),
+                logprobs: false,
+            }
+        }
+    }
+}
+
 fn new_reasoning() -> Kind {
     Kind::Reasoning(ReasoningBlock::default())
 }
 
 fn is_reasoning(k: &Kind) -> bool {
     matches!(k, Kind::Reasoning(_))
+}
+
+impl ResponsesSink {
+    fn reasoning_delta(&mut self, block: u32, text: &str, out: &mut Vec<u8>) {
+        let i = self.item_for(block, is_reasoning, new_reasoning, out);
+        if !self.hold(text.len(), out) {
+            return;
+        }
+        let as_summary = self.meta.reasoning_as_summary;
+        let Some(it) = self.items.get_mut(i) else { return };
+        if let Kind::Reasoning(b) = &mut it.kind {
+            b.text.push_str(text);
+        }
+        let id = it.id.clone();
+        let (kind, content_index, summary_index) = if as_summary {
+            ("response.reasoning_summary_text.delta", None, Some(0))
+        } else {
+            ("response.reasoning_text.delta", Some(0), None)
+        };
+        self.write_delta(
+            Delta {
+                kind,
+                sequence_number: self.seq,
+                item_id: &id,
+                output_index: i,
+                content_index,
+                summary_index,
+                delta: text,
+                logprobs: None,
+            },
+            out,
+        );
+    }
+
+    fn reasoning_signature(&mut self, block: u32, signature: &str, out: &mut Vec<u8>) {
+        let i = self.item_for(block, is_reasoning, new_reasoning, out);
+        if !self.hold(signature.len(), out) {
+            return;
+        }
+        if let Some(Kind::Reasoning(b)) = self.items.get_mut(i).map(|it| &mut it.kind) {
+            b.signature.get_or_insert_with(String::new).push_str(signature);
+        }
+    }
+
+    fn redacted_reasoning(&mut self, block: u32, data: &str, out: &mut Vec<u8>) {
+        let redacted = || {
+            Kind::Reasoning(ReasoningBlock {
+                redacted: Some(String::new()),
+                ..Default::default()
+            })
+        };
+        let i = self.item_for(block, is_reasoning, redacted, out);
+        if !self.hold(data.len(), out) {
+            return;
+        }
+        if let Some(Kind::Reasoning(b)) = self.items.get_mut(i).map(|it| &mut it.kind) {
+            b.redacted.get_or_insert_with(String::new).push_str(data);
+        }
+    }
+
+    fn tool_use_start(&mut self, block: u32, id: &str, name: &str, out: &mut Vec<u8>) {
+        if self.meta.json_tool.as_deref() == Some(name) {
+            // The answer of `text.format` json: a message, its JSON streamed as text.
+            self.item_for(
+                block,
+                |k| matches!(k, Kind::Message { .. }),
+                || Kind::Message { text: String::new() },
+                out,
+            );
+            return;
+        }
+        if !self.hold(id.len().saturating_add(name.len()), out) {
+            return;
+        }
+        // A new tool call always starts a new item, even on a reused block index.
+        if let Some(i) = self.items.iter().rposition(|it| it.block == block && !it.done) {
+            self.close(i, out);
+        }
+        self.item_for(
+            block,
+            |_| false,
+            || Kind::Call {
+                call_id: id.to_string(),
+                name: name.to_string(),
+                args: String::new(),
+            },
+            out,
+        );
+    }
+
+    fn tool_input(&mut self, block: u32, input: &str, out: &mut Vec<u8>) {
+        let Some(i) = self.items.iter().rposition(|it| it.block == block && !it.done) else {
+            // Input without a started tool call: nothing to attach it to.
+            return;
+        };
+        if matches!(self.items.get(i).map(|it| &it.kind), Some(Kind::Message { .. })) {
+            self.text_delta(block, input, out);
+            return;
+        }
+        if !self.hold(input.len(), out) {
+            return;
+        }
+        let Some(it) = self.items.get_mut(i) else { return };
+        if let Kind::Call { args, .. } = &mut it.kind {
+            args.push_str(input);
+        }
+        let id = it.id.clone();
+        self.write_delta(
+            Delta {
+                kind: "response.function_call_arguments.delta",
+                sequence_number: self.seq,
+                item_id: &id,
+                output_index: i,
+                content_index: None,
+                summary_index: None,
+                delta: input,
+                logprobs: None,
+            },
+            out,
+        );
+    }
 }
 
 impl EventSink for ResponsesSink {
@@ -391,121 +522,11 @@ impl EventSink for ResponsesSink {
         match ev {
             Event::MessageStart => {}
             Event::Text { block, text } => self.text_delta(block, &text, out),
-            Event::ReasoningText { block, text } => {
-                let i = self.item_for(block, is_reasoning, new_reasoning, out);
-                if !self.hold(text.len(), out) {
-                    return;
-                }
-                let as_summary = self.meta.reasoning_as_summary;
-                let Some(it) = self.items.get_mut(i) else { return };
-                if let Kind::Reasoning(b) = &mut it.kind {
-                    b.text.push_str(&text);
-                }
-                let id = it.id.clone();
-                let (kind, content_index, summary_index) = if as_summary {
-                    ("response.reasoning_summary_text.delta", None, Some(0))
-                } else {
-                    ("response.reasoning_text.delta", Some(0), None)
-                };
-                self.write_delta(
-                    Delta {
-                        kind,
-                        sequence_number: self.seq,
-                        item_id: &id,
-                        output_index: i,
-                        content_index,
-                        summary_index,
-                        delta: &text,
-                        logprobs: None,
-                    },
-                    out,
-                );
-            }
-            Event::ReasoningSignature { block, signature } => {
-                let i = self.item_for(block, is_reasoning, new_reasoning, out);
-                if !self.hold(signature.len(), out) {
-                    return;
-                }
-                if let Some(Kind::Reasoning(b)) = self.items.get_mut(i).map(|it| &mut it.kind) {
-                    b.signature.get_or_insert_with(String::new).push_str(&signature);
-                }
-            }
-            Event::RedactedReasoning { block, data } => {
-                let redacted = || {
-                    Kind::Reasoning(ReasoningBlock {
-                        redacted: Some(String::new()),
-                        ..Default::default()
-                    })
-                };
-                let i = self.item_for(block, is_reasoning, redacted, out);
-                if !self.hold(data.len(), out) {
-                    return;
-                }
-                if let Some(Kind::Reasoning(b)) = self.items.get_mut(i).map(|it| &mut it.kind) {
-                    b.redacted.get_or_insert_with(String::new).push_str(&data);
-                }
-            }
-            Event::ToolUseStart { block, id, name } => {
-                if self.meta.json_tool.as_deref() == Some(&*name) {
-                    // The answer of `text.format` json: a message, its JSON streamed as text.
-                    self.item_for(
-                        block,
-                        |k| matches!(k, Kind::Message { .. }),
-                        || Kind::Message { text: String::new() },
-                        out,
-                    );
-                    return;
-                }
-                if !self.hold(id.len().saturating_add(name.len()), out) {
-                    return;
-                }
-                let (call_id, name) = (id.into_owned(), name.into_owned());
-                // A new tool call always starts a new item, even on a reused block index.
-                if let Some(i) = self.items.iter().rposition(|it| it.block == block && !it.done) {
-                    self.close(i, out);
-                }
-                self.item_for(
-                    block,
-                    |_| false,
-                    || Kind::Call {
-                        call_id,
-                        name,
-                        args: String::new(),
-                    },
-                    out,
-                );
-            }
-            Event::ToolInput { block, input } => {
-                let Some(i) = self.items.iter().rposition(|it| it.block == block && !it.done) else {
-                    // Input without a started tool call: nothing to attach it to.
-                    return;
-                };
-                if matches!(self.items.get(i).map(|it| &it.kind), Some(Kind::Message { .. })) {
-                    self.text_delta(block, &input, out);
-                    return;
-                }
-                if !self.hold(input.len(), out) {
-                    return;
-                }
-                let Some(it) = self.items.get_mut(i) else { return };
-                if let Kind::Call { args, .. } = &mut it.kind {
-                    args.push_str(&input);
-                }
-                let id = it.id.clone();
-                self.write_delta(
-                    Delta {
-                        kind: "response.function_call_arguments.delta",
-                        sequence_number: self.seq,
-                        item_id: &id,
-                        output_index: i,
-                        content_index: None,
-                        summary_index: None,
-                        delta: &input,
-                        logprobs: None,
-                    },
-                    out,
-                );
-            }
+            Event::ReasoningText { block, text } => self.reasoning_delta(block, &text, out),
+            Event::ReasoningSignature { block, signature } => self.reasoning_signature(block, &signature, out),
+            Event::RedactedReasoning { block, data } => self.redacted_reasoning(block, &data, out),
+            Event::ToolUseStart { block, id, name } => self.tool_use_start(block, &id, &name, out),
+            Event::ToolInput { block, input } => self.tool_input(block, &input, out),
             Event::BlockStop { block } => {
                 if let Some(i) = self.items.iter().rposition(|it| it.block == block && !it.done) {
                     self.close(i, out);
