@@ -658,6 +658,18 @@ fn envoys_own_413_gets_an_openai_body() {
         Action::Continue
     );
     assert_eq!(r.resp("content-type"), Some("text/plain"));
+    // Envoy's own 429 (a rate limiter after this filter) gets a retry-after when it has none.
+    for (given, expected) in [(None, "1"), (Some("30"), "30")] {
+        let mut r = Run::new(&config(BEARER), "POST", "/v1/chat/completions", &[]);
+        r.headers(false);
+        let mut h = vec![("content-type", "text/plain")];
+        h.extend(given.map(|v| ("retry-after", v)));
+        r.respond(429, &h, false);
+        assert_eq!(r.resp("retry-after"), Some(expected));
+        let (_, body) = r.chunk(b"local_rate_limited", true);
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(openai_error(&v).0, "rate_limit_error");
+    }
 }
 
 // --- completion ids --------------------------------------------------------------------------
@@ -874,6 +886,20 @@ fn bedrock_http_errors_become_openai_errors() {
     );
     let (status, v) = r.local();
     assert_eq!((status, openai_error(&v).0.as_str()), (503, "server_error"));
+    // A 429 without a body still says when to retry: Bedrock's hint, else the default.
+    for (hint, expected) in [(Some("7"), "7"), (None, "1"), (Some("5\t"), "1")] {
+        let mut r = Run::new(&config(BEARER), "POST", "/v1/chat/completions", &[]);
+        r.send(&chat(false));
+        let mut h = vec![("x-amzn-errortype", "ThrottlingException")];
+        h.extend(hint.map(|v| ("retry-after", v)));
+        assert_eq!(r.respond(429, &h, true), Action::Pause);
+        let (status, headers, _) = r.host.local.clone().expect("a local reply");
+        assert_eq!(status, 429);
+        assert!(
+            headers.contains(&("retry-after".to_string(), expected.to_string())),
+            "{hint:?}: {headers:?}"
+        );
+    }
 }
 
 #[test]

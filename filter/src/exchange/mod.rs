@@ -574,7 +574,11 @@ impl Exchange {
         if end_of_stream {
             // No body to rewrite: answer with the translated error (or empty completion) now.
             let (status, body) = self.finish_buffered(host, &*reply, &upstream, b"");
-            return Step::local(status, body);
+            let mut step = Step::local(status, body);
+            if let (429, Some(r)) = (status, step.reply.as_mut()) {
+                r.headers.push(("retry-after", retry_after(&upstream)));
+            }
+            return step;
         }
         // Hold the headers until the whole body is here: its translation decides the status.
         self.state = State::Buffering { reply, upstream };
@@ -594,11 +598,16 @@ impl Exchange {
         self.log(host, Level::Info, format_args!("{} {}", e.status, e.message));
         self.end(host, e.status, Some(e.kind), None);
         let mut step = Step::with(Action::Continue);
+        if status == 429 && host.header(Map::ResponseHeaders, "retry-after").is_none() {
+            // Envoy's own rate limiters do not say when to come back; clients wait for this.
+            step.edits
+                .push(Edit::Set(Cow::Borrowed("retry-after"), DEFAULT_RETRY_AFTER.into()));
+        }
         if !end_of_stream {
-            step.edits = vec![
+            step.edits.extend([
                 Edit::Set(Cow::Borrowed("content-type"), "application/json".into()),
                 Edit::Remove("content-length"),
-            ];
+            ]);
             self.state = State::ReplacingLocalReply(front.error_body(&e));
         }
         step
@@ -661,15 +670,8 @@ impl Exchange {
                     Edit::Remove("content-length"),
                 ];
                 if status == 429 {
-                    // Bedrock's hint when it gave one, else a short default (seconds).
-                    let hint = match &upstream {
-                        Upstream::Error { retry_after, .. } => retry_after.clone(),
-                        _ => None,
-                    };
-                    let value = hint
-                        .filter(|h| valid_retry_after(h))
-                        .unwrap_or_else(|| DEFAULT_RETRY_AFTER.into());
-                    step.edits.push(Edit::Set(Cow::Borrowed("retry-after"), value));
+                    step.edits
+                        .push(Edit::Set(Cow::Borrowed("retry-after"), retry_after(&upstream)));
                 }
                 step.body = Some(out);
             }
@@ -723,6 +725,16 @@ impl Exchange {
 
 /// `retry-after` on a 429 when Bedrock gave no hint, in seconds.
 pub const DEFAULT_RETRY_AFTER: &str = "1";
+
+/// The `retry-after` of a 429: Bedrock's hint when it gave a usable one, else the default.
+fn retry_after(upstream: &Upstream) -> String {
+    match upstream {
+        Upstream::Error {
+            retry_after: Some(h), ..
+        } if valid_retry_after(h) => h.clone(),
+        _ => DEFAULT_RETRY_AFTER.into(),
+    }
+}
 
 /// A `retry-after` value worth passing on: delay-seconds (or an HTTP date), printable ASCII.
 fn valid_retry_after(v: &str) -> bool {
