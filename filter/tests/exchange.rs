@@ -1127,6 +1127,29 @@ fn a_strict_profile_refuses_foreign_models_before_bedrock_and_counts_them_as_oth
 }
 
 #[test]
+fn a_stream_the_client_left_after_its_end_is_a_200_and_one_cut_short_a_499() {
+    let cfg = config(TENANTS);
+    let bytes = recording("converse-stream/kong__tool_use_three_chunks.bin");
+    let m = "model=claude;profile=default";
+    // The whole stream arrived and went out, but the client closed before Envoy saw the end of
+    // Bedrock's body: Envoy calls on_log without a last chunk.
+    let mut r = tenant_run(&cfg, "", "/v1/chat/completions", Some(chat_for("claude", true)));
+    r.respond(200, &[("content-type", EVENTSTREAM)], false);
+    let (_, out) = r.chunk(&bytes, false);
+    assert!(out.ends_with(b"data: [DONE]\n\n"));
+    r.ex.on_log(&r.host);
+    assert_eq!(metric(&r, &format!("bedrock_responses_total;status_class=2xx;{m}")), 1);
+    assert_eq!(metric(&r, &format!("bedrock_responses_total;status_class=4xx;{m}")), 0);
+    // Cut in the middle: a 499.
+    let mut r = tenant_run(&cfg, "", "/v1/chat/completions", Some(chat_for("claude", true)));
+    r.respond(200, &[("content-type", EVENTSTREAM)], false);
+    r.chunk(&bytes[..bytes.len() / 2], false);
+    r.ex.on_log(&r.host);
+    assert_eq!(metric(&r, &format!("bedrock_responses_total;status_class=2xx;{m}")), 0);
+    assert_eq!(metric(&r, &format!("bedrock_responses_total;status_class=4xx;{m}")), 1);
+}
+
+#[test]
 fn a_finished_request_records_metrics_usage_and_filter_state_once() {
     let cfg = config(TENANTS);
     let mut r = tenant_run(&cfg, "", "/v1/chat/completions", Some(chat_for("claude", false)));

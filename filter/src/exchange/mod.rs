@@ -221,17 +221,27 @@ impl Exchange {
     }
 
     /// Envoy is done with the stream (`on_log`, also after a client disconnect or a reset): a
-    /// request that did not reach its normal end is reported now, status 499, with whatever
-    /// usage its stream had reported (its tokens still count against the budget).
+    /// request that did not reach its normal end is reported now. A stream whose output was
+    /// complete (the client may close after `[DONE]`, before Bedrock's body formally ends)
+    /// counts as the 200 it was, with the error it carried; anything else is a 499 with whatever
+    /// usage was seen (its tokens still count against the budget).
     pub fn on_log(&mut self, host: &dyn Host) {
         if !self.tally.active {
             return;
         }
-        let usage = match &self.state {
-            State::Streaming(rs) => rs.summary().and_then(|s| s.usage),
-            _ => None,
+        let (status, error, usage) = match &self.state {
+            State::Streaming(rs) => {
+                let summary = rs.summary();
+                let usage = summary.and_then(|s| s.usage);
+                if rs.is_terminated() {
+                    (200, summary.and_then(|s| s.error.as_ref().map(|e| e.kind)), usage)
+                } else {
+                    (499, None, usage)
+                }
+            }
+            _ => (499, None, None),
         };
-        self.end(host, 499, None, usage);
+        self.end(host, status, error, usage);
     }
 
     /// The request is over: record its metrics, write its usage to filter state for the access
