@@ -253,13 +253,9 @@ impl<V> Keyed<V> {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-
-    /// `(name, value)` pairs, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
-        self.0.iter().map(|(k, v)| (k, v))
-    }
 }
 
+/// `(name, value)` pairs, in order.
 impl<'a, V> IntoIterator for &'a Keyed<V> {
     type Item = (&'a String, &'a V);
     type IntoIter = std::iter::Map<std::slice::Iter<'a, (String, V)>, fn(&'a (String, V)) -> (&'a String, &'a V)>;
