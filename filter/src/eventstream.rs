@@ -249,13 +249,16 @@ impl<'a> Message<'a> {
     /// rest of the section comparing raw name bytes and decoding only the matching value.
     pub fn header(&self, name: &str) -> Option<HeaderValue<'a>> {
         let kept = self.kept.get(..self.kept_len).unwrap_or_default();
-        if let Some((_, v)) = kept.iter().find(|(n, _)| *n == name) {
+        if let Some((_, v)) = kept
+            .iter()
+            .find(|(n, _)| crate::bytes::eq(n.as_bytes(), name.as_bytes()))
+        {
             return Some(*v);
         }
         let mut rest = self.after_kept;
         while !rest.is_empty() {
             let (raw_name, kind, value, next) = split_raw(rest).ok()?;
-            if raw_name == name.as_bytes() {
+            if crate::bytes::eq(raw_name, name.as_bytes()) {
                 return typed_value(kind, value).ok();
             }
             rest = next;
@@ -303,22 +306,26 @@ impl<'a> Iterator for HeaderIter<'a> {
 struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
+    #[inline(always)]
     fn bytes(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         let (head, tail) = self.0.split_at_checked(n).ok_or(DecodeError::HeaderTruncated)?;
         self.0 = tail;
         Ok(head)
     }
 
+    #[inline(always)]
     fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
         self.bytes(N)?.try_into().map_err(|_| DecodeError::HeaderTruncated)
     }
 
+    #[inline(always)]
     fn u8(&mut self) -> Result<u8, DecodeError> {
         let [b] = self.array::<1>()?;
         Ok(b)
     }
 
     /// A `u16` length followed by that many bytes.
+    #[inline(always)]
     fn len_prefixed(&mut self) -> Result<&'a [u8], DecodeError> {
         let len = u16::from_be_bytes(self.array()?);
         self.bytes(usize::from(len))
@@ -329,6 +336,7 @@ impl<'a> Reader<'a> {
 type RawHeader<'a> = (&'a [u8], u8, &'a [u8], &'a [u8]);
 
 /// Splits the first header off a non-empty header section without checking UTF-8 or the type.
+#[inline(always)]
 fn split_raw(section: &[u8]) -> Result<RawHeader<'_>, DecodeError> {
     let mut r = Reader(section);
     let name_len = r.u8()?;
@@ -351,6 +359,7 @@ fn split_raw(section: &[u8]) -> Result<RawHeader<'_>, DecodeError> {
 }
 
 /// The typed value of a header from its type and value bytes (as split by [`split_raw`]).
+#[inline(always)]
 fn typed_value(kind: u8, v: &[u8]) -> Result<HeaderValue<'_>, DecodeError> {
     let mut r = Reader(v);
     Ok(match kind {
@@ -361,7 +370,7 @@ fn typed_value(kind: u8, v: &[u8]) -> Result<HeaderValue<'_>, DecodeError> {
         TYPE_INT => HeaderValue::Int(i32::from_be_bytes(r.array()?)),
         TYPE_LONG => HeaderValue::Long(i64::from_be_bytes(r.array()?)),
         TYPE_BYTES => HeaderValue::Bytes(v),
-        TYPE_STRING => HeaderValue::String(std::str::from_utf8(v).map_err(|_| DecodeError::InvalidUtf8)?),
+        TYPE_STRING => HeaderValue::String(crate::bytes::utf8(v).map_err(|_| DecodeError::InvalidUtf8)?),
         TYPE_TIMESTAMP => HeaderValue::Timestamp(i64::from_be_bytes(r.array()?)),
         TYPE_UUID => HeaderValue::Uuid(r.array()?),
         other => return Err(DecodeError::InvalidHeaderType(other)),
@@ -369,9 +378,10 @@ fn typed_value(kind: u8, v: &[u8]) -> Result<HeaderValue<'_>, DecodeError> {
 }
 
 /// Splits the first header off a non-empty header section: `(name, value, rest)`.
+#[inline(always)]
 fn split_header(section: &[u8]) -> Result<(&str, HeaderValue<'_>, &[u8]), DecodeError> {
     let (name, kind, value, rest) = split_raw(section)?;
-    let name = std::str::from_utf8(name).map_err(|_| DecodeError::InvalidUtf8)?;
+    let name = crate::bytes::utf8(name).map_err(|_| DecodeError::InvalidUtf8)?;
     Ok((name, typed_value(kind, value)?, rest))
 }
 

@@ -23,6 +23,7 @@
 pub mod anthropic;
 pub mod bedrock;
 pub mod budget;
+pub mod bytes;
 pub mod chat;
 pub mod config;
 pub mod crc32;
