@@ -76,6 +76,9 @@ pub struct ChunkEncoder {
     /// `stream_options.include_usage`: every chunk before the usage chunk carries
     /// `"usage": null`, as the spec describes.
     usage_null: bool,
+    /// What a content-only chunk has before and after its text (see [`Self::content`]).
+    content_open: Vec<u8>,
+    content_close: Vec<u8>,
 }
 
 const CHOICE_OPEN: &[u8] = br#""choices":[{"index":0,"delta":"#;
@@ -97,14 +100,23 @@ impl ChunkEncoder {
         head.pop(); // the closing brace: more fields follow
         head.push(b',');
         ChunkEncoder {
+            content_open: [&head[..], CHOICE_OPEN, br#"{"content":"#].concat(),
+            content_close: Self::close(false),
             head,
             usage_null: false,
         }
     }
 
+    /// What follows a content-only chunk's text.
+    fn close(usage_null: bool) -> Vec<u8> {
+        let usage: &[u8] = if usage_null { USAGE_NULL } else { b"" };
+        [&b"}"[..], CHOICE_CLOSE, usage, CHUNK_END].concat()
+    }
+
     /// Chunks before the usage chunk carry `"usage": null` (with `include_usage`).
     pub fn with_usage_null(mut self, on: bool) -> Self {
         self.usage_null = on;
+        self.content_close = Self::close(on);
         self
     }
 
@@ -125,15 +137,14 @@ impl ChunkEncoder {
     }
 
     /// A chunk whose delta is only `content`, as most chunks of a stream are: the same bytes as
-    /// [`Self::delta`] with `Delta { content, .. }`, without walking the other fields.
+    /// [`Self::delta`] with `Delta { content, .. }`, written as three copies (the parts before and
+    /// after the text are kept per stream) without walking the other fields.
     pub fn content(&self, out: &mut Vec<u8>, text: &str) {
-        out.extend_from_slice(&self.head);
-        out.extend_from_slice(CHOICE_OPEN);
-        out.extend_from_slice(br#"{"content":"#);
-        let _ = serde_json::to_writer(&mut *out, text);
-        out.push(b'}');
-        out.extend_from_slice(CHOICE_CLOSE);
-        self.end(out);
+        let len = self.content_open.len() + text.len() + 2 + self.content_close.len();
+        out.reserve(len);
+        out.extend_from_slice(&self.content_open);
+        json_string(out, text);
+        out.extend_from_slice(&self.content_close);
     }
 
     /// The chunk that ends the choice: an empty delta and `finish_reason`.
@@ -152,6 +163,23 @@ impl ChunkEncoder {
         out.extend_from_slice(b"\"choices\":[],\"usage\":");
         let _ = serde_json::to_writer(&mut *out, usage);
         out.extend_from_slice(b"}\n\n");
+    }
+}
+
+/// `text` as a JSON string, byte for byte as serde_json writes it: copied between quotes when
+/// nothing in it needs escaping (`"`, `\\`, control characters), as in nearly every delta.
+fn json_string(out: &mut Vec<u8>, text: &str) {
+    let mut plain = true;
+    for &b in text.as_bytes() {
+        plain &= b >= 0x20 && b != b'"' && b != b'\\';
+    }
+    if plain {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        // Serialising a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, text);
     }
 }
 
@@ -179,7 +207,19 @@ mod tests {
     #[test]
     fn content_chunk_is_the_delta_chunk() {
         let enc = ChunkEncoder::new("chatcmpl-1", 1700000000, "m");
-        for text in ["", " abc", "line\nwith \"quotes\", \\ and \u{1}", "日本語 ✓"] {
+        let usage = ChunkEncoder::new("chatcmpl-1", 1700000000, "m").with_usage_null(true);
+        for (enc, text) in [&enc, &usage].into_iter().flat_map(|e| {
+            [
+                "",
+                " abc",
+                "line\nwith \"quotes\", \\ and \u{1}",
+                "日本語 ✓",
+                "\u{7f}\u{2028}x",
+                "tab\t",
+                "q\"",
+            ]
+            .map(|t| (e, t))
+        }) {
             let (mut fast, mut general) = (Vec::new(), Vec::new());
             enc.content(&mut fast, text);
             enc.delta(
@@ -190,6 +230,17 @@ mod tests {
                 },
             );
             assert_eq!(String::from_utf8(fast).unwrap(), String::from_utf8(general).unwrap());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn content_chunk_is_the_delta_chunk_for_any_text(text in "(\\PC|[\\x00-\\x7f])*") {
+            let enc = ChunkEncoder::new("chatcmpl-1", 1700000000, "m");
+            let (mut fast, mut general) = (b"prefix".to_vec(), b"prefix".to_vec());
+            enc.content(&mut fast, &text);
+            enc.delta(&mut general, &Delta { content: Some(&text), ..Default::default() });
+            proptest::prop_assert_eq!(fast, general);
         }
     }
 

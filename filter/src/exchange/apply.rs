@@ -52,17 +52,18 @@ impl Exchange {
                 }
             }
         }
-        if let Some(body) = &step.body {
+        if let Some(body) = step.body {
             let buffer = if request {
                 Buffer::RequestBody
             } else {
                 Buffer::ResponseBody
             };
             if first_failure.is_none() || !request {
-                if let Err(e) = host.set_buffer(buffer, 0, body_size, body) {
+                if let Err(e) = host.set_buffer(buffer, 0, body_size, &body) {
                     first_failure.get_or_insert(("replace the body", e));
                 }
             }
+            spare::keep(body);
         }
         match first_failure {
             Some((what, e)) if request => {
@@ -93,5 +94,53 @@ fn apply_edit(host: &mut dyn Host, map: Map, edit: &Edit) -> Result<(), (&'stati
         }
         Edit::Set(k, v) => host.set_header(map, k, v).map_err(|e| ("set a header", e)),
         Edit::Remove(k) => host.remove_header(map, k).map_err(|e| ("remove a header", e)),
+    }
+}
+
+/// The output buffer of a body chunk, reused from one callback to the next (any stream of this
+/// VM): a streamed response writes each chunk's SSE into it instead of allocating and freeing a
+/// buffer per chunk. Callbacks never overlap within a VM, so one buffer serves every stream; it
+/// is kept only up to [`spare::MAX_KEPT`] bytes of capacity.
+pub(super) mod spare {
+    use std::cell::Cell;
+
+    /// Larger buffers (a big chunk's, a buffered body's) are freed, not kept.
+    pub const MAX_KEPT: usize = 64 * 1024;
+
+    thread_local! {
+        static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    }
+
+    /// An empty buffer with room for `capacity` bytes.
+    pub fn take(capacity: usize) -> Vec<u8> {
+        let mut v = SPARE.take();
+        v.clear();
+        v.reserve(capacity);
+        v
+    }
+
+    /// Hand a buffer back once its bytes have been copied out.
+    pub fn keep(v: Vec<u8>) {
+        if v.capacity() <= MAX_KEPT && v.capacity() > 0 {
+            SPARE.set(v);
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_kept_buffer_comes_back_empty_and_a_large_one_is_dropped() {
+            let mut v = take(10);
+            v.extend_from_slice(b"chunk");
+            let ptr = v.as_ptr();
+            keep(v);
+            let again = take(4);
+            assert!(again.is_empty());
+            assert_eq!(again.as_ptr(), ptr, "the same allocation is reused");
+            keep(Vec::with_capacity(MAX_KEPT + 1));
+            assert!(take(0).capacity() <= MAX_KEPT);
+        }
     }
 }

@@ -633,7 +633,7 @@ impl Exchange {
                     host.log(Level::Warn, &format!("bedrock-bridge[{}]: {what}", self.context_id));
                     Vec::new()
                 });
-                let mut out = Vec::with_capacity(chunk.len().saturating_mul(2));
+                let mut out = apply::spare::take(chunk.len().saturating_mul(2));
                 rs.on_body(&chunk, end_of_stream, &mut out);
                 step.body = Some(out);
                 // Time to first token: one flag test per chunk, one clock read per request.
