@@ -47,7 +47,7 @@ fn same_prefix(mut a: &[u8], mut b: &[u8]) -> bool {
 }
 
 /// `std::str::from_utf8`, with a fast path for ASCII (every header name and value Bedrock sends).
-#[inline]
+#[inline(always)]
 pub fn utf8(v: &[u8]) -> Result<&str, std::str::Utf8Error> {
     if is_ascii(v) {
         // SAFETY: ASCII bytes are valid UTF-8.
@@ -66,10 +66,25 @@ fn is_ascii(mut v: &[u8]) -> bool {
         high |= u64::from_ne_bytes(*w);
         v = rest;
     }
-    for &b in v {
+    while let Some((&b, rest)) = v.split_first() {
         high |= u64::from(b);
+        v = rest;
     }
     high & 0x8080_8080_8080_8080 == 0
+}
+
+/// How many bytes at the start of `s` satisfy `f` (`s.iter().take_while(f).count()`, whose
+/// iterator adapters are not inlined at `opt-level = "z"`).
+#[inline(always)]
+pub fn count_while(s: &[u8], f: impl Fn(u8) -> bool) -> usize {
+    let mut n = 0;
+    while let Some(&b) = s.get(n) {
+        if !f(b) {
+            break;
+        }
+        n += 1;
+    }
+    n
 }
 
 #[cfg(test)]
@@ -121,6 +136,7 @@ mod tests {
             prop_assert_eq!(utf8(&a).ok(), std::str::from_utf8(&a).ok());
             let high: Vec<u8> = a.iter().map(|b| b.wrapping_mul(67)).collect();
             prop_assert_eq!(is_ascii(&high), high.is_ascii());
+            prop_assert_eq!(count_while(&a, |b| b < 2), a.iter().take_while(|&&b| b < 2).count());
         }
     }
 }

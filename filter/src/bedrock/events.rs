@@ -339,15 +339,17 @@ fn block_delta<'a>(payload: &'a [u8], emit: &mut impl FnMut(Event<'a>)) -> Resul
 /// this event; serde's generic field matching costs about a quarter of its instructions.
 fn quick_delta(payload: &[u8]) -> Option<Event<'_>> {
     let rest = bytes::strip_prefix(payload, br#"{"contentBlockIndex":"#)?;
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let digits = bytes::count_while(rest, |b| b.is_ascii_digit());
     // At most 9 digits (fits u32), no leading zero (not JSON).
     if digits == 0 || digits > 9 || (digits > 1 && rest.first() == Some(&b'0')) {
         return None;
     }
-    let (number, rest) = rest.split_at_checked(digits)?;
-    let block = number.iter().fold(0u32, |n, d| {
-        n.wrapping_mul(10).wrapping_add(u32::from(d.wrapping_sub(b'0')))
-    });
+    let (mut number, rest) = rest.split_at_checked(digits)?;
+    let mut block = 0u32;
+    while let Some((d, more)) = number.split_first() {
+        block = block.wrapping_mul(10).wrapping_add(u32::from(d.wrapping_sub(b'0')));
+        number = more;
+    }
     let (reasoning, rest) = match bytes::strip_prefix(rest, br#","delta":{"text":""#) {
         Some(r) => (false, r),
         None => (
@@ -355,7 +357,7 @@ fn quick_delta(payload: &[u8]) -> Option<Event<'_>> {
             bytes::strip_prefix(rest, br#","delta":{"reasoningContent":{"text":""#)?,
         ),
     };
-    let end = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    let end = bytes::count_while(rest, |b| b != b'"' && b != b'\\' && b >= 0x20);
     let (text, rest) = rest.split_at_checked(end)?;
     let rest = bytes::strip_prefix(rest, b"\"")?;
     let rest = if reasoning {
@@ -365,7 +367,7 @@ fn quick_delta(payload: &[u8]) -> Option<Event<'_>> {
     };
     let rest = match bytes::strip_prefix(rest, br#","p":""#) {
         Some(p) => {
-            let n = p.iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+            let n = bytes::count_while(p, |b| b.is_ascii_alphanumeric());
             bytes::strip_prefix(p.get(n..)?, b"\"")?
         }
         None => rest,

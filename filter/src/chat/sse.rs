@@ -169,11 +169,8 @@ impl ChunkEncoder {
 /// `text` as a JSON string, byte for byte as serde_json writes it: copied between quotes when
 /// nothing in it needs escaping (`"`, `\\`, control characters), as in nearly every delta.
 fn json_string(out: &mut Vec<u8>, text: &str) {
-    let mut plain = true;
-    for &b in text.as_bytes() {
-        plain &= b >= 0x20 && b != b'"' && b != b'\\';
-    }
-    if plain {
+    let plain = crate::bytes::count_while(text.as_bytes(), |b| b >= 0x20 && b != b'"' && b != b'\\');
+    if plain == text.len() {
         out.push(b'"');
         out.extend_from_slice(text.as_bytes());
         out.push(b'"');
