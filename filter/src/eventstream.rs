@@ -224,6 +224,19 @@ pub enum HeaderValue<'a> {
 /// again.
 const KEPT_HEADERS: usize = 4;
 
+/// The header section of a `contentBlockDelta` event exactly as Bedrock writes it (nearly every
+/// frame of a stream), and its decoding: a section equal to these bytes is valid without being
+/// walked again. Checked against the general walk in the tests.
+const DELTA_HEADER_BYTES: &[u8] = b"\x0b:event-type\x07\x00\x11contentBlockDelta\
+    \x0d:content-type\x07\x00\x10application/json\x0d:message-type\x07\x00\x05event";
+const DELTA_HEADER_COUNT: usize = 3;
+const DELTA_HEADERS: [(&str, HeaderValue<'static>); KEPT_HEADERS] = [
+    (":event-type", HeaderValue::String("contentBlockDelta")),
+    (":content-type", HeaderValue::String("application/json")),
+    (":message-type", HeaderValue::String("event")),
+    ("", HeaderValue::Bool(false)),
+];
+
 /// One decoded, fully validated message, borrowing the bytes it was decoded from.
 #[derive(Debug, Clone, Copy)]
 pub struct Message<'a> {
@@ -336,7 +349,6 @@ impl<'a> Reader<'a> {
 type RawHeader<'a> = (&'a [u8], u8, &'a [u8], &'a [u8]);
 
 /// Splits the first header off a non-empty header section without checking UTF-8 or the type.
-#[inline(always)]
 fn split_raw(section: &[u8]) -> Result<RawHeader<'_>, DecodeError> {
     let mut r = Reader(section);
     let name_len = r.u8()?;
@@ -359,7 +371,6 @@ fn split_raw(section: &[u8]) -> Result<RawHeader<'_>, DecodeError> {
 }
 
 /// The typed value of a header from its type and value bytes (as split by [`split_raw`]).
-#[inline(always)]
 fn typed_value(kind: u8, v: &[u8]) -> Result<HeaderValue<'_>, DecodeError> {
     let mut r = Reader(v);
     Ok(match kind {
@@ -378,7 +389,6 @@ fn typed_value(kind: u8, v: &[u8]) -> Result<HeaderValue<'_>, DecodeError> {
 }
 
 /// Splits the first header off a non-empty header section: `(name, value, rest)`.
-#[inline(always)]
 fn split_header(section: &[u8]) -> Result<(&str, HeaderValue<'_>, &[u8]), DecodeError> {
     let (name, kind, value, rest) = split_raw(section)?;
     let name = crate::bytes::utf8(name).map_err(|_| DecodeError::InvalidUtf8)?;
@@ -388,6 +398,20 @@ fn split_header(section: &[u8]) -> Result<(&str, HeaderValue<'_>, &[u8]), Decode
 /// Walks a whole header section: every header well formed, at most `max_count` of them. Returns
 /// the message with its first headers kept split.
 fn validate_headers<'a>(headers: &'a [u8], payload: &'a [u8], max_count: usize) -> Result<Message<'a>, DecodeError> {
+    if max_count >= DELTA_HEADER_COUNT && crate::bytes::eq(headers, DELTA_HEADER_BYTES) {
+        return Ok(Message {
+            headers,
+            kept: DELTA_HEADERS,
+            kept_len: DELTA_HEADER_COUNT,
+            after_kept: &[],
+            payload,
+        });
+    }
+    walk_headers(headers, payload, max_count)
+}
+
+/// [`validate_headers`] for any section: decodes every header.
+fn walk_headers<'a>(headers: &'a [u8], payload: &'a [u8], max_count: usize) -> Result<Message<'a>, DecodeError> {
     let mut m = Message {
         headers,
         kept: [("", HeaderValue::Bool(false)); KEPT_HEADERS],
@@ -634,6 +658,24 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bedrocks_delta_header_section_decodes_as_the_general_walk_does() {
+        let fast = validate_headers(DELTA_HEADER_BYTES, b"{}", 128).unwrap();
+        let walked = walk_headers(DELTA_HEADER_BYTES, b"{}", 128).unwrap();
+        assert_eq!(fast.kept_len, walked.kept_len);
+        assert_eq!(fast.kept[..fast.kept_len], walked.kept[..walked.kept_len]);
+        assert_eq!(fast.after_kept, walked.after_kept);
+        assert!(fast.headers().eq(walked.headers()));
+        assert_eq!(fast.header_str(":event-type"), Some("contentBlockDelta"));
+        assert!(matches!(
+            validate_headers(DELTA_HEADER_BYTES, b"", 2),
+            Err(DecodeError::TooManyHeaders { max: 2 })
+        ));
+        // The bytes of a real recording's delta frames (converse-stream fixtures).
+        let recorded = b"\x0b:event-type\x07\x00\x11contentBlockDelta\r:content-type\x07\x00\x10application/json\r:message-type\x07\x00\x05event";
+        assert_eq!(DELTA_HEADER_BYTES, recorded);
+    }
     use bedrock_bridge_testkit::frame::{self as kit, raw_frame as frame, seal, HeaderVal};
     use proptest::prelude::*;
 
