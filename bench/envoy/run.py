@@ -765,9 +765,9 @@ def render_md(out) -> str:
                              f"{v['envoy_over_litellm']}×.")
     if mem:
         L.append(f"- Memory: the filter keeps per stream at most one incomplete eventstream frame (the decoder reserves exactly "
-                 f"the frame's declared length, ≤ `limits.max_frame_bytes`), the chunk prefix of its SSE encoder "
-                 f"(~130 bytes) and the tool-call index table; each body chunk's output buffer (about 2× the chunk) is "
-                 f"freed before the call returns. Measured: the wasm heap grew {mem['wasm_linear_memory_growth_per_stream']} KiB "
+                 f"the frame's declared length, ≤ `limits.max_frame_bytes`), the fixed parts of its SSE chunks "
+                 f"(~350 bytes) and the tool-call index table; each body chunk's output goes into one buffer per VM, "
+                 f"reused by every stream's chunks and kept only up to 64 KiB. Measured: the wasm heap grew {mem['wasm_linear_memory_growth_per_stream']} KiB "
                  f"per stream; Envoy itself (passthrough) grows ~{mem['rss_growth_per_stream_passthrough']} KiB per stream "
                  f"(two connections and their buffers), and the filter Envoy's RSS growth ({mem['rss_growth_per_stream_filter']} KiB) "
                  f"is within that noise: allocator pages freed after V8 compiled the module are reused.")
