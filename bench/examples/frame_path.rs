@@ -4,6 +4,7 @@
 //!
 //!   cargo build --profile bench --example frame_path -p bedrock-bridge-bench
 //!   valgrind --tool=callgrind target/release/examples/frame_path 1   # frames per chunk
+//!   (then: streams, default 10; reasoning deltas before the 5,000 text deltas, default 20)
 use bedrock_bridge::bedrock::events::{EventSink, ResponseStream};
 use bedrock_bridge::chat::reply::ChatReply;
 use bedrock_bridge::chat::stream::ChatSink;
@@ -58,7 +59,8 @@ fn frames(reasoning: usize, content: usize) -> Vec<Vec<u8>> {
 fn main() {
     let burst: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1);
     let streams: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(10);
-    let chunks: Vec<Vec<u8>> = frames(20, 5000).chunks(burst).map(|g| g.concat()).collect();
+    let reasoning: usize = std::env::args().nth(3).and_then(|s| s.parse().ok()).unwrap_or(20);
+    let chunks: Vec<Vec<u8>> = frames(reasoning, 5000).chunks(burst).map(|g| g.concat()).collect();
     let mut total = 0usize;
     for _ in 0..streams {
         let reply = ChatReply {

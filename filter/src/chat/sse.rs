@@ -3,6 +3,7 @@
 //! The part of every chunk that never changes within a stream (`id`, `object`, `created`,
 //! `model`) is serialised once per stream; each delta then costs one small serialisation.
 
+use crate::config::ReasoningField;
 use crate::error::ApiError;
 use crate::openai::Usage;
 use serde::Serialize;
@@ -147,6 +148,29 @@ impl ChunkEncoder {
         out.extend_from_slice(&self.content_close);
     }
 
+    /// A chunk whose delta is only reasoning text, in the field or fields `field` names: the same
+    /// bytes as [`Self::delta`] with those fields set, without walking the others.
+    pub fn reasoning(&self, out: &mut Vec<u8>, field: ReasoningField, text: &str) {
+        out.reserve(self.head.len() + 2 * text.len() + 128);
+        out.extend_from_slice(&self.head);
+        out.extend_from_slice(CHOICE_OPEN);
+        let mut open = b'{';
+        if matches!(field, ReasoningField::Reasoning | ReasoningField::Both) {
+            out.push(open);
+            out.extend_from_slice(br#""reasoning":"#);
+            json_string(out, text);
+            open = b',';
+        }
+        if matches!(field, ReasoningField::ReasoningContent | ReasoningField::Both) {
+            out.push(open);
+            out.extend_from_slice(br#""reasoning_content":"#);
+            json_string(out, text);
+        }
+        out.push(b'}');
+        out.extend_from_slice(CHOICE_CLOSE);
+        self.end(out);
+    }
+
     /// The chunk that ends the choice: an empty delta and `finish_reason`.
     pub fn finish(&self, out: &mut Vec<u8>, finish_reason: &str) {
         out.extend_from_slice(&self.head);
@@ -231,6 +255,18 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn reasoning_chunk_is_the_delta_chunk_for_any_text(text in "(\\PC|[\\x00-\\x7f])*", usage: bool) {
+            let enc = ChunkEncoder::new("chatcmpl-1", 1700000000, "m").with_usage_null(usage);
+            for field in [ReasoningField::Reasoning, ReasoningField::ReasoningContent, ReasoningField::Both] {
+                let (reasoning, reasoning_content) = crate::openai::reasoning_fields(field, Some(&text));
+                let (mut fast, mut general) = (b"prefix".to_vec(), b"prefix".to_vec());
+                enc.reasoning(&mut fast, field, &text);
+                enc.delta(&mut general, &Delta { reasoning, reasoning_content, ..Default::default() });
+                proptest::prop_assert_eq!(fast, general);
+            }
+        }
+
         #[test]
         fn content_chunk_is_the_delta_chunk_for_any_text(text in "(\\PC|[\\x00-\\x7f])*") {
             let enc = ChunkEncoder::new("chatcmpl-1", 1700000000, "m");

@@ -8,7 +8,7 @@ use crate::chat::reply::{self, ChatReply};
 use crate::chat::sse::{self, ChunkEncoder, Delta, FunctionDelta, ThinkingBlockDelta, ToolCallDelta};
 use crate::config::ReasoningField;
 use crate::error::ApiError;
-use crate::openai::{self, Usage};
+use crate::openai::Usage;
 
 /// Writes one OpenAI chat stream from ConverseStream events.
 #[derive(Debug)]
@@ -138,16 +138,7 @@ impl ChatSink {
                 self.hold.text.push_str(text);
             }
         }
-        let (reasoning, reasoning_content) = openai::reasoning_fields(self.reasoning_field, Some(text));
-        if reasoning.is_none() && reasoning_content.is_none() {
-            return;
-        }
-        let delta = Delta {
-            reasoning,
-            reasoning_content,
-            ..Default::default()
-        };
-        self.enc.delta(out, &delta);
+        self.enc.reasoning(out, self.reasoning_field, text);
     }
 
     fn reasoning_signature(&mut self, block: u32, signature: &str) {
