@@ -4,7 +4,9 @@
 //!
 //!   cargo build --profile bench --example frame_path -p bedrock-bridge-bench
 //!   valgrind --tool=callgrind target/release/examples/frame_path 1   # frames per chunk
-//!   (then: streams, default 10; reasoning deltas before the 5,000 text deltas, default 20)
+//!   (then: streams, default 10; reasoning deltas before the 5,000 text deltas, default 20;
+//!   `anthropic` for Anthropic Messages SSE instead of chat completions)
+use bedrock_bridge::anthropic::stream::MessagesSink;
 use bedrock_bridge::bedrock::events::{EventSink, ResponseStream};
 use bedrock_bridge::chat::reply::ChatReply;
 use bedrock_bridge::chat::stream::ChatSink;
@@ -72,7 +74,11 @@ fn main() {
             include_usage: false,
             json_tool: None,
         };
-        let sink: Box<dyn EventSink> = Box::new(ChatSink::new(reply));
+        let sink: Box<dyn EventSink> = if std::env::args().nth(4).as_deref() == Some("anthropic") {
+            Box::new(MessagesSink::new("msg_benchbench0123456789", "claude"))
+        } else {
+            Box::new(ChatSink::new(reply))
+        };
         let mut rs = ResponseStream::new(sink, Limits::default());
         for (i, c) in chunks.iter().enumerate() {
             let chunk = black_box(c.clone()); // the host hands each chunk over in a new allocation

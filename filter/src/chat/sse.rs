@@ -144,7 +144,7 @@ impl ChunkEncoder {
         let len = self.content_open.len() + text.len() + 2 + self.content_close.len();
         out.reserve(len);
         out.extend_from_slice(&self.content_open);
-        json_string(out, text);
+        crate::bytes::json_string(out, text);
         out.extend_from_slice(&self.content_close);
     }
 
@@ -158,13 +158,13 @@ impl ChunkEncoder {
         if matches!(field, ReasoningField::Reasoning | ReasoningField::Both) {
             out.push(open);
             out.extend_from_slice(br#""reasoning":"#);
-            json_string(out, text);
+            crate::bytes::json_string(out, text);
             open = b',';
         }
         if matches!(field, ReasoningField::ReasoningContent | ReasoningField::Both) {
             out.push(open);
             out.extend_from_slice(br#""reasoning_content":"#);
-            json_string(out, text);
+            crate::bytes::json_string(out, text);
         }
         out.push(b'}');
         out.extend_from_slice(CHOICE_CLOSE);
@@ -187,20 +187,6 @@ impl ChunkEncoder {
         out.extend_from_slice(b"\"choices\":[],\"usage\":");
         let _ = serde_json::to_writer(&mut *out, usage);
         out.extend_from_slice(b"}\n\n");
-    }
-}
-
-/// `text` as a JSON string, byte for byte as serde_json writes it: copied between quotes when
-/// nothing in it needs escaping (`"`, `\\`, control characters), as in nearly every delta.
-fn json_string(out: &mut Vec<u8>, text: &str) {
-    let plain = crate::bytes::count_while(text.as_bytes(), |b| b >= 0x20 && b != b'"' && b != b'\\');
-    if plain == text.len() {
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
-    } else {
-        // Serialising a string into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, text);
     }
 }
 
