@@ -93,13 +93,15 @@ impl ResponsesSink {
         out.extend_from_slice(b"\n\n");
     }
 
-    fn write_delta(&mut self, d: Delta<'_>, out: &mut Vec<u8>) {
+    /// Writes a delta event and counts it in `seq` (the sink's `seq`, passed alone so that the
+    /// item the delta borrows its id from can stay borrowed).
+    fn write_delta(seq: &mut u64, d: Delta<'_>, out: &mut Vec<u8>) {
         out.extend_from_slice(b"event: ");
         out.extend_from_slice(d.kind.as_bytes());
         out.extend_from_slice(b"\ndata: ");
         let _ = serde_json::to_writer(&mut *out, &d);
         out.extend_from_slice(b"\n\n");
-        self.seq += 1;
+        *seq += 1;
     }
 
     fn response(&self, st: State<'_>) -> Value {
@@ -330,12 +332,13 @@ impl ResponsesSink {
         if let Kind::Message { text: t } = &mut it.kind {
             t.push_str(text);
         }
-        let id = it.id.clone();
-        self.write_delta(
+        let seq = self.seq;
+        Self::write_delta(
+            &mut self.seq,
             Delta {
                 kind: "response.output_text.delta",
-                sequence_number: self.seq,
-                item_id: &id,
+                sequence_number: seq,
+                item_id: &it.id,
                 output_index: i,
                 content_index: Some(0),
                 summary_index: None,
@@ -403,17 +406,18 @@ impl ResponsesSink {
         if let Kind::Reasoning(b) = &mut it.kind {
             b.text.push_str(text);
         }
-        let id = it.id.clone();
+        let seq = self.seq;
         let (kind, content_index, summary_index) = if as_summary {
             ("response.reasoning_summary_text.delta", None, Some(0))
         } else {
             ("response.reasoning_text.delta", Some(0), None)
         };
-        self.write_delta(
+        Self::write_delta(
+            &mut self.seq,
             Delta {
                 kind,
-                sequence_number: self.seq,
-                item_id: &id,
+                sequence_number: seq,
+                item_id: &it.id,
                 output_index: i,
                 content_index,
                 summary_index,
@@ -496,12 +500,13 @@ impl ResponsesSink {
         if let Kind::Call { args, .. } = &mut it.kind {
             args.push_str(input);
         }
-        let id = it.id.clone();
-        self.write_delta(
+        let seq = self.seq;
+        Self::write_delta(
+            &mut self.seq,
             Delta {
                 kind: "response.function_call_arguments.delta",
-                sequence_number: self.seq,
-                item_id: &id,
+                sequence_number: seq,
+                item_id: &it.id,
                 output_index: i,
                 content_index: None,
                 summary_index: None,
