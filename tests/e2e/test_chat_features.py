@@ -23,6 +23,7 @@ import pytest
 from botocore.eventstream import EventStreamBuffer
 
 from conftest import CLAUDE, filter_config, filter_envoy, sdk_error
+from harness import Envoy, filter_http
 from sim import SERVICE_MODEL, event, frame
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
@@ -1146,6 +1147,51 @@ def test_bedrock_http_errors(client, sim, name, status, exc, kind, stream):
     assert e.status_code == status
     assert e.body == {"message": message, "type": kind, "param": None, "code": name}
     assert len(sim.requests) == 1 and sim.requests[0]["path"].endswith("/converse-stream" if stream else "/converse")
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_a_bodyless_bedrock_429_is_a_rate_limit_error_with_retry_after(client, sim, stream):
+    """A 429 without a body (from Bedrock or a proxy before it) is still an OpenAI rate-limit error,
+    and every 429 tells the client when to retry."""
+    sim.scenario("err.bare429", status=429)
+    e = sdk_error(client, openai.RateLimitError, "err.bare429", stream, messages=HI)
+    assert e.status_code == 429
+    assert e.body["type"] == "rate_limit_error" and e.body["message"]
+    assert float(e.response.headers["retry-after"]) > 0
+    assert len(sim.requests) == 1
+
+
+LOCAL_RATE_LIMIT = {
+    "name": "envoy.filters.http.local_ratelimit",
+    "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+        "stat_prefix": "bedrock_rl",
+        "token_bucket": {"max_tokens": 1, "tokens_per_fill": 1, "fill_interval": "3600s"},
+        "filter_enabled": {"runtime_key": "rl_enabled", "default_value": {"numerator": 100, "denominator": "HUNDRED"}},
+        "filter_enforced": {"runtime_key": "rl_enforced", "default_value": {"numerator": 100, "denominator": "HUNDRED"}},
+    },
+}
+
+
+@pytest.fixture
+def rate_limited(sim):
+    """Envoy's own local rate limit after the filter (it sees the request as Bedrock will): one
+    request per hour."""
+    sim.reset()
+    wasm, router = filter_http(filter_config())
+    e = Envoy(filter_config(), upstream=("127.0.0.1", sim.port), name="local-ratelimit",
+              http_filters=[wasm, LOCAL_RATE_LIMIT, router])
+    yield openai.OpenAI(base_url=e.base_url, api_key="sk-client", max_retries=0, timeout=30)
+    e.stop()
+
+
+def test_envoys_own_429_after_the_filter_carries_retry_after(rate_limited, sim):
+    assert rate_limited.chat.completions.create(model="claude", messages=HI).choices
+    e = sdk_error(rate_limited, openai.RateLimitError, "claude", False, messages=HI)
+    assert e.status_code == 429
+    assert e.body["type"] == "rate_limit_error", "the filter gave Envoy's plain-text reply OpenAI's shape"
+    assert float(e.response.headers["retry-after"]) > 0
+    assert len(sim.requests) == 1, "the limited request never reached Bedrock"
 
 
 def test_input_too_long_is_context_length_exceeded(client, sim):
