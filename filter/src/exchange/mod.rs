@@ -483,6 +483,7 @@ impl Exchange {
             path: &out.path,
             headers: &signed,
             body: &out.body,
+            service: signing::SERVICE,
         };
         let auth = match signing::auth_headers(&cfg.auth, &cfg.region, &request, now) {
             Ok(a) => a,
