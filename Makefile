@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 WASM := dist/bedrock_bridge.wasm
 CARGO ?= $(shell command -v rustup >/dev/null 2>&1 && rustup which cargo 2>/dev/null || command -v cargo)
 
-.PHONY: all build venv clients anthropic-clients test unit unit-wasm32 e2e lint run fmt clean bench bench-v8 bench-envoy bench-envoy-full fuzz fuzz-smoke image envoy-matrix
+.PHONY: all build venv clients anthropic-clients test unit unit-wasm32 unit-wasm-bindgen test-tools e2e lint run fmt clean bench bench-v8 bench-envoy bench-envoy-full bench-envoy-requests fuzz fuzz-smoke image envoy-matrix
 
 all: build
 
@@ -31,9 +31,9 @@ $(VENV)/.clients-installed: tests/requirements-clients.txt $(VENV)/.installed
 tests/clients/node_modules/.package-lock.json: tests/clients/package.json tests/clients/package-lock.json
 	npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error
 
-## test: lint, native unit tests, the core's tests as wasm32 in V8, end-to-end tests in real Envoy,
-## then the core subset on older Envoys
-test: lint unit unit-wasm32 e2e envoy-matrix
+## test: lint, native unit tests, the core's tests as wasm32 in V8 (WASI and wasm-bindgen-test),
+## end-to-end tests in real Envoy, then the core subset on older Envoys
+test: lint unit unit-wasm32 unit-wasm-bindgen e2e envoy-matrix
 
 unit:
 	$(CARGO) test --workspace --quiet
@@ -43,11 +43,20 @@ unit:
 unit-wasm32:
 	scripts/test-wasm32.sh --quiet -- --skip output_is_identical_at_every_split_point
 
+## unit-wasm-bindgen: the front doors', exchange's and eventstream's tests under wasm-bindgen-test on
+## wasm32-unknown-unknown in Node's V8 (count printed); installs wasm-bindgen-cli once per machine
+unit-wasm-bindgen:
+	scripts/test-wasm-bindgen.sh --quiet
+
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 
-e2e: $(WASM) venv clients anthropic-clients $(VENV)/.responses-clients
+## test-tools: Debian packages e2e tests need (skopeo, iproute2), installed when missing
+test-tools:
+	scripts/install-test-tools.sh
+
+e2e: $(WASM) venv clients anthropic-clients $(VENV)/.responses-clients test-tools
 	$(PY) -m pytest -q tests
 
 ## image: OCI image layout of the module at dist/oci (Istio / Envoy Gateway format), no daemon needed.
@@ -98,6 +107,11 @@ bench-envoy: $(WASM) venv
 bench-envoy-full: $(WASM) venv
 	$(CARGO) build -q --release --target wasm32-wasip1 --manifest-path bench/envoy/nullfilter/Cargo.toml --target-dir target/nullfilter
 	$(PY) bench/envoy/run.py --null-wasm target/nullfilter/wasm32-wasip1/release/nullfilter.wasm --null-wasm-n
+
+## bench-envoy-requests: Envoy CPU per request, filter vs a no-op wasm filter, agent-sized bodies (30 / 300 KiB, chat and Messages)
+bench-envoy-requests: $(WASM) venv
+	$(CARGO) build -q --release --target wasm32-wasip1 --manifest-path bench/envoy/nullfilter/Cargo.toml --target-dir target/nullfilter
+	$(PY) bench/envoy/request_size.py --null-wasm target/nullfilter/wasm32-wasip1/release/nullfilter.wasm --json bench/envoy/requests.json
 
 ## fuzz: every cargo-fuzz target for FUZZ_SECONDS each (default 600), from the committed corpus
 fuzz:

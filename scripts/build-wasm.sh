@@ -31,10 +31,11 @@ mkdir -p dist
 # panics by design (a panic traps the VM either way); what is lost is only the panic message in
 # Envoy's log. Both are nightly flags, enabled on the stable toolchain with RUSTC_BOOTSTRAP=1.
 # 700 KB -> 611 KB with all front doors (measured 2026-11-29).
-# sha2's compact software backend (a rolled compression loop; signing runs once per request):
-# -7 KB (measured 2026-11-29).
+# sha2 keeps its unrolled software backend (and opt-level 3, Cargo.toml): its compact backend saved
+# 7 KB but SHA-256 then took a third of the module's CPU for a 300 KiB request (SigV4 hashes the
+# whole body).
 SIZE_STD=(-Z build-std=std,panic_abort -Z build-std-features=optimize_for_size)
-SIZE_RUSTFLAGS='-Zunstable-options -Cpanic=immediate-abort --cfg sha2_backend_soft="compact"'
+SIZE_RUSTFLAGS='-Zunstable-options -Cpanic=immediate-abort'
 case "$choice" in
   rustup)
     echo "build-wasm: rustup toolchain ($(rustup which cargo))" >&2

@@ -404,28 +404,40 @@ mod tests {
     /// session token and an encoded model id, and a Bedrock Mantle request (its own service name).
     #[test]
     fn sigv4_matches_botocore_vectors() {
-        let cases: [(&str, &str, &str, &[(&str, &str)], &[u8], &str, u64, Option<&str>, &str); 4] = [
-            ("GET", "example.amazonaws.com", "/", &[], b"", "service", 1_440_938_160, None,
-             "SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"),
-            ("POST", "example.amazonaws.com", "/", &[], b"", "service", 1_440_938_160, None,
-             "SignedHeaders=host;x-amz-date, Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"),
-            ("POST", "bedrock-runtime.us-east-1.amazonaws.com",
-             "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse-stream",
-             &[("content-type", "application/json")], br#"{"messages":[]}"#, SERVICE, 1_700_000_000, Some("TOKEN"),
-             "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=1b09d568f7f2a020652e23d9cd4b4c0ff6f65845081aebb8466f6a71e382ded7"),
-            ("POST", "bedrock-mantle.us-east-1.api.aws", "/v1/chat/completions",
-             &[("content-type", "application/json")], br#"{"messages":[]}"#, "bedrock-mantle", 1_700_000_000, None,
-             "SignedHeaders=content-type;host;x-amz-date, Signature=e56eb3c5b614fba108dfd15c817a19ce644f7d9f90a0558bd0b271305fa31caa"),
-        ];
-        for (method, host, path, headers, body, service, secs, token, want) in cases {
-            let r = Request {
+        const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
+        const BODY: &[u8] = br#"{"messages":[]}"#;
+        fn vector<'a>(
+            method: &'a str,
+            host: &'a str,
+            path: &'a str,
+            headers: &'a [(&'a str, &'a str)],
+            body: &'a [u8],
+            service: &'a str,
+        ) -> Request<'a> {
+            Request {
                 method,
                 host,
                 path,
                 headers,
                 body,
                 service,
-            };
+            }
+        }
+        let cases = [
+            (vector("GET", "example.amazonaws.com", "/", &[], b"", "service"), 1_440_938_160, None,
+             "SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"),
+            (vector("POST", "example.amazonaws.com", "/", &[], b"", "service"), 1_440_938_160, None,
+             "SignedHeaders=host;x-amz-date, Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"),
+            (vector("POST", "bedrock-runtime.us-east-1.amazonaws.com",
+                 "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse-stream", JSON, BODY, SERVICE),
+             1_700_000_000, Some("TOKEN"),
+             "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=1b09d568f7f2a020652e23d9cd4b4c0ff6f65845081aebb8466f6a71e382ded7"),
+            (vector("POST", "bedrock-mantle.us-east-1.api.aws", "/v1/chat/completions", JSON, BODY, "bedrock-mantle"),
+             1_700_000_000, None,
+             "SignedHeaders=content-type;host;x-amz-date, Signature=e56eb3c5b614fba108dfd15c817a19ce644f7d9f90a0558bd0b271305fa31caa"),
+        ];
+        for (r, secs, token, want) in cases {
+            let service = r.service;
             let time = UNIX_EPOCH + Duration::from_secs(secs);
             let got = auth_headers(&sigv4(token), "us-east-1", &r, time).unwrap();
             let auth = got

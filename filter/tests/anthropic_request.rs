@@ -1,6 +1,10 @@
 //! Anthropic Messages requests → Converse bodies; count_tokens; Message objects from Converse
 //! responses; embeddings requests and responses.
 
+// Also run under wasm-bindgen-test in V8 (scripts/test-wasm-bindgen.sh).
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use base64::Engine;
 use bedrock_bridge::anthropic::{count_tokens, request, response};
 use bedrock_bridge::config::Config;
@@ -340,6 +344,8 @@ fn count_tokens_body() {
     assert!(count_tokens::translate(&serde_json::to_vec(&v).unwrap(), &cfg(""), None).is_err());
 }
 
+// Reads a fixture directory: native and WASI only.
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 #[test]
 fn converse_responses_become_messages() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/bedrock-recordings/converse");

@@ -2,6 +2,10 @@
 //! covered before (routing, methods, header policy, ids, `/v1/models`, local replies, Bedrock
 //! errors, response header cleaning, size limits, host failures).
 
+// Also run under wasm-bindgen-test in V8 (scripts/test-wasm-bindgen.sh).
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use bedrock_bridge::config::Config;
 use bedrock_bridge::exchange::policy::{self, Route};
 use bedrock_bridge::exchange::{Action, Exchange, Shared};
@@ -9,7 +13,6 @@ use bedrock_bridge::host::{Buffer, Host, HostError, HostResult, Level, Map, Metr
 use bedrock_bridge::metrics::Metrics;
 use serde_json::Value;
 use std::cell::RefCell;
-use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -277,11 +280,19 @@ fn openai_error(v: &Value) -> (String, String, String) {
     (s("type"), s("code"), s("message"))
 }
 
+/// Recordings embedded in the test binary: these tests also run without a filesystem
+/// (wasm-bindgen-test in V8).
 fn recording(name: &str) -> Vec<u8> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/bedrock-recordings")
-        .join(name);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    const CONVERSE: &[u8] = include_bytes!(
+        "../../tests/fixtures/bedrock-recordings/converse/dd-trace-py__claude3_sonnet_text_and_tool_use.body.json"
+    );
+    const STREAM: &[u8] =
+        include_bytes!("../../tests/fixtures/bedrock-recordings/converse-stream/kong__tool_use_three_chunks.bin");
+    match name {
+        "converse/dd-trace-py__claude3_sonnet_text_and_tool_use.body.json" => CONVERSE.to_vec(),
+        "converse-stream/kong__tool_use_three_chunks.bin" => STREAM.to_vec(),
+        other => panic!("{other} is not embedded: add it to recording()"),
+    }
 }
 
 const EVENTSTREAM: &str = "application/vnd.amazon.eventstream";

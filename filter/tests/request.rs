@@ -1,5 +1,9 @@
 //! OpenAI request → Converse request translation.
 
+// Also run under wasm-bindgen-test in V8 (scripts/test-wasm-bindgen.sh).
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use bedrock_bridge::bedrock::converse::encode_path_segment;
 use bedrock_bridge::chat::request::Translated;
 use bedrock_bridge::config::Config;

@@ -1,5 +1,9 @@
 //! The Responses API request translator and non-streaming response, natively.
 
+// Also run under wasm-bindgen-test in V8 (scripts/test-wasm-bindgen.sh).
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use bedrock_bridge::config::Config;
 use bedrock_bridge::front::{FrontDoor, RequestContext};
 use bedrock_bridge::responses::reasoning;

@@ -1,0 +1,97 @@
+"""Request-size case of the in-Envoy benchmark: Envoy's CPU per request with bedrock-bridge against
+a no-op wasm filter forwarding the same body, for agent-sized requests (bench/agent_request.py:
+a long system prompt, dozens of tools, a long tool history) of 30 and 300 KiB, chat completions
+and Anthropic Messages.
+
+    make bench-envoy-requests   # builds the no-op filter, then runs this
+
+The filter Envoy gets the client's request (`/v1/chat/completions` or `/v1/messages`); the no-op
+Envoy gets the same bytes posted to the Bedrock path (its filter reads each response chunk and
+writes it back, and lets the request through). Both reach the fake Bedrock (upstream.py), which
+answers a short ConverseStream (3 frames). Requests are sequential on one keep-alive connection
+per Envoy, alternating filter / no-op, so both see the same machine load; Envoy's CPU is the
+on-CPU time of all its threads (/proc/PID/task/*/schedstat) around each batch. Added = filter -
+no-op, per request, median over batches.
+"""
+
+import argparse
+import http.client
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import run  # noqa: E402
+from agent_request import CASES, PATHS, body  # noqa: E402
+
+
+def post(conn, path, data, headers):
+    conn.request("POST", path, body=data, headers=headers)
+    r = conn.getresponse()
+    out = r.read()
+    if r.status != 200:
+        raise RuntimeError(f"{path}: {r.status} {out[:300]!r}")
+    return out
+
+
+def batch(envoy, conn, path, data, headers, n):
+    """Envoy's CPU seconds for `n` sequential requests."""
+    before = run.cpu(run.tree(envoy.pid))["sched_s"]
+    for _ in range(n):
+        post(conn, path, data, headers)
+    return run.cpu(run.tree(envoy.pid))["sched_s"] - before
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--null-wasm", required=True, help="the no-op filter module (bench/envoy/nullfilter)")
+    ap.add_argument("--wasm", default=str(run.WASM))
+    ap.add_argument("--batches", type=int, default=7)
+    ap.add_argument("--per-batch", type=int, default=20)
+    ap.add_argument("--json", help="write the results here")
+    args = ap.parse_args()
+    t0 = time.monotonic_ns()
+    up = run.Upstream(t0)
+    up.ctl("/__bench/scenario", {"reasoning": 0, "content": 1, "interval_us": 100, "burst": 10})
+    filt = run.EnvoyProc(True, up.port, "requests-filter", wasm=Path(args.wasm))
+    null = run.EnvoyProc(True, up.port, "requests-null", wasm=Path(args.null_wasm))
+    es_path = f"/model/{run.MODEL_ID}/converse-stream"
+    results = {}
+    try:
+        cf = http.client.HTTPConnection("127.0.0.1", filt.port, timeout=60)
+        cn = http.client.HTTPConnection("127.0.0.1", null.port, timeout=60)
+        for name, (door, size) in CASES.items():
+            data = body(door, size)
+            headers = {"content-type": "application/json", "anthropic-version": "2023-06-01"}
+            for _ in range(3):  # warm-up
+                post(cf, PATHS[door], data, headers)
+                post(cn, es_path, data, headers)
+            added, f_ms, n_ms = [], [], []
+            for _ in range(args.batches):
+                f = batch(filt, cf, PATHS[door], data, headers, args.per_batch) / args.per_batch
+                n = batch(null, cn, es_path, data, headers, args.per_batch) / args.per_batch
+                f_ms.append(f * 1e3)
+                n_ms.append(n * 1e3)
+                added.append((f - n) * 1e3)
+            results[name] = {"bytes": len(data), "filter_ms": round(statistics.median(f_ms), 3),
+                             "noop_ms": round(statistics.median(n_ms), 3),
+                             "added_ms": round(statistics.median(added), 3),
+                             "added_ms_per_batch": [round(a, 3) for a in added]}
+            r = results[name]
+            print(f"{name} ({len(data)} B): Envoy CPU per request filter {r['filter_ms']} ms, no-op "
+                  f"{r['noop_ms']} ms, added {r['added_ms']} ms (per batch {r['added_ms_per_batch']})", flush=True)
+    finally:
+        filt.stop()
+        null.stop()
+        up.stop()
+    if args.json:
+        Path(args.json).write_text(json.dumps({"load_avg": run.os.getloadavg(), "results": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
