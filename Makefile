@@ -46,7 +46,7 @@ unit-wasm32:
 ## unit-wasm-bindgen: the front doors', exchange's and eventstream's tests under wasm-bindgen-test on
 ## wasm32-unknown-unknown in Node's V8 (count printed); installs wasm-bindgen-cli once per machine
 unit-wasm-bindgen:
-	scripts/test-wasm-bindgen.sh --quiet
+	scripts/test-wasm-bindgen.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

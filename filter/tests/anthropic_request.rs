@@ -6,7 +6,7 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use base64::Engine;
-use bedrock_bridge::anthropic::{count_tokens, request, response};
+use bedrock_bridge::anthropic::{count_tokens, request};
 use bedrock_bridge::config::Config;
 use bedrock_bridge::embeddings::{self, Encoding, Family};
 use serde_json::{json, Value};
@@ -356,8 +356,10 @@ fn converse_responses_become_messages() {
             continue;
         }
         let raw: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
-        let out: Value =
-            serde_json::from_slice(&response::translate(&std::fs::read(&p).unwrap(), "msg_1", "m").unwrap()).unwrap();
+        let out: Value = serde_json::from_slice(
+            &bedrock_bridge::anthropic::response::translate(&std::fs::read(&p).unwrap(), "msg_1", "m").unwrap(),
+        )
+        .unwrap();
         assert_eq!(out["type"], "message");
         let mut text = String::new();
         let mut tools = Vec::new();
