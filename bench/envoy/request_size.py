@@ -9,7 +9,8 @@ The filter Envoy gets the client's request (`/v1/chat/completions` or `/v1/messa
 Envoy gets the same bytes posted to the Bedrock path (its filter reads each response chunk and
 writes it back, and lets the request through). Both reach the fake Bedrock (upstream.py), which
 answers a short ConverseStream (3 frames). Requests are sequential on one keep-alive connection
-per Envoy, alternating filter / no-op, so both see the same machine load; Envoy's CPU is the
+per Envoy, alternating filter / no-op (and `--compare`, another module such as main's), so all see
+the same machine load; Envoy's CPU is the
 on-CPU time of all its threads (/proc/PID/task/*/schedstat) around each batch. Added = filter -
 no-op, per request, median over batches.
 """
@@ -51,6 +52,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--null-wasm", required=True, help="the no-op filter module (bench/envoy/nullfilter)")
     ap.add_argument("--wasm", default=str(run.WASM))
+    ap.add_argument("--compare", help="another filter module (e.g. main's), run in the same rotation")
     ap.add_argument("--batches", type=int, default=7)
     ap.add_argument("--per-batch", type=int, default=20)
     ap.add_argument("--json", help="write the results here")
@@ -58,35 +60,41 @@ def main():
     t0 = time.monotonic_ns()
     up = run.Upstream(t0)
     up.ctl("/__bench/scenario", {"reasoning": 0, "content": 1, "interval_us": 100, "burst": 10})
-    filt = run.EnvoyProc(True, up.port, "requests-filter", wasm=Path(args.wasm))
+    mods = {"filter": Path(args.wasm)}
+    if args.compare:
+        mods["compare"] = Path(args.compare)
+    envoys = {k: run.EnvoyProc(True, up.port, f"requests-{k}", wasm=p) for k, p in mods.items()}
     null = run.EnvoyProc(True, up.port, "requests-null", wasm=Path(args.null_wasm))
     es_path = f"/model/{run.MODEL_ID}/converse-stream"
     results = {}
     try:
-        cf = http.client.HTTPConnection("127.0.0.1", filt.port, timeout=60)
+        conns = {k: http.client.HTTPConnection("127.0.0.1", e.port, timeout=60) for k, e in envoys.items()}
         cn = http.client.HTTPConnection("127.0.0.1", null.port, timeout=60)
         for name, (door, size) in CASES.items():
             data = body(door, size)
             headers = {"content-type": "application/json", "anthropic-version": "2023-06-01"}
             for _ in range(3):  # warm-up
-                post(cf, PATHS[door], data, headers)
+                for c in conns.values():
+                    post(c, PATHS[door], data, headers)
                 post(cn, es_path, data, headers)
-            added, f_ms, n_ms = [], [], []
-            for _ in range(args.batches):
-                f = batch(filt, cf, PATHS[door], data, headers, args.per_batch) / args.per_batch
-                n = batch(null, cn, es_path, data, headers, args.per_batch) / args.per_batch
-                f_ms.append(f * 1e3)
-                n_ms.append(n * 1e3)
-                added.append((f - n) * 1e3)
-            results[name] = {"bytes": len(data), "filter_ms": round(statistics.median(f_ms), 3),
-                             "noop_ms": round(statistics.median(n_ms), 3),
-                             "added_ms": round(statistics.median(added), 3),
-                             "added_ms_per_batch": [round(a, 3) for a in added]}
-            r = results[name]
-            print(f"{name} ({len(data)} B): Envoy CPU per request filter {r['filter_ms']} ms, no-op "
-                  f"{r['noop_ms']} ms, added {r['added_ms']} ms (per batch {r['added_ms_per_batch']})", flush=True)
+            ms = {k: [] for k in [*mods, "noop"]}
+            for _ in range(args.batches):  # alternating: each module, then the no-op
+                for k, e in envoys.items():
+                    ms[k].append(batch(e, conns[k], PATHS[door], data, headers, args.per_batch) / args.per_batch * 1e3)
+                ms["noop"].append(batch(null, cn, es_path, data, headers, args.per_batch) / args.per_batch * 1e3)
+            r = {"bytes": len(data), "noop_ms": round(statistics.median(ms["noop"]), 3)}
+            for k in mods:
+                added = [f - n for f, n in zip(ms[k], ms["noop"])]
+                r[f"{k}_ms"] = round(statistics.median(ms[k]), 3)
+                r[f"{k}_added_ms"] = round(statistics.median(added), 3)
+                r[f"{k}_added_ms_per_batch"] = [round(a, 3) for a in added]
+            results[name] = r
+            print(f"{name} ({len(data)} B): no-op {r['noop_ms']} ms; " + "; ".join(
+                f"{k} {r[k + '_ms']} ms, added {r[k + '_added_ms']} ms {r[k + '_added_ms_per_batch']}" for k in mods),
+                flush=True)
     finally:
-        filt.stop()
+        for e in envoys.values():
+            e.stop()
         null.stop()
         up.stop()
     if args.json:
