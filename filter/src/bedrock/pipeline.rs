@@ -399,3 +399,97 @@ fn output_format(caps: &Capabilities, req: &mut ConverseRequest, answer: JsonAns
     }
     Ok(Some(name))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bedrock::converse::{InferenceConfig, Message};
+    use crate::bedrock::models::Effort;
+
+    const CLAUDE: &str = "us.anthropic.claude-sonnet-4-20250514-v1:0";
+    const CLAUDE45: &str = "global.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    const LLAMA: &str = "meta.llama3-8b-instruct-v1:0";
+
+    fn cfg(relax: bool) -> Config {
+        let drop = if relax { r#","unsupported_params":"drop""# } else { "" };
+        let text =
+            format!(r#"{{"region":"us-east-1","credentials":{{"access_key_id":"A","secret_access_key":"S"}}{drop}}}"#);
+        Config::parse(text.as_bytes(), &|_| None).unwrap()
+    }
+
+    fn sampled(model: &str, thinking: bool, t: Option<f64>, p: Option<f64>) -> Draft {
+        Draft {
+            converse: ConverseRequest {
+                model_id: model.into(),
+                messages: vec![Message {
+                    role: Role::User,
+                    content: vec![ContentBlock::Text("q".into())],
+                }],
+                inference_config: InferenceConfig {
+                    temperature: t,
+                    top_p: p,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            reasoning: if thinking {
+                ReasoningAsk::Effort(Effort::Low)
+            } else {
+                ReasoningAsk::Unset
+            },
+            reasoning_param: "reasoning_effort",
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn sampling_rules() {
+        let strict = cfg(false);
+        let e = finish(sampled(CLAUDE, true, Some(0.3), None), &strict).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("temperature"));
+        let e = finish(sampled(CLAUDE, true, None, Some(0.5)), &strict).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("top_p"));
+        assert!(finish(sampled(CLAUDE, true, Some(1.0), Some(0.95)), &strict).is_ok());
+        assert!(finish(sampled(CLAUDE, false, Some(0.3), Some(0.5)), &strict).is_ok());
+        let e = finish(sampled(CLAUDE45, false, Some(0.3), Some(0.9)), &strict).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("top_p"));
+        let e = finish(sampled(LLAMA, false, Some(1.5), None), &strict).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("temperature"));
+        let relax = cfg(true);
+        let b = finish(sampled(CLAUDE, true, Some(0.3), Some(0.5)), &relax).unwrap();
+        assert_eq!(b.notes.len(), 2);
+        let ic = &b.converse.inference_config;
+        assert_eq!(
+            (ic.temperature, ic.top_p, ic.max_tokens),
+            (None, None, Some(1024 + 4096))
+        );
+        let b = finish(sampled(CLAUDE45, false, Some(0.3), Some(0.9)), &relax).unwrap();
+        let ic = &b.converse.inference_config;
+        assert_eq!((ic.temperature, ic.top_p), (Some(0.3), None));
+        // Llama has no effort control: a 400 naming the client's parameter, dropped with "drop".
+        let e = finish(sampled(LLAMA, true, Some(0.3), Some(0.5)), &strict).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("reasoning_effort"));
+        assert!(finish(sampled(LLAMA, true, Some(0.3), Some(0.5)), &relax).is_ok());
+    }
+
+    #[test]
+    fn answer_tool_is_auto_while_thinking() {
+        let answer = JsonAnswer {
+            name: "A".into(),
+            description: "d".into(),
+            schema: build::open_object_schema(),
+            strict: false,
+        };
+        for (thinking, choice) in [
+            (true, ToolChoice::Auto(Empty {})),
+            (false, ToolChoice::Tool { name: "A".into() }),
+        ] {
+            let mut d = sampled(CLAUDE, thinking, None, None);
+            d.output = Some((answer.clone(), "response_format"));
+            let b = finish(d, &cfg(false)).unwrap();
+            assert_eq!(b.json_tool.as_deref(), Some("A"));
+            assert_eq!(b.converse.tool_config.clone().and_then(|tc| tc.tool_choice), Some(choice));
+            assert_eq!(thinking_on(&b.converse), thinking);
+        }
+    }
+}
