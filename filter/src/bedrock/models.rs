@@ -223,7 +223,7 @@ pub struct JsonAnswer {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Versions, prompt caching, sampling and structured-output support (issue 15)
+// Versions, prompt caching, sampling and structured-output support
 
 /// `(major, minor)` of a Claude model id, inference profile id or ARN:
 /// `claude-sonnet-4-5-20250929` → (4, 5), `claude-3-7-sonnet` → (3, 7),

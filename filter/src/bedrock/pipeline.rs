@@ -488,7 +488,10 @@ mod tests {
             d.output = Some((answer.clone(), "response_format"));
             let b = finish(d, &cfg(false)).unwrap();
             assert_eq!(b.json_tool.as_deref(), Some("A"));
-            assert_eq!(b.converse.tool_config.clone().and_then(|tc| tc.tool_choice), Some(choice));
+            assert_eq!(
+                b.converse.tool_config.clone().and_then(|tc| tc.tool_choice),
+                Some(choice)
+            );
             assert_eq!(thinking_on(&b.converse), thinking);
         }
     }

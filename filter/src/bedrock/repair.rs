@@ -501,7 +501,11 @@ mod tests {
             "the user turn before the call is unchanged"
         );
         assert_eq!(r.messages[2].content, vec![text("[tool result a (f)]: -3C")]);
-        assert!(!r.history_uses_tools());
+        assert!(!r
+            .messages
+            .iter()
+            .flat_map(|m| &m.content)
+            .any(|b| matches!(b, ContentBlock::ToolUse(_) | ContentBlock::ToolResult(_))));
     }
 
     #[test]
