@@ -33,7 +33,8 @@ def forwarded(sim):
 
 
 def three_doors(oa, an, chat, responses, messages):
-    """Send one case through each door; yields (door, forwarded body)."""
+    """Send one case through each door; yields the door's name after each. (This anthropic SDK takes
+    `temperature` only through `extra_body`.)"""
     for door, send in (("chat", lambda: oa.chat.completions.create(model="claude", **chat)),
                        ("responses", lambda: oa.responses.create(model="claude", **responses)),
                        ("messages", lambda: an.messages.create(model="claude", max_tokens=3000, **messages))):
@@ -75,7 +76,7 @@ def test_temperature_above_one_is_the_filters_400_on_every_door(clients, sim):
                                                                                    temperature=1.5)),
                       (openai.BadRequestError, lambda: oa.responses.create(model="claude", input="hi", temperature=1.5)),
                       (anthropic.BadRequestError, lambda: an.messages.create(model="claude", max_tokens=10, messages=hi,
-                                                                             temperature=1.5))):
+                                                                             extra_body={"temperature": 1.5}))):
         with pytest.raises(exc) as e:
             send()
         assert "temperature" in str(e.value) and "0 to 1" in str(e.value), e.value
@@ -98,7 +99,7 @@ def test_thinking_floor_comes_before_sampling_on_every_door(clients, sim):
     for door in three_doors(oa, an,
                             dict(messages=CHAT_LOOP, tools=[CHAT_TOOL], reasoning_effort="low", temperature=0.5),
                             dict(input=RESP_LOOP, tools=[RESP_TOOL], reasoning={"effort": "low"}, temperature=0.5),
-                            dict(messages=MSG_LOOP, tools=[MSG_TOOL], temperature=0.5,
+                            dict(messages=MSG_LOOP, tools=[MSG_TOOL], extra_body={"temperature": 0.5},
                                  thinking={"type": "enabled", "budget_tokens": 1024})):
         body = forwarded(sim)
         assert "thinking" not in body.get("additionalModelRequestFields", {}), (door, body)
