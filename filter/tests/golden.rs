@@ -29,9 +29,11 @@ fn body_of(case: &Map<String, Value>) -> Vec<u8> {
 fn outcome(case: &Map<String, Value>) -> (Value, Option<Vec<u8>>) {
     let cfg = Config::parse(&serde_json::to_vec(&case["config"]).unwrap(), &|_| None).expect("config");
     match translate(&body_of(case), &cfg) {
-        Ok(Translated::Converse(mut t)) => {
-            // What the chat front door sends: the thinking floor applied after translation.
-            let thinking_off = bedrock_bridge::bedrock::models::thinking_floor(&mut t.converse);
+        Ok(Translated::Converse(t)) => {
+            let thinking_off = t
+                .notes
+                .iter()
+                .find_map(|n| n.strip_prefix("thinking off for this request: "));
             let bytes = t.converse.to_json().unwrap();
             let mut out = json!({
                 "path": t.converse.path(t.stream),
@@ -43,7 +45,7 @@ fn outcome(case: &Map<String, Value>) -> (Value, Option<Vec<u8>>) {
                 "converse": serde_json::from_slice::<Value>(&bytes).unwrap(),
             });
             if let Some(why) = thinking_off {
-                out["thinking_off"] = json!(why.as_str());
+                out["thinking_off"] = json!(why);
             }
             (out, Some(bytes))
         }

@@ -552,15 +552,15 @@ fn forced_tools_and_thinking_do_not_mix() {
     ] {
         let req = json!({"model": "claude", "messages": [user("hi")], "tools": tools, "tool_choice": choice,
                          "thinking": {"type": "enabled", "budget_tokens": 2000}});
-        // The forced call wins: the front door's thinking floor turns thinking off (issue 9).
+        // The forced call wins: the pipeline's thinking floor turns thinking off.
         let t = match bedrock_bridge::chat::request::translate(&serde_json::to_vec(&req).unwrap(), &cfg_with("")) {
             Ok(Translated::Converse(t)) => t,
             _ => panic!("expected a Converse translation"),
         };
-        let mut converse = t.converse;
+        let converse = t.converse;
         assert_eq!(
-            bedrock_bridge::bedrock::models::thinking_floor(&mut converse),
-            Some(bedrock_bridge::bedrock::models::ThinkingOff::ForcedTool)
+            t.notes,
+            vec!["thinking off for this request: tool_choice forces a tool"]
         );
         let b: Value = serde_json::from_slice(&converse.to_json().unwrap()).unwrap();
         assert_eq!(b["toolConfig"]["toolChoice"], choice_json(&choice));

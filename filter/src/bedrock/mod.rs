@@ -1,7 +1,8 @@
 //! The provider side, host-free: Amazon Bedrock's Converse API as typed Rust.
 //!
 //! Every front door (OpenAI chat completions, the Responses API, Anthropic Messages) builds a
-//! [`converse::ConverseRequest`], lets [`models`] apply the model-family rules, and consumes the
+//! [`pipeline::Draft`], which [`pipeline::finish`] turns into a [`converse::ConverseRequest`] by
+//! Bedrock's rules (reading [`models`]), and consumes the
 //! answer as typed [`events::Event`]s (streaming) or a typed [`output::ConverseOutput`]
 //! (non-streaming). Nothing here knows about OpenAI or Anthropic shapes, or about proxy-wasm.
 
@@ -11,4 +12,5 @@ pub mod events;
 pub mod models;
 pub mod output;
 pub mod passthrough;
+pub mod pipeline;
 pub mod repair;

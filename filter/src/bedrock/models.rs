@@ -1,9 +1,7 @@
-//! Model-family knowledge, in one place: how each family takes reasoning, and (as they are
-//! added) which families support prompt caching, forced tools with thinking, sampling limits.
-//! Front doors call these; none of them matches on model ids itself.
+//! Model knowledge, in one place: what each model can take ([`Capabilities`]), read by the
+//! request pipeline ([`super::pipeline`]) through [`capabilities`] (its catalog step) and
+//! [`reasoning`] (its thinking step). Nothing else matches on model ids.
 
-use super::converse::{ContentBlock, ConverseRequest, Empty, Role, ToolChoice};
-use crate::error::ApiError;
 use serde_json::{Map, Value};
 
 /// Model families whose reasoning is controlled differently.
@@ -42,18 +40,15 @@ pub fn reasoning_family(model_id: &str) -> ReasoningFamily {
 
 /// Reasoning budgets (Claude `thinking.budget_tokens`) for an OpenAI-style effort. Same values
 /// as LiteLLM, so applications moving from it behave the same; 1024 is Anthropic's minimum.
-pub fn thinking_budget(effort: &str) -> Option<u64> {
+/// Reasoning budgets (Claude `thinking.budget_tokens`) for an OpenAI-style effort. Same values
+/// as LiteLLM, so applications moving from it behave the same; 1024 is Anthropic's minimum.
+fn thinking_budget(effort: Effort) -> u64 {
     match effort {
-        "minimal" | "low" => Some(1024),
-        "medium" => Some(2048),
-        "high" => Some(4096),
-        _ => None,
+        Effort::Medium => 2048,
+        Effort::High => 4096,
+        _ => 1024,
     }
 }
-
-/// Output tokens added above the thinking budget when the client's `max_tokens` does not leave
-/// room for an answer.
-pub const ANSWER_TOKENS_ABOVE_BUDGET: u64 = 4096;
 
 /// Bedrock's `maxTokens` is a 32-bit integer.
 pub const MAX_TOKENS_LIMIT: u64 = i32::MAX as u64;
@@ -105,7 +100,7 @@ pub struct ReasoningSetting {
     /// Entries for `additionalModelRequestFields`.
     pub fields: Map<String, Value>,
     /// The thinking token budget, when the family reasons within one (Claude): the answer needs
-    /// `maxTokens` above it (see [`super::build::inference_config`]).
+    /// `maxTokens` above it (the pipeline raises it).
     pub budget: Option<u64>,
 }
 
@@ -113,26 +108,85 @@ fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
     Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
-/// The request fields for a reasoning effort on `model_id`'s family. `None` when the family has
-/// no effort control the filter knows (the front door refuses or drops the parameter).
-pub fn reasoning_for_effort(model_id: &str, effort: Effort) -> Option<ReasoningSetting> {
+/// The reasoning a client asked for, in its API's terms, before the model's rules are applied.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum ReasoningAsk {
+    /// Nothing asked (or Anthropic's `thinking: {"type": "disabled"}`).
+    #[default]
+    Unset,
+    /// An OpenAI-style effort (`reasoning_effort`, Responses `reasoning.effort`).
+    Effort(Effort),
+    /// Anthropic's `thinking: {"type": "enabled", "budget_tokens"}`.
+    Budget(u64),
+    /// Anthropic's `thinking: {"type": "adaptive"}`.
+    Adaptive,
+    /// A client's own Claude-style `thinking` object (chat completions), passed as it is.
+    Fields(Value),
+}
+
+/// The request fields for the reasoning `ask` on a model with `caps`: the one place that decides
+/// how a model is asked to reason. `None` when the model has no such control (the pipeline
+/// refuses the client's parameter, or drops it with `unsupported_params: "drop"`).
+pub fn reasoning(caps: &Capabilities, ask: &ReasoningAsk) -> Option<ReasoningSetting> {
+    let family = caps.reasoning;
+    match ask {
+        ReasoningAsk::Unset => Some(ReasoningSetting::default()),
+        ReasoningAsk::Effort(e) => effort_setting(family, *e),
+        ReasoningAsk::Budget(b) if family == ReasoningFamily::Claude => Some(claude_thinking(*b)),
+        // Other families take an effort level; the budget picks it.
+        ReasoningAsk::Budget(b) => effort_setting(
+            family,
+            match b {
+                ..2048 => Effort::Low,
+                2048..8192 => Effort::Medium,
+                _ => Effort::High,
+            },
+        ),
+        ReasoningAsk::Adaptive => match family {
+            ReasoningFamily::Claude => {
+                let mut s = ReasoningSetting::default();
+                s.fields
+                    .insert("thinking".into(), object([("type", Value::String("adaptive".into()))]));
+                Some(s)
+            }
+            ReasoningFamily::AlwaysOn => Some(ReasoningSetting::default()),
+            _ => None,
+        },
+        ReasoningAsk::Fields(thinking) => {
+            let budget = thinking.get("budget_tokens").and_then(Value::as_u64);
+            let mut fields = Map::new();
+            fields.insert("thinking".into(), thinking.clone());
+            Some(ReasoningSetting { fields, budget })
+        }
+    }
+}
+
+/// Claude's extended thinking with a token budget.
+fn claude_thinking(budget: u64) -> ReasoningSetting {
+    let mut s = ReasoningSetting {
+        budget: Some(budget),
+        ..Default::default()
+    };
+    s.fields.insert(
+        "thinking".into(),
+        object([
+            ("type", Value::String("enabled".into())),
+            ("budget_tokens", Value::from(budget)),
+        ]),
+    );
+    s
+}
+
+/// The request fields for a reasoning effort on `family`. `None` when the family has no effort
+/// control the filter knows.
+fn effort_setting(family: ReasoningFamily, effort: Effort) -> Option<ReasoningSetting> {
     let mut s = ReasoningSetting::default();
     if effort == Effort::None {
         return Some(s);
     }
     let level = || Value::String(effort.level().to_owned());
-    match reasoning_family(model_id) {
-        ReasoningFamily::Claude => {
-            let b = thinking_budget(effort.as_str()).unwrap_or(1024);
-            s.budget = Some(b);
-            s.fields.insert(
-                "thinking".into(),
-                object([
-                    ("type", Value::String("enabled".into())),
-                    ("budget_tokens", Value::from(b)),
-                ]),
-            );
-        }
+    match family {
+        ReasoningFamily::Claude => return Some(claude_thinking(thinking_budget(effort))),
         ReasoningFamily::GptOss => {
             s.fields.insert("reasoning_effort".into(), level());
         }
@@ -154,15 +208,6 @@ pub fn reasoning_for_effort(model_id: &str, effort: Effort) -> Option<ReasoningS
     Some(s)
 }
 
-/// A client's own Claude-style `thinking` object, passed as it is; its `budget_tokens` (when an
-/// integer) is the thinking budget.
-pub fn thinking_passthrough(thinking: Value) -> ReasoningSetting {
-    let budget = thinking.get("budget_tokens").and_then(Value::as_u64);
-    let mut fields = Map::new();
-    fields.insert("thinking".into(), thinking);
-    ReasoningSetting { fields, budget }
-}
-
 /// The name of the tool forced for a JSON answer when the client's schema has no name.
 pub const JSON_TOOL_NAME: &str = "json_response";
 
@@ -177,78 +222,8 @@ pub struct JsonAnswer {
     pub strict: bool,
 }
 
-/// Ask for a structured answer, the one place that decides how. A strict schema on a model with
-/// native structured output ([`native_structured_output`]) becomes Converse's
-/// `outputConfig.textFormat` (the answer is the message text; returns `None`). Otherwise, for
-/// every family: a forced tool whose input schema is the answer's schema; its input becomes the
-/// message content. Returns that tool's name (the front door's reply unwraps it). `param` names
-/// the client's format field in the 400 when the name collides with a tool.
-///
-/// Native output is used only for `strict` schemas: Bedrock refuses schema features outside its
-/// supported subset there, which OpenAI's strict mode restricts the same way; a non-strict schema
-/// keeps the forced tool, which takes any schema.
-pub fn structured_output(
-    req: &mut ConverseRequest,
-    answer: JsonAnswer,
-    param: &str,
-) -> Result<Option<String>, ApiError> {
-    if answer.strict && native_structured_output(&req.model_id) {
-        let schema = serde_json::to_string(&answer.schema)
-            .map_err(|e| ApiError::invalid_param(param, format!("the schema cannot be encoded: {e}")))?;
-        let json_schema = object([
-            ("description", Value::String(answer.description)),
-            ("name", Value::String(answer.name)),
-            ("schema", Value::String(schema)),
-        ]);
-        req.output_config = Some(object([(
-            "textFormat",
-            object([
-                ("structure", object([("jsonSchema", json_schema)])),
-                ("type", Value::String("json_schema".into())),
-            ]),
-        )]));
-        return Ok(None);
-    }
-    super::build::answer_tool(&mut req.tool_config, answer, param).map(Some)
-}
-
-/// How the rules may change what the client asked for.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RuleOptions<'a> {
-    /// The structured-answer tool ([`structured_output`]), if any.
-    pub json_tool: Option<&'a str>,
-    /// `unsupported_params: "drop"`: relax what Bedrock would refuse instead of answering 400.
-    pub relax: bool,
-}
-
-/// True when the request turns Claude-style extended thinking on.
-pub fn thinking_on(req: &ConverseRequest) -> bool {
-    req.additional_model_request_fields
-        .get("thinking")
-        .is_some_and(|t| t.get("type").and_then(Value::as_str) != Some("disabled"))
-}
-
-/// The model rules, applied once to a built request by every front door: where Bedrock would
-/// refuse a combination, change the request or answer a 400 naming the parameter. (Request
-/// repairs go here too.)
-///
-/// - Extended thinking with the structured-answer tool forced (Bedrock: "Thinking may not be
-///   enabled when tool_choice forces tool use"): the tool is offered with `auto` instead (its
-///   description asks for the JSON answer). A client's own forced choice is left to
-///   [`thinking_floor`], which turns thinking off for that request.
-pub fn apply_rules(req: &mut ConverseRequest, opts: &RuleOptions<'_>) -> Result<(), ApiError> {
-    if thinking_on(req) && opts.json_tool.is_some() {
-        if let Some(tc) = req.tool_config.as_mut() {
-            if matches!(&tc.tool_choice, Some(ToolChoice::Tool { name }) if Some(name.as_str()) == opts.json_tool) {
-                tc.tool_choice = Some(ToolChoice::Auto(Empty {}));
-            }
-        }
-    }
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------------
-// Versions, prompt caching, sampling and structured-output support (issue 15)
+// Versions, prompt caching, sampling and structured-output support
 
 /// `(major, minor)` of a Claude model id, inference profile id or ARN:
 /// `claude-sonnet-4-5-20250929` → (4, 5), `claude-3-7-sonnet` → (3, 7),
@@ -330,131 +305,113 @@ pub fn native_structured_output(model_id: &str) -> bool {
     refuses_temperature_with_top_p(model_id)
 }
 
-/// Why [`thinking_floor`] turned thinking off.
+// ---------------------------------------------------------------------------------------------
+// Capabilities
+
+/// Where a model takes `top_k` (Converse has no `topK`: each family has its own request field).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ThinkingOff {
-    /// `tool_choice` forces a tool (`required` or a named function).
-    ForcedTool,
-    /// The final assistant turn called tools but does not start with its signed reasoning block.
-    UnsignedToolTurn,
+pub enum TopK {
+    /// No `top_k` on this model.
+    None,
+    /// `additionalModelRequestFields.<name>` (Claude and Mistral `top_k`, Cohere Command `k`).
+    Field(&'static str),
+    /// `additionalModelRequestFields.inferenceConfig.topK` (Amazon Nova).
+    NovaInferenceConfig,
 }
 
-impl ThinkingOff {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ThinkingOff::ForcedTool => "tool_choice forces a tool",
-            ThinkingOff::UnsignedToolTurn => {
-                "the final assistant turn has tool calls but no signed reasoning block (thinking_blocks)"
-            }
-        }
-    }
+/// What a model can take: everything the request pipeline needs to know about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    pub reasoning: ReasoningFamily,
+    pub caching: Caching,
+    /// Converse native structured output (`outputConfig.textFormat`) and `toolSpec.strict`.
+    pub native_structured_output: bool,
+    /// Refuses `temperature` and `top_p` together.
+    pub refuses_temperature_with_top_p: bool,
+    pub top_k: TopK,
+    /// Takes `anthropic_beta` flags ([`BEDROCK_BETAS`]).
+    pub anthropic_betas: bool,
 }
 
-/// The index of the final assistant turn that called tools answered by the next message, when
-/// it does not start with a reasoning block: Bedrock (Claude) refuses such a turn while thinking
-/// is on ("a final `assistant` message must start with a thinking block").
-pub fn unsigned_tool_turn(req: &ConverseRequest) -> Option<usize> {
-    let i = req.messages.iter().rposition(|m| m.role == Role::Assistant)?;
-    let content = &req.messages.get(i)?.content;
-    let calls = content.iter().any(|b| matches!(b, ContentBlock::ToolUse(_)));
-    let answered = req
-        .messages
-        .get(i + 1)
-        .is_some_and(|m| m.content.iter().any(|b| matches!(b, ContentBlock::ToolResult(_))));
-    let starts_signed = matches!(content.first(), Some(ContentBlock::ReasoningContent(_)));
-    (calls && answered && !starts_signed).then_some(i)
-}
+/// `anthropic-beta` flags that Bedrock's Claude models accept in
+/// `additionalModelRequestFields.anthropic_beta`. Every other flag is dropped (and logged):
+/// Claude Code sends several that Bedrock refuses with a 400.
+pub const BEDROCK_BETAS: &[&str] = &[
+    "computer-use-2024-10-22",
+    "computer-use-2025-01-24",
+    "token-efficient-tools-2025-02-19",
+    "interleaved-thinking-2025-05-14",
+    "output-128k-2025-02-19",
+    "dev-full-thinking-2025-05-14",
+    "context-1m-2025-08-07",
+];
 
-/// The floor for Claude's two thinking rules (LiteLLM's): with thinking on, a forced tool or a
-/// final tool-calling assistant turn without its signed reasoning block turns thinking off for
-/// this one request (instead of a 400 from Bedrock). Run it after any replay of remembered
-/// reasoning blocks; the caller logs the reason.
-pub fn thinking_floor(req: &mut ConverseRequest) -> Option<ThinkingOff> {
-    if !thinking_on(req) {
-        return None;
-    }
-    let forced = req
-        .tool_config
-        .as_ref()
-        .is_some_and(|tc| matches!(tc.tool_choice, Some(ToolChoice::Any(_)) | Some(ToolChoice::Tool { .. })));
-    let why = if forced {
-        ThinkingOff::ForcedTool
-    } else if unsigned_tool_turn(req).is_some() {
-        ThinkingOff::UnsignedToolTurn
+/// The capabilities of a model id, inference profile id or ARN: the one place the request
+/// pipeline reads model knowledge from.
+pub fn capabilities(model_id: &str) -> Capabilities {
+    let id = model_id.to_ascii_lowercase();
+    let reasoning = reasoning_family(&id);
+    // Anthropic's Messages API on Bedrock (InvokeModel) and the Converse model-parameter pages:
+    // https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters.html
+    let top_k = if reasoning == ReasoningFamily::Claude || id.contains("mistral.") {
+        TopK::Field("top_k")
+    } else if id.contains("cohere.command") {
+        TopK::Field("k")
+    } else if id.contains("amazon.nova") {
+        TopK::NovaInferenceConfig
     } else {
-        return None;
+        TopK::None
     };
-    req.additional_model_request_fields.remove("thinking");
-    Some(why)
+    Capabilities {
+        reasoning,
+        caching: prompt_caching(&id),
+        native_structured_output: native_structured_output(&id),
+        refuses_temperature_with_top_p: refuses_temperature_with_top_p(&id),
+        top_k,
+        anthropic_betas: reasoning == ReasoningFamily::Claude,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::converse::{ToolChoice, ToolConfig};
+
+    fn effort(model_id: &str, e: Effort) -> Option<ReasoningSetting> {
+        reasoning(&capabilities(model_id), &ReasoningAsk::Effort(e))
+    }
 
     #[test]
     fn effort_per_family() {
-        let claude = reasoning_for_effort("us.anthropic.claude-sonnet-4-20250514-v1:0", Effort::Medium).unwrap();
+        let claude = effort("us.anthropic.claude-sonnet-4-20250514-v1:0", Effort::Medium).unwrap();
         assert_eq!(claude.budget, Some(2048));
         assert_eq!(claude.fields["thinking"]["budget_tokens"], 2048);
-        let oss = reasoning_for_effort("openai.gpt-oss-120b-1:0", Effort::Minimal).unwrap();
+        let oss = effort("openai.gpt-oss-120b-1:0", Effort::Minimal).unwrap();
         assert_eq!(oss.fields["reasoning_effort"], "low");
         assert_eq!(oss.budget, None);
-        let nova = reasoning_for_effort("amazon.nova-2-lite-v1:0", Effort::High).unwrap();
+        let nova = effort("amazon.nova-2-lite-v1:0", Effort::High).unwrap();
         assert_eq!(nova.fields["reasoningConfig"]["maxReasoningEffort"], "high");
-        assert!(reasoning_for_effort("us.deepseek.r1-v1:0", Effort::High)
-            .unwrap()
-            .fields
-            .is_empty());
-        assert!(reasoning_for_effort("mistral.large", Effort::High).is_none());
-        assert!(reasoning_for_effort("mistral.large", Effort::None).is_some());
-    }
-
-    fn forced(thinking: &str, choice: ToolChoice) -> ConverseRequest {
-        let mut r = ConverseRequest {
-            tool_config: Some(ToolConfig {
-                tool_choice: Some(choice),
-                tools: Vec::new(),
-            }),
-            ..Default::default()
-        };
-        r.additional_model_request_fields
-            .insert("thinking".into(), serde_json::json!({"type": thinking}));
-        r
+        assert!(effort("us.deepseek.r1-v1:0", Effort::High).unwrap().fields.is_empty());
+        assert!(effort("mistral.large", Effort::High).is_none());
+        assert!(effort("mistral.large", Effort::None).is_some());
     }
 
     #[test]
-    fn forced_tool_while_thinking() {
-        let any = || ToolChoice::Any(Empty {});
-        let named = || ToolChoice::Tool {
-            name: "json_response".into(),
-        };
-        // The structured-answer tool: offered with auto, thinking stays on.
-        let mut r = forced("enabled", named());
-        let opts = RuleOptions {
-            json_tool: Some("json_response"),
-            relax: false,
-        };
-        apply_rules(&mut r, &opts).unwrap();
+    fn budget_and_adaptive_per_family() {
+        let ask = |id: &str, a: ReasoningAsk| reasoning(&capabilities(id), &a);
+        let claude = "us.anthropic.claude-sonnet-4-20250514-v1:0";
+        let b = ask(claude, ReasoningAsk::Budget(3000)).unwrap();
         assert_eq!(
-            r.tool_config.as_ref().unwrap().tool_choice,
-            Some(ToolChoice::Auto(Empty {}))
+            (b.budget, b.fields["thinking"]["budget_tokens"].as_u64()),
+            (Some(3000), Some(3000))
         );
-        assert_eq!(thinking_floor(&mut r), None);
-        assert!(thinking_on(&r));
-        // The client's own forced tool: kept, thinking off for this request.
-        for choice in [any(), named()] {
-            let mut r = forced("enabled", choice.clone());
-            apply_rules(&mut r, &RuleOptions::default()).unwrap();
-            assert_eq!(thinking_floor(&mut r), Some(ThinkingOff::ForcedTool));
-            assert!(!thinking_on(&r));
-            assert_eq!(r.tool_config.unwrap().tool_choice, Some(choice));
-        }
-        let mut r = forced("disabled", any());
-        apply_rules(&mut r, &RuleOptions::default()).unwrap();
-        assert_eq!(thinking_floor(&mut r), None);
-        assert_eq!(r.tool_config.unwrap().tool_choice, Some(any()));
+        let b = ask("openai.gpt-oss-120b-1:0", ReasoningAsk::Budget(3000)).unwrap();
+        assert_eq!(b.fields["reasoning_effort"], "medium");
+        assert_eq!(
+            ask(claude, ReasoningAsk::Adaptive).unwrap().fields["thinking"]["type"],
+            "adaptive"
+        );
+        assert!(ask("us.amazon.nova-pro-v1:0", ReasoningAsk::Adaptive).is_none());
+        assert!(ask("us.amazon.nova-pro-v1:0", ReasoningAsk::Budget(2000)).is_none());
     }
 
     #[test]
@@ -499,47 +456,5 @@ mod tests {
         ));
         assert!(native_structured_output("anthropic.claude-opus-4-6-v1"));
         assert!(!native_structured_output("meta.llama3-8b-instruct-v1:0"));
-    }
-
-    fn tool_loop(first: Vec<ContentBlock>) -> ConverseRequest {
-        use crate::bedrock::converse::{Message, ToolResult, ToolUse};
-        let mut r = forced("enabled", ToolChoice::Auto(Empty {}));
-        let call = ToolUse {
-            input: serde_json::json!({}),
-            name: "f".into(),
-            tool_use_id: "t1".into(),
-        };
-        let result = ToolResult {
-            content: Vec::new(),
-            status: None,
-            tool_use_id: "t1".into(),
-        };
-        let mut assistant = first;
-        assistant.push(ContentBlock::ToolUse(call));
-        r.messages = vec![
-            Message {
-                role: Role::User,
-                content: vec![ContentBlock::Text("hi".into())],
-            },
-            Message {
-                role: Role::Assistant,
-                content: assistant,
-            },
-            Message {
-                role: Role::User,
-                content: vec![ContentBlock::ToolResult(result)],
-            },
-        ];
-        r
-    }
-
-    #[test]
-    fn unsigned_tool_turn_turns_thinking_off() {
-        let mut r = tool_loop(vec![ContentBlock::Text("let me look".into())]);
-        assert_eq!(unsigned_tool_turn(&r), Some(1));
-        assert_eq!(thinking_floor(&mut r), Some(ThinkingOff::UnsignedToolTurn));
-        assert!(!thinking_on(&r));
-        let mut r = tool_loop(vec![]);
-        assert_eq!(thinking_floor(&mut r), Some(ThinkingOff::UnsignedToolTurn));
     }
 }
