@@ -124,3 +124,9 @@ def test_the_access_log_has_each_requests_tries_and_its_last_tries_usage(envoy):
     got = [(l["attempts"], l["status"], l["profile"], l["total_tokens"]) for l in access_log(envoy)]
     assert got == [(2, 200, "us-west-2", "16")] * 4 + [(1, 200, "us-east-1", "16"), (1, 200, "us-east-1", "0"),
                                                        (2, 429, "us-west-2", "0")], got
+    # Metrics count each try: 7 requests, 4 + 1 of them tried twice; rate_limit_error: the two 429
+    # first tries, the mid-stream throttle and both tries of the last request (the 503s are server_error).
+    stats = {k.removeprefix("wasmcustom."): v for k, v in envoy.stats("reasoning").items()}
+    tries = sum(v for k, v in stats.items() if k.startswith("bedrock_reasoning_requests_total"))
+    throttled = sum(v for k, v in stats.items() if k.startswith("bedrock_reasoning_errors_total") and "rate_limit" in k)
+    assert (tries, throttled) == (12, 5), {k: v for k, v in stats.items() if v}
