@@ -12,7 +12,7 @@ import openai
 import pytest
 
 import shipped
-from conftest import AKID, SECRET, TOKEN, SimControl
+from conftest import AKID, SECRET, TOKEN, SimControl, filter_config
 from sim import event, frame, start_sim
 
 EAST_MODEL = "us.anthropic.claude-sonnet-4-20250514-v1:0"
@@ -83,6 +83,17 @@ def test_no_throttle_no_retry(client, regions, envoy):
     out = client.chat.completions.create(model="claude", messages=HI)
     assert out.choices[0].message.content == "You said: hello there"
     assert len(east.requests) == 1 and not west.requests
+    # As an upstream filter it keeps the client's path for a retry (unsigned, ignored by AWS).
+    assert east.requests[0]["headers"].get("x-bedrock-bridge-path") == "/v1/chat/completions"
+
+
+def test_in_the_listener_no_retry_header_is_added(start_envoy, sim):
+    sim.reset()
+    e = start_envoy(filter_config())
+    c = openai.OpenAI(base_url=e.base_url, api_key="sk-client", max_retries=0, timeout=30)
+    assert c.chat.completions.create(model="claude", messages=HI).choices[0].message.content
+    (r,) = sim.requests
+    assert "x-bedrock-bridge-path" not in r["headers"], r["headers"]
 
 
 def test_a_stream_throttled_mid_way_is_not_retried(client, regions):
@@ -126,7 +137,8 @@ def test_the_access_log_has_each_requests_tries_and_its_last_tries_usage(envoy):
                                                        (2, 429, "us-west-2", "0")], got
     # Metrics count each try: 7 requests, 4 + 1 of them tried twice; rate_limit_error: the two 429
     # first tries, the mid-stream throttle and both tries of the last request (the 503s are server_error).
-    stats = {k.removeprefix("wasmcustom."): v for k, v in envoy.stats("reasoning").items()}
+    # Envoy 1.38 names upstream filters' metrics cluster.<name>.wasmcustom.<metric>; 1.40 wasmcustom.<metric>.
+    stats = {k.split("wasmcustom.", 1)[-1]: v for k, v in envoy.stats("reasoning").items()}
     tries = sum(v for k, v in stats.items() if k.startswith("bedrock_reasoning_requests_total"))
     throttled = sum(v for k, v in stats.items() if k.startswith("bedrock_reasoning_errors_total") and "rate_limit" in k)
     assert (tries, throttled) == (12, 5), {k: v for k, v in stats.items() if v}
