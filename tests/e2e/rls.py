@@ -74,3 +74,100 @@ class Limitador(Service):
             return json.load(r)
 
 
+
+
+# --- A recording RLS: what Envoy's rate limit filter sends, with no limit of its own ---------------
+# Envoy's RLS protocol (envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit) is gRPC over
+# HTTP/2; messages are decoded by hand (RateLimitRequest: domain = 1, descriptors = 2 (entries = 1:
+# key = 1, value = 2), hits_addend = 3) and every request is answered OK (overall_code = 1).
+
+def _varint(b, i):
+    n = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        n |= (c & 0x7F) << shift
+        shift += 7
+        if c < 0x80:
+            return n, i
+
+
+def _fields(b):
+    i = 0
+    while i < len(b):
+        tag, i = _varint(b, i)
+        if tag & 7 == 0:
+            v, i = _varint(b, i)
+        elif tag & 7 == 2:
+            n, i = _varint(b, i)
+            v, i = b[i:i + n], i + n
+        else:
+            raise ValueError(f"wire type {tag & 7}")
+        yield tag >> 3, v
+
+
+def decode_rate_limit_request(b):
+    out = {"domain": "", "descriptors": [], "hits_addend": 0}
+    for f, v in _fields(b):
+        if f == 1:
+            out["domain"] = v.decode()
+        elif f == 2:
+            # RateLimitDescriptor: entries = 1, hits_addend = 3 (a UInt64Value: value = 1).
+            entries = [dict((k, x.decode()) for k, x in _fields(e)) for fe, e in _fields(v) if fe == 1]
+            addend = [dict(_fields(x)).get(1, 0) for fd, x in _fields(v) if fd == 3]
+            out["descriptors"].append([(e.get(1, ""), e.get(2, "")) for e in entries] + [("hits_addend", a) for a in addend])
+        elif f == 3:
+            out["hits_addend"] = v
+    return out
+
+
+class RecordingRls:
+    def __init__(self):
+        import threading
+        self.requests, self.lock = [], threading.Lock()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import threading
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        import h2.config
+        import h2.connection
+        import h2.events
+        h = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+        h.initiate_connection()
+        conn.sendall(h.data_to_send())
+        bodies = {}
+        while True:
+            try:
+                data = conn.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            for ev in h.receive_data(data):
+                if isinstance(ev, h2.events.DataReceived):
+                    bodies[ev.stream_id] = bodies.get(ev.stream_id, b"") + ev.data
+                    h.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                elif isinstance(ev, h2.events.StreamEnded):
+                    msg = bodies.pop(ev.stream_id, b"")[5:]
+                    with self.lock:
+                        self.requests.append(decode_rate_limit_request(msg))
+                    reply = b"\x08\x01"  # overall_code: OK
+                    h.send_headers(ev.stream_id, [(":status", "200"), ("content-type", "application/grpc")])
+                    h.send_data(ev.stream_id, b"\x00" + len(reply).to_bytes(4, "big") + reply)
+                    h.send_headers(ev.stream_id, [("grpc-status", "0")], end_stream=True)
+            conn.sendall(h.data_to_send())
+
+    def stop(self):
+        self.sock.close()
