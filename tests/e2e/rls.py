@@ -121,10 +121,21 @@ def decode_rate_limit_request(b):
     return out
 
 
+def _field(n, payload: bytes) -> bytes:
+    return bytes([n << 3 | 2, len(payload)]) + payload
+
+
+# RateLimitResponse: overall_code = 2 (OVER_LIMIT), one DescriptorStatus (code OVER_LIMIT, a limit
+# of 100 per minute, 0 remaining, reset in 42 s): what Envoy's x-ratelimit-* headers come from.
+OVER_LIMIT = b"\x08\x02" + _field(2, b"\x08\x02" + _field(2, b"\x08\x64\x10\x02") + b"\x18\x00" + _field(4, b"\x08\x2a"))
+
+
 class RecordingRls:
+    """Answers OK, or OVER_LIMIT to admissions once `refuse` is set."""
+
     def __init__(self):
         import threading
-        self.requests, self.lock = [], threading.Lock()
+        self.requests, self.lock, self.refuse = [], threading.Lock(), False
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
@@ -161,9 +172,11 @@ class RecordingRls:
                     h.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
                 elif isinstance(ev, h2.events.StreamEnded):
                     msg = bodies.pop(ev.stream_id, b"")[5:]
+                    req = decode_rate_limit_request(msg)
                     with self.lock:
-                        self.requests.append(decode_rate_limit_request(msg))
-                    reply = b"\x08\x01"  # overall_code: OK
+                        self.requests.append(req)
+                    admit = any(("phase", "admit") in d for d in req["descriptors"])
+                    reply = OVER_LIMIT if self.refuse and admit else b"\x08\x01"  # overall_code: OK
                     h.send_headers(ev.stream_id, [(":status", "200"), ("content-type", "application/grpc")])
                     h.send_data(ev.stream_id, b"\x00" + len(reply).to_bytes(4, "big") + reply)
                     h.send_headers(ev.stream_id, [("grpc-status", "0")], end_stream=True)

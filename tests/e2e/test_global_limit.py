@@ -168,6 +168,19 @@ def test_what_envoy_sends_the_rls(sim):
             ("bedrock", [[("phase", "admit"), ("tenant", "team-b")]], 0),
             ("bedrock", [[("phase", "charge"), ("tenant", "team-b"), ("hits_addend", 32)]], 0),
         ], got
+
+        # The RLS says over limit: 429 in OpenAI's and Anthropic's shapes, retry-after from its reset.
+        rec.refuse = True
+        with pytest.raises(openai.RateLimitError) as err:
+            chat(oai(e), stream=True)
+        assert err.value.body["code"] == "rate_limit_exceeded" and "global rate limit" in err.value.body["message"]
+        assert err.value.response.headers["retry-after"] == "42"
+        ant = anthropic.Anthropic(base_url=f"http://127.0.0.1:{e.port}", api_key="sk-ant", max_retries=0, timeout=30)
+        with pytest.raises(anthropic.RateLimitError) as err:
+            ant.messages.create(model="claude", max_tokens=50, messages=HI)
+        assert err.value.body["type"] == "error" and err.value.body["error"]["type"] == "rate_limit_error", err.value.body
+        assert err.value.response.headers["retry-after"] == "42"
+        assert len([r for r in sim.requests if r.get("model_id")]) == 2, "refused requests never reach Bedrock"
     finally:
         e.stop()
         rec.stop()
