@@ -42,7 +42,7 @@ else
 fi
 start=$(date +%s)
 echo "limitador.sh: building limitador-server (once per machine, ~16 min on 2 cores)..." >&2
-(cd "$SRC/limitador" && nice -n 5 cargo build --release --locked -p limitador-server >&2)
+(cd "$SRC/limitador" && nice -n 5 cargo build --release -p limitador-server >&2)
 install -D -m 755 "$SRC/limitador/target/release/limitador-server" "$BIN"
 rm -rf "$SRC"
 echo "limitador.sh: built in $(( $(date +%s) - start )) s: $BIN" >&2
