@@ -1,6 +1,6 @@
 """Issue 23, part 2, in real Envoy: a tenant's token budget shared by two Envoy replicas through
 Envoy's global rate limit filter and a real rate limit service, Limitador on Redis, with the
-configuration shipped in envoy/global-limit/ (ports, module path and the simulator patched in; the
+configuration shipped in envoy/global-limit.yaml and envoy/global-limit-limits.yaml (ports, module path and the simulator patched in; the
 budget lowered to 100 tokens). Each request costs 1 admission hit plus its tokens at stream end;
 the simulator's generated answer to a 40-character message uses 11 + 21 tokens: 33 hits each.
 
@@ -34,7 +34,7 @@ def need_limitador():
 
 
 def limits_file(budget=BUDGET):
-    limits = yaml.safe_load((shipped.ROOT / "envoy" / "global-limit" / "limits.yaml").read_text())
+    limits = yaml.safe_load((shipped.ROOT / "envoy" / "global-limit-limits.yaml").read_text())
     admit = [lim for lim in limits if "admit" in lim["conditions"][0]]
     assert len(admit) == 1
     admit[0]["max_value"] = budget
@@ -45,9 +45,9 @@ def limits_file(budget=BUDGET):
 
 
 def replica(name, sim_port, rls_port, deny=False):
-    """A replica from envoy/global-limit/envoy.yaml: tenants `default` and `team-b` (route named
+    """A replica from envoy/global-limit.yaml: tenants `default` and `team-b` (route named
     team-b for requests with x-tenant: team-b)."""
-    cfg = shipped.load("global-limit/envoy.yaml")
+    cfg = shipped.load("global-limit.yaml")
     shipped.point_cluster(cfg, "bedrock", sim_port)
     shipped.point_cluster(cfg, "ratelimit", rls_port)
     (w,) = shipped.wasm_filters(cfg)
