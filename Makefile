@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 WASM := dist/bedrock_bridge.wasm
 CARGO ?= $(shell command -v rustup >/dev/null 2>&1 && rustup which cargo 2>/dev/null || command -v cargo)
 
-.PHONY: all build venv clients anthropic-clients test unit unit-wasm32 unit-wasm-bindgen test-tools e2e lint run fmt clean bench bench-v8 bench-envoy bench-envoy-full bench-envoy-requests fuzz fuzz-smoke image envoy-matrix
+.PHONY: all build venv clients anthropic-clients test unit unit-wasm32 unit-wasm-bindgen test-tools e2e lint run fmt clean bench bench-v8 bench-envoy bench-envoy-full bench-envoy-requests fuzz fuzz-smoke image envoy-matrix limitador
 
 all: build
 
@@ -56,8 +56,13 @@ lint:
 test-tools:
 	scripts/install-test-tools.sh
 
-e2e: $(WASM) venv clients anthropic-clients $(VENV)/.responses-clients test-tools
+e2e: $(WASM) venv clients anthropic-clients $(VENV)/.responses-clients test-tools limitador
 	$(PY) -m pytest -q tests
+
+## limitador: the rate limit service of tests/e2e/test_global_limit.py (Limitador on Redis), built once
+## per machine into ~/.cache/limitador-2981b2b (about 16 min on 2 cores; then instant)
+limitador:
+	scripts/limitador.sh >/dev/null
 
 ## image: OCI image layout of the module at dist/oci (Istio / Envoy Gateway format), no daemon needed.
 ## Push: skopeo copy oci:dist/oci:<version> docker://REGISTRY/bedrock-bridge:<version>

@@ -189,15 +189,24 @@ class Upstream:
 
 
 class EnvoyProc(Envoy):
-    def __init__(self, with_filter: bool, upstream_port: int, name: str, wasm: Path = WASM):
+    def __init__(self, with_filter: bool, upstream_port: int, name: str, wasm: Path = WASM, upstream_filter=False):
         ART.mkdir(exist_ok=True)
         port, admin_port = free_port(), free_port()
         filter_config = {"region": REGION, "models": {"claude": MODEL_ID},
                          "credentials": {"access_key_id": AKID, "secret_access_key": SECRET, "session_token": TOKEN}}
         cfg = render_config(port, admin_port, filter_config, upstream=("127.0.0.1", upstream_port),
                             region=REGION, route_timeout="600s", wasm=wasm)
-        if not with_filter:
-            hcm = cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+        hcm = cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+        if with_filter and upstream_filter:
+            # As an upstream filter of the cluster (envoy/failover.yaml's placement), not in the listener.
+            wasm_filter = [f for f in hcm["http_filters"] if f["name"] == "envoy.filters.http.wasm"]
+            cfg["static_resources"]["clusters"][0]["typed_extension_protocol_options"] = {
+                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                    "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                    "explicit_http_config": {"http_protocol_options": {}},
+                    "http_filters": wasm_filter + [{"name": "envoy.filters.http.upstream_codec", "typed_config": {
+                        "@type": "type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec"}}]}}
+        if not with_filter or upstream_filter:
             hcm["http_filters"] = [f for f in hcm["http_filters"] if f["name"] == "envoy.filters.http.router"]
         self.wasm_sha256 = hashlib.sha256(wasm.read_bytes()).hexdigest()[:16] if with_filter else None
         self.launch(cfg, port, admin_port, ART / name, wasm_log="warning", ready_s=60)
@@ -408,6 +417,8 @@ def main():
                                                                 "(a third Envoy: more load on the client)")
     ap.add_argument("--wasm", default=str(WASM), help="the filter module (default dist/bedrock_bridge.wasm)")
     ap.add_argument("--out", default=str(HERE))
+    ap.add_argument("--upstream-filter", action="store_true",
+                    help="run the filter as an upstream filter of the cluster (envoy/failover.yaml) instead of in the listener")
     args = ap.parse_args()
 
     WASM = Path(args.wasm).resolve()
@@ -442,7 +453,8 @@ def main():
                 try:
                     for system in systems:
                         envoys[system] = EnvoyProc(system != "passthrough", up.port, f"{system}-{streams}-{rep + 1}",
-                                                   wasm=Path(args.null_wasm) if system == "null-wasm" else WASM)
+                                                   wasm=Path(args.null_wasm) if system == "null-wasm" else WASM,
+                                                   upstream_filter=args.upstream_filter and system == "filter")
                         procs_to_stop.append(envoys[system])
                     targets = []
                     for system, e in envoys.items():

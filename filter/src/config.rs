@@ -286,6 +286,8 @@ pub struct Config {
     pub unknown_paths: UnknownPaths,
     pub guardrail: Option<Guardrail>,
     pub limits: Limits,
+    /// `"health"` (top level only): the Bedrock health check ([`crate::health`]).
+    pub health: Option<crate::health::HealthConfig>,
 }
 
 #[derive(Deserialize, Default)]
@@ -388,6 +390,9 @@ impl Config {
             Some(_) => return err("`profiles`: invalid type: expected a map of profile name to configuration"),
             None => Object::new(),
         };
+        // Top level only: one health check covers every profile (a profile naming it is refused
+        // as an unknown field).
+        let health = top.remove("health");
         let raw = serde_json::from_value(serde_json::Value::Object(top.clone())).map_err(bad)?;
         let mut config = Config::from_raw(raw, DEFAULT_PROFILE, env)?;
         for (name, fields) in profiles {
@@ -415,6 +420,9 @@ impl Config {
             let raw = serde_json::from_value(serde_json::Value::Object(merged)).map_err(|e| in_profile(bad(e)))?;
             let profile = Config::from_raw(raw, &name, env).map_err(in_profile)?;
             config.profiles.insert(name, profile);
+        }
+        if let Some(h) = health {
+            config.health = Some(crate::health::HealthConfig::parse(h, &config).map_err(ConfigError)?);
         }
         Ok(config)
     }
@@ -513,6 +521,7 @@ impl Config {
             unknown_paths: raw.unknown_paths,
             guardrail: raw.guardrail,
             limits: l,
+            health: None,
         })
     }
 

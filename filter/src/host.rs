@@ -20,6 +20,8 @@ pub(crate) const NOT_FOUND: u32 = 1;
 pub enum Map {
     RequestHeaders = 0,
     ResponseHeaders = 2,
+    /// The answer to a [`Host::dispatch_http_call`], in `on_http_call_response`.
+    HttpCallResponseHeaders = 6,
 }
 
 /// `BufferType` values of the ABI.
@@ -28,6 +30,8 @@ pub enum Map {
 pub enum Buffer {
     RequestBody = 0,
     ResponseBody = 1,
+    /// The answer to a [`Host::dispatch_http_call`], in `on_http_call_response`.
+    HttpCallResponseBody = 4,
     PluginConfiguration = 7,
 }
 
@@ -92,6 +96,21 @@ pub trait Host {
     /// Write a shared-data value if its CAS token is still `cas` (0: unconditionally);
     /// `Err(HostError(CAS_MISMATCH))` when another worker wrote first.
     fn set_shared_data(&self, _key: &str, _value: &[u8], _cas: u32) -> HostResult<()> {
+        Err(HostError(NO_HOST))
+    }
+    /// Send a request of our own to the Envoy cluster `cluster` (from the root context); its
+    /// answer arrives in `on_http_call_response` with the returned token.
+    fn dispatch_http_call(
+        &self,
+        _cluster: &str,
+        _headers: &[(&str, &str)],
+        _body: &[u8],
+        _timeout: std::time::Duration,
+    ) -> HostResult<u32> {
+        Err(HostError(NO_HOST))
+    }
+    /// Call the root context's `on_tick` every `period` (zero: never).
+    fn set_tick_period(&self, _period: std::time::Duration) -> HostResult<()> {
         Err(HostError(NO_HOST))
     }
 }

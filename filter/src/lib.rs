@@ -15,6 +15,7 @@
 //!   output, shared request builders, the request pipeline every chat-style front door ends in
 //!   ([`bedrock::pipeline`]), model knowledge, the OpenAI-compatible passthrough.
 //! - [`front`]: the contract between a client-facing API (front door) and the exchange.
+//! - [`health`]: the Bedrock health check (cached CountTokens probes, `GET /healthz/bedrock`).
 //! - [`exchange`]: the per-request state machine (routing, header policy, ids, `/v1/models`,
 //!   local replies), host-free behind the [`host::Host`] trait.
 //!
@@ -33,6 +34,7 @@ pub mod error;
 pub mod eventstream;
 pub mod exchange;
 pub mod front;
+pub mod health;
 pub mod host;
 pub mod metrics;
 pub mod openai;

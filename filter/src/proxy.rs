@@ -64,6 +64,7 @@ mod abi {
         ) -> u32;
         pub fn proxy_set_shared_data(key: *const u8, key_size: usize, val: *const u8, val_size: usize, cas: u32)
             -> u32;
+        pub fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
         pub fn proxy_send_local_response(
             status: u32,
             details: *const u8,
@@ -125,6 +126,9 @@ mod abi {
         NO_HOST
     }
     pub unsafe fn proxy_set_shared_data(_: *const u8, _: usize, _: *const u8, _: usize, _: u32) -> u32 {
+        NO_HOST
+    }
+    pub unsafe fn proxy_set_tick_period_milliseconds(_: u32) -> u32 {
         NO_HOST
     }
     pub unsafe fn proxy_send_local_response(
@@ -279,6 +283,35 @@ impl Host for Proxy {
     fn set_shared_data(&self, key: &str, value: &[u8], cas: u32) -> HostResult<()> {
         // SAFETY: pointers and lengths describe live slices.
         status(unsafe { abi::proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas) })
+    }
+
+    fn dispatch_http_call(
+        &self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout: Duration,
+    ) -> HostResult<u32> {
+        // The SDK's call, not the raw ABI: it registers the token so that its dispatcher routes
+        // `on_http_call_response` back to this context (an unknown token panics there). It
+        // panics only on a status other than OK, BadArgument and InternalFailure, which Envoy's
+        // `proxy_http_call` does not return.
+        #[cfg(target_arch = "wasm32")]
+        {
+            proxy_wasm::hostcalls::dispatch_http_call(cluster, headers.to_vec(), Some(body), Vec::new(), timeout)
+                .map_err(|s| HostError(s as u32))
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let _ = (cluster, headers, body, timeout);
+            Err(HostError(2))
+        }
+    }
+
+    fn set_tick_period(&self, period: Duration) -> HostResult<()> {
+        let ms = u32::try_from(period.as_millis()).unwrap_or(u32::MAX);
+        // SAFETY: no pointers.
+        status(unsafe { abi::proxy_set_tick_period_milliseconds(ms) })
     }
 }
 

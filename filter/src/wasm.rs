@@ -5,6 +5,7 @@
 //! goes through [`Proxy`], which never panics.
 
 use crate::exchange::{self, Exchange, Shared};
+use crate::health::Prober;
 use crate::metrics::Metrics;
 use crate::proxy::Proxy;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -24,6 +25,8 @@ pub struct Root {
     config: Shared,
     /// Defined once per plugin (per configuration), shared by its requests.
     metrics: Rc<Metrics>,
+    /// The Bedrock health check's probes (`"health"`), driven by the timer.
+    prober: Option<Prober>,
 }
 
 impl Default for Root {
@@ -31,20 +34,34 @@ impl Default for Root {
         Root {
             config: Rc::new(Err("the plugin configuration has not been loaded".to_string())),
             metrics: Rc::default(),
+            prober: None,
         }
     }
 }
 
-impl Context for Root {}
+impl Context for Root {
+    fn on_http_call_response(&mut self, token_id: u32, _num_headers: usize, body_size: usize, _num_trailers: usize) {
+        if let Some(p) = self.prober.as_mut() {
+            p.on_response(&Proxy, token_id, body_size);
+        }
+    }
+}
 
 impl RootContext for Root {
     fn on_configure(&mut self, _size: usize) -> bool {
         self.config = exchange::configure(&Proxy, &|k| std::env::var(k).ok());
         if let Ok(c) = &*self.config {
             self.metrics = Rc::new(Metrics::define(&Proxy, c));
+            self.prober = Prober::start(&Proxy, c);
         }
         // Keep the plugin loaded either way: requests get a clear error, not a crash.
         true
+    }
+
+    fn on_tick(&mut self) {
+        if let (Some(p), Ok(c)) = (self.prober.as_mut(), &*self.config) {
+            p.on_tick(&Proxy, c);
+        }
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {

@@ -70,14 +70,14 @@ impl Fake {
     fn map(&self, map: Map) -> &Headers {
         match map {
             Map::RequestHeaders => &self.request,
-            Map::ResponseHeaders => &self.response,
+            Map::ResponseHeaders | Map::HttpCallResponseHeaders => &self.response,
         }
     }
 
     fn map_mut(&mut self, map: Map) -> &mut Headers {
         match map {
             Map::RequestHeaders => &mut self.request,
-            Map::ResponseHeaders => &mut self.response,
+            Map::ResponseHeaders | Map::HttpCallResponseHeaders => &mut self.response,
         }
     }
 
@@ -127,7 +127,7 @@ impl Host for Fake {
         let b = match buffer {
             Buffer::RequestBody => &self.request_body,
             Buffer::ResponseBody => &self.response_body,
-            Buffer::PluginConfiguration => return Ok(Vec::new()),
+            Buffer::PluginConfiguration | Buffer::HttpCallResponseBody => return Ok(Vec::new()),
         };
         Ok(b.iter().skip(start).take(max).copied().collect())
     }
@@ -136,7 +136,7 @@ impl Host for Fake {
         let b = match buffer {
             Buffer::RequestBody => &mut self.request_body,
             Buffer::ResponseBody => &mut self.response_body,
-            Buffer::PluginConfiguration => return Err(HostError(2)),
+            Buffer::PluginConfiguration | Buffer::HttpCallResponseBody => return Err(HostError(2)),
         };
         let end = start.saturating_add(size).min(b.len());
         b.splice(start.min(end)..end, value.iter().copied());
@@ -909,6 +909,62 @@ fn bedrock_http_errors_become_openai_errors() {
         assert!(
             headers.contains(&("retry-after".to_string(), expected.to_string())),
             "{hint:?}: {headers:?}"
+        );
+    }
+}
+
+#[test]
+fn a_retry_as_upstream_filter_is_translated_again_from_the_kept_path() {
+    // Envoy replays the headers the previous try rewrote, with the client's body (issue 23).
+    let mut r = Run::new(
+        &config(BEARER),
+        "POST",
+        "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse",
+        &[
+            ("x-bedrock-bridge-path", "/v1/chat/completions"),
+            ("authorization", "Bearer old"),
+        ],
+    );
+    r.send(&chat(false));
+    assert!(r.host.local.is_none());
+    let path = r.req(":path").unwrap_or_default().to_string();
+    assert!(path.starts_with("/model/") && path.ends_with("/converse"), "{path}");
+    assert_eq!(r.req("authorization"), Some("Bearer bedrock-key-SECRET"));
+    // Without the kept path, a Bedrock path is not a front door.
+    let mut r = Run::new(&config(BEARER), "POST", "/model/x/converse", &[]);
+    r.headers(false);
+    assert_eq!(r.host.local.clone().expect("a local reply").0, 404);
+}
+
+#[test]
+fn envoys_global_rate_limit_429_is_the_gateways_own_error_with_its_reset() {
+    // Envoy's ratelimit filter after this one refuses a translated request (issue 23).
+    for (path, body, reset, expected) in [
+        ("/v1/chat/completions", chat(true), Some("42"), "42"),
+        ("/v1/chat/completions", chat(false), None, "1"),
+    ] {
+        let mut r = Run::new(&config(BEARER), "POST", path, &[]);
+        r.send(&body);
+        // The tenant is filter state before the request leaves (the rate limit's descriptor).
+        assert_eq!(prop(&r, "bedrock_profile").as_deref(), Some("default"));
+        let mut h = vec![("x-envoy-ratelimited", "true")];
+        h.extend(reset.map(|v| ("x-ratelimit-reset", v)));
+        assert_eq!(r.respond(429, &h, true), Action::Pause);
+        let (status, headers, _) = r.host.local.clone().expect("a local reply");
+        assert_eq!(status, 429);
+        assert!(
+            headers.contains(&("retry-after".to_string(), expected.to_string())),
+            "{headers:?}"
+        );
+        let (_, v) = r.local();
+        let (kind, code, msg) = openai_error(&v);
+        assert_eq!(
+            (kind.as_str(), code.as_str()),
+            ("rate_limit_error", "rate_limit_exceeded")
+        );
+        assert!(
+            msg.contains("global rate limit") && msg.contains(&format!("retry after {expected} s")),
+            "{msg}"
         );
     }
 }

@@ -139,6 +139,15 @@ enum Upstream {
         /// Bedrock's `retry-after` hint, if any (sent on with a 429).
         retry_after: Option<String>,
     },
+    /// Envoy's global rate limit filter (after this one) refused the request
+    /// (`x-envoy-ratelimited`): the gateway's own limit, not Bedrock's.
+    GatewayLimited {
+        /// `x-ratelimit-reset` (seconds), when the RLS said.
+        retry_after: Option<String>,
+    },
+    /// That filter could not reach its rate limit service and fails closed
+    /// (`failure_mode_deny`; Envoy's response code details `rate_limiter_error`).
+    GatewayLimitUnavailable,
 }
 
 /// What a request has become.
@@ -345,16 +354,25 @@ impl Exchange {
                 return self.fail(host, &e, e.to_json());
             }
         };
+        if let Some(step) = self.health(host, cfg) {
+            return step;
+        }
         // The profile is the Envoy route's name, read before the path is rewritten (which
         // makes Envoy match a route again).
         let cfg = if cfg.profiles.is_empty() {
             cfg
         } else {
-            let route = host.property(&["xds", "route_name"]).unwrap_or_default();
-            cfg.for_route(std::str::from_utf8(&route).unwrap_or(""))
+            // As an upstream filter (failover between regions, envoy/failover.yaml), the
+            // endpoint Envoy chose names the profile in its metadata; else the route does.
+            let name = host
+                .property(&UPSTREAM_PROFILE)
+                .filter(|p| !p.is_empty())
+                .or_else(|| host.property(&["xds", "route_name"]))
+                .unwrap_or_default();
+            cfg.for_route(std::str::from_utf8(&name).unwrap_or(""))
         };
         self.profile.clone_from(&cfg.profile);
-        let path = host.header(Map::RequestHeaders, ":path").unwrap_or_default();
+        let path = client_path(host);
         let method = host.header(Map::RequestHeaders, ":method").unwrap_or_default();
         let refuse = |this: &mut Self, e: ApiError, front: Option<&dyn FrontDoor>| {
             let body = front.map_or_else(|| e.to_json(), |f| f.error_body(&e));
@@ -362,6 +380,11 @@ impl Exchange {
         };
         let route = policy::route(&path);
         self.tally.active = matches!(route, Route::Front(_));
+        if self.tally.active {
+            // The tenant, for Envoy filters after this one (the global rate limit's descriptor);
+            // written again with the usage at the end. A failure is logged there.
+            let _ = host.set_property("bedrock_profile", cfg.profile.as_bytes());
+        }
         match route {
             Route::Front(r) if method != "POST" => {
                 let msg = format!("{} must be requested with POST", r.what);
@@ -417,6 +440,24 @@ impl Exchange {
         }
     }
 
+    /// The health endpoint (`"health"`): its cached report, or `None` for any other path.
+    fn health(&mut self, host: &dyn Host, cfg: &Config) -> Option<Step> {
+        let path = host.header(Map::RequestHeaders, ":path").unwrap_or_default();
+        if !crate::health::is_health_request(cfg, &path) {
+            return None;
+        }
+        if host.header(Map::RequestHeaders, ":method").as_deref() != Some("GET") {
+            let e = ApiError::new(405, ErrorType::InvalidRequest, "the health check is read with GET");
+            return Some(self.fail(host, &e, e.to_json()));
+        }
+        let (status, body) = crate::health::report(host, cfg);
+        let mut step = Step::local(status, body);
+        if let Some(r) = step.reply.as_mut() {
+            r.headers.push(("cache-control", "no-store".into()));
+        }
+        Some(step)
+    }
+
     /// Request body: buffer it, then translate, sign and forward it.
     pub fn request_body(&mut self, host: &dyn Host, body_size: usize, end_of_stream: bool) -> Step {
         let State::AwaitingBody(route) = self.state else {
@@ -441,7 +482,7 @@ impl Exchange {
         let now = host.now();
         let header = |name: &str| host.header(Map::RequestHeaders, name);
         let id = policy::request_id(header("x-request-id").as_deref(), now, self.context_id);
-        let path = header(":path").unwrap_or_default();
+        let path = client_path(host);
         let ctx = RequestContext {
             config: cfg,
             id: &id,
@@ -509,6 +550,14 @@ impl Exchange {
             set("user-agent", policy::USER_AGENT),
         ];
         edits.extend(auth.into_iter().map(|(k, v)| Edit::Set(Cow::Owned(k), v)));
+        if host.property(&["xds", "upstream_host_metadata"]).is_some() {
+            // An upstream filter: a retry replays these headers (the body is the client's again),
+            // so keep what the next try needs to translate it anew.
+            edits.push(set(RETRY_PATH_HEADER, &client_path(host)));
+            if let Some(beta) = host.header(Map::RequestHeaders, "anthropic-beta") {
+                edits.push(set("anthropic-beta", &beta));
+            }
+        }
         let mode = if out.stream { "stream" } else { "json" };
         self.log(
             host,
@@ -576,6 +625,12 @@ impl Exchange {
             }
             200 if stream => Upstream::NotAnEventStream,
             200 => Upstream::Json,
+            429 if header("x-envoy-ratelimited").is_some() => Upstream::GatewayLimited {
+                retry_after: header("x-ratelimit-reset"),
+            },
+            500 if host.property(&["response", "code_details"]).as_deref() == Some(&b"rate_limiter_error"[..]) => {
+                Upstream::GatewayLimitUnavailable
+            }
             _ => Upstream::Error {
                 status,
                 error_type: header("x-amzn-errortype"),
@@ -715,6 +770,20 @@ impl Exchange {
                     e
                 }
             },
+            Upstream::GatewayLimited { retry_after } => ApiError::new(
+                429,
+                ErrorType::RateLimit,
+                format!(
+                    "this tenant's token limit across the gateway's replicas is spent (Envoy's global rate limit); retry after {} s",
+                    retry_after.as_deref().filter(|v| valid_retry_after(v)).unwrap_or(DEFAULT_RETRY_AFTER)
+                ),
+            )
+            .with_code("rate_limit_exceeded"),
+            Upstream::GatewayLimitUnavailable => ApiError::new(
+                500,
+                ErrorType::Server,
+                "the gateway's rate limit service is unavailable and the gateway refuses requests until it is back (failure_mode_deny)",
+            ),
             Upstream::NotAnEventStream => {
                 ApiError::bad_upstream("Bedrock answered a streaming request without an event stream")
             }
@@ -734,6 +803,32 @@ impl Exchange {
     }
 }
 
+/// As an upstream filter, the client's path, kept on the rewritten request for Envoy's retries:
+/// each try runs the filter again on the headers the previous try rewrote.
+pub const RETRY_PATH_HEADER: &str = "x-bedrock-bridge-path";
+
+/// The path the client asked for: `:path`, or on a retry of a request this filter rewrote as an
+/// upstream filter (its `:path` is Bedrock's), the path it kept in [`RETRY_PATH_HEADER`].
+fn client_path(host: &dyn Host) -> String {
+    let path = host.header(Map::RequestHeaders, ":path").unwrap_or_default();
+    if path.starts_with("/model/") || path.starts_with("/openai/") {
+        if let Some(original) = host.header(Map::RequestHeaders, RETRY_PATH_HEADER) {
+            return original;
+        }
+    }
+    path
+}
+
+/// The profile named by the chosen endpoint's metadata (`filter_metadata.bedrock_bridge.profile`
+/// of its `LbEndpoint`), when the filter runs as an upstream filter.
+const UPSTREAM_PROFILE: [&str; 5] = [
+    "xds",
+    "upstream_host_metadata",
+    "filter_metadata",
+    "bedrock_bridge",
+    "profile",
+];
+
 /// `retry-after` on a 429 when Bedrock gave no hint, in seconds.
 pub const DEFAULT_RETRY_AFTER: &str = "1";
 
@@ -742,7 +837,12 @@ fn retry_after(upstream: &Upstream) -> String {
     match upstream {
         Upstream::Error {
             retry_after: Some(h), ..
-        } if valid_retry_after(h) => h.clone(),
+        }
+        | Upstream::GatewayLimited { retry_after: Some(h) }
+            if valid_retry_after(h) =>
+        {
+            h.clone()
+        }
         _ => DEFAULT_RETRY_AFTER.into(),
     }
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Print the path of limitador-server (Kuadrant Limitador, commit 2981b2b), building it once per
+# machine into a cache directory when it is missing. The e2e test of the global token limit
+# (tests/e2e/test_global_limit.py) runs it against Redis.
+#
+# The build compiles RocksDB's C++ (librocksdb-sys), which the server always links: about 16-17
+# minutes on a 2-core machine, once; afterwards this script returns at once.
+# Needs cargo, protobuf-compiler (protoc) and libclang-dev (Debian package names).
+#
+# Source: $BEDROCK_BRIDGE_SHARED/vendor/limitador-2981b2b.tar.gz (../shared next to the repository
+# by default), else a clone of github.com/Kuadrant/limitador at that commit.
+set -euo pipefail
+REV=2981b2bd389d42cf668519f9aa981a53541c4278
+CACHE=${LIMITADOR_CACHE:-$HOME/.cache/limitador-2981b2b}
+BIN=$CACHE/bin/limitador-server
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${BEDROCK_BRIDGE_SHARED:-$ROOT/../shared}
+TARBALL=$SHARED/vendor/limitador-2981b2b.tar.gz
+
+if [ -x "$BIN" ]; then
+  echo "$BIN"
+  exit 0
+fi
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.build.lock"
+flock 9 # one build at a time; a second caller waits and then finds the binary
+if [ -x "$BIN" ]; then
+  echo "$BIN"
+  exit 0
+fi
+for tool in cargo protoc; do
+  command -v "$tool" >/dev/null || { echo "limitador.sh: $tool is required (Debian: protobuf-compiler, libclang-dev)" >&2; exit 1; }
+done
+SRC=$CACHE/src
+rm -rf "$SRC"
+mkdir -p "$SRC"
+if [ -f "$TARBALL" ]; then
+  tar xzf "$TARBALL" -C "$SRC"
+else
+  git clone -q https://github.com/Kuadrant/limitador "$SRC/limitador"
+  git -C "$SRC/limitador" checkout -q "$REV"
+fi
+start=$(date +%s)
+echo "limitador.sh: building limitador-server (once per machine, ~16 min on 2 cores)..." >&2
+(cd "$SRC/limitador" && nice -n 5 cargo build --release -p limitador-server >&2)
+install -D -m 755 "$SRC/limitador/target/release/limitador-server" "$BIN"
+rm -rf "$SRC"
+echo "limitador.sh: built in $(( $(date +%s) - start )) s: $BIN" >&2
+echo "$BIN"
