@@ -421,6 +421,8 @@ impl FrontDoor for EmbeddingsFront {
                 token_count: None,
             }),
             notes: Vec::new(),
+            service: Default::default(),
+            headers: Vec::new(),
         })
     }
 

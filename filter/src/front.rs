@@ -12,6 +12,19 @@ pub mod fields;
 use crate::bedrock::events::{Event, EventSink};
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::openai::BedrockUsage;
+use crate::sse_usage::SseUsage;
+
+/// Which Bedrock endpoint a request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Service {
+    /// `bedrock-runtime` (the configuration's `endpoint`), signed as service `bedrock`.
+    #[default]
+    Runtime,
+    /// Bedrock Mantle (`mantle_endpoint`), signed as service `bedrock-mantle`; it answers in
+    /// the client's own format, SSE for streams.
+    Mantle,
+}
 
 /// What a front door knows about the request besides its body.
 pub struct RequestContext<'a> {
@@ -41,6 +54,11 @@ pub struct Outbound {
     /// Log lines about repairs made to the client's request (`bedrock::repair`), logged by the
     /// exchange at info level. Never secrets or message content.
     pub notes: Vec<String>,
+    /// The endpoint (and SigV4 service) that serves the request.
+    pub service: Service,
+    /// Request headers to send besides the exchange's own (signed with them), for example
+    /// `anthropic-version` for Mantle's Messages API.
+    pub headers: Vec<(&'static str, String)>,
 }
 
 /// A client-facing API.
@@ -73,6 +91,19 @@ pub trait Reply {
     /// endpoint): pass it through unchanged.
     fn passthrough(&self) -> bool {
         false
+    }
+    /// A passthrough answer that is still metered (Mantle): the scanner its 200 SSE stream goes
+    /// through, reading usage, first token and errors while the bytes go on unchanged.
+    fn relay(&self) -> Option<SseUsage> {
+        None
+    }
+    /// The token usage in a 200 JSON answer (Converse's `usage` by default).
+    fn json_usage(&self, body: &[u8]) -> Option<BedrockUsage> {
+        #[derive(serde::Deserialize)]
+        struct Usage {
+            usage: Option<BedrockUsage>,
+        }
+        serde_json::from_slice::<Usage>(body).ok().and_then(|u| u.usage)
     }
 }
 

@@ -11,6 +11,8 @@
 //!   field mapping.
 //! - [`error`]: OpenAI error objects and the Bedrock error mapping.
 //! - [`signing`]: SigV4 / Bedrock API key authentication.
+//! - [`sse_usage`]: usage, first token and errors read from an SSE stream passed through
+//!   unchanged (Bedrock Mantle).
 //! - [`bedrock`]: the provider side, typed: Converse request, ConverseStream events, Converse
 //!   output, shared request builders, model-family rules, the OpenAI-compatible passthrough.
 //! - [`front`]: the contract between a client-facing API (front door) and the exchange.
@@ -38,4 +40,5 @@ pub mod openai;
 pub mod proxy;
 pub mod responses;
 pub mod signing;
+pub mod sse_usage;
 pub mod wasm;

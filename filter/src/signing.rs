@@ -16,6 +16,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// The SigV4 service name of Bedrock Runtime.
 pub const SERVICE: &str = "bedrock";
 
+/// The SigV4 service name of Bedrock Mantle (`bedrock-mantle.{region}.api.aws`): its own IAM
+/// service prefix (`bedrock-mantle:CreateInference`), so a scope of `bedrock` is refused.
+/// <https://docs.aws.amazon.com/bedrock/latest/userguide/bedrock-mantle.html> ("Permissions"),
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_bedrock-mantle.html>,
+/// BerriAI/litellm#31475.
+pub const MANTLE_SERVICE: &str = "bedrock-mantle";
+
 /// Signing failed (only on malformed inputs such as a non-ASCII header value).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignError(pub String);
@@ -45,6 +52,17 @@ pub fn auth_headers(
     req: &Request<'_>,
     time: SystemTime,
 ) -> Result<Vec<(String, String)>, SignError> {
+    auth_headers_for(auth, SERVICE, region, req, time)
+}
+
+/// [`auth_headers`] for the SigV4 service `service` ([`SERVICE`] or [`MANTLE_SERVICE`]).
+pub fn auth_headers_for(
+    auth: &Auth,
+    service: &str,
+    region: &str,
+    req: &Request<'_>,
+    time: SystemTime,
+) -> Result<Vec<(String, String)>, SignError> {
     let (akid, secret, token) = match auth {
         Auth::Bearer(token) => return Ok(vec![("authorization".to_string(), format!("Bearer {token}"))]),
         Auth::EnvoySigner => return Ok(Vec::new()),
@@ -54,7 +72,7 @@ pub fn auth_headers(
             session_token,
         } => (access_key_id, secret_access_key, session_token),
     };
-    sign_v4(akid, secret, token.as_deref(), region, req, time)
+    sign_v4(akid, secret, token.as_deref(), (region, service), req, time)
 }
 
 /// `authorization` and `x-amz-date` (and `x-amz-security-token`), in `aws-sigv4`'s order.
@@ -62,7 +80,7 @@ fn sign_v4(
     akid: &str,
     secret: &str,
     token: Option<&str>,
-    region: &str,
+    (region, service): (&str, &str),
     req: &Request<'_>,
     time: SystemTime,
 ) -> Result<Vec<(String, String)>, SignError> {
@@ -135,13 +153,13 @@ fn sign_v4(
     creq.push('\n');
     creq.push_str(&hex(&Sha256::digest(req.body)));
 
-    let scope = format!("{date}/{region}/{SERVICE}/aws4_request");
+    let scope = format!("{date}/{region}/{service}/aws4_request");
     let string_to_sign = format!(
         "AWS4-HMAC-SHA256\n{date_time}\n{scope}\n{}",
         hex(&Sha256::digest(creq.as_bytes()))
     );
     let mut key = hmac_sha256(format!("AWS4{secret}").as_bytes(), date.as_bytes());
-    for part in [region, SERVICE, "aws4_request"] {
+    for part in [region, service, "aws4_request"] {
         key = hmac_sha256(&key, part.as_bytes());
     }
     let signature = hex(&hmac_sha256(&key, string_to_sign.as_bytes()));

@@ -84,6 +84,8 @@ impl FrontDoor for CountTokensFront {
             model_id,
             reply: Box::new(CountTokensReply),
             notes: Vec::new(),
+            service: Default::default(),
+            headers: Vec::new(),
         })
     }
 

@@ -34,6 +34,9 @@ impl FrontDoor for MessagesFront {
     }
 
     fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError> {
+        if let Some(mantle) = crate::bedrock::passthrough::mantle(body, ctx, crate::sse_usage::Dialect::Anthropic) {
+            return mantle;
+        }
         let beta = (ctx.header)("anthropic-beta");
         let mut req = request::translate(body, ctx.config, beta.as_deref())?;
         // Bedrock's request rules, the same repairs as every front door.
@@ -68,6 +71,8 @@ impl FrontDoor for MessagesFront {
             }),
             client_model: req.client_model,
             notes,
+            service: Default::default(),
+            headers: Vec::new(),
         })
     }
 

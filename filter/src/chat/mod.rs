@@ -29,6 +29,9 @@ impl FrontDoor for ChatFront {
     }
 
     fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError> {
+        if let Some(mantle) = crate::bedrock::passthrough::mantle(body, ctx, crate::sse_usage::Dialect::Chat) {
+            return mantle;
+        }
         match request::translate(body, ctx.config)? {
             Translated::Converse(mut t) => {
                 let thinking_off = crate::bedrock::models::thinking_floor(&mut t.converse);
@@ -52,6 +55,8 @@ impl FrontDoor for ChatFront {
                     }),
                     client_model: t.client_model,
                     notes,
+                    service: Default::default(),
+                    headers: Vec::new(),
                 })
             }
             Translated::Passthrough(p) => Ok(Outbound {
@@ -62,6 +67,8 @@ impl FrontDoor for ChatFront {
                 model_id: p.model_id,
                 reply: Box::new(PassthroughReply),
                 notes: Vec::new(),
+                service: Default::default(),
+                headers: Vec::new(),
             }),
         }
     }

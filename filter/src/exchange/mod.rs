@@ -21,11 +21,12 @@ use crate::bedrock::events::{EventSink, ResponseStream};
 use crate::budget;
 use crate::config::{Auth, Config, UnknownPaths, DEFAULT_PROFILE};
 use crate::error::{self, ApiError, ErrorType};
-use crate::front::{FrontDoor, Outbound, Reply, RequestContext};
+use crate::front::{FrontDoor, Outbound, Reply, RequestContext, Service};
 use crate::host::{Buffer, Host, Level, Map};
 use crate::metrics::{Metrics, Outcome};
 use crate::openai::BedrockUsage;
 use crate::signing;
+use crate::sse_usage::SseUsage;
 use policy::FrontRoute;
 use std::borrow::Cow;
 use std::fmt;
@@ -151,6 +152,8 @@ enum State {
     Sent { reply: Box<dyn Reply>, stream: bool },
     /// A 200 eventstream: each body chunk is translated as it arrives.
     Streaming(Box<ResponseStream<Box<dyn EventSink>>>),
+    /// A 200 SSE stream in the client's own API (Mantle): passed on as it comes, metered.
+    Relaying(Box<SseUsage>),
     /// A JSON answer or an error: buffered, translated at the end (its status depends on it).
     Buffering { reply: Box<dyn Reply>, upstream: Upstream },
     /// Envoy answered on its own while the request body was being buffered (for example 413
@@ -230,6 +233,7 @@ impl Exchange {
             return;
         }
         let (status, error, usage) = match &self.state {
+            State::Relaying(r) => (if r.complete() { 200 } else { 499 }, r.error(), r.usage()),
             State::Streaming(rs) => {
                 let summary = rs.summary();
                 let usage = summary.and_then(|s| s.usage);
@@ -476,43 +480,49 @@ impl Exchange {
         for note in &out.notes {
             self.log(host, Level::Info, format_args!("request repaired: {note}"));
         }
-        let signed = [("host", cfg.endpoint.as_str()), ("content-type", "application/json")];
+        let (endpoint, service) = match out.service {
+            Service::Runtime => (&cfg.endpoint, signing::SERVICE),
+            Service::Mantle => (&cfg.mantle_endpoint, signing::MANTLE_SERVICE),
+        };
+        let mut signed = vec![("host", endpoint.as_str()), ("content-type", "application/json")];
+        signed.extend(out.headers.iter().map(|(k, v)| (*k, v.as_str())));
         let request = signing::Request {
             method: "POST",
-            host: &cfg.endpoint,
+            host: endpoint,
             path: &out.path,
             headers: &signed,
             body: &out.body,
         };
-        let auth = match signing::auth_headers(&cfg.auth, &cfg.region, &request, now) {
+        let auth = match signing::auth_headers_for(&cfg.auth, service, &cfg.region, &request, now) {
             Ok(a) => a,
             Err(e) => {
                 let e = ApiError::new(500, ErrorType::Server, e.to_string());
                 return self.fail(host, &e, out.reply.error_body(&e));
             }
         };
-        let accept = if out.stream {
-            "application/vnd.amazon.eventstream"
-        } else {
-            "application/json"
+        let accept = match (out.stream, out.service) {
+            (true, Service::Runtime) => "application/vnd.amazon.eventstream",
+            (true, Service::Mantle) => "text/event-stream",
+            (false, _) => "application/json",
         };
         let set = |k: &'static str, v: &str| Edit::Set(Cow::Borrowed(k), v.to_string());
         let mut edits = vec![
             Edit::Retain(FORWARDED_REQUEST_HEADERS),
             set(":method", "POST"),
             set(":path", &out.path),
-            set(":authority", &cfg.endpoint),
+            set(":authority", endpoint),
             set("content-type", "application/json"),
             set("accept", accept),
             set("content-length", &out.body.len().to_string()),
             set("user-agent", policy::USER_AGENT),
         ];
+        edits.extend(out.headers.iter().map(|(k, v)| set(k, v)));
         edits.extend(auth.into_iter().map(|(k, v)| Edit::Set(Cow::Owned(k), v)));
         let mode = if out.stream { "stream" } else { "json" };
         self.log(
             host,
             Level::Info,
-            format_args!("{} -> {} ({mode})", out.client_model, out.path),
+            format_args!("{} -> {}{} ({mode})", out.client_model, endpoint, out.path),
         );
         self.tally.sent_at = Some(now);
         self.tally.stream = out.stream;
@@ -550,8 +560,17 @@ impl Exchange {
             edits.push(Edit::Set(Cow::Borrowed("x-request-id"), rid));
         }
         let mut step = Step::with(Action::Continue);
-        if reply.passthrough() {
-            // Bedrock's OpenAI-compatible endpoint already speaks the client's API.
+        let relay = if status == 200 { reply.relay() } else { None };
+        if let (Some(relay), true) = (relay, stream) {
+            // Mantle's SSE is already in the client's API: relayed as it comes, metered.
+            self.state = State::Relaying(Box::new(relay));
+            step.edits = edits;
+            return step;
+        }
+        if reply.passthrough() && !(status == 200 && reply.relay().is_some()) {
+            // Bedrock's OpenAI-compatible endpoint already speaks the client's API (a Mantle
+            // 200 JSON answer is buffered below for its usage; Mantle's errors pass as they are,
+            // in their API's shape).
             let error = (status >= 400).then(|| error::status_for_bedrock(status, None).1);
             self.end(host, status, error, None);
             step.edits = edits;
@@ -648,6 +667,23 @@ impl Exchange {
                     self.end(host, 200, error, usage);
                 }
             }
+            State::Relaying(r) => {
+                let chunk = host.buffer(Buffer::ResponseBody, 0, body_size).unwrap_or_default();
+                let mut out = apply::spare::take(chunk.len());
+                r.feed(&chunk, &mut out);
+                if end_of_stream {
+                    r.finish(&mut out);
+                }
+                step.body = Some(out);
+                if self.tally.ttft_ms.is_none() && r.first_token() {
+                    self.tally.ttft_ms = millis_since(host.now(), self.tally.sent_at);
+                }
+                if end_of_stream {
+                    let (error, usage) = (r.error(), r.usage());
+                    self.state = State::Done;
+                    self.end(host, 200, error, usage);
+                }
+            }
             State::ReplacingLocalReply(_) if !end_of_stream => step.action = Action::Pause,
             State::ReplacingLocalReply(body) => {
                 step.body = Some(std::mem::take(body));
@@ -701,11 +737,7 @@ impl Exchange {
         let e = match upstream {
             Upstream::Json => match reply.translate_json(body) {
                 Ok(b) => {
-                    #[derive(serde::Deserialize)]
-                    struct Usage {
-                        usage: Option<BedrockUsage>,
-                    }
-                    let usage = serde_json::from_slice::<Usage>(body).ok().and_then(|u| u.usage);
+                    let usage = reply.json_usage(body);
                     self.end(host, 200, None, usage);
                     return (200, b);
                 }

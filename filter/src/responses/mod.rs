@@ -31,6 +31,9 @@ impl FrontDoor for ResponsesFront {
     }
 
     fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError> {
+        if let Some(mantle) = crate::bedrock::passthrough::mantle(body, ctx, crate::sse_usage::Dialect::Responses) {
+            return mantle;
+        }
         let mut t = request::translate(body, ctx.config)?;
         // Bedrock's request rules, the same repairs as every front door.
         let notes = repair::apply(
@@ -59,6 +62,8 @@ impl FrontDoor for ResponsesFront {
                 max_bytes: ctx.config.limits.max_response_bytes,
             }),
             notes,
+            service: Default::default(),
+            headers: Vec::new(),
         })
     }
 
