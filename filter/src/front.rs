@@ -12,8 +12,7 @@ pub mod fields;
 use crate::bedrock::events::{Event, EventSink};
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::openai::BedrockUsage;
-use crate::sse_usage::SseUsage;
+use crate::meter::{Answer, Watch};
 
 /// Which Bedrock endpoint a request goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -75,8 +74,9 @@ pub trait FrontDoor: Sync {
 pub trait Reply {
     /// A 200 eventstream from Bedrock: the sink that writes this API's stream.
     fn into_sink(self: Box<Self>) -> Box<dyn EventSink>;
-    /// A 200 JSON body from Bedrock: this API's response body.
-    fn translate_json(&self, body: &[u8]) -> Result<Vec<u8>, ApiError>;
+    /// A 200 JSON body from Bedrock: this API's response body, and the usage it reported (for
+    /// metrics, the access log and the token budget: see [`crate::meter`]).
+    fn translate_json(&self, body: &[u8]) -> Result<Answer, ApiError>;
     /// Bedrock's response headers, before they are cleaned for the client: a reply that needs
     /// one of them (embeddings: the input token count is in `x-amzn-bedrock-input-token-count`)
     /// keeps it here.
@@ -88,22 +88,11 @@ pub trait Reply {
         "text/event-stream; charset=utf-8"
     }
     /// Bedrock's answer is already in the client's format (Bedrock's OpenAI-compatible
-    /// endpoint): pass it through unchanged.
-    fn passthrough(&self) -> bool {
-        false
-    }
-    /// A passthrough answer that is still metered (Mantle): the scanner its 200 SSE stream goes
-    /// through, reading usage, first token and errors while the bytes go on unchanged.
-    fn relay(&self) -> Option<SseUsage> {
+    /// endpoint): pass it through unchanged, read on the way by the returned [`Watch`], which
+    /// reports its usage, first token and errors into the request's meter. `content_type` is
+    /// Bedrock's (`text/event-stream` for a stream). `None`: translate the answer.
+    fn passthrough(&self, _content_type: &str) -> Option<Box<dyn Watch>> {
         None
-    }
-    /// The token usage in a 200 JSON answer (Converse's `usage` by default).
-    fn json_usage(&self, body: &[u8]) -> Option<BedrockUsage> {
-        #[derive(serde::Deserialize)]
-        struct Usage {
-            usage: Option<BedrockUsage>,
-        }
-        serde_json::from_slice::<Usage>(body).ok().and_then(|u| u.usage)
     }
 }
 
@@ -119,8 +108,5 @@ impl EventSink for Box<dyn EventSink> {
     }
     fn is_terminated(&self) -> bool {
         (**self).is_terminated()
-    }
-    fn summary(&self) -> Option<&crate::bedrock::events::StreamSummary> {
-        (**self).summary()
     }
 }

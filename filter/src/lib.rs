@@ -15,6 +15,8 @@
 //!   unchanged (Bedrock Mantle).
 //! - [`bedrock`]: the provider side, typed: Converse request, ConverseStream events, Converse
 //!   output, shared request builders, model-family rules, the OpenAI-compatible passthrough.
+//! - [`meter`]: what each response said about itself (usage, first token, errors), fed by
+//!   every stream, JSON answer and passed-through body alike.
 //! - [`front`]: the contract between a client-facing API (front door) and the exchange.
 //! - [`exchange`]: the per-request state machine (routing, header policy, ids, `/v1/models`,
 //!   local replies), host-free behind the [`host::Host`] trait.
@@ -35,6 +37,7 @@ pub mod eventstream;
 pub mod exchange;
 pub mod front;
 pub mod host;
+pub mod meter;
 pub mod metrics;
 pub mod openai;
 pub mod proxy;

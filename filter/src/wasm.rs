@@ -40,9 +40,8 @@ impl Context for Root {}
 impl RootContext for Root {
     fn on_configure(&mut self, _size: usize) -> bool {
         self.config = exchange::configure(&Proxy, &|k| std::env::var(k).ok());
-        if let Ok(c) = &*self.config {
-            self.metrics = Rc::new(Metrics::define(&Proxy, c));
-        }
+        // Metrics are defined on first use, from the new configuration's names.
+        self.metrics = Rc::new(Metrics::default());
         // Keep the plugin loaded either way: requests get a clear error, not a crash.
         true
     }

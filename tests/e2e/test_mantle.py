@@ -95,7 +95,7 @@ def last(sim, path):
 
 
 def tokens(envoy, model, kind, profile="default"):
-    return prometheus(envoy).get(key("gen_ai_client_token_usage_total", model=model, profile=profile, gen_ai_token_type=kind), 0)
+    return prometheus(envoy).get(key("bedrock_tokens_total", model=model, profile=profile, gen_ai_token_type=kind), 0)
 
 
 def wait_tokens(envoy, model, kind, want, profile="default"):
@@ -121,7 +121,8 @@ def test_anthropic_sdk_create_goes_to_mantle_unchanged_and_is_metered(menvoy, si
     def run():
         got["msg"] = c.messages.create(model="opus", max_tokens=100, system="Be brief.", metadata={"user_id": "u-1"},
                                        messages=[{"role": "user", "content": "hello mantle"}], extra_body={"top_k": 5})
-    counted(menvoy, "opus", run, 7 + 2, 4)
+    # The token metric's input counts cached input too (AI Gateway's token types).
+    counted(menvoy, "opus", run, 7 + 2 + CACHE_READ, 4)
     msg = got["msg"]
     assert msg.content[0].text == "You said: hello mantle"
     assert msg.model == OPUS, "the answer passes unchanged (Mantle's model id)"
@@ -133,7 +134,7 @@ def test_anthropic_sdk_create_goes_to_mantle_unchanged_and_is_metered(menvoy, si
     # without one: filter/tests/exchange.rs).
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", r["headers"]["anthropic-version"])
     assert r["headers"]["accept"] == "application/json"
-    assert tokens(menvoy, "opus", "cache_read") >= CACHE_READ
+    assert tokens(menvoy, "opus", "cached_input") >= CACHE_READ
 
 
 def test_anthropic_sdk_stream_passes_sse_through_and_is_metered(menvoy, sim):
@@ -145,7 +146,7 @@ def test_anthropic_sdk_stream_passes_sse_through_and_is_metered(menvoy, sim):
                                extra_headers={"anthropic-beta": "interleaved-thinking-2025-05-14"}) as s:
             got["text"] = "".join(s.text_stream)
             got["final"] = s.get_final_message()
-    counted(menvoy, "opus", run, 7 + 3, 5)
+    counted(menvoy, "opus", run, 7 + 3 + CACHE_READ, 5)
     assert got["text"] == "You said: stream three words"
     assert got["final"].usage.output_tokens == 5 and got["final"].stop_reason == "end_turn"
     r, body = last(sim, "/anthropic/v1/messages")

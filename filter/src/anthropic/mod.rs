@@ -17,6 +17,7 @@ use crate::bedrock::events::EventSink;
 use crate::bedrock::repair::{self, RepairOptions};
 use crate::error::ApiError;
 use crate::front::{FrontDoor, Outbound, Reply, RequestContext};
+use crate::meter::Answer;
 
 /// `POST /v1/messages`.
 pub struct MessagesFront;
@@ -93,8 +94,12 @@ impl Reply for MessagesReply {
         Box::new(stream::MessagesSink::new(self.id, self.model))
     }
 
-    fn translate_json(&self, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-        response::translate(body, &self.id, &self.model)
+    fn translate_json(&self, body: &[u8]) -> Result<Answer, ApiError> {
+        let o = crate::bedrock::output::parse(body)?;
+        Ok(Answer {
+            body: response::translate(&o, &self.id, &self.model)?,
+            usage: o.usage,
+        })
     }
 
     fn error_body(&self, e: &ApiError) -> Vec<u8> {

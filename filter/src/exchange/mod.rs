@@ -23,10 +23,10 @@ use crate::config::{Auth, Config, UnknownPaths, DEFAULT_PROFILE};
 use crate::error::{self, ApiError, ErrorType};
 use crate::front::{FrontDoor, Outbound, Reply, RequestContext, Service};
 use crate::host::{Buffer, Host, Level, Map};
-use crate::metrics::{Metrics, Outcome};
+use crate::meter::{Meter, Watch};
+use crate::metrics::{Labels, Metrics, Outcome};
 use crate::openai::BedrockUsage;
 use crate::signing;
-use crate::sse_usage::SseUsage;
 use policy::FrontRoute;
 use std::borrow::Cow;
 use std::fmt;
@@ -152,8 +152,9 @@ enum State {
     Sent { reply: Box<dyn Reply>, stream: bool },
     /// A 200 eventstream: each body chunk is translated as it arrives.
     Streaming(Box<ResponseStream<Box<dyn EventSink>>>),
-    /// A 200 SSE stream in the client's own API (Mantle): passed on as it comes, metered.
-    Relaying(Box<SseUsage>),
+    /// A 200 answer already in the client's format: each body chunk goes on unchanged, read by
+    /// the reply's [`Watch`] into the meter.
+    Passing(Box<dyn Watch>, Meter),
     /// A JSON answer or an error: buffered, translated at the end (its status depends on it).
     Buffering { reply: Box<dyn Reply>, upstream: Upstream },
     /// Envoy answered on its own while the request body was being buffered (for example 413
@@ -166,8 +167,12 @@ enum State {
 struct Tally {
     /// A front-door request not yet reported.
     active: bool,
+    /// The front door's name (`gen_ai.operation.name`).
+    operation: &'static str,
     /// The client's model name, once the body is parsed.
     model: Option<String>,
+    /// When the request headers came.
+    started_at: Option<SystemTime>,
     /// When the request was forwarded to Bedrock.
     sent_at: Option<SystemTime>,
     stream: bool,
@@ -233,16 +238,15 @@ impl Exchange {
             return;
         }
         let (status, error, usage) = match &self.state {
-            State::Relaying(r) => (if r.complete() { 200 } else { 499 }, r.error(), r.usage()),
             State::Streaming(rs) => {
-                let summary = rs.summary();
-                let usage = summary.and_then(|s| s.usage);
+                let m = rs.meter();
                 if rs.is_terminated() {
-                    (200, summary.and_then(|s| s.error.as_ref().map(|e| e.kind)), usage)
+                    (200, m.error_type(), m.usage())
                 } else {
-                    (499, None, usage)
+                    (499, None, m.usage())
                 }
             }
+            State::Passing(_, m) => (499, None, m.usage()),
             _ => (499, None, None),
         };
         self.end(host, status, error, usage);
@@ -265,9 +269,10 @@ impl Exchange {
             usage,
             ttft_ms: t.ttft_ms,
             stream_ms: if t.stream { millis_since(now, t.sent_at) } else { None },
+            duration_ms: millis_since(now, t.started_at),
         };
-        let label = Metrics::model_label(cfg, t.model.as_deref());
-        self.metrics.record(host, &cfg.profile, label, &outcome);
+        let labels = Labels::new(cfg, t.operation, t.model.as_deref());
+        self.metrics.record(host, &labels, &outcome);
 
         let u = usage.unwrap_or_default();
         let model = t.model.as_deref().unwrap_or("");
@@ -366,6 +371,10 @@ impl Exchange {
         };
         let route = policy::route(&path);
         self.tally.active = matches!(route, Route::Front(_));
+        if let Route::Front(r) = &route {
+            self.tally.operation = r.front.name();
+            self.tally.started_at = Some(host.now());
+        }
         match route {
             Route::Front(r) if method != "POST" => {
                 let msg = format!("{} must be requested with POST", r.what);
@@ -519,10 +528,15 @@ impl Exchange {
         edits.extend(out.headers.iter().map(|(k, v)| set(k, v)));
         edits.extend(auth.into_iter().map(|(k, v)| Edit::Set(Cow::Owned(k), v)));
         let mode = if out.stream { "stream" } else { "json" };
+        let host_note = if out.service == Service::Mantle {
+            endpoint.as_str()
+        } else {
+            ""
+        };
         self.log(
             host,
             Level::Info,
-            format_args!("{} -> {}{} ({mode})", out.client_model, endpoint, out.path),
+            format_args!("{} -> {}{} ({mode})", out.client_model, host_note, out.path),
         );
         self.tally.sent_at = Some(now);
         self.tally.stream = out.stream;
@@ -550,7 +564,9 @@ impl Exchange {
         let header = |name: &str| host.header(Map::ResponseHeaders, name);
         let status = header(":status").and_then(|s| s.parse::<u16>().ok()).unwrap_or(502);
         reply.on_response_headers(&header);
-        let keep = if reply.passthrough() {
+        let content_type = header("content-type").unwrap_or_default();
+        let watch = reply.passthrough(&content_type);
+        let keep = if watch.is_some() {
             PASSTHROUGH_RESPONSE_HEADERS
         } else {
             FORWARDED_RESPONSE_HEADERS
@@ -560,23 +576,18 @@ impl Exchange {
             edits.push(Edit::Set(Cow::Borrowed("x-request-id"), rid));
         }
         let mut step = Step::with(Action::Continue);
-        let relay = if status == 200 { reply.relay() } else { None };
-        if let (Some(relay), true) = (relay, stream) {
-            // Mantle's SSE is already in the client's API: relayed as it comes, metered.
-            self.state = State::Relaying(Box::new(relay));
+        if let Some(watch) = watch {
+            // Already in the client's API: passed on unchanged, metered on the way.
             step.edits = edits;
+            if status >= 400 || end_of_stream {
+                let error = (status >= 400).then(|| error::status_for_bedrock(status, None).1);
+                self.end(host, status, error, None);
+            } else {
+                self.state = State::Passing(watch, Meter::default());
+            }
             return step;
         }
-        if reply.passthrough() && !(status == 200 && reply.relay().is_some()) {
-            // Bedrock's OpenAI-compatible endpoint already speaks the client's API (a Mantle
-            // 200 JSON answer is buffered below for its usage; Mantle's errors pass as they are,
-            // in their API's shape).
-            let error = (status >= 400).then(|| error::status_for_bedrock(status, None).1);
-            self.end(host, status, error, None);
-            step.edits = edits;
-            return step;
-        }
-        let eventstream = header("content-type").is_some_and(|t| t.contains("eventstream"));
+        let eventstream = content_type.contains("eventstream");
         let upstream = match status {
             200 if stream && eventstream => {
                 edits.push(Edit::Set(
@@ -655,34 +666,15 @@ impl Exchange {
                 let mut out = apply::spare::take(chunk.len().saturating_mul(2));
                 rs.on_body(&chunk, end_of_stream, &mut out);
                 step.body = Some(out);
-                // Time to first token: one flag test per chunk, one clock read per request.
-                if self.tally.ttft_ms.is_none() && rs.summary().is_some_and(|s| s.first_token) {
-                    self.tally.ttft_ms = millis_since(host.now(), self.tally.sent_at);
-                }
-                if end_of_stream {
-                    let (error, usage) = rs
-                        .summary()
-                        .map_or((None, None), |s| (s.error.as_ref().map(|e| e.kind), s.usage));
-                    self.state = State::Done;
-                    self.end(host, 200, error, usage);
-                }
+                self.metered(host, end_of_stream);
             }
-            State::Relaying(r) => {
-                let chunk = host.buffer(Buffer::ResponseBody, 0, body_size).unwrap_or_default();
-                let mut out = apply::spare::take(chunk.len());
-                r.feed(&chunk, &mut out);
-                if end_of_stream {
-                    r.finish(&mut out);
+            State::Passing(watch, meter) => {
+                if let Ok(chunk) = host.buffer(Buffer::ResponseBody, 0, body_size) {
+                    step.body = watch.relay(&chunk, end_of_stream, meter);
+                } else if end_of_stream {
+                    step.body = watch.relay(b"", true, meter);
                 }
-                step.body = Some(out);
-                if self.tally.ttft_ms.is_none() && r.first_token() {
-                    self.tally.ttft_ms = millis_since(host.now(), self.tally.sent_at);
-                }
-                if end_of_stream {
-                    let (error, usage) = (r.error(), r.usage());
-                    self.state = State::Done;
-                    self.end(host, 200, error, usage);
-                }
+                self.metered(host, end_of_stream);
             }
             State::ReplacingLocalReply(_) if !end_of_stream => step.action = Action::Pause,
             State::ReplacingLocalReply(body) => {
@@ -726,6 +718,24 @@ impl Exchange {
         step
     }
 
+    /// After a streamed chunk: note the time to first token (one flag test per chunk, one clock
+    /// read per request), and end the request with the body.
+    fn metered(&mut self, host: &dyn Host, end_of_stream: bool) {
+        let meter = match &self.state {
+            State::Streaming(rs) => rs.meter(),
+            State::Passing(_, m) => m,
+            _ => return,
+        };
+        if self.tally.ttft_ms.is_none() && meter.has_first_token() {
+            self.tally.ttft_ms = millis_since(host.now(), self.tally.sent_at);
+        }
+        if end_of_stream {
+            let (error, usage) = (meter.error_type(), meter.usage());
+            self.state = State::Done;
+            self.end(host, 200, error, usage);
+        }
+    }
+
     /// The status and body for a response buffered whole (the request ends here).
     fn finish_buffered(
         &mut self,
@@ -736,10 +746,9 @@ impl Exchange {
     ) -> (u16, Vec<u8>) {
         let e = match upstream {
             Upstream::Json => match reply.translate_json(body) {
-                Ok(b) => {
-                    let usage = reply.json_usage(body);
-                    self.end(host, 200, None, usage);
-                    return (200, b);
+                Ok(answer) => {
+                    self.end(host, 200, None, answer.usage);
+                    return (200, answer.body);
                 }
                 Err(e) => {
                     self.log(host, Level::Warn, format_args!("{}", e.message));
