@@ -1,17 +1,20 @@
-//! Request authentication: AWS SigV4 (service `bedrock`), or a Bedrock API key.
+//! Request authentication: AWS SigV4 (service `bedrock` unless the caller names another), or a
+//! Bedrock API key.
 //!
-//! The SigV4 signer is a small implementation over `sha2` that produces exactly the headers of
-//! `aws-sigv4` with its default `SigningSettings` (checked against it in the tests), without
-//! its dependency tree (`http`, `aws-smithy-*`, `time`, `tracing`...), for the module size.
+//! SigV4 is AWS's own `aws-sigv4` crate with its default `SigningSettings` (the settings botocore
+//! and Bedrock agree with for `/model/{id}/converse-stream`: each path segment percent-encoded
+//! again). The inputs are checked first as `http` request parts (method, URI, header names and
+//! values), so that a malformed input is an error here and never reaches a panic inside the
+//! library (a panic traps the whole VM).
 //!
 //! Host-independent: the caller passes the time (from the proxy-wasm host, never the OS clock).
 //! The result is the list of headers to set; nothing here logs.
 
 use crate::config::Auth;
 use crate::error::{ApiError, ErrorType};
-use sha2::{Digest, Sha256};
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The SigV4 service name of Bedrock Runtime.
 pub const SERVICE: &str = "bedrock";
@@ -22,6 +25,9 @@ pub const SERVICE: &str = "bedrock";
 /// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_bedrock-mantle.html>,
 /// BerriAI/litellm#31475.
 pub const MANTLE_SERVICE: &str = "bedrock-mantle";
+
+/// The first second `aws-sigv4` cannot format (year 10000): its date conversion panics past it.
+const END_OF_9999: u64 = 253_402_300_800;
 
 /// Signing failed (only on malformed inputs such as a non-ASCII header value).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,13 +40,15 @@ impl fmt::Display for SignError {
 }
 
 /// The request to authenticate. `headers` are the headers that will be sent and should be
-/// signed (at least `host` and `content-type`); `path` is the exact `:path`.
+/// signed (at least `host` and `content-type`); `path` is the exact `:path`; `service` is the
+/// SigV4 service name of the endpoint ([`SERVICE`] for Bedrock Runtime).
 pub struct Request<'a> {
     pub method: &'a str,
     pub host: &'a str,
     pub path: &'a str,
     pub headers: &'a [(&'a str, &'a str)],
     pub body: &'a [u8],
+    pub service: &'a str,
 }
 
 /// Headers to add: `authorization`, and for SigV4 `x-amz-date` and `x-amz-security-token`.
@@ -48,17 +56,6 @@ pub struct Request<'a> {
 /// (the shell has already removed the client's `authorization` and `x-api-key`).
 pub fn auth_headers(
     auth: &Auth,
-    region: &str,
-    req: &Request<'_>,
-    time: SystemTime,
-) -> Result<Vec<(String, String)>, SignError> {
-    auth_headers_for(auth, SERVICE, region, req, time)
-}
-
-/// [`auth_headers`] for the SigV4 service `service` ([`SERVICE`] or [`MANTLE_SERVICE`]).
-pub fn auth_headers_for(
-    auth: &Auth,
-    service: &str,
     region: &str,
     req: &Request<'_>,
     time: SystemTime,
@@ -72,279 +69,70 @@ pub fn auth_headers_for(
             session_token,
         } => (access_key_id, secret_access_key, session_token),
     };
-    sign_v4(akid, secret, token.as_deref(), (region, service), req, time)
+    let parts = checked_parts(req)?;
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| SignError("the time is before 1970".into()))?
+        .as_secs();
+    if secs >= END_OF_9999 {
+        return Err(SignError("the time is after 9999".into()));
+    }
+    let identity = aws_credential_types::Credentials::new(akid, secret, token.clone(), None, "bedrock-bridge").into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(req.service)
+        .time(UNIX_EPOCH + Duration::from_secs(secs))
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| SignError(e.to_string()))?;
+    let headers = parts
+        .headers
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)));
+    let signable = SignableRequest::new(
+        parts.method.as_str(),
+        parts.uri.to_string(),
+        headers,
+        SignableBody::Bytes(req.body),
+    )
+    .map_err(|e| SignError(e.to_string()))?;
+    let (instructions, _) = sign(signable, &params.into())
+        .map_err(|e| SignError(e.to_string()))?
+        .into_parts();
+    Ok(instructions
+        .headers()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
+        .collect())
 }
 
-/// `authorization` and `x-amz-date` (and `x-amz-security-token`), in `aws-sigv4`'s order.
-fn sign_v4(
-    akid: &str,
-    secret: &str,
-    token: Option<&str>,
-    (region, service): (&str, &str),
-    req: &Request<'_>,
-    time: SystemTime,
-) -> Result<Vec<(String, String)>, SignError> {
-    let (path, query) = match req.path.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (req.path, None),
-    };
-    if !req.host.bytes().all(|b| b.is_ascii_graphic()) || req.host.is_empty() {
+/// The request as `http` parts: a valid method, an absolute `https` URI with a host, and header
+/// names and values `http` accepts as visible ASCII, which is what `aws-sigv4` assumes.
+fn checked_parts(req: &Request<'_>) -> Result<http::request::Parts, SignError> {
+    if req.host.is_empty() || !req.host.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(SignError("the host is not a valid authority".into()));
     }
     if !req.path.bytes().all(|b| b.is_ascii_graphic()) || req.path.contains('#') {
         return Err(SignError("the path is not a valid URI path".into()));
     }
-    if !req.method.bytes().all(is_token_byte) || req.method.is_empty() {
-        return Err(SignError("invalid method".into()));
+    let uri: http::Uri = format!("https://{}{}", req.host, req.path)
+        .parse()
+        .map_err(|_| SignError("the host and path are not a valid URI".into()))?;
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(SignError("the host is not a valid authority".into()));
     }
-    let date_time = format_date_time(time)?;
-    let date = date_time.get(..8).unwrap_or_default();
-
-    // Canonical headers: lowercased names in first-seen order, values trimmed, repeats joined.
-    let mut headers: Vec<(String, Vec<String>)> = Vec::with_capacity(req.headers.len() + 3);
+    let mut builder = http::Request::builder().method(req.method).uri(uri);
     for (name, value) in req.headers {
-        let name = name.to_ascii_lowercase();
-        if name.is_empty() || !name.bytes().all(is_token_byte) {
-            return Err(SignError("invalid header name".into()));
-        }
-        if !value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) {
-            return Err(SignError(format!("invalid value for header `{name}`")));
-        }
-        let value = trim_all(value);
-        match headers.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, values)) => values.push(value),
-            None => headers.push((name, vec![value])),
-        }
+        let value = http::HeaderValue::from_str(value)
+            .ok()
+            .filter(|v| v.to_str().is_ok())
+            .ok_or_else(|| SignError(format!("invalid value for header `{}`", name.to_ascii_lowercase())))?;
+        builder = builder.header(*name, value);
     }
-    if !headers.iter().any(|(n, _)| n == "host") {
-        let host = req.host.strip_suffix(":443").unwrap_or(req.host);
-        headers.push(("host".into(), vec![host.to_string()]));
-    }
-    set_header(&mut headers, "x-amz-date", &date_time);
-    if let Some(token) = token {
-        if !token.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) {
-            return Err(SignError("invalid session token".into()));
-        }
-        set_header(&mut headers, "x-amz-security-token", token);
-    }
-    const EXCLUDED: [&str; 4] = ["authorization", "user-agent", "x-amzn-trace-id", "transfer-encoding"];
-    let mut signed: Vec<&(String, Vec<String>)> = headers
-        .iter()
-        .filter(|(n, _)| !EXCLUDED.contains(&n.as_str()))
-        .collect();
-    signed.sort_by(|a, b| a.0.cmp(&b.0));
-    let signed_names = signed.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(";");
-
-    let mut creq = String::with_capacity(256 + req.path.len());
-    creq.push_str(req.method);
-    creq.push('\n');
-    percent_encode(&normalize_path(path), true, &mut creq);
-    creq.push('\n');
-    creq.push_str(&canonical_query(query.unwrap_or_default()));
-    creq.push('\n');
-    for (name, values) in &signed {
-        creq.push_str(name);
-        creq.push(':');
-        creq.push_str(&values.join(","));
-        creq.push('\n');
-    }
-    creq.push('\n');
-    creq.push_str(&signed_names);
-    creq.push('\n');
-    creq.push_str(&hex(&Sha256::digest(req.body)));
-
-    let scope = format!("{date}/{region}/{service}/aws4_request");
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{date_time}\n{scope}\n{}",
-        hex(&Sha256::digest(creq.as_bytes()))
-    );
-    let mut key = hmac_sha256(format!("AWS4{secret}").as_bytes(), date.as_bytes());
-    for part in [region, service, "aws4_request"] {
-        key = hmac_sha256(&key, part.as_bytes());
-    }
-    let signature = hex(&hmac_sha256(&key, string_to_sign.as_bytes()));
-
-    let mut out = vec![
-        ("x-amz-date".to_string(), date_time),
-        (
-            "authorization".to_string(),
-            format!("AWS4-HMAC-SHA256 Credential={akid}/{scope}, SignedHeaders={signed_names}, Signature={signature}"),
-        ),
-    ];
-    if let Some(token) = token {
-        out.push(("x-amz-security-token".to_string(), token.to_string()));
-    }
-    Ok(out)
-}
-
-/// RFC 7230 `tchar`.
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-fn set_header(headers: &mut Vec<(String, Vec<String>)>, name: &str, value: &str) {
-    match headers.iter_mut().find(|(n, _)| n == name) {
-        Some((_, values)) => *values = vec![value.to_string()],
-        None => headers.push((name.to_string(), vec![value.to_string()])),
-    }
-}
-
-/// Leading and trailing spaces removed, runs of spaces collapsed to one (as `aws-sigv4`).
-fn trim_all(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.trim_matches(' ').chars() {
-        if !(c == ' ' && out.ends_with(' ')) {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// RFC 3986 5.2.4 dot-segment removal, empty segments dropped (as `aws-sigv4`).
-fn normalize_path(path: &str) -> String {
-    if path.is_empty() {
-        return "/".into();
-    }
-    let path = if path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("/{path}")
-    };
-    if !(path.contains('.') || path.contains("//")) {
-        return path;
-    }
-    let mut segments: Vec<&str> = Vec::new();
-    for segment in path.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                segments.pop();
-            }
-            s => segments.push(s),
-        }
-    }
-    let mut out = String::with_capacity(path.len());
-    for s in &segments {
-        out.push('/');
-        out.push_str(s);
-    }
-    if out.is_empty() || (["/", "/.", "/./", "/..", "/../"].iter().any(|e| path.ends_with(e)) && !out.ends_with('/')) {
-        out.push('/');
-    }
-    out
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters (and `/` if `keep_slash`).
-fn percent_encode(s: &str, keep_slash: bool, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || (keep_slash && b == b'/') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-    }
-}
-
-/// `application/x-www-form-urlencoded` decoding of one query component (`+` is a space).
-fn form_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex_at = |j: usize| bytes.get(j).and_then(|c| char::from(*c).to_digit(16));
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => match (hex_at(i + 1), hex_at(i + 2)) {
-                (Some(h), Some(l)) => {
-                    out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            _ => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The query parameters decoded, re-encoded, sorted and joined (as `aws-sigv4`).
-fn canonical_query(query: &str) -> String {
-    let mut params: Vec<(String, String)> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let (mut ek, mut ev) = (String::new(), String::new());
-            percent_encode(&form_decode(k), false, &mut ek);
-            percent_encode(&form_decode(v), false, &mut ev);
-            (ek, ev)
-        })
-        .collect();
-    params.sort();
-    params
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
-    }
-    out
-}
-
-/// HMAC-SHA256 (RFC 2104).
-fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut block = [0u8; 64];
-    if key.len() > 64 {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(block.map(|b| b ^ 0x36));
-    inner.update(data);
-    let mut outer = Sha256::new();
-    outer.update(block.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
-}
-
-/// `YYYYMMDDTHHMMSSZ` (UTC) of `time`.
-fn format_date_time(time: SystemTime) -> Result<String, SignError> {
-    let secs = time
-        .duration_since(UNIX_EPOCH)
-        .map_err(|_| SignError("the time is before 1970".into()))?
-        .as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Howard Hinnant's civil_from_days, for days >= 0.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    if year > 9999 {
-        return Err(SignError("the time is after 9999".into()));
-    }
-    Ok(format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    ))
+    builder
+        .body(())
+        .map(|r| r.into_parts().0)
+        .map_err(|e| SignError(format!("invalid request: {e}")))
 }
 
 /// With `"signing": "envoy"` the filter cannot see whether Envoy's signer is in the chain, nor
@@ -393,6 +181,7 @@ mod tests {
             path,
             headers,
             body: br#"{"messages":[]}"#,
+            service: SERVICE,
         }
     }
 
@@ -477,7 +266,8 @@ mod tests {
         );
     }
 
-    /// The reference: `aws-sigv4` with its default settings (the signer this module replaced).
+    /// The reference: `aws-sigv4` called directly on the raw inputs, with its default settings, to
+    /// show that checking the inputs as `http` parts changes nothing for valid requests.
     fn reference(
         auth: &Auth,
         region: &str,
@@ -504,7 +294,7 @@ mod tests {
         let params = aws_sigv4::sign::v4::SigningParams::builder()
             .identity(&identity)
             .region(region)
-            .name(SERVICE)
+            .name(req.service)
             .time(time)
             .settings(SigningSettings::default())
             .build()
@@ -608,7 +398,7 @@ mod tests {
                 headers.push(("host", host.as_str()));
             }
             headers.extend(extra.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-            let req = Request { method, host: &host, path: &path, headers: &headers, body: &body };
+            let req = Request { method, host: &host, path: &path, headers: &headers, body: &body, service: SERVICE };
             let time = UNIX_EPOCH + Duration::from_secs(secs);
             let want = reference(&auth, region, &req, time);
             prop_assert!(want.is_ok(), "the reference refused {path}: {want:?}");
@@ -616,29 +406,151 @@ mod tests {
         }
     }
 
+    /// Known answers from botocore (`scripts/sigv4_vectors.py` prints them): AWS's SigV4 test
+    /// suite `get-vanilla` / `post-vanilla` (service `service`), a Bedrock Runtime request with a
+    /// session token and an encoded model id, and a Bedrock Mantle request (its own service name).
     #[test]
-    fn utc_formatting_matches_known_dates() {
-        let at = |s: u64| format_date_time(UNIX_EPOCH + Duration::from_secs(s)).unwrap();
-        assert_eq!(at(0), "19700101T000000Z");
-        assert_eq!(at(951_782_400), "20000229T000000Z");
-        assert_eq!(at(1_709_251_199), "20240229T235959Z");
-        assert_eq!(at(4_102_444_799), "20991231T235959Z");
-        assert!(format_date_time(UNIX_EPOCH - Duration::from_secs(1)).is_err());
+    fn sigv4_matches_botocore_vectors() {
+        const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
+        const BODY: &[u8] = br#"{"messages":[]}"#;
+        fn vector<'a>(
+            method: &'a str,
+            host: &'a str,
+            path: &'a str,
+            headers: &'a [(&'a str, &'a str)],
+            body: &'a [u8],
+            service: &'a str,
+        ) -> Request<'a> {
+            Request {
+                method,
+                host,
+                path,
+                headers,
+                body,
+                service,
+            }
+        }
+        let cases = [
+            (vector("GET", "example.amazonaws.com", "/", &[], b"", "service"), 1_440_938_160, None,
+             "SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"),
+            (vector("POST", "example.amazonaws.com", "/", &[], b"", "service"), 1_440_938_160, None,
+             "SignedHeaders=host;x-amz-date, Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"),
+            (vector("POST", "bedrock-runtime.us-east-1.amazonaws.com",
+                 "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse-stream", JSON, BODY, SERVICE),
+             1_700_000_000, Some("TOKEN"),
+             "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=1b09d568f7f2a020652e23d9cd4b4c0ff6f65845081aebb8466f6a71e382ded7"),
+            (vector("POST", "bedrock-mantle.us-east-1.api.aws", "/v1/chat/completions", JSON, BODY, "bedrock-mantle"),
+             1_700_000_000, None,
+             "SignedHeaders=content-type;host;x-amz-date, Signature=e56eb3c5b614fba108dfd15c817a19ce644f7d9f90a0558bd0b271305fa31caa"),
+        ];
+        for (r, secs, token, want) in cases {
+            let service = r.service;
+            let time = UNIX_EPOCH + Duration::from_secs(secs);
+            let got = auth_headers(&sigv4(token), "us-east-1", &r, time).unwrap();
+            let auth = got
+                .iter()
+                .find(|(n, _)| n == "authorization")
+                .map(|(_, v)| v.as_str())
+                .unwrap();
+            assert!(auth.contains(&format!("/us-east-1/{service}/aws4_request, ")), "{auth}");
+            assert!(auth.ends_with(want), "{service}: {auth}");
+        }
     }
 
     #[test]
-    fn hmac_matches_rfc_4231() {
-        // Test case 2 and test case 6 (a key longer than the block).
-        assert_eq!(
-            hex(&hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-        assert_eq!(
-            hex(&hmac_sha256(
-                &[0xaa; 131],
-                b"Test Using Larger Than Block-Size Key - Hash Key First"
-            )),
-            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
-        );
+    fn dates_are_utc_and_out_of_range_times_are_errors() {
+        let h = [("host", "h")];
+        let at = |s: u64| {
+            let a = auth_headers(
+                &sigv4(None),
+                "us-east-1",
+                &req("/x", &h),
+                UNIX_EPOCH + Duration::from_secs(s),
+            )
+            .unwrap();
+            a.into_iter().find(|(n, _)| n == "x-amz-date").map(|(_, v)| v)
+        };
+        assert_eq!(at(0).as_deref(), Some("19700101T000000Z"));
+        assert_eq!(at(951_782_400).as_deref(), Some("20000229T000000Z"));
+        assert_eq!(at(1_709_251_199).as_deref(), Some("20240229T235959Z"));
+        assert_eq!(at(END_OF_9999 - 1).as_deref(), Some("99991231T235959Z"));
+        let sign_at = |t: SystemTime| auth_headers(&sigv4(None), "us-east-1", &req("/x", &h), t);
+        assert!(sign_at(UNIX_EPOCH - Duration::from_secs(1)).is_err());
+        assert!(sign_at(UNIX_EPOCH + Duration::from_secs(END_OF_9999)).is_err());
+    }
+
+    #[test]
+    fn malformed_inputs_are_errors_not_panics() {
+        let ok = [("host", "h")];
+        let bad_value = [("x-a", "caf\u{e9}")];
+        let bad_name = [("bad name", "v")];
+        let cases = [
+            Request {
+                method: "POST",
+                host: "",
+                path: "/",
+                headers: &ok,
+                body: b"",
+                service: SERVICE,
+            },
+            Request {
+                method: "POST",
+                host: "a b",
+                path: "/",
+                headers: &ok,
+                body: b"",
+                service: SERVICE,
+            },
+            Request {
+                method: "POST",
+                host: "h",
+                path: "/a#b",
+                headers: &ok,
+                body: b"",
+                service: SERVICE,
+            },
+            Request {
+                method: "POST",
+                host: "h",
+                path: "/\u{e9}",
+                headers: &ok,
+                body: b"",
+                service: SERVICE,
+            },
+            Request {
+                method: "PO ST",
+                host: "h",
+                path: "/",
+                headers: &ok,
+                body: b"",
+                service: SERVICE,
+            },
+            Request {
+                method: "POST",
+                host: "h",
+                path: "/",
+                headers: &bad_value,
+                body: b"",
+                service: SERVICE,
+            },
+            Request {
+                method: "POST",
+                host: "h",
+                path: "/",
+                headers: &bad_name,
+                body: b"",
+                service: SERVICE,
+            },
+        ];
+        for r in &cases {
+            assert!(
+                auth_headers(&sigv4(None), "us-east-1", r, UNIX_EPOCH).is_err(),
+                "{} {:?}",
+                r.host,
+                r.path
+            );
+        }
+        let r = req("/x", &ok);
+        assert!(auth_headers(&sigv4(Some("bad\ntoken")), "us-east-1", &r, UNIX_EPOCH).is_err());
     }
 }

@@ -501,8 +501,9 @@ impl Exchange {
             path: &out.path,
             headers: &signed,
             body: &out.body,
+            service,
         };
-        let auth = match signing::auth_headers_for(&cfg.auth, service, &cfg.region, &request, now) {
+        let auth = match signing::auth_headers(&cfg.auth, &cfg.region, &request, now) {
             Ok(a) => a,
             Err(e) => {
                 let e = ApiError::new(500, ErrorType::Server, e.to_string());
