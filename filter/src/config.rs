@@ -97,6 +97,12 @@ pub enum Api {
     /// Bedrock's OpenAI-compatible `/openai/v1/chat/completions`: only the model name and the
     /// authentication are changed, request and response pass through.
     Openai,
+    /// Bedrock Mantle (`bedrock-mantle.{region}.api.aws`): Anthropic Messages at
+    /// `/anthropic/v1/messages`, OpenAI chat completions and Responses under `/v1` or
+    /// `/openai/v1`. Same-format requests pass through with only the model, path, host and
+    /// authentication changed (signed as service `bedrock-mantle`).
+    /// <https://docs.aws.amazon.com/bedrock/latest/userguide/bedrock-mantle.html>
+    Mantle,
 }
 
 /// Where a client model name goes.
@@ -278,6 +284,8 @@ pub struct Config {
     pub region: String,
     /// Host (and optional port) used as `:authority` and signed.
     pub endpoint: String,
+    /// The same for `api: mantle` models (default `bedrock-mantle.{region}.api.aws`).
+    pub mantle_endpoint: String,
     pub auth: Auth,
     /// Client model name → Bedrock model id, inference profile id or ARN, and its API.
     pub models: Keyed<ModelTarget>,
@@ -304,6 +312,7 @@ struct RawCredentials {
 struct RawConfig {
     region: Option<String>,
     endpoint: Option<String>,
+    mantle_endpoint: Option<String>,
     credentials: Option<RawCredentials>,
     #[serde(default)]
     signing: Signing,
@@ -456,6 +465,12 @@ impl Config {
             Some(e) => validate_endpoint(&e)?,
             None => format!("bedrock-runtime.{region}.amazonaws.com"),
         };
+        // https://docs.aws.amazon.com/bedrock/latest/userguide/bedrock-mantle.html ("Supported
+        // Regions and Endpoints"): bedrock-mantle.{region}.api.aws.
+        let mantle_endpoint = match raw.mantle_endpoint {
+            Some(e) => validate_endpoint(&e)?,
+            None => format!("bedrock-mantle.{region}.api.aws"),
+        };
 
         let auth = match (raw.signing, raw.credentials) {
             (Signing::Envoy, creds) => envoy_signer(creds, raw.unknown_paths, &env)?,
@@ -473,8 +488,11 @@ impl Config {
             };
             if alias.is_empty() || target.id.trim().is_empty() || target.id.chars().any(char::is_control) {
                 return err(format!(
-                    "`models`: alias {alias:?} needs a model id (a string, or {{\"id\": ..., \"api\": \"converse\" | \"openai\"}})"
+                    "`models`: alias {alias:?} needs a model id (a string, or {{\"id\": ..., \"api\": \"converse\" | \"openai\" | \"mantle\"}})"
                 ));
+            }
+            if target.api == Api::Mantle {
+                mantle_model_id(&alias, &target.id)?;
             }
             models.insert(alias, target);
         }
@@ -514,6 +532,7 @@ impl Config {
             profiles: Keyed::default(),
             region,
             endpoint,
+            mantle_endpoint,
             auth,
             models,
             reasoning_field: raw.reasoning_field,
@@ -532,6 +551,32 @@ impl Config {
             Some(t) => (&t.id, t.api),
             None => (name, Api::Converse),
         }
+    }
+}
+
+/// Mantle's model ids are foundation model names: no cross-region prefix (`global.`, `us.`...),
+/// no version suffix (`-v1:0`), no ARN (for example `anthropic.claude-opus-4-8`,
+/// `openai.gpt-oss-120b`). <https://docs.getbifrost.ai/providers/supported-providers/bedrock-mantle>
+/// ("Model IDs"); AWS lists them with `GET /v1/models` on the Mantle endpoint
+/// (<https://docs.aws.amazon.com/bedrock/latest/userguide/bedrock-mantle.html>, "Models API").
+fn mantle_model_id(alias: &str, id: &str) -> Result<(), ConfigError> {
+    const PREFIXES: [&str; 6] = ["global.", "us.", "eu.", "apac.", "us-gov.", "jp."];
+    let why = if id.starts_with("arn:") {
+        Some("an ARN")
+    } else if PREFIXES.iter().any(|p| id.starts_with(p)) {
+        Some("a cross-region inference profile id")
+    } else if id.contains(':') {
+        Some("a versioned Converse model id")
+    } else if id.contains('/') || id.chars().any(char::is_whitespace) {
+        Some("not a model name")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => err(format!(
+            "`models`: alias {alias:?}: {id:?} is {why}; Bedrock Mantle takes model names without region prefix or version suffix, like anthropic.claude-opus-4-8 or openai.gpt-oss-120b"
+        )),
+        None => Ok(()),
     }
 }
 
@@ -613,6 +658,35 @@ mod tests {
 
     fn parse(s: &str) -> Result<Config, ConfigError> {
         Config::parse(s.as_bytes(), &no_env)
+    }
+
+    #[test]
+    fn mantle_models_and_endpoint() {
+        let c = parse(
+            r#"{"region":"eu-west-1","credentials":{"bearer_token":"x"},
+                "models":{"opus":{"id":"anthropic.claude-opus-4-8","api":"mantle"}},
+                "profiles":{"t":{"mantle_endpoint":"https://127.0.0.1:9000/","models":{"g":{"id":"openai.gpt-oss-120b","api":"mantle"}}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.mantle_endpoint, "bedrock-mantle.eu-west-1.api.aws");
+        assert_eq!(c.resolve_model("opus"), ("anthropic.claude-opus-4-8", Api::Mantle));
+        let t = c.for_route("t");
+        assert_eq!(t.mantle_endpoint, "127.0.0.1:9000");
+        assert_eq!(t.resolve_model("g"), ("openai.gpt-oss-120b", Api::Mantle));
+        for bad in [
+            "global.anthropic.claude-opus-4-8",
+            "us.anthropic.claude-opus-4-8",
+            "anthropic.claude-opus-4-8-v1:0",
+            "arn:aws:bedrock:us-east-1::foundation-model/x",
+            "a/b",
+        ] {
+            let cfg = format!(
+                r#"{{"region":"us-east-1","credentials":{{"bearer_token":"x"}},"models":{{"m":{{"id":"{bad}","api":"mantle"}}}}}}"#
+            );
+            let e = parse(&cfg).unwrap_err().0;
+            assert!(e.contains("Mantle") && e.contains("\"m\""), "{bad}: {e}");
+        }
+        assert!(parse(r#"{"region":"us-east-1","credentials":{"bearer_token":"x"},"mantle_endpoint":"a b"}"#).is_err());
     }
 
     #[test]

@@ -20,6 +20,8 @@ use crate::config::{Api, Config, UnsupportedParams};
 use crate::error::{ApiError, ErrorType};
 use crate::front::fields::{self, Model, Param, Style};
 use crate::front::{FrontDoor, Outbound, Reply, RequestContext};
+use crate::meter::Answer;
+use crate::openai::BedrockUsage;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -334,7 +336,7 @@ pub fn translate_response(
     model: &str,
     inputs: usize,
     header_tokens: Option<u64>,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Answer, ApiError> {
     let malformed =
         |e: &dyn std::fmt::Display| ApiError::bad_upstream(format_args!("malformed embeddings response: {e}"));
     let (vectors, body_tokens) = match fam {
@@ -369,7 +371,8 @@ pub fn translate_response(
             vectors.len()
         )));
     }
-    let tokens = body_tokens.or(header_tokens).unwrap_or(0);
+    let counted = body_tokens.or(header_tokens);
+    let tokens = counted.unwrap_or(0);
     let data: Vec<Value> = vectors
         .into_iter()
         .enumerate()
@@ -393,7 +396,15 @@ pub fn translate_response(
         "model": model,
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     });
-    serde_json::to_vec(&out).map_err(|e| malformed(&e))
+    Ok(Answer {
+        body: serde_json::to_vec(&out).map_err(|e| malformed(&e))?,
+        // Embeddings use input tokens only, counted like any other request's.
+        usage: counted.map(|n| BedrockUsage {
+            input_tokens: n,
+            total_tokens: Some(n),
+            ..BedrockUsage::default()
+        }),
+    })
 }
 
 pub struct EmbeddingsFront;
@@ -421,6 +432,8 @@ impl FrontDoor for EmbeddingsFront {
                 token_count: None,
             }),
             notes: Vec::new(),
+            service: Default::default(),
+            headers: Vec::new(),
         })
     }
 
@@ -472,7 +485,7 @@ impl Reply for EmbeddingsReply {
         self.token_count = header(TOKEN_COUNT_HEADER).and_then(|v| v.trim().parse::<u64>().ok());
     }
 
-    fn translate_json(&self, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    fn translate_json(&self, body: &[u8]) -> Result<Answer, ApiError> {
         translate_response(
             body,
             self.family,

@@ -12,6 +12,18 @@ pub mod fields;
 use crate::bedrock::events::{Event, EventSink};
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::meter::{Answer, Watch};
+
+/// Which Bedrock endpoint a request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Service {
+    /// `bedrock-runtime` (the configuration's `endpoint`), signed as service `bedrock`.
+    #[default]
+    Runtime,
+    /// Bedrock Mantle (`mantle_endpoint`), signed as service `bedrock-mantle`; it answers in
+    /// the client's own format, SSE for streams.
+    Mantle,
+}
 
 /// What a front door knows about the request besides its body.
 pub struct RequestContext<'a> {
@@ -41,6 +53,11 @@ pub struct Outbound {
     /// Log lines about repairs made to the client's request (`bedrock::repair`), logged by the
     /// exchange at info level. Never secrets or message content.
     pub notes: Vec<String>,
+    /// The endpoint (and SigV4 service) that serves the request.
+    pub service: Service,
+    /// Request headers to send besides the exchange's own (signed with them), for example
+    /// `anthropic-version` for Mantle's Messages API.
+    pub headers: Vec<(&'static str, String)>,
 }
 
 /// A client-facing API.
@@ -57,8 +74,9 @@ pub trait FrontDoor: Sync {
 pub trait Reply {
     /// A 200 eventstream from Bedrock: the sink that writes this API's stream.
     fn into_sink(self: Box<Self>) -> Box<dyn EventSink>;
-    /// A 200 JSON body from Bedrock: this API's response body.
-    fn translate_json(&self, body: &[u8]) -> Result<Vec<u8>, ApiError>;
+    /// A 200 JSON body from Bedrock: this API's response body, and the usage it reported (for
+    /// metrics, the access log and the token budget: see [`crate::meter`]).
+    fn translate_json(&self, body: &[u8]) -> Result<Answer, ApiError>;
     /// Bedrock's response headers, before they are cleaned for the client: a reply that needs
     /// one of them (embeddings: the input token count is in `x-amzn-bedrock-input-token-count`)
     /// keeps it here.
@@ -70,9 +88,11 @@ pub trait Reply {
         "text/event-stream; charset=utf-8"
     }
     /// Bedrock's answer is already in the client's format (Bedrock's OpenAI-compatible
-    /// endpoint): pass it through unchanged.
-    fn passthrough(&self) -> bool {
-        false
+    /// endpoint): pass it through unchanged, read on the way by the returned [`Watch`], which
+    /// reports its usage, first token and errors into the request's meter. `content_type` is
+    /// Bedrock's (`text/event-stream` for a stream). `None`: translate the answer.
+    fn passthrough(&self, _content_type: &str) -> Option<Box<dyn Watch>> {
+        None
     }
 }
 
@@ -88,8 +108,5 @@ impl EventSink for Box<dyn EventSink> {
     }
     fn is_terminated(&self) -> bool {
         (**self).is_terminated()
-    }
-    fn summary(&self) -> Option<&crate::bedrock::events::StreamSummary> {
-        (**self).summary()
     }
 }

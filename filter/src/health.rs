@@ -143,6 +143,7 @@ pub fn request(cfg: &Config, probe: &Probe, now: SystemTime) -> Result<Call, Str
         path: &path,
         headers: &signed,
         body: &body,
+        service: signing::SERVICE,
     };
     let auth = signing::auth_headers(&cfg.auth, &cfg.region, &req, now).map_err(|e| e.to_string())?;
     let mut headers: Vec<(String, String)> = [

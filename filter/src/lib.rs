@@ -11,9 +11,13 @@
 //!   field mapping.
 //! - [`error`]: OpenAI error objects and the Bedrock error mapping.
 //! - [`signing`]: SigV4 / Bedrock API key authentication.
+//! - [`sse_usage`]: usage, first token and errors read from an SSE stream passed through
+//!   unchanged (Bedrock Mantle).
 //! - [`bedrock`]: the provider side, typed: Converse request, ConverseStream events, Converse
 //!   output, shared request builders, the request pipeline every chat-style front door ends in
 //!   ([`bedrock::pipeline`]), model knowledge, the OpenAI-compatible passthrough.
+//! - [`meter`]: what each response said about itself (usage, first token, errors), fed by
+//!   every stream, JSON answer and passed-through body alike.
 //! - [`front`]: the contract between a client-facing API (front door) and the exchange.
 //! - [`health`]: the Bedrock health check (cached CountTokens probes, `GET /healthz/bedrock`).
 //! - [`exchange`]: the per-request state machine (routing, header policy, ids, `/v1/models`,
@@ -36,6 +40,7 @@ pub mod exchange;
 pub mod front;
 pub mod health;
 pub mod host;
+pub mod meter;
 pub mod metrics;
 pub mod openai;
 // The proxy-wasm shell imports Envoy's host functions: not on wasm32-unknown-unknown, where only
@@ -44,5 +49,6 @@ pub mod openai;
 pub mod proxy;
 pub mod responses;
 pub mod signing;
+pub mod sse_usage;
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub mod wasm;

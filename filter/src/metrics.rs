@@ -1,55 +1,88 @@
-//! Metrics in Envoy's `/stats/prometheus`, defined once per plugin at configure time.
+//! Metrics in Envoy's `/stats/prometheus`: OpenTelemetry's GenAI metrics as Envoy AI Gateway
+//! names them, and this gateway's own `bedrock_*` counters.
 //!
-//! The proxy-wasm ABI has no labels: each (metric, profile, model, ...) is its own metric whose
-//! name carries its tags as `;key=value` (for example
-//! `bedrock_reasoning_requests_total;model=claude;profile=team-a`). The bootstrap's
-//! `stats_config.stats_tags` (shipped in `envoy/envoy.yaml`) turn them into labels with the
-//! regexes of [`STATS_TAGS`]. Label values are bounded: models come from the configuration, any
-//! other name is counted as [`OTHER`]; error types and token types are fixed lists.
+//! The GenAI metrics (<https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-metrics/>, the
+//! names and attributes of envoyproxy/ai-gateway `internal/metrics/genai.go`):
+//! - `gen_ai.client.token.usage`: histogram of tokens per request, by `gen_ai.token.type`
+//!   (`input` = every input token, cached or not, as AI Gateway counts them; `output`;
+//!   `cached_input` and `cache_creation_input`, the parts of `input` read from and written to
+//!   the prompt cache).
+//! - `gen_ai.server.request.duration`: every request, from its headers to its last byte.
+//! - `gen_ai.server.time_to_first_token`: streams, from forwarding to Bedrock to the first
+//!   output token.
+//! - `gen_ai.server.time_per_output_token`: successful streams with more than one output token:
+//!   (end − first token) / (output tokens − 1).
 //!
-//! Everything is recorded once per request, at its end (and the time to first token at the first
-//! token): nothing here runs per response chunk.
+//! Each carries `gen_ai.operation.name` (the front door: `chat`, `responses`, `messages`,
+//! `embeddings`, `count_tokens`), `gen_ai.provider.name` (`aws.bedrock`),
+//! `gen_ai.original.model` (the client's model name), `gen_ai.request.model` and
+//! `gen_ai.response.model` (the Bedrock model id it maps to: Bedrock does not name the model in
+//! its answer), `error.type` on failed requests, and the profile. Attribute dots become
+//! underscores in Prometheus, as OpenTelemetry's Prometheus exporter writes them.
+//!
+//! **Units**: the proxy-wasm ABI records histograms as whole numbers, and Envoy's Prometheus
+//! output prints bucket bounds as configured, so a duration recorded in seconds would lose every
+//! fraction. Durations are recorded in milliseconds and named with that unit
+//! (`gen_ai_server_request_duration_milliseconds`, the name OpenTelemetry's Prometheus exporter
+//! gives the same instrument in `ms`), with AI Gateway's bucket bounds × 1000 in
+//! `stats_config.histogram_bucket_settings` (envoy/envoy.yaml). Token counts need no unit.
+//!
+//! The proxy-wasm ABI has no labels: each metric's name carries its labels as `;key=value`
+//! (`gen_ai_client_token_usage;gen_ai_token_type=input;...`), and the bootstrap's
+//! `stats_config.stats_tags` (the regexes of [`STATS_TAGS`], shipped in `envoy/envoy.yaml`) turn
+//! them into labels. Label values are bounded: models come from the configuration (any other
+//! name is [`OTHER`]), error and token types are fixed lists. A metric is defined the first time
+//! a request needs it, so the scrape shows only series that happened.
+//!
+//! Everything is recorded once per request, at its end: nothing here runs per response chunk.
 
 use crate::config::Config;
 use crate::error::ErrorType;
 use crate::host::{Host, Level, MetricKind};
 use crate::openai::BedrockUsage;
+use std::cell::{Cell, RefCell};
 
-/// Requests handled by a front door (every outcome).
+/// Requests handled by a front door (every outcome), by `model` and `profile`.
 pub const REQUESTS: &str = "bedrock_reasoning_requests_total";
 /// Milliseconds from forwarding a streaming request to its end (histogram).
 pub const STREAM_DURATION: &str = "bedrock_reasoning_stream_duration";
 /// Requests that ended in an error (local, Bedrock HTTP or mid-stream), by `error_type`.
 pub const ERRORS: &str = "bedrock_reasoning_errors_total";
-/// Tokens by `gen_ai_token_type` (OTel `gen_ai.client.token.usage`, as a counter).
-pub const TOKENS: &str = "gen_ai_client_token_usage_total";
-/// Milliseconds from forwarding to the first output token (OTel
-/// `gen_ai.server.time_to_first_token`, in ms: Envoy's histogram buckets are milliseconds).
-pub const TTFT: &str = "gen_ai_server_time_to_first_token";
 /// Responses by `status_class` (2xx, 4xx, 5xx).
 pub const RESPONSES: &str = "bedrock_responses_total";
+/// Exact token counts by `gen_ai_token_type` (a counter: Envoy's histogram sums are
+/// approximate, budgets and bills are not).
+pub const TOKENS: &str = "bedrock_tokens_total";
 
+/// `gen_ai.client.token.usage` (histogram, tokens).
+pub const TOKEN_USAGE: &str = "gen_ai_client_token_usage";
+/// `gen_ai.server.request.duration` (histogram, milliseconds).
+pub const REQUEST_DURATION: &str = "gen_ai_server_request_duration_milliseconds";
+/// `gen_ai.server.time_to_first_token` (histogram, milliseconds).
+pub const TTFT: &str = "gen_ai_server_time_to_first_token_milliseconds";
+/// `gen_ai.server.time_per_output_token` (histogram, milliseconds).
+pub const TPOT: &str = "gen_ai_server_time_per_output_token_milliseconds";
+
+/// `gen_ai.provider.name` for Amazon Bedrock (OpenTelemetry's well-known value).
+pub const PROVIDER: &str = "aws.bedrock";
 /// The label for a model name that is not in the configuration.
 pub const OTHER: &str = "other";
-pub const TOKEN_TYPES: [&str; 4] = ["input", "output", "cache_read", "cache_write"];
-pub const STATUS_CLASSES: [&str; 3] = ["2xx", "4xx", "5xx"];
-pub const ERROR_TYPES: [ErrorType; 6] = [
-    ErrorType::InvalidRequest,
-    ErrorType::Authentication,
-    ErrorType::Permission,
-    ErrorType::NotFound,
-    ErrorType::RateLimit,
-    ErrorType::Server,
-];
+/// `gen_ai.token.type` values, as Envoy AI Gateway writes them.
+pub const TOKEN_TYPES: [&str; 4] = ["input", "output", "cached_input", "cache_creation_input"];
 
 /// `stats_config.stats_tags` entries (tag name, regex) that turn the `;key=value` parts into
 /// labels.
-pub const STATS_TAGS: [(&str, &str); 5] = [
+pub const STATS_TAGS: [(&str, &str); 10] = [
     ("model", "(;model=([^;]*))"),
     ("profile", "(;profile=([^;]*))"),
     ("error_type", "(;error_type=([^;]*))"),
-    ("gen_ai_token_type", "(;gen_ai_token_type=([^;]*))"),
     ("status_class", "(;status_class=([^;]*))"),
+    ("gen_ai_token_type", "(;gen_ai_token_type=([^;]*))"),
+    ("gen_ai_operation_name", "(;gen_ai_operation_name=([^;]*))"),
+    ("gen_ai_provider_name", "(;gen_ai_provider_name=([^;]*))"),
+    ("gen_ai_original_model", "(;gen_ai_original_model=([^;]*))"),
+    ("gen_ai_request_model", "(;gen_ai_request_model=([^;]*))"),
+    ("gen_ai_response_model", "(;gen_ai_response_model=([^;]*))"),
 ];
 
 /// A label value safe inside a metric name: `;`, `=` and anything unusual become `_`.
@@ -77,22 +110,32 @@ pub fn name(base: &str, tags: &[(&str, &str)]) -> String {
     n
 }
 
-/// The ids of one (profile, model)'s metrics.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Ids {
-    pub requests: u32,
-    pub stream_duration: u32,
-    pub ttft: u32,
-    pub tokens: [u32; 4],
-    pub responses: [u32; 3],
-    pub errors: [u32; 6],
+/// Who a request was: its labels, bounded by the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Labels<'a> {
+    pub profile: &'a str,
+    /// `gen_ai.operation.name`: the front door.
+    pub operation: &'a str,
+    /// The client's model name when the configuration knows it, else [`OTHER`].
+    pub model: &'a str,
+    /// The Bedrock model id a configured name maps to, else [`OTHER`].
+    pub model_id: &'a str,
 }
 
-/// Every metric of a plugin, by (profile, model label).
-#[derive(Debug, Default)]
-pub struct Metrics {
-    /// (profile, model label, ids); a few entries, searched in order.
-    ids: Vec<(String, String, Ids)>,
+impl<'a> Labels<'a> {
+    pub fn new(cfg: &'a Config, operation: &'a str, model: Option<&'a str>) -> Labels<'a> {
+        let known = model.and_then(|m| Some((m, cfg.models.get(m)?)));
+        let (model, model_id) = match known {
+            Some((name, target)) => (name, target.id.as_str()),
+            None => (OTHER, OTHER),
+        };
+        Labels {
+            profile: &cfg.profile,
+            operation,
+            model,
+            model_id,
+        }
+    }
 }
 
 /// What one finished request contributes.
@@ -103,144 +146,162 @@ pub struct Outcome {
     /// The error that ended the request (also for a 200 stream cut by an exception).
     pub error: Option<ErrorType>,
     pub usage: Option<BedrockUsage>,
+    /// Milliseconds from forwarding to the first output token.
     pub ttft_ms: Option<u64>,
     /// For streams: milliseconds from forwarding to the end.
     pub stream_ms: Option<u64>,
+    /// Milliseconds from the request headers to the end.
+    pub duration_ms: Option<u64>,
+}
+
+impl Outcome {
+    /// Milliseconds per output token after the first, for a successful stream with at least
+    /// two output tokens (rounded; at least 0).
+    pub fn time_per_output_token_ms(&self) -> Option<u64> {
+        let out = self.usage?.output_tokens;
+        if self.error.is_some() || !(200..300).contains(&self.status) || out < 2 {
+            return None;
+        }
+        let after_first = self.stream_ms?.checked_sub(self.ttft_ms?)?;
+        let n = out - 1;
+        Some(after_first.saturating_add(n / 2) / n)
+    }
+}
+
+/// The GenAI token counts of a usage, in [`TOKEN_TYPES`] order.
+pub fn token_counts(u: &BedrockUsage) -> [u64; 4] {
+    let input = u
+        .input_tokens
+        .saturating_add(u.cache_read_input_tokens)
+        .saturating_add(u.cache_write_input_tokens);
+    [
+        input,
+        u.output_tokens,
+        u.cache_read_input_tokens,
+        u.cache_write_input_tokens,
+    ]
+}
+
+/// The plugin's metrics, defined on first use (per worker: each has its own VM).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// (full name, id), sorted by name.
+    ids: RefCell<Vec<(String, u32)>>,
+    /// The host refused to define a metric: metrics are off (logged once).
+    off: Cell<bool>,
 }
 
 impl Metrics {
-    /// Define the metrics of every profile × (its models + [`OTHER`]). A host without metrics
-    /// yields an empty set (logged once): requests are unaffected.
-    pub fn define(host: &dyn Host, cfg: &Config) -> Metrics {
-        let mut m = Metrics::default();
-        for p in cfg.all() {
-            let models = p.models.keys().map(String::as_str).chain(std::iter::once(OTHER));
-            for model in models {
-                match define_one(host, &p.profile, model) {
-                    Ok(ids) => {
-                        m.ids.push((p.profile.clone(), model.to_string(), ids));
-                    }
-                    Err(status) => {
-                        host.log(
-                            Level::Warn,
-                            &format!("bedrock-bridge: metrics unavailable (define_metric status {status})"),
-                        );
-                        return Metrics::default();
-                    }
+    /// Record one finished request.
+    pub fn record(&self, host: &dyn Host, l: &Labels<'_>, o: &Outcome) {
+        use MetricKind::{Counter, Histogram};
+        let own = [("model", l.model), ("profile", l.profile)];
+        let gen_ai = [
+            ("gen_ai_operation_name", l.operation),
+            ("gen_ai_provider_name", PROVIDER),
+            ("gen_ai_original_model", l.model),
+            ("gen_ai_request_model", l.model_id),
+            ("gen_ai_response_model", l.model_id),
+            ("profile", l.profile),
+        ];
+        fn with<'t>(extra: (&'t str, &'t str), tags: &[(&'t str, &'t str)]) -> Vec<(&'t str, &'t str)> {
+            let mut t = vec![extra];
+            t.extend_from_slice(tags);
+            t
+        }
+        self.add(host, Counter, &name(REQUESTS, &own), 1);
+        if let Some(class) = status_class(o.status) {
+            self.add(host, Counter, &name(RESPONSES, &with(("status_class", class), &own)), 1);
+        }
+        let error = o.error.map(ErrorType::as_str);
+        if let Some(kind) = error {
+            self.add(host, Counter, &name(ERRORS, &with(("error_type", kind), &own)), 1);
+        }
+        if let Some(u) = &o.usage {
+            for (t, n) in TOKEN_TYPES.into_iter().zip(token_counts(u)) {
+                let tag = ("gen_ai_token_type", t);
+                if n > 0 {
+                    self.add(host, Counter, &name(TOKENS, &with(tag, &own)), n);
+                }
+                // Zero counts too (AI Gateway records each type the answer reported); the cache
+                // types only when the model reported a cache read or write.
+                if n > 0 || t == "input" || t == "output" {
+                    self.add(host, Histogram, &name(TOKEN_USAGE, &with(tag, &gen_ai)), n);
                 }
             }
         }
-        m
+        if let Some(ms) = o.duration_ms {
+            let n = match error {
+                Some(kind) => name(REQUEST_DURATION, &with(("error_type", kind), &gen_ai)),
+                None => name(REQUEST_DURATION, &gen_ai),
+            };
+            self.add(host, Histogram, &n, ms);
+        }
+        if let (Some(ms), None) = (o.ttft_ms, error) {
+            self.add(host, Histogram, &name(TTFT, &gen_ai), ms);
+        }
+        if let Some(ms) = o.time_per_output_token_ms() {
+            self.add(host, Histogram, &name(TPOT, &gen_ai), ms);
+        }
+        if let Some(ms) = o.stream_ms {
+            self.add(host, Histogram, &name(STREAM_DURATION, &own), ms);
+        }
     }
 
-    /// How many (profile, model) sets are defined.
+    /// Add `n` to a counter, or record `n` in a histogram, defining it on first use.
+    fn add(&self, host: &dyn Host, kind: MetricKind, full: &str, n: u64) {
+        if self.off.get() {
+            return;
+        }
+        let found = self.ids.borrow().binary_search_by(|(n, _)| n.as_str().cmp(full));
+        let id = match found {
+            Ok(i) => self.ids.borrow().get(i).map_or(0, |(_, id)| *id),
+            Err(i) => match host.define_metric(kind, full) {
+                Ok(id) => {
+                    self.ids.borrow_mut().insert(i, (full.to_string(), id));
+                    id
+                }
+                Err(e) => {
+                    self.off.set(true);
+                    let msg = format!("bedrock-bridge: metrics unavailable (define_metric status {})", e.0);
+                    host.log(Level::Warn, &msg);
+                    return;
+                }
+            },
+        };
+        // A failed metric call has nowhere useful to go; the request is unaffected.
+        let _ = match kind {
+            MetricKind::Histogram => host.record_metric(id, n),
+            _ => host.increment_metric(id, i64::try_from(n).unwrap_or(i64::MAX)),
+        };
+    }
+
+    /// How many metrics are defined so far.
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.ids.borrow().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-
-    /// The label a client's model name is counted under in `cfg`'s profile.
-    pub fn model_label<'a>(cfg: &Config, model: Option<&'a str>) -> &'a str {
-        match model {
-            Some(m) if cfg.models.contains_key(m) => m,
-            _ => OTHER,
-        }
-    }
-
-    /// Record one finished request.
-    pub fn record(&self, host: &dyn Host, profile: &str, model: &str, o: &Outcome) {
-        let find = |label: &str| {
-            self.ids
-                .iter()
-                .find(|(p, m, _)| p == profile && m == label)
-                .map(|(_, _, ids)| ids)
-        };
-        let Some(ids) = find(model).or_else(|| find(OTHER)) else {
-            return;
-        };
-        // A failed metric call has nowhere useful to go; the request is unaffected.
-        let _ = host.increment_metric(ids.requests, 1);
-        let class = match o.status {
-            200..=299 => Some(0),
-            400..=499 => Some(1),
-            500..=599 => Some(2),
-            _ => None,
-        };
-        if let Some(i) = class.and_then(|c| ids.responses.get(c)) {
-            let _ = host.increment_metric(*i, 1);
-        }
-        if let Some(kind) = o.error {
-            if let Some(i) = ERROR_TYPES
-                .iter()
-                .position(|k| *k == kind)
-                .and_then(|p| ids.errors.get(p))
-            {
-                let _ = host.increment_metric(*i, 1);
-            }
-        }
-        if let Some(u) = o.usage {
-            let counts = [
-                u.input_tokens,
-                u.output_tokens,
-                u.cache_read_input_tokens,
-                u.cache_write_input_tokens,
-            ];
-            for (id, n) in ids.tokens.iter().zip(counts) {
-                if n > 0 {
-                    let _ = host.increment_metric(*id, i64::try_from(n).unwrap_or(i64::MAX));
-                }
-            }
-        }
-        if let Some(ms) = o.ttft_ms {
-            let _ = host.record_metric(ids.ttft, ms);
-        }
-        if let Some(ms) = o.stream_ms {
-            let _ = host.record_metric(ids.stream_duration, ms);
-        }
+        self.len() == 0
     }
 }
 
-fn define_one(host: &dyn Host, profile: &str, model: &str) -> Result<Ids, u32> {
-    let tags = [("model", model), ("profile", profile)];
-    let def = |kind, base: &str, extra: Option<(&str, &str)>| {
-        let mut t: Vec<(&str, &str)> = extra.into_iter().collect();
-        t.extend_from_slice(&tags);
-        host.define_metric(kind, &name(base, &t)).map_err(|e| e.0)
-    };
-    let mut ids = Ids {
-        requests: def(MetricKind::Counter, REQUESTS, None)?,
-        stream_duration: def(MetricKind::Histogram, STREAM_DURATION, None)?,
-        ttft: def(MetricKind::Histogram, TTFT, None)?,
-        ..Ids::default()
-    };
-    for (id, t) in ids.tokens.iter_mut().zip(TOKEN_TYPES) {
-        *id = def(MetricKind::Counter, TOKENS, Some(("gen_ai_token_type", t)))?;
+fn status_class(status: u16) -> Option<&'static str> {
+    match status {
+        200..=299 => Some("2xx"),
+        400..=499 => Some("4xx"),
+        500..=599 => Some("5xx"),
+        _ => None,
     }
-    for (id, c) in ids.responses.iter_mut().zip(STATUS_CLASSES) {
-        *id = def(MetricKind::Counter, RESPONSES, Some(("status_class", c)))?;
-    }
-    for (id, k) in ids.errors.iter_mut().zip(ERROR_TYPES) {
-        *id = def(MetricKind::Counter, ERRORS, Some(("error_type", k.as_str())))?;
-    }
-    Ok(ids)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn names_carry_tags_that_the_regexes_strip_to_a_clean_name() {
-        let n = name(REQUESTS, &[("model", "us.claude;v=1:0"), ("profile", "team-a")]);
-        assert_eq!(
-            n,
-            "bedrock_reasoning_requests_total;model=us.claude_v_1:0;profile=team-a"
-        );
-        // What Envoy does with each regex: drop group 1, keep group 2 as the value.
-        let mut rest = n.clone();
+    /// What Envoy does with each regex: drop group 1, keep group 2 as the value.
+    fn envoy_tags(n: &str) -> (String, Vec<(&'static str, String)>) {
+        let mut rest = n.to_string();
         let mut labels = Vec::new();
         for (tag, re) in STATS_TAGS {
             assert_eq!(re, format!("(;{tag}=([^;]*))"), "each regex matches its own tag");
@@ -251,6 +312,17 @@ mod tests {
                 rest.replace_range(i..end, "");
             }
         }
+        (rest, labels)
+    }
+
+    #[test]
+    fn names_carry_tags_that_the_regexes_strip_to_a_clean_name() {
+        let n = name(REQUESTS, &[("model", "us.claude;v=1:0"), ("profile", "team-a")]);
+        assert_eq!(
+            n,
+            "bedrock_reasoning_requests_total;model=us.claude_v_1:0;profile=team-a"
+        );
+        let (rest, labels) = envoy_tags(&n);
         assert_eq!(rest, REQUESTS);
         assert_eq!(
             labels,
@@ -259,5 +331,67 @@ mod tests {
                 ("profile", "team-a".to_string())
             ]
         );
+        let n = name(
+            TOKEN_USAGE,
+            &[
+                ("gen_ai_token_type", "input"),
+                ("gen_ai_operation_name", "chat"),
+                ("gen_ai_provider_name", PROVIDER),
+                ("gen_ai_request_model", "us.anthropic.claude-x-v1:0"),
+            ],
+        );
+        let (rest, labels) = envoy_tags(&n);
+        assert_eq!(rest, TOKEN_USAGE);
+        assert_eq!(labels.len(), 4);
+    }
+
+    #[test]
+    fn tokens_are_counted_as_ai_gateway_counts_them() {
+        let u = BedrockUsage {
+            input_tokens: 11,
+            output_tokens: 7,
+            total_tokens: Some(23),
+            cache_read_input_tokens: 3,
+            cache_write_input_tokens: 2,
+        };
+        assert_eq!(token_counts(&u), [16, 7, 3, 2]);
+    }
+
+    #[test]
+    fn time_per_output_token_needs_a_successful_stream_of_two_tokens() {
+        let usage = |n| {
+            Some(BedrockUsage {
+                output_tokens: n,
+                ..BedrockUsage::default()
+            })
+        };
+        let o = Outcome {
+            status: 200,
+            usage: usage(11),
+            ttft_ms: Some(300),
+            stream_ms: Some(504),
+            ..Outcome::default()
+        };
+        assert_eq!(o.time_per_output_token_ms(), Some(20), "204 ms / 10 tokens, rounded");
+        for bad in [
+            Outcome {
+                usage: usage(1),
+                ..o.clone()
+            },
+            Outcome {
+                error: Some(ErrorType::Server),
+                ..o.clone()
+            },
+            Outcome {
+                stream_ms: None,
+                ..o.clone()
+            },
+            Outcome {
+                ttft_ms: Some(600),
+                ..o.clone()
+            },
+        ] {
+            assert_eq!(bad.time_per_output_token_ms(), None, "{bad:?}");
+        }
     }
 }

@@ -19,6 +19,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// The SigV4 service name of Bedrock Runtime.
 pub const SERVICE: &str = "bedrock";
 
+/// The SigV4 service name of Bedrock Mantle (`bedrock-mantle.{region}.api.aws`): its own IAM
+/// service prefix (`bedrock-mantle:CreateInference`), so a scope of `bedrock` is refused.
+/// <https://docs.aws.amazon.com/bedrock/latest/userguide/bedrock-mantle.html> ("Permissions"),
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_bedrock-mantle.html>,
+/// BerriAI/litellm#31475.
+pub const MANTLE_SERVICE: &str = "bedrock-mantle";
+
 /// The first second `aws-sigv4` cannot format (year 10000): its date conversion panics past it.
 const END_OF_9999: u64 = 253_402_300_800;
 

@@ -50,8 +50,9 @@ impl Context for Root {
 impl RootContext for Root {
     fn on_configure(&mut self, _size: usize) -> bool {
         self.config = exchange::configure(&Proxy, &|k| std::env::var(k).ok());
+        // Metrics are defined on first use, from the new configuration's names.
+        self.metrics = Rc::new(Metrics::default());
         if let Ok(c) = &*self.config {
-            self.metrics = Rc::new(Metrics::define(&Proxy, c));
             self.prober = Prober::start(&Proxy, c);
         }
         // Keep the plugin loaded either way: requests get a clear error, not a crash.

@@ -361,7 +361,9 @@ fn converse_responses_become_messages() {
         }
         let raw: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
         let out: Value = serde_json::from_slice(
-            &bedrock_bridge::anthropic::response::translate(&std::fs::read(&p).unwrap(), "msg_1", "m").unwrap(),
+            &bedrock_bridge::bedrock::output::parse(&std::fs::read(&p).unwrap())
+                .and_then(|o| bedrock_bridge::anthropic::response::translate(&o, "msg_1", "m"))
+                .unwrap(),
         )
         .unwrap();
         assert_eq!(out["type"], "message");
@@ -430,7 +432,9 @@ fn embeddings_requests_and_responses() {
     // Responses: Titan in its v2 shape, base64 as little-endian float32.
     let titan = br#"{"embedding":[0.5,-0.25],"inputTextTokenCount":3,"embeddingsByType":{"float":[0.5,-0.25]}}"#;
     let out: Value = serde_json::from_slice(
-        &embeddings::translate_response(titan, Family::TitanV2, Encoding::Base64, "titan", 1, None).unwrap(),
+        &embeddings::translate_response(titan, Family::TitanV2, Encoding::Base64, "titan", 1, None)
+            .unwrap()
+            .body,
     )
     .unwrap();
     let raw = base64::engine::general_purpose::STANDARD
@@ -449,7 +453,9 @@ fn embeddings_requests_and_responses() {
         &br#"{"id":"x","texts":["a","b"],"response_type":"embeddings_floats","embeddings":[[1.0],[2.0]]}"#[..],
     ] {
         let out: Value = serde_json::from_slice(
-            &embeddings::translate_response(body, Family::CohereV3, Encoding::Float, "c", 2, Some(7)).unwrap(),
+            &embeddings::translate_response(body, Family::CohereV3, Encoding::Float, "c", 2, Some(7))
+                .unwrap()
+                .body,
         )
         .unwrap();
         assert_eq!(

@@ -20,7 +20,7 @@ fn reply(json_tool: Option<&str>) -> ChatReply {
 }
 
 fn translate(body: &[u8], r: &ChatReply) -> Result<Vec<u8>, ApiError> {
-    r.translate_json(body)
+    r.translate_json(body).map(|a| a.body)
 }
 
 #[test]

@@ -289,7 +289,8 @@ fn front_door_and_non_streaming_response() {
         "stopReason": "tool_use",
         "usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 19, "cacheReadInputTokens": 4},
     });
-    let r: Value = serde_json::from_slice(&o.reply.translate_json(converse.to_string().as_bytes()).unwrap()).unwrap();
+    let r: Value =
+        serde_json::from_slice(&o.reply.translate_json(converse.to_string().as_bytes()).unwrap().body).unwrap();
     assert_eq!(r["id"], "resp_abc123");
     assert_eq!(r["object"], "response");
     assert_eq!(r["status"], "completed");
@@ -327,7 +328,8 @@ fn front_door_and_non_streaming_response() {
                     .to_string()
                     .as_bytes(),
             )
-            .unwrap(),
+            .unwrap()
+            .body,
     )
     .unwrap();
     assert_eq!(

@@ -81,7 +81,7 @@ fuzz_target!(|data: &[u8]| {
         },
         _ => {
             // Upstream answers.
-            match response::translate(body, "msg_x", "m") {
+            match bedrock_bridge::bedrock::output::parse(body).and_then(|o| response::translate(&o, "msg_x", "m")) {
                 Ok(b) => drop(serde_json::from_slice::<serde_json::Value>(&b).expect("JSON message")),
                 Err(e) => check_err(&e),
             }
@@ -89,7 +89,7 @@ fuzz_target!(|data: &[u8]| {
                 for enc in [Encoding::Float, Encoding::Base64] {
                     let n = usize::from(sel >> 3) % 4;
                     match embeddings::translate_response(body, fam, enc, "m", n, Some(3)) {
-                        Ok(b) => drop(serde_json::from_slice::<serde_json::Value>(&b).expect("JSON list")),
+                        Ok(a) => drop(serde_json::from_slice::<serde_json::Value>(&a.body).expect("JSON list")),
                         Err(e) => check_err(&e),
                     }
                 }

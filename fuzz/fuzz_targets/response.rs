@@ -54,7 +54,7 @@ fuzz_target!(|data: &[u8]| {
             match reply.translate_json(body) {
                 Err(e) => check_error(&e),
                 Ok(out) => {
-                    let v: Value = serde_json::from_slice(&out).expect("completion is JSON");
+                    let v: Value = serde_json::from_slice(&out.body).expect("completion is JSON");
                     assert_eq!(v["object"], "chat.completion");
                     assert_eq!(v["id"], "chatcmpl-fuzz");
                     let choice = &v["choices"][0];

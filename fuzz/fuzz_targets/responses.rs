@@ -233,7 +233,7 @@ fuzz_target!(|data: &[u8]| {
             check_path_bytes(&o.path);
             let out = br#"{"output":{"message":{"content":[{"text":"a"},{"reasoningContent":{"reasoningText":{"text":"t","signature":"s"}}},{"toolUse":{"toolUseId":"x","name":"json_response","input":{}}}]}},"stopReason":"max_tokens"}"#;
             let r: Value =
-                serde_json::from_slice(&o.reply.translate_json(out).expect("response")).expect("response JSON");
+                serde_json::from_slice(&o.reply.translate_json(out).expect("response").body).expect("response JSON");
             assert_eq!(r["object"], "response");
         }
     }

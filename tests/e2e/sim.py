@@ -213,6 +213,9 @@ def agent_frames(blocks, stop):
 
 
 class Sim:
+    # The SigV4 service name requests must be scoped to (sim_mantle.MantleSim: bedrock-mantle).
+    service = "bedrock"
+
     def __init__(self, region="us-east-1", access_key="AKIDEXAMPLE", secret_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
                  session_token="FwoGZXIvYXdzEXAMPLETOKEN", bearer_token=None, frame_delay_ms=0):
         self.region = region
@@ -258,7 +261,7 @@ class Sim:
             key_region = self.key_regions.get(akid, self.region)
         if creds is None:
             return 403, "UnrecognizedClientException", "The security token included in the request is invalid."
-        if region != key_region or service != "bedrock":
+        if region != key_region or service != self.service:
             return 403, "InvalidSignatureException", f"Credential should be scoped to a valid region/service ({region}/{service})."
         amz_date = headers.get("x-amz-date", "")
         try:
@@ -275,7 +278,7 @@ class Sim:
         req = AWSRequest(method=method, url=f"http://{headers.get('host', '')}{raw_path}", data=body,
                          headers={k: headers[k] for k in signed_names if k in headers})
         req.context["timestamp"] = amz_date
-        signer = SignedHeadersAuth(creds, "bedrock", key_region)
+        signer = SignedHeadersAuth(creds, self.service, key_region)
         expected = signer.signature(signer.string_to_sign(req, signer.canonical_request(req)), req)
         if expected != signature:
             return 403, "InvalidSignatureException", ("The request signature we calculated does not match the signature you provided. "
@@ -333,18 +336,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._json(200, self.sim.requests)
         self._aws_error(404, "UnknownOperationException", "Unknown operation")
 
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+    def _control(self, body) -> bool:
+        """Answer the control API (/__sim/scenario, /__sim/reset); False for any other path."""
         if self.path == "/__sim/scenario":
             s = json.loads(body)
             with self.sim.lock:
                 self.sim.scenarios[s["model_id"]] = s
-            return self._json(200, {"ok": True})
-        if self.path == "/__sim/reset":
+        elif self.path == "/__sim/reset":
             with self.sim.lock:
                 self.sim.scenarios.clear()
                 self.sim.requests.clear()
-            return self._json(200, {"ok": True})
+        else:
+            return False
+        self._json(200, {"ok": True})
+        return True
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        if self._control(body):
+            return
 
         headers = {k.lower(): v for k, v in self.headers.items()}
         if self.path == "/openai/v1/chat/completions":
@@ -503,9 +513,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-def start_sim(port=0, **kwargs):
-    sim = Sim(**kwargs)
-    handler = type("BoundHandler", (Handler,), {"sim": sim})
+def start_sim(port=0, sim_class=None, handler_class=None, **kwargs):
+    """Serve a Sim (or `sim_class`, with `handler_class`: sim_mantle) on 127.0.0.1:`port`."""
+    sim = (sim_class or Sim)(**kwargs)
+    handler = type("BoundHandler", (handler_class or Handler,), {"sim": sim})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -9,6 +9,7 @@ use crate::bedrock::events::EventSink;
 use crate::bedrock::models;
 use crate::error::ApiError;
 use crate::front::{FrontDoor, Outbound, Reply, RequestContext};
+use crate::meter::Answer;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -84,6 +85,8 @@ impl FrontDoor for CountTokensFront {
             model_id,
             reply: Box::new(CountTokensReply),
             notes: Vec::new(),
+            service: Default::default(),
+            headers: Vec::new(),
         })
     }
 
@@ -106,10 +109,16 @@ impl Reply for CountTokensReply {
         Box::new(super::stream::MessagesSink::new("msg_count_tokens", ""))
     }
 
-    fn translate_json(&self, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    /// Counting uses no tokens: the answer reports no usage (the count is not charged to the
+    /// token budget nor added to `gen_ai.client.token.usage`; the request is metered like any
+    /// other, as operation `count_tokens`).
+    fn translate_json(&self, body: &[u8]) -> Result<Answer, ApiError> {
         let c: Counted = serde_json::from_slice(body)
             .map_err(|e| ApiError::bad_upstream(format_args!("malformed CountTokens response: {e}")))?;
-        Ok(format!("{{\"input_tokens\":{}}}", c.input_tokens).into_bytes())
+        Ok(Answer {
+            body: format!("{{\"input_tokens\":{}}}", c.input_tokens).into_bytes(),
+            usage: None,
+        })
     }
 
     fn error_body(&self, e: &ApiError) -> Vec<u8> {

@@ -16,6 +16,7 @@ pub mod stream;
 use crate::bedrock::events::EventSink;
 use crate::error::ApiError;
 use crate::front::{FrontDoor, Outbound, Reply, RequestContext};
+use crate::meter::Answer;
 
 /// `POST /v1/messages`.
 pub struct MessagesFront;
@@ -33,6 +34,9 @@ impl FrontDoor for MessagesFront {
     }
 
     fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError> {
+        if let Some(mantle) = crate::bedrock::passthrough::mantle(body, ctx, crate::sse_usage::Dialect::Anthropic) {
+            return mantle;
+        }
         let beta = (ctx.header)("anthropic-beta");
         let req = request::translate(body, ctx.config, beta.as_deref())?;
         if !req.dropped_fields.is_empty() {
@@ -54,6 +58,8 @@ impl FrontDoor for MessagesFront {
             }),
             client_model: req.client_model,
             notes: req.notes,
+            service: Default::default(),
+            headers: Vec::new(),
         })
     }
 
@@ -74,8 +80,12 @@ impl Reply for MessagesReply {
         Box::new(stream::MessagesSink::new(self.id, self.model))
     }
 
-    fn translate_json(&self, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-        response::translate(body, &self.id, &self.model)
+    fn translate_json(&self, body: &[u8]) -> Result<Answer, ApiError> {
+        let o = crate::bedrock::output::parse(body)?;
+        Ok(Answer {
+            body: response::translate(&o, &self.id, &self.model)?,
+            usage: o.usage,
+        })
     }
 
     fn error_body(&self, e: &ApiError) -> Vec<u8> {

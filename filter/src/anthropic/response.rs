@@ -1,7 +1,7 @@
 //! Converse response → Anthropic `Message` object; Bedrock stop reasons and usage in
 //! Anthropic's terms (shared with the stream sink).
 
-use crate::bedrock::output::{self, OutBlock};
+use crate::bedrock::output::{ConverseOutput, OutBlock};
 use crate::error::ApiError;
 use crate::openai::BedrockUsage;
 use serde_json::{json, Value};
@@ -29,8 +29,7 @@ pub fn usage_json(u: &BedrockUsage) -> Value {
 }
 
 /// A Converse JSON body → the Anthropic `Message` JSON.
-pub fn translate(body: &[u8], id: &str, model: &str) -> Result<Vec<u8>, ApiError> {
-    let out = output::parse(body)?;
+pub fn translate(out: &ConverseOutput, id: &str, model: &str) -> Result<Vec<u8>, ApiError> {
     let content: Vec<Value> = out
         .content
         .iter()

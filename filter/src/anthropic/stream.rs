@@ -286,10 +286,7 @@ impl EventSink for MessagesSink {
             // `messageStop` came but no `metadata`: end without usage.
             self.end(out);
         } else {
-            self.fail(
-                &ApiError::bad_upstream("the Bedrock stream ended before messageStop"),
-                out,
-            );
+            self.fail(&ApiError::bad_upstream(crate::bedrock::events::CUT_STREAM), out);
         }
     }
 

@@ -9,6 +9,7 @@ use crate::bedrock::output;
 use crate::bytes;
 use crate::error::{self, ApiError};
 use crate::eventstream::{self, Decoder, HeaderValue, Message};
+use crate::meter::Meter;
 use crate::openai::BedrockUsage;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
@@ -57,52 +58,6 @@ pub trait EventSink {
     fn finish(&mut self, out: &mut Vec<u8>);
     /// True once the output is complete (terminated normally or by `fail`): later input is ignored.
     fn is_terminated(&self) -> bool;
-    /// What the stream said so far (usage, stop reason, error), for metrics and logs.
-    fn summary(&self) -> Option<&StreamSummary> {
-        None
-    }
-}
-
-/// What a stream said about itself, kept by its sink for metrics and access logs: read it once
-/// the stream is terminated (and `first_token` after each chunk, for time to first token).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct StreamSummary {
-    /// Bedrock has sent the first piece of output (text, reasoning or a tool call).
-    pub first_token: bool,
-    /// Bedrock's `stopReason`, once `messageStop` has come.
-    pub stop_reason: Option<String>,
-    /// Bedrock's usage from the `metadata` event.
-    pub usage: Option<BedrockUsage>,
-    /// Bedrock's `metrics.latencyMs` from the `metadata` event.
-    pub latency_ms: Option<u64>,
-    /// The error that ended the stream, if one did.
-    pub error: Option<ApiError>,
-}
-
-impl StreamSummary {
-    /// Note one event (call it for every event the sink accepts).
-    pub fn observe(&mut self, ev: &Event<'_>) {
-        match ev {
-            Event::Text { text, .. } | Event::ReasoningText { text, .. } => {
-                self.first_token |= !text.is_empty();
-            }
-            Event::ToolUseStart { .. } | Event::RedactedReasoning { .. } => self.first_token = true,
-            Event::ToolInput { input, .. } => self.first_token |= !input.is_empty(),
-            Event::MessageStop { stop_reason } => self.stop_reason = Some(stop_reason.to_string()),
-            Event::Metadata { usage, latency_ms } => {
-                self.usage = *usage;
-                self.latency_ms = *latency_ms;
-            }
-            Event::MessageStart | Event::ReasoningSignature { .. } | Event::BlockStop { .. } => {}
-        }
-    }
-
-    /// Note the error that ends the stream (the first one counts).
-    pub fn failed(&mut self, e: &ApiError) {
-        if self.error.is_none() {
-            self.error = Some(e.clone());
-        }
-    }
 }
 
 /// A JSON string that borrows from the payload when it has no escapes.
@@ -383,17 +338,24 @@ fn quick_delta(payload: &[u8]) -> Option<Event<'_>> {
     })
 }
 
-/// The whole response pipeline of one stream: eventstream decoder, event parser, output sink.
+/// The whole response pipeline of one stream: eventstream decoder, event parser, meter, output
+/// sink. The meter sees every event and every failure before the sink does, so whatever the
+/// sink writes, the stream's usage, first token and error are known ([`Meter`]).
 #[derive(Debug)]
 pub struct ResponseStream<S: EventSink> {
     decoder: Decoder,
+    meter: Meter,
     sink: S,
 }
+
+/// The error of a stream that ended before `messageStop` (every output format reports it).
+pub const CUT_STREAM: &str = "the Bedrock stream ended before messageStop";
 
 impl<S: EventSink> ResponseStream<S> {
     pub fn new(sink: S, limits: eventstream::Limits) -> Self {
         ResponseStream {
             decoder: Decoder::new(limits),
+            meter: Meter::default(),
             sink,
         }
     }
@@ -403,37 +365,44 @@ impl<S: EventSink> ResponseStream<S> {
         if self.sink.is_terminated() {
             return;
         }
-        let sink = &mut self.sink;
+        let (sink, meter) = (&mut self.sink, &mut self.meter);
         let fed = self.decoder.feed(chunk, |m| {
             if sink.is_terminated() {
                 return;
             }
-            let mut failed = None;
             let parsed = parse(&m, |ev| {
-                if failed.is_none() {
+                if !sink.is_terminated() {
+                    meter.observe(&ev);
                     sink.event(ev, out);
                 }
             });
             if let Err(e) = parsed {
-                failed = Some(e);
-            }
-            if let Some(e) = failed {
+                meter.fail(&e);
                 sink.fail(&e, out);
+            } else if sink.is_terminated() && meter.stop_reason().is_none() {
+                // The sink ended the stream itself (an output limit, say).
+                meter.fail(&ApiError::bad_upstream("the gateway ended the stream"));
             }
         });
         if let Err(e) = fed {
-            self.sink.fail(&ApiError::bad_upstream(e), out);
+            self.fail(&ApiError::bad_upstream(e), out);
         }
         if end_of_stream {
             if let Err(e) = self.decoder.finish() {
-                self.sink.fail(&ApiError::bad_upstream(e), out);
+                self.fail(&ApiError::bad_upstream(e), out);
+            }
+            if self.meter.stop_reason().is_none() {
+                self.fail(&ApiError::bad_upstream(CUT_STREAM), out);
             }
             self.sink.finish(out);
         }
     }
 
-    /// End the stream with `e` (for failures seen outside the body, such as a reset).
+    /// End the stream with `e` (also for failures seen outside the body, such as a reset).
     pub fn fail(&mut self, e: &ApiError, out: &mut Vec<u8>) {
+        if !self.sink.is_terminated() {
+            self.meter.fail(e);
+        }
         self.sink.fail(e, out);
     }
 
@@ -446,9 +415,9 @@ impl<S: EventSink> ResponseStream<S> {
         self.sink.is_terminated()
     }
 
-    /// The sink's [`StreamSummary`], when it keeps one.
-    pub fn summary(&self) -> Option<&StreamSummary> {
-        self.sink.summary()
+    /// What the stream said so far.
+    pub fn meter(&self) -> &Meter {
+        &self.meter
     }
 
     pub fn sink(&self) -> &S {

@@ -29,6 +29,9 @@ impl FrontDoor for ChatFront {
     }
 
     fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError> {
+        if let Some(mantle) = crate::bedrock::passthrough::mantle(body, ctx, crate::sse_usage::Dialect::Chat) {
+            return mantle;
+        }
         match request::translate(body, ctx.config)? {
             Translated::Converse(t) => Ok(Outbound {
                 path: t.converse.path(t.stream),
@@ -46,6 +49,8 @@ impl FrontDoor for ChatFront {
                 }),
                 client_model: t.client_model,
                 notes: t.notes,
+                service: Default::default(),
+                headers: Vec::new(),
             }),
             Translated::Passthrough(p) => Ok(Outbound {
                 path: crate::bedrock::passthrough::OPENAI_PATH.to_string(),
@@ -55,6 +60,8 @@ impl FrontDoor for ChatFront {
                 model_id: p.model_id,
                 reply: Box::new(PassthroughReply),
                 notes: Vec::new(),
+                service: Default::default(),
+                headers: Vec::new(),
             }),
         }
     }

@@ -9,6 +9,7 @@ use crate::chat::stream::ChatSink;
 use crate::config::ReasoningField;
 use crate::error::ApiError;
 use crate::front::Reply;
+use crate::meter::Answer;
 use crate::openai;
 
 /// How to answer one chat completion request.
@@ -36,8 +37,12 @@ impl Reply for ChatReply {
         Box::new(ChatSink::new(*self))
     }
 
-    fn translate_json(&self, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-        output::parse(body).and_then(|o| response::completion(&o, self))
+    fn translate_json(&self, body: &[u8]) -> Result<Answer, ApiError> {
+        let o = output::parse(body)?;
+        Ok(Answer {
+            body: response::completion(&o, self)?,
+            usage: o.usage,
+        })
     }
 
     fn error_body(&self, e: &ApiError) -> Vec<u8> {
@@ -95,12 +100,12 @@ mod tests {
             max_thinking_bytes: 1024,
         };
         let body = br#"{"output":{"message":{"content":[{"text":"hi"}]}},"stopReason":"end_turn"}"#;
-        let v: serde_json::Value = serde_json::from_slice(&reply.translate_json(body).unwrap()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&reply.translate_json(body).unwrap().body).unwrap();
         assert_eq!(v["choices"][0]["message"]["content"], "hi");
         assert_eq!(v["id"], "chatcmpl-r");
         assert_eq!(reply.translate_json(b"nope").unwrap_err().status, 502);
         let e = ApiError::invalid_request("bad");
         assert_eq!(reply.error_body(&e), e.to_json());
-        assert!(!reply.passthrough());
+        assert!(reply.passthrough("application/json").is_none());
     }
 }

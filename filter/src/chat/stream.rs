@@ -3,7 +3,7 @@
 //! each response body chunk's events; it holds a few words of state between chunks, so the
 //! output does not depend on where the chunks were split.
 
-use crate::bedrock::events::{Event, EventSink, StreamSummary};
+use crate::bedrock::events::{Event, EventSink, CUT_STREAM};
 use crate::chat::reply::{self, ChatReply};
 use crate::chat::sse::{self, ChunkEncoder, Delta, FunctionDelta, ThinkingBlockDelta, ToolCallDelta};
 use crate::config::ReasoningField;
@@ -35,7 +35,6 @@ pub struct ChatSink {
     /// The current reasoning block, held to be sent whole at its end (see [`ThinkingHold`]).
     hold: ThinkingHold,
     max_thinking_bytes: usize,
-    summary: StreamSummary,
 }
 
 /// A reasoning block being streamed. Its text goes out as `reasoning`/`reasoning_content`
@@ -73,13 +72,7 @@ impl ChatSink {
             reasoning_blocks: 0,
             hold: ThinkingHold::default(),
             max_thinking_bytes: reply.max_thinking_bytes,
-            summary: StreamSummary::default(),
         }
-    }
-
-    /// Usage, stop reason, first token and error of this stream so far.
-    pub fn summary(&self) -> &StreamSummary {
-        &self.summary
     }
 
     /// The number of tool calls streamed (the `response_format` answer not counted).
@@ -280,7 +273,6 @@ impl EventSink for ChatSink {
         if self.terminated {
             return;
         }
-        self.summary.observe(&ev);
         // Every event but a block's end and the metadata opens the assistant message.
         if !matches!(ev, Event::BlockStop { .. } | Event::Metadata { .. }) {
             self.ensure_role(out);
@@ -304,7 +296,6 @@ impl EventSink for ChatSink {
         if self.terminated {
             return;
         }
-        self.summary.failed(e);
         self.flush_pending_text(out);
         sse::error_event(out, e);
         out.extend_from_slice(sse::DONE);
@@ -317,7 +308,7 @@ impl EventSink for ChatSink {
             return;
         }
         if !self.stopped {
-            self.fail(&ApiError::bad_upstream("the stream ended before messageStop"), out);
+            self.fail(&ApiError::bad_upstream(CUT_STREAM), out);
             return;
         }
         out.extend_from_slice(sse::DONE);
@@ -326,10 +317,6 @@ impl EventSink for ChatSink {
 
     fn is_terminated(&self) -> bool {
         self.terminated
-    }
-
-    fn summary(&self) -> Option<&StreamSummary> {
-        Some(&self.summary)
     }
 }
 

@@ -21,9 +21,10 @@ use crate::bedrock::events::{EventSink, ResponseStream};
 use crate::budget;
 use crate::config::{Auth, Config, UnknownPaths, DEFAULT_PROFILE};
 use crate::error::{self, ApiError, ErrorType};
-use crate::front::{FrontDoor, Outbound, Reply, RequestContext};
+use crate::front::{FrontDoor, Outbound, Reply, RequestContext, Service};
 use crate::host::{Buffer, Host, Level, Map};
-use crate::metrics::{Metrics, Outcome};
+use crate::meter::{Meter, Watch};
+use crate::metrics::{Labels, Metrics, Outcome};
 use crate::openai::BedrockUsage;
 use crate::signing;
 use policy::FrontRoute;
@@ -160,6 +161,9 @@ enum State {
     Sent { reply: Box<dyn Reply>, stream: bool },
     /// A 200 eventstream: each body chunk is translated as it arrives.
     Streaming(Box<ResponseStream<Box<dyn EventSink>>>),
+    /// A 200 answer already in the client's format: each body chunk goes on unchanged, read by
+    /// the reply's [`Watch`] into the meter.
+    Passing(Box<dyn Watch>, Meter),
     /// A JSON answer or an error: buffered, translated at the end (its status depends on it).
     Buffering { reply: Box<dyn Reply>, upstream: Upstream },
     /// Envoy answered on its own while the request body was being buffered (for example 413
@@ -172,8 +176,12 @@ enum State {
 struct Tally {
     /// A front-door request not yet reported.
     active: bool,
+    /// The front door's name (`gen_ai.operation.name`).
+    operation: &'static str,
     /// The client's model name, once the body is parsed.
     model: Option<String>,
+    /// When the request headers came.
+    started_at: Option<SystemTime>,
     /// When the request was forwarded to Bedrock.
     sent_at: Option<SystemTime>,
     stream: bool,
@@ -240,14 +248,14 @@ impl Exchange {
         }
         let (status, error, usage) = match &self.state {
             State::Streaming(rs) => {
-                let summary = rs.summary();
-                let usage = summary.and_then(|s| s.usage);
+                let m = rs.meter();
                 if rs.is_terminated() {
-                    (200, summary.and_then(|s| s.error.as_ref().map(|e| e.kind)), usage)
+                    (200, m.error_type(), m.usage())
                 } else {
-                    (499, None, usage)
+                    (499, None, m.usage())
                 }
             }
+            State::Passing(_, m) => (499, None, m.usage()),
             _ => (499, None, None),
         };
         self.end(host, status, error, usage);
@@ -270,9 +278,10 @@ impl Exchange {
             usage,
             ttft_ms: t.ttft_ms,
             stream_ms: if t.stream { millis_since(now, t.sent_at) } else { None },
+            duration_ms: millis_since(now, t.started_at),
         };
-        let label = Metrics::model_label(cfg, t.model.as_deref());
-        self.metrics.record(host, &cfg.profile, label, &outcome);
+        let labels = Labels::new(cfg, t.operation, t.model.as_deref());
+        self.metrics.record(host, &labels, &outcome);
 
         let u = usage.unwrap_or_default();
         let model = t.model.as_deref().unwrap_or("");
@@ -380,7 +389,9 @@ impl Exchange {
         };
         let route = policy::route(&path);
         self.tally.active = matches!(route, Route::Front(_));
-        if self.tally.active {
+        if let Route::Front(r) = &route {
+            self.tally.operation = r.front.name();
+            self.tally.started_at = Some(host.now());
             // The tenant, for Envoy filters after this one (the global rate limit's descriptor);
             // written again with the usage at the end. A failure is logged there.
             let _ = host.set_property("bedrock_profile", cfg.profile.as_bytes());
@@ -517,14 +528,19 @@ impl Exchange {
         for note in &out.notes {
             self.log(host, Level::Info, format_args!("request repaired: {note}"));
         }
-        let signed = [("host", cfg.endpoint.as_str()), ("content-type", "application/json")];
+        let (endpoint, service) = match out.service {
+            Service::Runtime => (&cfg.endpoint, signing::SERVICE),
+            Service::Mantle => (&cfg.mantle_endpoint, signing::MANTLE_SERVICE),
+        };
+        let mut signed = vec![("host", endpoint.as_str()), ("content-type", "application/json")];
+        signed.extend(out.headers.iter().map(|(k, v)| (*k, v.as_str())));
         let request = signing::Request {
             method: "POST",
-            host: &cfg.endpoint,
+            host: endpoint,
             path: &out.path,
             headers: &signed,
             body: &out.body,
-            service: signing::SERVICE,
+            service,
         };
         let auth = match signing::auth_headers(&cfg.auth, &cfg.region, &request, now) {
             Ok(a) => a,
@@ -533,22 +549,23 @@ impl Exchange {
                 return self.fail(host, &e, out.reply.error_body(&e));
             }
         };
-        let accept = if out.stream {
-            "application/vnd.amazon.eventstream"
-        } else {
-            "application/json"
+        let accept = match (out.stream, out.service) {
+            (true, Service::Runtime) => "application/vnd.amazon.eventstream",
+            (true, Service::Mantle) => "text/event-stream",
+            (false, _) => "application/json",
         };
         let set = |k: &'static str, v: &str| Edit::Set(Cow::Borrowed(k), v.to_string());
         let mut edits = vec![
             Edit::Retain(FORWARDED_REQUEST_HEADERS),
             set(":method", "POST"),
             set(":path", &out.path),
-            set(":authority", &cfg.endpoint),
+            set(":authority", endpoint),
             set("content-type", "application/json"),
             set("accept", accept),
             set("content-length", &out.body.len().to_string()),
             set("user-agent", policy::USER_AGENT),
         ];
+        edits.extend(out.headers.iter().map(|(k, v)| set(k, v)));
         edits.extend(auth.into_iter().map(|(k, v)| Edit::Set(Cow::Owned(k), v)));
         if host.property(&["xds", "upstream_host_metadata"]).is_some() {
             // An upstream filter: a retry replays these headers (the body is the client's again),
@@ -559,10 +576,15 @@ impl Exchange {
             }
         }
         let mode = if out.stream { "stream" } else { "json" };
+        let host_note = if out.service == Service::Mantle {
+            endpoint.as_str()
+        } else {
+            ""
+        };
         self.log(
             host,
             Level::Info,
-            format_args!("{} -> {} ({mode})", out.client_model, out.path),
+            format_args!("{} -> {}{} ({mode})", out.client_model, host_note, out.path),
         );
         self.tally.sent_at = Some(now);
         self.tally.stream = out.stream;
@@ -590,7 +612,9 @@ impl Exchange {
         let header = |name: &str| host.header(Map::ResponseHeaders, name);
         let status = header(":status").and_then(|s| s.parse::<u16>().ok()).unwrap_or(502);
         reply.on_response_headers(&header);
-        let keep = if reply.passthrough() {
+        let content_type = header("content-type").unwrap_or_default();
+        let watch = reply.passthrough(&content_type);
+        let keep = if watch.is_some() {
             PASSTHROUGH_RESPONSE_HEADERS
         } else {
             FORWARDED_RESPONSE_HEADERS
@@ -600,14 +624,18 @@ impl Exchange {
             edits.push(Edit::Set(Cow::Borrowed("x-request-id"), rid));
         }
         let mut step = Step::with(Action::Continue);
-        if reply.passthrough() {
-            // Bedrock's OpenAI-compatible endpoint already speaks the client's API.
-            let error = (status >= 400).then(|| error::status_for_bedrock(status, None).1);
-            self.end(host, status, error, None);
+        if let Some(watch) = watch {
+            // Already in the client's API: passed on unchanged, metered on the way.
             step.edits = edits;
+            if status >= 400 || end_of_stream {
+                let error = (status >= 400).then(|| error::status_for_bedrock(status, None).1);
+                self.end(host, status, error, None);
+            } else {
+                self.state = State::Passing(watch, Meter::default());
+            }
             return step;
         }
-        let eventstream = header("content-type").is_some_and(|t| t.contains("eventstream"));
+        let eventstream = content_type.contains("eventstream");
         let upstream = match status {
             200 if stream && eventstream => {
                 edits.push(Edit::Set(
@@ -692,17 +720,15 @@ impl Exchange {
                 let mut out = apply::spare::take(chunk.len().saturating_mul(2));
                 rs.on_body(&chunk, end_of_stream, &mut out);
                 step.body = Some(out);
-                // Time to first token: one flag test per chunk, one clock read per request.
-                if self.tally.ttft_ms.is_none() && rs.summary().is_some_and(|s| s.first_token) {
-                    self.tally.ttft_ms = millis_since(host.now(), self.tally.sent_at);
+                self.metered(host, end_of_stream);
+            }
+            State::Passing(watch, meter) => {
+                if let Ok(chunk) = host.buffer(Buffer::ResponseBody, 0, body_size) {
+                    step.body = watch.relay(&chunk, end_of_stream, meter);
+                } else if end_of_stream {
+                    step.body = watch.relay(b"", true, meter);
                 }
-                if end_of_stream {
-                    let (error, usage) = rs
-                        .summary()
-                        .map_or((None, None), |s| (s.error.as_ref().map(|e| e.kind), s.usage));
-                    self.state = State::Done;
-                    self.end(host, 200, error, usage);
-                }
+                self.metered(host, end_of_stream);
             }
             State::ReplacingLocalReply(_) if !end_of_stream => step.action = Action::Pause,
             State::ReplacingLocalReply(body) => {
@@ -746,6 +772,24 @@ impl Exchange {
         step
     }
 
+    /// After a streamed chunk: note the time to first token (one flag test per chunk, one clock
+    /// read per request), and end the request with the body.
+    fn metered(&mut self, host: &dyn Host, end_of_stream: bool) {
+        let meter = match &self.state {
+            State::Streaming(rs) => rs.meter(),
+            State::Passing(_, m) => m,
+            _ => return,
+        };
+        if self.tally.ttft_ms.is_none() && meter.has_first_token() {
+            self.tally.ttft_ms = millis_since(host.now(), self.tally.sent_at);
+        }
+        if end_of_stream {
+            let (error, usage) = (meter.error_type(), meter.usage());
+            self.state = State::Done;
+            self.end(host, 200, error, usage);
+        }
+    }
+
     /// The status and body for a response buffered whole (the request ends here).
     fn finish_buffered(
         &mut self,
@@ -756,14 +800,9 @@ impl Exchange {
     ) -> (u16, Vec<u8>) {
         let e = match upstream {
             Upstream::Json => match reply.translate_json(body) {
-                Ok(b) => {
-                    #[derive(serde::Deserialize)]
-                    struct Usage {
-                        usage: Option<BedrockUsage>,
-                    }
-                    let usage = serde_json::from_slice::<Usage>(body).ok().and_then(|u| u.usage);
-                    self.end(host, 200, None, usage);
-                    return (200, b);
+                Ok(answer) => {
+                    self.end(host, 200, None, answer.usage);
+                    return (200, answer.body);
                 }
                 Err(e) => {
                     self.log(host, Level::Warn, format_args!("{}", e.message));

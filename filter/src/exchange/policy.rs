@@ -70,6 +70,7 @@ pub const PASSTHROUGH_RESPONSE_HEADERS: &[&str] = &[
     "content-type",
     "content-length",
     "cache-control",
+    "retry-after",
 ];
 
 /// The `user-agent` of requests to Bedrock.

@@ -30,6 +30,9 @@ impl FrontDoor for ResponsesFront {
     }
 
     fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError> {
+        if let Some(mantle) = crate::bedrock::passthrough::mantle(body, ctx, crate::sse_usage::Dialect::Responses) {
+            return mantle;
+        }
         let t = request::translate(body, ctx.config)?;
         let id: String = ctx.id.chars().filter(char::is_ascii_alphanumeric).take(64).collect();
         let meta = response::Meta {
@@ -51,6 +54,8 @@ impl FrontDoor for ResponsesFront {
                 max_bytes: ctx.config.limits.max_response_bytes,
             }),
             notes: t.notes,
+            service: Default::default(),
+            headers: Vec::new(),
         })
     }
 

@@ -3,8 +3,10 @@
 use super::response::{self, Meta};
 use super::stream::ResponsesSink;
 use crate::bedrock::events::EventSink;
+use crate::bedrock::output;
 use crate::error::ApiError;
 use crate::front::Reply;
+use crate::meter::Answer;
 
 /// Everything decided at request time that the response side needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,8 +21,12 @@ impl Reply for ResponsesReply {
         Box::new(ResponsesSink::new(self.meta, self.max_bytes))
     }
 
-    fn translate_json(&self, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-        response::translate(body, &self.meta)
+    fn translate_json(&self, body: &[u8]) -> Result<Answer, ApiError> {
+        let o = output::parse(body)?;
+        Ok(Answer {
+            body: response::translate(&o, &self.meta)?,
+            usage: o.usage,
+        })
     }
 
     fn error_body(&self, e: &ApiError) -> Vec<u8> {

@@ -2,7 +2,7 @@
 //! the non-streaming translation; [`translate`] turns a Converse body into a `response`.
 
 use super::reasoning;
-use crate::bedrock::output::{self, OutBlock};
+use crate::bedrock::output::{ConverseOutput, OutBlock};
 use crate::error::ApiError;
 use crate::openai::BedrockUsage;
 use serde_json::{Map, Value};
@@ -227,8 +227,7 @@ pub fn response_object(meta: &Meta, st: State<'_>) -> Value {
 }
 
 /// A Converse (non-streaming) body → the Responses API `response` body.
-pub fn translate(body: &[u8], meta: &Meta) -> Result<Vec<u8>, ApiError> {
-    let out = output::parse(body)?;
+pub fn translate(out: &ConverseOutput, meta: &Meta) -> Result<Vec<u8>, ApiError> {
     let (status, reason) = outcome(&out.stop_reason);
     let mut items = Vec::with_capacity(out.content.len());
     for b in &out.content {

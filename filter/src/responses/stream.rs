@@ -579,10 +579,7 @@ impl EventSink for ResponsesSink {
             // messageStop without metadata: complete without usage.
             self.complete(None, out);
         } else {
-            self.fail(
-                &ApiError::bad_upstream("the Bedrock stream ended before messageStop"),
-                out,
-            );
+            self.fail(&ApiError::bad_upstream(crate::bedrock::events::CUT_STREAM), out);
         }
     }
 

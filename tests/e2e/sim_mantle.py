@@ -1,0 +1,261 @@
+"""A Bedrock Mantle simulator (`bedrock-mantle.{region}.api.aws`) for end-to-end tests.
+
+Mantle serves the Anthropic Messages API at /anthropic/v1/messages and OpenAI's chat completions
+and Responses under /v1 or /openai/v1; answers are the APIs' own JSON, or SSE for streams
+(https://docs.aws.amazon.com/bedrock/latest/userguide/bedrock-mantle.html,
+https://docs.aws.amazon.com/bedrock/latest/userguide/inference-messages-api.html).
+
+Rules enforced (each refusal is recorded with its rule):
+- auth: SigV4 checked by botocore, scoped to service `bedrock-mantle` (not `bedrock`: Mantle is
+  its own IAM service, `bedrock-mantle:CreateInference`; BerriAI/litellm#31475), or a Bedrock API
+  key as `Authorization: Bearer` (sim.Sim.check_auth with service = "bedrock-mantle").
+- model ids: foundation model names, no cross-region prefix and no version suffix
+  (https://docs.getbifrost.ai/providers/supported-providers/bedrock-mantle "Model IDs").
+- paths: OpenAI GPT models other than gpt-oss under /openai/v1 only; others under /v1
+  (https://theagenticguy.github.io/ai-gateway/adrs/015-openai-responses-bedrock-mantle-proxy/).
+- Messages: `anthropic-version` header and `max_tokens` required (Anthropic Messages API).
+Errors keep each API's shape: Anthropic `{"type":"error","error":{...}}`, OpenAI `{"error":{...}}`
+(an assumption: Mantle is API-compatible; its exact bodies are not documented).
+
+Control API (unsigned, same port): POST /__sim/scenario {"model_id", "status", "error_type",
+"message", "headers"} answers that model with an error; GET /__sim/requests; POST /__sim/reset.
+Generated answers say "You said: <last user text>" word by word; usage is deterministic:
+input tokens = 7 + number of words in the request's last user text, output = words answered,
+Anthropic also reports cache_read_input_tokens = 3 (Anthropic counts it apart from input).
+"""
+
+import json
+import re
+import time
+import uuid
+
+from sim import Handler, Sim, start_sim
+
+ANTHROPIC_PATH = "/anthropic/v1/messages"
+OPENAI_PATHS = re.compile(r"/(openai/)?v1/(chat/completions|responses)")
+CACHE_READ = 3
+
+
+class MantleSim(Sim):
+    service = "bedrock-mantle"
+
+
+def last_user_text(body: dict) -> str:
+    """The last user text of an Anthropic / chat `messages` or a Responses `input`."""
+    items = body.get("messages") or body.get("input") or []
+    if isinstance(items, str):
+        return items
+    for m in reversed(items if isinstance(items, list) else []):
+        if not isinstance(m, dict) or m.get("role") != "user":
+            continue
+        c = m.get("content")
+        if isinstance(c, str):
+            return c
+        for part in reversed(c if isinstance(c, list) else []):
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                return part["text"]
+    return ""
+
+
+def answer_words(body: dict) -> list:
+    return ["You", "said:"] + last_user_text(body).split()
+
+
+def input_tokens(body: dict) -> int:
+    return 7 + len(last_user_text(body).split())
+
+
+def model_rule(path: str, model) -> tuple:
+    """None, or (status, message, rule) as Mantle refuses the model on this path."""
+    if not isinstance(model, str) or not model:
+        return 400, "model: field required", "model_required"
+    if re.match(r"(global|us|eu|apac|jp|us-gov)\.", model) or ":" in model or model.startswith("arn:"):
+        return 404, f"The model {model} does not exist on bedrock-mantle (no region prefix, no version suffix)", "mantle_model_id"
+    if path == ANTHROPIC_PATH:
+        if not model.startswith("anthropic."):
+            return 404, f"model: {model} is not served by the Anthropic Messages API", "anthropic_model"
+        return None
+    openai_base = model.startswith("openai.gpt-") and not model.startswith("openai.gpt-oss")
+    if openai_base != path.startswith("/openai/"):
+        return 404, f"The model {model} is not served under {path.rsplit('/', 2)[0]}", "mantle_openai_base"
+    if model.startswith("anthropic."):
+        return 404, f"The model {model} is served by the Anthropic Messages API", "anthropic_model"
+    return None
+
+
+def sse(event, data) -> bytes:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(data) if not isinstance(data, str) else data}\n\n".encode()
+
+
+# --- Anthropic Messages ------------------------------------------------------------------
+def anthropic_json(body, model):
+    words = answer_words(body)
+    return {"id": f"msg_{uuid.uuid4().hex[:20]}", "type": "message", "role": "assistant", "model": model,
+            "content": [{"type": "text", "text": " ".join(words)}], "stop_reason": "end_turn", "stop_sequence": None,
+            "usage": {"input_tokens": input_tokens(body), "output_tokens": len(words),
+                      "cache_read_input_tokens": CACHE_READ, "cache_creation_input_tokens": 0}}
+
+
+def anthropic_stream(body, model):
+    words = answer_words(body)
+    msg = anthropic_json(body, model)
+    start = dict(msg, content=[], stop_reason=None, usage=dict(msg["usage"], output_tokens=1))
+    yield sse("message_start", {"type": "message_start", "message": start})
+    yield sse("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
+    yield sse("ping", {"type": "ping"})
+    for i, w in enumerate(words):
+        yield sse("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                          "delta": {"type": "text_delta", "text": w if i == 0 else " " + w}})
+    yield sse("content_block_stop", {"type": "content_block_stop", "index": 0})
+    yield sse("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                                "usage": {"output_tokens": len(words)}})
+    yield sse("message_stop", {"type": "message_stop"})
+
+
+# --- OpenAI chat completions ---------------------------------------------------------------
+def chat_usage(body, words):
+    n = input_tokens(body)
+    return {"prompt_tokens": n, "completion_tokens": len(words), "total_tokens": n + len(words)}
+
+
+def chat_json(body, model):
+    words = answer_words(body)
+    return {"id": f"chatcmpl-{uuid.uuid4().hex[:20]}", "object": "chat.completion", "created": int(time.time()),
+            "model": model, "choices": [{"index": 0, "finish_reason": "stop",
+                                         "message": {"role": "assistant", "content": " ".join(words)}}],
+            "usage": chat_usage(body, words)}
+
+
+def chat_stream(body, model):
+    words = answer_words(body)
+    base = {"id": f"chatcmpl-{uuid.uuid4().hex[:20]}", "object": "chat.completion.chunk",
+            "created": int(time.time()), "model": model}
+    yield sse(None, dict(base, choices=[{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]))
+    for i, w in enumerate(words):
+        yield sse(None, dict(base, choices=[{"index": 0, "delta": {"content": w if i == 0 else " " + w}, "finish_reason": None}]))
+    yield sse(None, dict(base, choices=[{"index": 0, "delta": {}, "finish_reason": "stop"}]))
+    if (body.get("stream_options") or {}).get("include_usage"):
+        yield sse(None, dict(base, choices=[], usage=chat_usage(body, words)))
+    yield sse(None, "[DONE]")
+
+
+# --- OpenAI Responses ----------------------------------------------------------------------
+def responses_json(body, model):
+    words = answer_words(body)
+    n = input_tokens(body)
+    text = " ".join(words)
+    return {"id": f"resp_{uuid.uuid4().hex[:20]}", "object": "response", "created_at": int(time.time()),
+            "status": "completed", "model": model,
+            "output": [{"type": "message", "id": f"msg_{uuid.uuid4().hex[:12]}", "status": "completed", "role": "assistant",
+                        "content": [{"type": "output_text", "text": text, "annotations": []}]}],
+            "usage": {"input_tokens": n, "output_tokens": len(words), "total_tokens": n + len(words),
+                      "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}}}
+
+
+def responses_stream(body, model):
+    final = responses_json(body, model)
+    words = answer_words(body)
+    pending = dict(final, status="in_progress", output=[], usage=None)
+    item = final["output"][0]
+    seq = iter(range(1000))
+
+    def ev(kind, **fields):
+        return sse(kind, dict({"type": kind, "sequence_number": next(seq)}, **fields))
+
+    yield ev("response.created", response=pending)
+    yield ev("response.in_progress", response=pending)
+    yield ev("response.output_item.added", output_index=0, item=dict(item, status="in_progress", content=[]))
+    yield ev("response.content_part.added", item_id=item["id"], output_index=0, content_index=0,
+             part={"type": "output_text", "text": "", "annotations": []})
+    for i, w in enumerate(words):
+        yield ev("response.output_text.delta", item_id=item["id"], output_index=0, content_index=0,
+                 delta=w if i == 0 else " " + w, logprobs=[])
+    yield ev("response.output_text.done", item_id=item["id"], output_index=0, content_index=0,
+             text=item["content"][0]["text"], logprobs=[])
+    yield ev("response.content_part.done", item_id=item["id"], output_index=0, content_index=0, part=item["content"][0])
+    yield ev("response.output_item.done", output_index=0, item=item)
+    yield ev("response.completed", response=final)
+
+
+class MantleHandler(Handler):
+    """sim.Handler's control API and JSON answers; Mantle's paths and error shapes."""
+    sim: MantleSim = None
+
+    def _error(self, anthropic, status, etype, message, headers=None):
+        if anthropic:
+            body = {"type": "error", "error": {"type": etype, "message": message}}
+        else:
+            body = {"error": {"message": message, "type": etype, "param": None, "code": None}}
+        self._json(status, body, headers)
+
+    def _sse(self, events):
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream; charset=utf-8")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("transfer-encoding", "chunked")
+        self.send_header("x-amzn-requestid", str(uuid.uuid4()))
+        self.end_headers()
+        for e in events:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(e), e))
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _aws_error(self, status, name, message):
+        self._error(False, status, "not_found_error", message)
+
+    def do_POST(self):
+        raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+        if self._control(raw):
+            return
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        anthropic = self.path == ANTHROPIC_PATH
+        record = {"method": "POST", "path": self.path, "headers": headers, "body": raw.decode("utf-8", "replace")}
+        auth_error = self.sim.check_auth("POST", self.path, headers, raw)
+        record["signature_ok"] = auth_error is None
+        record["access_key"] = Sim.access_key_of(headers)
+        with self.sim.lock:
+            self.sim.requests.append(record)
+        if auth_error:
+            status, _name, message = auth_error
+            return self._error(anthropic, status, "authentication_error" if anthropic else "permission_error", message)
+        if not anthropic and not OPENAI_PATHS.fullmatch(self.path):
+            return self._error(False, 404, "not_found_error", f"Unknown path {self.path}")
+        self._serve(anthropic, headers, raw, record)
+
+    def _refuse(self, record, anthropic, status, message, rule):
+        record["refused"] = rule
+        etype = "not_found_error" if status == 404 else "invalid_request_error"
+        self._error(anthropic, status, etype, message)
+
+    def _serve(self, anthropic, headers, raw, record):
+        try:
+            body = json.loads(raw)
+            assert isinstance(body, dict)
+        except (ValueError, AssertionError):
+            return self._refuse(record, anthropic, 400, "the body is not a JSON object", "json")
+        model = body.get("model")
+        record["model_id"] = model
+        refused = model_rule(self.path, model)
+        if refused:
+            return self._refuse(record, anthropic, *refused)
+        if anthropic and not headers.get("anthropic-version"):
+            return self._refuse(record, True, 400, "anthropic-version: header is required", "anthropic_version")
+        if anthropic and not isinstance(body.get("max_tokens"), int):
+            return self._refuse(record, True, 400, "max_tokens: Field required", "max_tokens")
+        with self.sim.lock:
+            scenario = self.sim.scenarios.get(model)
+        if scenario and scenario.get("status"):
+            return self._error(anthropic, scenario["status"], scenario.get("error_type", "api_error"),
+                               scenario.get("message", "simulated error"), scenario.get("headers"))
+        stream = body.get("stream") is True
+        kind = "anthropic" if anthropic else ("responses" if self.path.endswith("/responses") else "chat")
+        make = {"anthropic": (anthropic_json, anthropic_stream), "chat": (chat_json, chat_stream),
+                "responses": (responses_json, responses_stream)}[kind]
+        if stream:
+            return self._sse(make[1](body, model))
+        return self._json(200, make[0](body, model))
+
+
+def start_mantle_sim(port=0, **kwargs):
+    return start_sim(port, sim_class=MantleSim, handler_class=MantleHandler, **kwargs)
