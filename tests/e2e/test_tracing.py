@@ -30,7 +30,7 @@ class Receiver(http.server.ThreadingHTTPServer):
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 req = ExportTraceServiceRequest()
-                req.ParseFromString(self.rfile.read(int(self.headers.get("content-length") or 0)))
+                req.ParseFromString(self.body())
                 with receiver.lock:
                     for rs in req.resource_spans:
                         for ss in rs.scope_spans:
@@ -43,6 +43,16 @@ class Receiver(http.server.ThreadingHTTPServer):
                 self.send_header("content-length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def body(self):
+                if self.headers.get("content-length"):
+                    return self.rfile.read(int(self.headers["content-length"]))
+                data = b""  # Envoy's OTLP/HTTP exporter sends the body chunked
+                while size := int(self.rfile.readline().split(b";")[0], 16):
+                    data += self.rfile.read(size)
+                    self.rfile.readline()
+                self.rfile.readline()
+                return data
 
             def log_message(self, *args):
                 pass
