@@ -25,6 +25,7 @@ B_KEY, B_SECRET, B_REGION, B_MODEL = "AKIDTEAMB", "team-b-secret-key", "eu-west-
 HI = [{"role": "user", "content": "hi"}]
 WINDOW = 5
 TITAN = "amazon.titan-embed-text-v2:0"
+OSS = "openai.gpt-oss-20b-1:0"
 
 CONFIG = {
     "region": REGION,
@@ -32,7 +33,8 @@ CONFIG = {
     "models": {"claude": CLAUDE, "titan": TITAN},
     "profiles": {
         "team-a": {"region": A_REGION, "credentials": {"access_key_id": A_KEY, "secret_access_key": A_SECRET},
-                   "models": {"claude": A_MODEL, "titan": TITAN}, "strict_models": True},
+                   "models": {"claude": A_MODEL, "titan": TITAN, "oss": {"id": OSS, "api": "openai"}},
+                   "strict_models": True},
         "team-b": {"region": B_REGION, "credentials": {"access_key_id": B_KEY, "secret_access_key": B_SECRET},
                    "models": {"nova": B_MODEL}},
         "team-c": {"token_budget": {"tokens_per_minute": 300, "window_seconds": WINDOW}},
@@ -136,7 +138,7 @@ def test_profiles_reach_bedrock_with_their_region_credentials_and_models(tenants
     assert got == [(A_KEY, A_MODEL, True, A_REGION), (B_KEY, B_MODEL, True, B_REGION), (AKID, CLAUDE, True, REGION)]
     hosts = [r["headers"]["host"] for r in sim.requests]
     assert hosts == [f"bedrock-runtime.{r}.amazonaws.com" for r in (A_REGION, B_REGION, REGION)]
-    assert [m.id for m in a.models.list()] == ["claude", "titan"]
+    assert [m.id for m in a.models.list()] == ["claude", "oss", "titan"]
     assert [m.id for m in b.models.list()] == ["nova"]
 
 
@@ -403,3 +405,34 @@ def test_the_token_budget_holds_for_every_front_door(tenants, sim, door, stream)
     assert e.value.status_code == 429
     assert 1 <= int(e.value.response.headers["retry-after"]) <= WINDOW
     assert len([r for r in sim.requests if r["path"].startswith("/model/")]) == 2, "the refused request never reached Bedrock"
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_the_openai_compatible_passthrough_is_metered_on_the_way(tenants, sim, stream):
+    """Bedrock's OpenAI-compatible endpoint: the body goes to the client unchanged and is read on
+    the way (usage of a JSON answer; first token and end of a stream)."""
+    sim.reset()
+    before = prometheus(tenants)
+    logged = len(log_lines(tenants))
+    r = client(tenants, "team-a").chat.completions.create(model="oss", messages=HI, stream=stream)
+    text = "".join(c.choices[0].delta.content or "" for c in r if c.choices) if stream else r.choices[0].message.content
+    assert text == "You said: hi"
+    own = dict(model="oss", profile="team-a")
+    labels = gen_ai("chat", "oss", OSS, "team-a")
+    expected = {
+        key("bedrock_reasoning_requests_total", **own): 1,
+        key("bedrock_responses_total", status_class="2xx", **own): 1,
+        key("bedrock_reasoning_errors_total", error_type="server_error", **own): 0,
+        key(f"{DURATION}_count", **labels): 1,
+        key(f"{TTFT}_count", **labels): int(stream),
+        # The simulator's JSON answer reports 3 + 4 tokens; its stream reports none.
+        key("bedrock_tokens_total", gen_ai_token_type="input", **own): 0 if stream else 3,
+        key("bedrock_tokens_total", gen_ai_token_type="output", **own): 0 if stream else 4,
+    }
+    assert settle(tenants, before, expected) == expected
+    deadline = time.time() + 10
+    while len(log_lines(tenants)) == logged and time.time() < deadline:
+        time.sleep(0.3)
+    last = log_lines(tenants)[-1]
+    assert (last["model"], last["input_tokens"], last["output_tokens"]) == ("oss", "0" if stream else "3", "0" if stream else "4")
+    assert (last["ttft_ms"] or "").isdigit() == stream
