@@ -346,6 +346,32 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_envoy_configs_carry_every_stats_tag() {
+        for (file, text) in [
+            ("envoy/envoy.yaml", include_str!("../../envoy/envoy.yaml")),
+            (
+                "envoy/envoy-gateway/bedrock-bridge.yaml",
+                include_str!("../../envoy/envoy-gateway/bedrock-bridge.yaml"),
+            ),
+        ] {
+            for (tag, re) in STATS_TAGS {
+                let line = format!("{{tag_name: {tag}, regex: \"{re}\"}}");
+                assert!(text.contains(&line), "{file} lacks {line}");
+            }
+            for base in [
+                TOKEN_USAGE,
+                "gen_ai_server_request_duration",
+                "gen_ai_server_time_to_first_token",
+            ] {
+                assert!(
+                    text.contains(&format!("match: {{contains: \"{base}\"}}")),
+                    "{file}: buckets of {base}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn tokens_are_counted_as_ai_gateway_counts_them() {
         let u = BedrockUsage {
             input_tokens: 11,

@@ -1409,3 +1409,51 @@ fn a_mantle_json_answer_passes_whole_with_its_usage_and_errors_keep_their_shape(
     let err = br#"{"type":"error","error":{"type":"rate_limit_error","message":"slow"}}"#;
     assert_eq!(r.chunk(err, true).1, err.to_vec(), "Mantle's error passes as it is");
 }
+
+#[test]
+fn every_streaming_front_door_reports_usage_ttft_and_budget_tokens() {
+    let cfg = config(TENANTS);
+    let bytes = recording("converse-stream/kong__tool_use_three_chunks.bin");
+    let bodies = [
+        ("/v1/chat/completions", "chat", chat_for("claude", true)),
+        (
+            "/v1/responses",
+            "responses",
+            br#"{"model":"claude","input":"hi","stream":true}"#.to_vec(),
+        ),
+        (
+            "/v1/messages",
+            "messages",
+            br#"{"model":"claude","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#.to_vec(),
+        ),
+    ];
+    for (path, operation, body) in bodies {
+        let mut r = tenant_run(&cfg, "", path, Some(body.clone()));
+        r.respond(200, &[("content-type", EVENTSTREAM)], false);
+        let (half, rest) = bytes.split_at(bytes.len() / 2);
+        r.chunk(half, false);
+        r.chunk(rest, true);
+        assert_eq!(prop(&r, "bedrock_operation").as_deref(), Some(operation));
+        assert_eq!(prop(&r, "bedrock_input_tokens").as_deref(), Some("478"), "{path}");
+        assert_eq!(prop(&r, "bedrock_output_tokens").as_deref(), Some("44"), "{path}");
+        assert!(prop(&r, "bedrock_ttft_ms").is_some(), "{path}: time to first token");
+        let m = "model=claude;profile=default";
+        assert_eq!(
+            metric(&r, &format!("bedrock_tokens_total;gen_ai_token_type=output;{m}")),
+            44
+        );
+        assert_eq!(
+            metric(
+                &r,
+                &format!("bedrock_reasoning_errors_total;error_type=server_error;{m}")
+            ),
+            0
+        );
+        // The same stream cut short is an error of every door alike.
+        let mut r = tenant_run(&cfg, "", path, Some(body));
+        r.respond(200, &[("content-type", EVENTSTREAM)], false);
+        r.chunk(half, true);
+        let errors = format!("bedrock_reasoning_errors_total;error_type=server_error;{m}");
+        assert_eq!(metric(&r, &errors), 1, "{path}");
+    }
+}

@@ -513,11 +513,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
+class SimServer(http.server.ThreadingHTTPServer):
+    """The simulator's server: a client (Envoy) that resets or closes a connection while an
+    answer is being written is an expected outcome of many tests, not an error: no traceback for
+    exactly those. Every other exception is printed as before."""
+
+    QUIET = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], self.QUIET):
+            return
+        super().handle_error(request, client_address)
+
+
 def start_sim(port=0, sim_class=None, handler_class=None, **kwargs):
     """Serve a Sim (or `sim_class`, with `handler_class`: sim_mantle) on 127.0.0.1:`port`."""
     sim = (sim_class or Sim)(**kwargs)
     handler = type("BoundHandler", (handler_class or Handler,), {"sim": sim})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server = SimServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, server.server_address[1], sim

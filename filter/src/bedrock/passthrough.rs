@@ -15,8 +15,6 @@ use crate::front::{Outbound, Reply, RequestContext, Service};
 use crate::meter::{Answer, Meter, SseLines, Watch};
 use crate::openai::BedrockUsage;
 use crate::sse_usage::{Dialect, SseUsage};
-use serde::de::IgnoredAny;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// The path of Bedrock's OpenAI-compatible chat completions endpoint.
@@ -365,82 +363,23 @@ impl Watch for OpenAiWatch {
     }
 }
 
-#[derive(Deserialize, Default)]
-struct Chunk {
-    #[serde(default)]
-    choices: Vec<Choice>,
-    #[serde(default)]
-    usage: Option<OpenAiUsage>,
-    #[serde(default)]
-    error: Option<WireError>,
-}
-
-#[derive(Deserialize)]
-struct Choice {
-    #[serde(default)]
-    delta: Option<Delta>,
-    #[serde(default)]
-    finish_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Delta {
-    #[serde(default)]
-    content: Option<String>,
-    #[serde(default)]
-    reasoning_content: Option<String>,
-    #[serde(default)]
-    reasoning: Option<String>,
-    #[serde(default)]
-    tool_calls: Option<Vec<IgnoredAny>>,
-}
-
-#[derive(Deserialize, Default)]
-struct OpenAiUsage {
-    #[serde(default)]
-    prompt_tokens: u64,
-    #[serde(default)]
-    completion_tokens: u64,
-    #[serde(default)]
-    total_tokens: Option<u64>,
-    #[serde(default)]
-    prompt_tokens_details: Option<Details>,
-}
-
-#[derive(Deserialize, Default)]
-struct Details {
-    #[serde(default)]
-    cached_tokens: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct WireError {
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default, rename = "type")]
-    kind: Option<String>,
-}
-
-impl From<OpenAiUsage> for BedrockUsage {
-    /// OpenAI counts cached tokens inside `prompt_tokens`; Bedrock's `inputTokens` does not.
-    fn from(u: OpenAiUsage) -> BedrockUsage {
-        let cached = u.prompt_tokens_details.and_then(|d| d.cached_tokens).unwrap_or(0);
-        BedrockUsage {
-            input_tokens: u.prompt_tokens.saturating_sub(cached),
-            output_tokens: u.completion_tokens,
-            total_tokens: u.total_tokens,
-            cache_read_input_tokens: cached,
-            cache_write_input_tokens: 0,
-        }
-    }
+/// OpenAI's `usage` as Bedrock's: OpenAI counts cached tokens inside `prompt_tokens`, Bedrock's
+/// `inputTokens` does not. (Read through `Value`, whose parser the module already carries.)
+fn usage_of(u: &Value) -> Option<BedrockUsage> {
+    let n = |v: Option<&Value>| v.and_then(Value::as_u64);
+    let cached = n(u.pointer("/prompt_tokens_details/cached_tokens")).unwrap_or(0);
+    Some(BedrockUsage {
+        input_tokens: n(u.get("prompt_tokens"))?.saturating_sub(cached),
+        output_tokens: n(u.get("completion_tokens")).unwrap_or(0),
+        total_tokens: n(u.get("total_tokens")),
+        cache_read_input_tokens: cached,
+        cache_write_input_tokens: 0,
+    })
 }
 
 /// The `usage` of an OpenAI chat completion body.
 fn openai_usage(body: &[u8]) -> Option<BedrockUsage> {
-    serde_json::from_slice::<Chunk>(body)
-        .ok()?
-        .usage
-        .map(BedrockUsage::from)
+    usage_of(serde_json::from_slice::<Value>(body).ok()?.get("usage")?)
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -455,32 +394,38 @@ fn sse_chunk(data: &[u8], meter: &mut Meter) {
     {
         return;
     }
-    let Ok(c) = serde_json::from_slice::<Chunk>(data) else {
+    let Ok(c) = serde_json::from_slice::<Value>(data) else {
         return;
     };
-    for choice in &c.choices {
-        if let Some(d) = &choice.delta {
-            let text = [&d.content, &d.reasoning_content, &d.reasoning];
-            if text.iter().any(|t| t.as_deref().is_some_and(|t| !t.is_empty()))
-                || d.tool_calls.as_ref().is_some_and(|t| !t.is_empty())
-            {
+    for choice in c.get("choices").and_then(Value::as_array).into_iter().flatten() {
+        if let Some(d) = choice.get("delta") {
+            let text = ["content", "reasoning_content", "reasoning"]
+                .iter()
+                .any(|k| d.get(k).and_then(Value::as_str).is_some_and(|t| !t.is_empty()));
+            let tools = d
+                .get("tool_calls")
+                .and_then(Value::as_array)
+                .is_some_and(|t| !t.is_empty());
+            if text || tools {
                 meter.first_token();
             }
         }
-        if let Some(r) = &choice.finish_reason {
+        if let Some(r) = choice.get("finish_reason").and_then(Value::as_str) {
             meter.stop(r);
         }
     }
-    if let Some(u) = c.usage {
-        meter.report_usage(u.into());
+    if let Some(u) = c.get("usage").and_then(usage_of) {
+        meter.report_usage(u);
     }
-    if let Some(e) = c.error {
+    if let Some(e) = c.get("error") {
+        let kind = e.get("type").and_then(Value::as_str);
         let kind = ERROR_KINDS
             .into_iter()
-            .find(|k| e.kind.as_deref() == Some(k.as_str()))
+            .find(|k| kind == Some(k.as_str()))
             .unwrap_or(ErrorType::Server);
         let status = if kind == ErrorType::RateLimit { 429 } else { 502 };
-        meter.fail(&ApiError::new(status, kind, e.message.unwrap_or_default()));
+        let message = e.get("message").and_then(Value::as_str).unwrap_or_default();
+        meter.fail(&ApiError::new(status, kind, message));
     }
 }
 

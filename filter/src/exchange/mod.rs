@@ -290,6 +290,7 @@ impl Exchange {
         let mut props: Vec<(&str, Vec<u8>)> = vec![
             ("bedrock_model", model.as_bytes().to_vec()),
             ("bedrock_profile", cfg.profile.as_bytes().to_vec()),
+            ("bedrock_operation", t.operation.as_bytes().to_vec()),
             ("bedrock_input_tokens", n(u.input_tokens)),
             ("bedrock_output_tokens", n(u.output_tokens)),
             ("bedrock_cached_tokens", n(u.cache_read_input_tokens)),
