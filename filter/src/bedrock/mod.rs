@@ -1,14 +1,16 @@
 //! The provider side, host-free: Amazon Bedrock's Converse API as typed Rust.
 //!
 //! Every front door (OpenAI chat completions, the Responses API, Anthropic Messages) builds a
-//! [`converse::ConverseRequest`], lets [`models`] apply the model-family rules, and consumes the
+//! [`converse::ConverseRequest`], lets [`models`] apply the rules of the model's [`catalog`] entry, and consumes the
 //! answer as typed [`events::Event`]s (streaming) or a typed [`output::ConverseOutput`]
 //! (non-streaming). Nothing here knows about OpenAI or Anthropic shapes, or about proxy-wasm.
 
 pub mod build;
+pub mod catalog;
 pub mod converse;
 pub mod events;
 pub mod models;
 pub mod output;
 pub mod passthrough;
 pub mod repair;
+pub mod thinking;

@@ -2,52 +2,32 @@
 //! added) which families support prompt caching, forced tools with thinking, sampling limits.
 //! Front doors call these; none of them matches on model ids itself.
 
+pub use super::catalog::Caching;
+use super::catalog::{self, Caps, Display, Level};
 use super::converse::{ContentBlock, ConverseRequest, Empty, Role, ToolChoice};
+pub use super::thinking::Effort;
+use super::thinking::{self, Ask, Plan, Want};
 use crate::error::ApiError;
 use serde_json::{Map, Value};
 
-/// Model families whose reasoning is controlled differently.
+/// How reasoning is controlled, as the front doors still ask (kept until every door reads
+/// [`Caps`] through the shared pipeline).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReasoningFamily {
-    /// `additionalModelRequestFields.thinking` with a token budget.
+    /// Claude's `thinking` object.
     Claude,
-    /// `additionalModelRequestFields.reasoning_effort`.
-    GptOss,
-    /// `additionalModelRequestFields.reasoning_config`.
-    Qwen,
-    /// `additionalModelRequestFields.reasoningConfig.maxReasoningEffort` (Nova 2).
-    Nova,
-    /// Reasons on every request; nothing to set (DeepSeek R1).
+    /// Reasons on its own, nothing to set ([`catalog::Reasoning::Implicit`]).
     AlwaysOn,
+    /// A family with its own field or none (see [`catalog::Reasoning`]).
     Other,
 }
 
 /// The reasoning family of a model id, inference profile id or ARN.
 pub fn reasoning_family(model_id: &str) -> ReasoningFamily {
-    let id = model_id.to_ascii_lowercase();
-    if id.contains("anthropic.claude") {
-        ReasoningFamily::Claude
-    } else if id.contains("openai.gpt-oss") {
-        ReasoningFamily::GptOss
-    } else if id.contains("qwen.") {
-        ReasoningFamily::Qwen
-    } else if id.contains("amazon.nova-2") {
-        ReasoningFamily::Nova
-    } else if id.contains("deepseek.r1") {
-        ReasoningFamily::AlwaysOn
-    } else {
-        ReasoningFamily::Other
-    }
-}
-
-/// Reasoning budgets (Claude `thinking.budget_tokens`) for an OpenAI-style effort. Same values
-/// as LiteLLM, so applications moving from it behave the same; 1024 is Anthropic's minimum.
-pub fn thinking_budget(effort: &str) -> Option<u64> {
-    match effort {
-        "minimal" | "low" => Some(1024),
-        "medium" => Some(2048),
-        "high" => Some(4096),
-        _ => None,
+    match catalog::lookup(model_id).reasoning {
+        r if r.is_claude_thinking() => ReasoningFamily::Claude,
+        catalog::Reasoning::Implicit => ReasoningFamily::AlwaysOn,
+        _ => ReasoningFamily::Other,
     }
 }
 
@@ -58,109 +38,82 @@ pub const ANSWER_TOKENS_ABOVE_BUDGET: u64 = 4096;
 /// Bedrock's `maxTokens` is a 32-bit integer.
 pub const MAX_TOKENS_LIMIT: u64 = i32::MAX as u64;
 
-/// An OpenAI-style reasoning effort (`reasoning_effort`, Responses `reasoning.effort`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Effort {
-    None,
-    Minimal,
-    Low,
-    Medium,
-    High,
-}
-
-impl Effort {
-    pub fn parse(s: &str) -> Option<Effort> {
-        Some(match s {
-            "none" => Effort::None,
-            "minimal" => Effort::Minimal,
-            "low" => Effort::Low,
-            "medium" => Effort::Medium,
-            "high" => Effort::High,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Effort::None => "none",
-            Effort::Minimal => "minimal",
-            Effort::Low => "low",
-            Effort::Medium => "medium",
-            Effort::High => "high",
-        }
-    }
-
-    /// The level for families without `minimal` (gpt-oss, Qwen, Nova): `minimal` becomes `low`.
-    fn level(self) -> &'static str {
-        match self {
-            Effort::Minimal => "low",
-            e => e.as_str(),
-        }
-    }
-}
-
 /// What a reasoning request adds to a Converse request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReasoningSetting {
     /// Entries for `additionalModelRequestFields`.
     pub fields: Map<String, Value>,
-    /// The thinking token budget, when the family reasons within one (Claude): the answer needs
-    /// `maxTokens` above it (see [`super::build::inference_config`]).
+    /// Tokens kept for thinking: the answer needs `maxTokens` above it (see
+    /// [`super::build::inference_config`]).
     pub budget: Option<u64>,
+    /// Log lines for what was changed from the client's request.
+    pub notes: Vec<String>,
+}
+
+impl From<Plan> for ReasoningSetting {
+    fn from(p: Plan) -> Self {
+        ReasoningSetting {
+            fields: p.fields,
+            budget: p.budget,
+            notes: p.notes,
+        }
+    }
+}
+
+/// The request fields for a reasoning effort on a model ([`thinking::plan`]). `None` when the
+/// family has no reasoning control (the front door refuses or drops the parameter).
+pub fn reasoning_for(caps: &Caps, ask: &Ask, display: Display) -> Option<ReasoningSetting> {
+    thinking::plan(caps, ask, display).ok().map(ReasoningSetting::from)
+}
+
+/// [`reasoning_for`] by model id with the catalog's capabilities and summarized display.
+pub fn reasoning_for_effort(model_id: &str, effort: Effort) -> Option<ReasoningSetting> {
+    reasoning_for(&catalog::lookup(model_id), &Ask::effort(effort), Display::Summarized)
+}
+
+/// A client's own Claude-style `thinking` object (chat's `thinking` extension): read into an
+/// [`Ask`] and planned like every other request, so a budget below the minimum, `enabled` on
+/// an adaptive-only model or `adaptive` on a budget-only one never reach Bedrock as a 400.
+/// Anything that is not a thinking object Anthropic defines is passed as it is.
+pub fn thinking_passthrough(thinking: Value) -> ReasoningSetting {
+    thinking_object(&catalog::UNKNOWN, &thinking, Display::Summarized)
+}
+
+/// [`thinking_passthrough`] for a model with `caps`.
+pub fn thinking_object(caps: &Caps, thinking: &Value, display: Display) -> ReasoningSetting {
+    match read_thinking(thinking, None) {
+        Some(ask) if caps.reasoning.is_claude_thinking() => reasoning_for(caps, &ask, display).unwrap_or_default(),
+        _ => {
+            let budget = thinking.get("budget_tokens").and_then(Value::as_u64);
+            let mut fields = Map::new();
+            fields.insert("thinking".into(), thinking.clone());
+            ReasoningSetting {
+                fields,
+                budget,
+                notes: Vec::new(),
+            }
+        }
+    }
+}
+
+/// An Anthropic `thinking` object (and `output_config.effort`) as an [`Ask`]; `None` when it is
+/// not one (no or unknown `type`, a budget that is not an integer).
+pub fn read_thinking(thinking: &Value, effort: Option<Level>) -> Option<Ask> {
+    let want = match thinking.get("type")?.as_str()? {
+        "disabled" => Want::Off,
+        "adaptive" => effort.map_or(Want::Adaptive, Want::Level),
+        "enabled" => Want::Budget(thinking.get("budget_tokens")?.as_u64()?),
+        _ => return None,
+    };
+    let display = match thinking.get("display") {
+        None | Some(Value::Null) => None,
+        Some(d) => Some(Display::parse(d.as_str()?)?),
+    };
+    Some(Ask { want, effort, display })
 }
 
 fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
     Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-}
-
-/// The request fields for a reasoning effort on `model_id`'s family. `None` when the family has
-/// no effort control the filter knows (the front door refuses or drops the parameter).
-pub fn reasoning_for_effort(model_id: &str, effort: Effort) -> Option<ReasoningSetting> {
-    let mut s = ReasoningSetting::default();
-    if effort == Effort::None {
-        return Some(s);
-    }
-    let level = || Value::String(effort.level().to_owned());
-    match reasoning_family(model_id) {
-        ReasoningFamily::Claude => {
-            let b = thinking_budget(effort.as_str()).unwrap_or(1024);
-            s.budget = Some(b);
-            s.fields.insert(
-                "thinking".into(),
-                object([
-                    ("type", Value::String("enabled".into())),
-                    ("budget_tokens", Value::from(b)),
-                ]),
-            );
-        }
-        ReasoningFamily::GptOss => {
-            s.fields.insert("reasoning_effort".into(), level());
-        }
-        ReasoningFamily::Qwen => {
-            s.fields.insert("reasoning_config".into(), level());
-        }
-        ReasoningFamily::Nova => {
-            s.fields.insert(
-                "reasoningConfig".into(),
-                object([
-                    ("type", Value::String("enabled".into())),
-                    ("maxReasoningEffort", level()),
-                ]),
-            );
-        }
-        ReasoningFamily::AlwaysOn => {}
-        ReasoningFamily::Other => return None,
-    }
-    Some(s)
-}
-
-/// A client's own Claude-style `thinking` object, passed as it is; its `budget_tokens` (when an
-/// integer) is the thinking budget.
-pub fn thinking_passthrough(thinking: Value) -> ReasoningSetting {
-    let budget = thinking.get("budget_tokens").and_then(Value::as_u64);
-    let mut fields = Map::new();
-    fields.insert("thinking".into(), thinking);
-    ReasoningSetting { fields, budget }
 }
 
 /// The name of the tool forced for a JSON answer when the client's schema has no name.
@@ -248,86 +201,22 @@ pub fn apply_rules(req: &mut ConverseRequest, opts: &RuleOptions<'_>) -> Result<
 }
 
 // ---------------------------------------------------------------------------------------------
-// Versions, prompt caching, sampling and structured-output support (issue 15)
+// Per-model support, read from the catalog
 
-/// `(major, minor)` of a Claude model id, inference profile id or ARN:
-/// `claude-sonnet-4-5-20250929` → (4, 5), `claude-3-7-sonnet` → (3, 7),
-/// `claude-sonnet-4-20250514` → (4, 0) (a date is not a minor version). `None` if not Claude.
-pub fn claude_version(model_id: &str) -> Option<(u32, u32)> {
-    let id = model_id.to_ascii_lowercase();
-    let at = id.find("anthropic.claude-")? + "anthropic.claude-".len();
-    let mut nums = id
-        .get(at..)?
-        .split('-')
-        .skip_while(|p| !p.starts_with(|c: char| c.is_ascii_digit()));
-    let major = nums.next()?.parse().ok()?;
-    let minor = match nums.next() {
-        Some(m) if m.len() <= 2 => m.parse().unwrap_or(0),
-        _ => 0,
-    };
-    Some((major, minor))
-}
-
-/// Which parts of a request a model can cache (`cachePoint`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Caching {
-    /// No prompt caching: every cache point is left out.
-    None,
-    /// System and messages, not tool definitions (Amazon Nova).
-    NoTools,
-    /// System, messages and tools (Claude).
-    Full,
-}
-
-/// Prompt caching per model family. Source: Amazon Bedrock user guide, "Prompt caching for faster
-/// model inference" (docs.aws.amazon.com/bedrock/latest/userguide/prompt-caching.html),
-/// supported-models table: Claude 3.7 Sonnet, Claude 3.5 Haiku, Claude 4 and later (Sonnet, Opus,
-/// Haiku); Amazon Nova Micro/Lite/Pro/Premier and Nova 2 (system and messages only). Claude 3,
-/// Claude 3.5 Sonnet (v2 caching was a preview only), Llama, Mistral, DeepSeek, Qwen, gpt-oss:
-/// none.
+/// Which parts of a request `model_id` can cache ([`catalog::Caps::caching`]).
 pub fn prompt_caching(model_id: &str) -> Caching {
-    let id = model_id.to_ascii_lowercase();
-    // An application inference profile, provisioned or custom model ARN does not name its
-    // model: pass the client's cache points on (Bedrock answers if the model cannot cache).
-    if ["application-inference-profile/", "provisioned-model/", "custom-model"]
-        .iter()
-        .any(|n| id.contains(n))
-    {
-        return Caching::Full;
-    }
-    if [
-        "amazon.nova-micro",
-        "amazon.nova-lite",
-        "amazon.nova-pro",
-        "amazon.nova-premier",
-        "amazon.nova-2",
-    ]
-    .iter()
-    .any(|n| id.contains(n))
-    {
-        return Caching::NoTools;
-    }
-    match claude_version(&id) {
-        Some((major, _)) if major >= 4 => Caching::Full,
-        Some((3, 7)) => Caching::Full,
-        Some((3, 5)) if id.contains("haiku") => Caching::Full,
-        _ => Caching::None,
-    }
+    catalog::lookup(model_id).caching
 }
 
-/// Claude 4.5 and later refuse `temperature` and `top_p` together ("`temperature` and `top_p`
-/// cannot both be specified for this model"; Bedrock's Anthropic parameters page).
+/// The model takes `temperature` or `top_p`, not both ([`catalog::Sampling::NotBoth`]; the
+/// fixed-sampling models refuse both anyway).
 pub fn refuses_temperature_with_top_p(model_id: &str) -> bool {
-    matches!(claude_version(model_id), Some((major, minor)) if major > 4 || (major == 4 && minor >= 5))
+    catalog::lookup(model_id).sampling != catalog::Sampling::Free
 }
 
-/// Models with Converse native structured output (`outputConfig.textFormat` JSON schema) and
-/// strict tools (`toolSpec.strict`). Source: Amazon Bedrock user guide, "Get validated JSON
-/// results from models" (structured-output.html) and "Structured outputs for Anthropic Claude
-/// models": Claude Sonnet 4.5, Haiku 4.5, Opus 4.5 and later (Claude 4.1 and older, and other
-/// families, keep the forced-tool path).
+/// Converse native structured output and strict tools ([`catalog::Caps`]).
 pub fn native_structured_output(model_id: &str) -> bool {
-    refuses_temperature_with_top_p(model_id)
+    catalog::lookup(model_id).native_structured_output
 }
 
 /// Why [`thinking_floor`] turned thinking off.
@@ -411,6 +300,32 @@ mod tests {
         assert!(reasoning_for_effort("mistral.large", Effort::None).is_some());
     }
 
+    #[test]
+    fn client_thinking_objects_are_planned_for_the_model() {
+        let caps = catalog::lookup("us.anthropic.claude-opus-4-7");
+        let t = serde_json::json!({"type": "enabled", "budget_tokens": 3000});
+        let s = thinking_object(&caps, &t, Display::Summarized);
+        assert_eq!(s.fields["thinking"]["type"], "adaptive");
+        assert_eq!(s.fields["output_config"]["effort"], "medium");
+        // Not a thinking object Anthropic defines: passed as it is.
+        let odd = serde_json::json!({"type": "enabled", "budget_tokens": "many"});
+        assert_eq!(
+            thinking_object(&caps, &odd, Display::Summarized).fields["thinking"],
+            odd
+        );
+        assert_eq!(
+            read_thinking(
+                &serde_json::json!({"type": "adaptive", "display": "omitted"}),
+                Some(Level::Low)
+            ),
+            Some(Ask {
+                want: Want::Level(Level::Low),
+                effort: Some(Level::Low),
+                display: Some(Display::Omitted)
+            })
+        );
+    }
+
     fn forced(thinking: &str, choice: ToolChoice) -> ConverseRequest {
         let mut r = ConverseRequest {
             tool_config: Some(ToolConfig {
@@ -460,19 +375,25 @@ mod tests {
     #[test]
     fn versions_caching_and_structured_output() {
         assert_eq!(
-            claude_version("us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            catalog::claude_version(&catalog::normalize("us.anthropic.claude-sonnet-4-5-20250929-v1:0")),
             Some((4, 5))
         );
         assert_eq!(
-            claude_version("anthropic.claude-3-7-sonnet-20250219-v1:0"),
+            catalog::claude_version(&catalog::normalize("anthropic.claude-3-7-sonnet-20250219-v1:0")),
             Some((3, 7))
         );
         assert_eq!(
-            claude_version("us.anthropic.claude-sonnet-4-20250514-v1:0"),
+            catalog::claude_version(&catalog::normalize("us.anthropic.claude-sonnet-4-20250514-v1:0")),
             Some((4, 0))
         );
-        assert_eq!(claude_version("anthropic.claude-3-haiku-20240307-v1:0"), Some((3, 0)));
-        assert_eq!(claude_version("meta.llama3-8b-instruct-v1:0"), None);
+        assert_eq!(
+            catalog::claude_version(&catalog::normalize("anthropic.claude-3-haiku-20240307-v1:0")),
+            Some((3, 0))
+        );
+        assert_eq!(
+            catalog::claude_version(&catalog::normalize("meta.llama3-8b-instruct-v1:0")),
+            None
+        );
         assert_eq!(
             prompt_caching("us.anthropic.claude-sonnet-4-20250514-v1:0"),
             Caching::Full
