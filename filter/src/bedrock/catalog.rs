@@ -293,6 +293,7 @@ pub struct Caps {
     pub prefill: bool,
     pub documents: bool,
     pub citations: bool,
+    /// Images are accepted (forwarded as they are unless the catalog knows the model is text only).
     pub images: bool,
     /// `anthropic_beta` flags accepted.
     pub betas: &'static [&'static str],
@@ -425,7 +426,7 @@ const PLAIN: Caps = Caps {
     prefill: true,
     documents: true,
     citations: false,
-    images: false,
+    images: true,
     betas: BETAS_NONE,
 };
 
@@ -436,7 +437,6 @@ const PLAIN: Caps = Caps {
 /// sent.
 pub const UNKNOWN: Caps = Caps {
     caching: Caching::Full,
-    images: true,
     ..PLAIN
 };
 
@@ -495,7 +495,10 @@ pub const MODELS: &[Entry] = &[
     e(
         "anthropic.claude-mythos-preview",
         "Claude Mythos Preview",
-        CLAUDE_ALWAYS,
+        Caps {
+            efforts: Levels::LMH_MAX,
+            ..CLAUDE_ALWAYS
+        },
     ),
     e("anthropic.claude-mythos-5", "Claude Mythos 5", CLAUDE_ALWAYS),
     e("anthropic.claude-fable-5", "Claude Fable 5", CLAUDE_ALWAYS),
@@ -581,6 +584,8 @@ pub const FAMILIES: &[Entry] = &[
         Caps {
             family: Family::Qwen,
             reasoning: Reasoning::Implicit,
+            thinks_by_default: true,
+            disable: Disable::No,
             ..PLAIN
         },
     ),
@@ -602,14 +607,20 @@ pub const FAMILIES: &[Entry] = &[
             efforts: Levels::LMH,
             top_k: TopK::NovaInference,
             caching: Caching::NoTools,
-            images: true,
             ..PLAIN
         },
     ),
-    e("amazon.nova-micro", "Nova Micro", NOVA_1),
-    e("amazon.nova-lite", "Nova Lite", Caps { images: true, ..NOVA_1 }),
-    e("amazon.nova-pro", "Nova Pro", Caps { images: true, ..NOVA_1 }),
-    e("amazon.nova-premier", "Nova Premier", Caps { images: true, ..NOVA_1 }),
+    e(
+        "amazon.nova-micro",
+        "Nova Micro",
+        Caps {
+            images: false,
+            ..NOVA_1
+        },
+    ),
+    e("amazon.nova-lite", "Nova Lite", NOVA_1),
+    e("amazon.nova-pro", "Nova Pro", NOVA_1),
+    e("amazon.nova-premier", "Nova Premier", NOVA_1),
     e(
         "meta.llama",
         "Llama",
@@ -854,6 +865,89 @@ mod tests {
         assert_eq!(Levels::LMH.nearest(Level::XHigh), Some(Level::High));
         assert_eq!(Levels::HIGH.nearest(Level::Low), Some(Level::High));
         assert_eq!(Levels::NONE.nearest(Level::Low), None);
+    }
+
+    fn yes(b: bool) -> &'static str {
+        if b {
+            "yes"
+        } else {
+            "no"
+        }
+    }
+
+    /// One README row per catalog entry.
+    fn row(e: &Entry) -> String {
+        let c = &e.caps;
+        let efforts: Vec<&str> = c.efforts.iter().map(Level::as_str).collect();
+        let disable = match c.disable {
+            Disable::Yes => "yes",
+            Disable::UpToHigh => "at effort ≤ high",
+            Disable::No => "no",
+        };
+        let sampling = match c.sampling {
+            Sampling::Free => "free",
+            Sampling::NotBoth => "temperature or top_p",
+            Sampling::Fixed => "defaults only",
+        };
+        let caching = match (c.caching, c.cache_ttl_1h) {
+            (Caching::None, _) => "no",
+            (Caching::NoTools, _) => "system, messages",
+            (Caching::Full, true) => "yes (5 min, 1 h)",
+            (Caching::Full, false) => "yes (5 min)",
+        };
+        let max = if c.max_output == 0 {
+            "?".to_string()
+        } else {
+            format!("{}K", c.max_output / 1000)
+        };
+        format!(
+            "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            e.name,
+            e.key,
+            c.reasoning.as_str(),
+            yes(c.thinks_by_default),
+            disable,
+            if efforts.is_empty() {
+                "—".to_string()
+            } else {
+                efforts.join(", ")
+            },
+            c.display.map_or("—", Display::as_str),
+            max,
+            sampling,
+            caching,
+            yes(c.strict_tools && c.native_structured_output),
+            yes(c.prefill),
+            yes(c.images),
+            if c.betas.is_empty() {
+                "none".to_string()
+            } else {
+                c.betas.len().to_string()
+            },
+        )
+    }
+
+    /// The README's model table is the catalog's (regenerate it from this test's message).
+    #[test]
+    fn readme_table_matches_the_catalog() {
+        let mut table = String::from(
+            "| model / family | catalog key | reasoning | thinks unasked | can disable | efforts | display default | max output | sampling | prompt caching | strict tools + structured output | prefill | images | betas |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        );
+        for e in MODELS.iter().chain(FAMILIES) {
+            table.push_str(&row(e));
+            table.push('\n');
+        }
+        let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap_or_default();
+        let inside = readme
+            .split("<!-- catalog:begin -->\n")
+            .nth(1)
+            .and_then(|r| r.split("<!-- catalog:end -->").next())
+            .unwrap_or_default();
+        assert_eq!(
+            inside, table,
+            "README model table differs from the catalog; expected:\n{table}"
+        );
     }
 
     /// The catalog is the only place a model id is matched: no other source file names a
