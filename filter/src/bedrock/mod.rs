@@ -9,6 +9,7 @@ pub mod build;
 pub mod catalog;
 pub mod converse;
 pub mod events;
+pub mod fit;
 pub mod models;
 pub mod output;
 pub mod passthrough;
