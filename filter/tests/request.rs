@@ -372,8 +372,9 @@ fn reasoning_effort_per_model_family() {
     assert_eq!(b["inferenceConfig"]["maxTokens"], 20000);
     let (_, b) = ok(json!({"model": "oss", "messages": [user("a")], "reasoning_effort": "high"}));
     assert_eq!(b["additionalModelRequestFields"], json!({"reasoning_effort": "high"}));
+    // Qwen3 reasons on its own and Bedrock documents no field for it: nothing is sent.
     let (_, b) = ok(json!({"model": "qwen", "messages": [user("a")], "reasoning_effort": "high"}));
-    assert_eq!(b["additionalModelRequestFields"], json!({"reasoning_config": "high"}));
+    assert!(b.get("additionalModelRequestFields").is_none());
     let (_, b) = ok(json!({"model": "claude", "messages": [user("a")], "reasoning_effort": "none"}));
     assert!(b.get("additionalModelRequestFields").is_none());
     assert_eq!(
@@ -554,8 +555,9 @@ fn forced_tools_and_thinking_do_not_mix() {
             _ => panic!("expected a Converse translation"),
         };
         let mut converse = t.converse;
+        let caps = bedrock_bridge::bedrock::catalog::lookup(&converse.model_id);
         assert_eq!(
-            bedrock_bridge::bedrock::models::thinking_floor(&mut converse),
+            bedrock_bridge::bedrock::models::thinking_floor(&mut converse, &caps),
             Some(bedrock_bridge::bedrock::models::ThinkingOff::ForcedTool)
         );
         let b: Value = serde_json::from_slice(&converse.to_json().unwrap()).unwrap();

@@ -254,3 +254,41 @@ def test_claude_code_tool_loop_with_reasoning(renvoy, sim, tmp_path, model):
         assert "interleaved-thinking-2025-05-14" not in extra(b).get("anthropic_beta", [])
     thinking = [extra(b).get("thinking") for b in main]
     assert all(t and t["type"] == "adaptive" and t["display"] in ("summarized", "omitted") for t in thinking), thinking
+
+
+# --- reasoning_display: "omitted" -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def omitted_envoy(sim):
+    yield from filter_envoy(sim.port, "omitted", models=MODELS, reasoning_display="omitted")
+
+
+def test_configured_display_omitted_keeps_the_signature_round_trip(omitted_envoy, sim):
+    """With `reasoning_display: "omitted"` the stream carries no reasoning text, but the signed
+    block still reaches the client (thinking_blocks, empty thinking) and goes back intact."""
+    sim.reset()
+    oc = openai.OpenAI(base_url=omitted_envoy.base_url, api_key="sk-client", max_retries=0, timeout=60)
+    history = [{"role": "user", "content": "USE_TOOL: weather in Paris?"}]
+    stream = oc.chat.completions.create(model="claude-opus-4-8", reasoning_effort="high", tools=[WEATHER],
+                                        messages=history, stream=True)
+    reasoning, blocks, calls = "", [], {}
+    for chunk in stream:
+        for ch in chunk.choices:
+            d = ch.delta.model_dump()
+            reasoning += d.get("reasoning") or d.get("reasoning_content") or ""
+            blocks += d.get("thinking_blocks") or []
+            for tc in d.get("tool_calls") or []:
+                calls.setdefault(tc["index"], tc)
+    assert reasoning == ""
+    assert len(blocks) == 1 and blocks[0]["thinking"] == "" and blocks[0]["signature"].startswith("omitted:")
+    call = calls[0]
+    history.append({"role": "assistant", "content": None, "thinking_blocks": [
+        {"type": "thinking", "thinking": "", "signature": blocks[0]["signature"]}],
+        "tool_calls": [{"id": call["id"], "type": "function", "function": call["function"]}]})
+    history.append({"role": "tool", "tool_call_id": call["id"], "content": "sunny"})
+    r2 = oc.chat.completions.create(model="claude-opus-4-8", reasoning_effort="high", tools=[WEATHER], messages=history)
+    assert r2.choices[0].message.content == "The tool said: sunny"
+    b1, b2 = bodies(sim)
+    assert extra(b1)["thinking"] == {"type": "adaptive", "display": "omitted"}
+    sent = b2["messages"][1]["content"][0]["reasoningContent"]["reasoningText"]
+    assert sent == {"text": "", "signature": blocks[0]["signature"]}

@@ -12,8 +12,10 @@ pub mod error;
 pub mod request;
 pub mod response;
 pub mod stream;
+pub mod thinking;
 
 use crate::bedrock::events::EventSink;
+use crate::bedrock::fit;
 use crate::bedrock::repair::{self, RepairOptions};
 use crate::error::ApiError;
 use crate::front::{FrontDoor, Outbound, Reply, RequestContext};
@@ -37,12 +39,11 @@ impl FrontDoor for MessagesFront {
         let beta = (ctx.header)("anthropic-beta");
         let mut req = request::translate(body, ctx.config, beta.as_deref())?;
         // Bedrock's request rules, the same repairs as every front door.
-        let notes = repair::apply(
-            &mut req.converse,
-            RepairOptions {
-                relax: ctx.config.unsupported_params == crate::config::UnsupportedParams::Drop,
-            },
-        )?;
+        let relax = ctx.config.unsupported_params == crate::config::UnsupportedParams::Drop;
+        let mut notes = repair::apply(&mut req.converse, RepairOptions { relax })?;
+        // The model's own rules (prefill, sampling, output limit, beta flags), from the catalog.
+        let caps = ctx.config.caps_for(&req.converse.model_id);
+        fit::fit(&mut req.converse, &caps, relax, &mut notes)?;
         if !req.dropped_betas.is_empty() {
             log::info!(
                 "bedrock-bridge: messages: anthropic-beta flags not forwarded to Bedrock: {}",

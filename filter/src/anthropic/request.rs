@@ -5,12 +5,15 @@
 //! field by field. What cannot be mapped is refused with a 400 naming the field (or dropped with
 //! a log line where the configuration says `unsupported_params: drop`).
 
+use super::thinking;
 use crate::bedrock::build::{self, Conversation};
+use crate::bedrock::catalog::{Caps, TopK};
 use crate::bedrock::converse::{
     self, CachePoint, ContentBlock, ConverseRequest, DocumentBlock, Empty, ImageBlock, InferenceConfig, Reasoning,
     Role, Source, SystemBlock, Tool, ToolChoice, ToolConfig, ToolResult, ToolResultContent, ToolUse,
 };
-use crate::bedrock::models::{self, Effort, ReasoningFamily};
+use crate::bedrock::fit;
+use crate::bedrock::models;
 use crate::config::{Config, UnsupportedParams};
 use crate::error::ApiError;
 use crate::front::fields::{self, given, type_name, Style, ToolEntry};
@@ -116,7 +119,7 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
         None => return Err(bad("max_tokens", "max_tokens: Field required")),
         Some(m) => want_tokens(m, "max_tokens")?,
     };
-    let family = models::reasoning_family(&model.id);
+    let caps = cfg.caps_for(&model.id);
     let mut out = ConverseRequest {
         model_id: model.id,
         inference_config: InferenceConfig {
@@ -126,24 +129,23 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
         ..Default::default()
     };
     let history_tools = read_conversation(req, cfg, &mut out)?;
-    read_sampling(req, drop, &mut out, &mut dropped_fields)?;
-    let thinking_on = match given(req, "thinking") {
-        Some(t) => thinking(
-            t,
-            max_tokens,
-            family,
-            drop,
-            &out.model_id,
-            &mut out.additional_model_request_fields,
-        )?,
-        None => false,
-    };
+    read_sampling(req, &caps, drop, &mut out, &mut dropped_fields)?;
+    let notes = thinking::apply(
+        req,
+        max_tokens,
+        &caps,
+        cfg.reasoning_display,
+        drop,
+        &mut out.additional_model_request_fields,
+    )?;
+    dropped_fields.extend(notes);
+    let thinking_on = fit::thinking_on(&out, &caps);
     out.tool_config = tools(req, cfg, &history_tools, thinking_on)?;
     if let Some(m) = given(req, "metadata") {
         out.request_metadata = read_metadata(m)?;
     }
     check_service_tier(req)?;
-    let dropped_betas = forward_betas(beta, family, &mut out.additional_model_request_fields);
+    let dropped_betas = forward_betas(beta, &caps, &mut out.additional_model_request_fields);
     out.guardrail_config = cfg.guardrail.as_ref().map(|g| build::guardrail(g, stream));
     Ok(MessagesRequest {
         converse: out,
@@ -159,12 +161,17 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
 fn check_fields(req: &Map<String, Value>, drop: bool) -> R<Vec<String>> {
     let mut dropped = Vec::new();
     for (k, val) in req {
-        // Fields that only tune Anthropic's own serving and have no Converse equivalent: dropped
-        // with a log line, never refused (Claude Code sends `context_management` and
-        // `output_config.effort` on every request).
+        // `context_management` only tunes Anthropic's own serving: dropped with a log line, never
+        // refused (Claude Code sends it on every request). `output_config.effort` is read with
+        // `thinking` ([`thinking::apply`]).
         let tuning = match k.as_str() {
             "context_management" => true,
-            "output_config" => val.is_null() || val.as_object().is_some_and(|o| o.keys().all(|k| k == "effort")),
+            "output_config" => {
+                if val.is_null() || val.as_object().is_some_and(|o| o.keys().all(|k| k == "effort")) {
+                    continue;
+                }
+                false
+            }
             _ => false,
         };
         if tuning {
@@ -251,6 +258,7 @@ fn read_message(m: &Value, p: &str, conv: &mut Conversation, history_tools: &mut
 /// `temperature`, `top_p`, `top_k` and `stop_sequences`.
 fn read_sampling(
     req: &Map<String, Value>,
+    caps: &Caps,
     drop: bool,
     out: &mut ConverseRequest,
     dropped_fields: &mut Vec<String>,
@@ -267,6 +275,7 @@ fn read_sampling(
             .filter(|k| *k >= 1 && *k <= 500)
             .ok_or_else(|| bad("top_k", "top_k: must be an integer from 1 to 500"))?;
         top_k(
+            caps,
             &out.model_id,
             k,
             drop,
@@ -324,11 +333,11 @@ fn check_service_tier(req: &Map<String, Value>) -> R<()> {
 
 /// The `anthropic-beta` flags Bedrock knows go to Claude models (each once, in
 /// `anthropic_beta`); every other one is dropped. Returns the dropped flags.
-fn forward_betas(beta: Option<&str>, family: ReasoningFamily, extra: &mut Map<String, Value>) -> Vec<String> {
+fn forward_betas(beta: Option<&str>, caps: &Caps, extra: &mut Map<String, Value>) -> Vec<String> {
     let mut dropped = Vec::new();
     let mut betas = Vec::new();
     for flag in beta.unwrap_or("").split(',').map(str::trim).filter(|f| !f.is_empty()) {
-        if family == ReasoningFamily::Claude && BEDROCK_BETAS.contains(&flag) {
+        if caps.betas.contains(&flag) {
             if !betas.contains(&flag) {
                 betas.push(flag);
             }
@@ -655,86 +664,34 @@ fn tool_result_content(c: Option<&Value>, p: &str) -> R<Vec<ToolResultContent>> 
     Ok(out)
 }
 
-/// `top_k` where the model family takes it.
-fn top_k(model_id: &str, k: u64, drop: bool, extra: &mut Map<String, Value>, dropped: &mut Vec<String>) -> R<()> {
-    // TODO(merge): use bedrock::models::top_k_field(model_id) once the family table has it.
-    let id = model_id.to_ascii_lowercase();
-    if id.contains("anthropic.claude") || id.contains("mistral.") || id.contains("cohere.command") {
-        let key = if id.contains("cohere.command") { "k" } else { "top_k" };
-        extra.insert(key.into(), Value::from(k));
-    } else if id.contains("amazon.nova") {
-        extra.insert("inferenceConfig".into(), json!({"topK": k}));
-    } else if drop {
-        dropped.push("top_k".into());
-    } else {
-        return Err(bad(
-            "top_k",
-            format!("top_k: not supported by Bedrock for model {model_id}"),
-        ));
+/// `top_k` where the model takes it ([`Caps::top_k`]).
+fn top_k(
+    caps: &Caps,
+    model_id: &str,
+    k: u64,
+    drop: bool,
+    extra: &mut Map<String, Value>,
+    dropped: &mut Vec<String>,
+) -> R<()> {
+    match caps.top_k {
+        TopK::TopK => {
+            extra.insert("top_k".into(), Value::from(k));
+        }
+        TopK::CohereK => {
+            extra.insert("k".into(), Value::from(k));
+        }
+        TopK::NovaInference => {
+            extra.insert("inferenceConfig".into(), json!({"topK": k}));
+        }
+        TopK::None if drop => dropped.push("top_k".into()),
+        TopK::None => {
+            return Err(bad(
+                "top_k",
+                format!("top_k: not supported by Bedrock for model {model_id}"),
+            ))
+        }
     }
     Ok(())
-}
-
-/// `thinking` → the model family's reasoning fields. Returns true when thinking is on.
-fn thinking(
-    t: &Value,
-    max_tokens: u64,
-    family: ReasoningFamily,
-    drop: bool,
-    model_id: &str,
-    extra: &mut Map<String, Value>,
-) -> R<bool> {
-    let o = A.object(t, "thinking")?;
-    let kind = A.string(o.get("type"), "thinking.type")?;
-    match kind {
-        "disabled" => Ok(false),
-        "enabled" => {
-            let budget = match o.get("budget_tokens") {
-                Some(b) => b.as_u64().ok_or_else(|| bad("thinking.budget_tokens", "thinking.budget_tokens: must be an integer"))?,
-                None => return Err(bad("thinking.budget_tokens", "thinking.budget_tokens: Field required")),
-            };
-            if budget < 1024 {
-                return Err(bad("thinking.budget_tokens", "thinking.budget_tokens: must be at least 1024"));
-            }
-            if budget >= max_tokens {
-                return Err(bad("max_tokens", "max_tokens: must be greater than thinking.budget_tokens"));
-            }
-            if family == ReasoningFamily::Claude {
-                extra.insert("thinking".into(), json!({"type": "enabled", "budget_tokens": budget}));
-                return Ok(true);
-            }
-            // Other families take an effort level; the budget picks it.
-            let effort = match budget {
-                ..2048 => Effort::Low,
-                2048..8192 => Effort::Medium,
-                _ => Effort::High,
-            };
-            match models::reasoning_for_effort(model_id, effort) {
-                Some(setting) => {
-                    extra.extend(setting.fields);
-                    Ok(true)
-                }
-                None if drop => Ok(false),
-                None => Err(bad(
-                    "thinking",
-                    format!("thinking: model {model_id} has no extended thinking on Bedrock"),
-                )),
-            }
-        }
-        "adaptive" => match family {
-            ReasoningFamily::Claude => {
-                extra.insert("thinking".into(), json!({"type": "adaptive"}));
-                Ok(true)
-            }
-            ReasoningFamily::AlwaysOn => Ok(true),
-            _ if drop => Ok(false),
-            _ => Err(bad(
-                "thinking.type",
-                format!("thinking.type: adaptive thinking is not available for model {model_id} on Bedrock; use \"enabled\" with budget_tokens"),
-            )),
-        },
-        other => Err(bad("thinking.type", format!("thinking.type: must be enabled, adaptive or disabled, not {other:?}"))),
-    }
 }
 
 /// `tools` + `tool_choice` → `toolConfig`.

@@ -5,6 +5,7 @@
 pub use super::catalog::Caching;
 use super::catalog::{self, Caps, Display, Level};
 use super::converse::{ContentBlock, ConverseRequest, Empty, Role, ToolChoice};
+use super::fit;
 pub use super::thinking::Effort;
 use super::thinking::{self, Ask, Plan, Want};
 use crate::error::ApiError;
@@ -226,6 +227,8 @@ pub enum ThinkingOff {
     ForcedTool,
     /// The final assistant turn called tools but does not start with its signed reasoning block.
     UnsignedToolTurn,
+    /// The model cannot stop thinking: the forced tool was offered with `auto` instead.
+    ChoiceRelaxed,
 }
 
 impl ThinkingOff {
@@ -235,6 +238,7 @@ impl ThinkingOff {
             ThinkingOff::UnsignedToolTurn => {
                 "the final assistant turn has tool calls but no signed reasoning block (thinking_blocks)"
             }
+            ThinkingOff::ChoiceRelaxed => "the model cannot stop thinking: tool_choice relaxed to auto",
         }
     }
 }
@@ -256,10 +260,11 @@ pub fn unsigned_tool_turn(req: &ConverseRequest) -> Option<usize> {
 
 /// The floor for Claude's two thinking rules (LiteLLM's): with thinking on, a forced tool or a
 /// final tool-calling assistant turn without its signed reasoning block turns thinking off for
-/// this one request (instead of a 400 from Bedrock). Run it after any replay of remembered
-/// reasoning blocks; the caller logs the reason.
-pub fn thinking_floor(req: &mut ConverseRequest) -> Option<ThinkingOff> {
-    if !thinking_on(req) {
+/// this one request (instead of a 400 from Bedrock), as the model allows ([`fit::thinking_off`]).
+/// On a model that cannot stop thinking, a forced tool is offered with `auto` instead. Run it
+/// after any replay of remembered reasoning blocks; the caller logs the reason.
+pub fn thinking_floor(req: &mut ConverseRequest, caps: &Caps) -> Option<ThinkingOff> {
+    if !fit::thinking_on(req, caps) {
         return None;
     }
     let forced = req
@@ -273,8 +278,14 @@ pub fn thinking_floor(req: &mut ConverseRequest) -> Option<ThinkingOff> {
     } else {
         return None;
     };
-    req.additional_model_request_fields.remove("thinking");
-    Some(why)
+    if fit::thinking_off(req, caps) {
+        return Some(why);
+    }
+    if let (ThinkingOff::ForcedTool, Some(tc)) = (why, req.tool_config.as_mut()) {
+        tc.tool_choice = Some(ToolChoice::Auto(Empty {}));
+        return Some(ThinkingOff::ChoiceRelaxed);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -356,19 +367,28 @@ mod tests {
             r.tool_config.as_ref().unwrap().tool_choice,
             Some(ToolChoice::Auto(Empty {}))
         );
-        assert_eq!(thinking_floor(&mut r), None);
+        assert_eq!(
+            thinking_floor(&mut r, &catalog::lookup("anthropic.claude-sonnet-4-20250514-v1:0")),
+            None
+        );
         assert!(thinking_on(&r));
         // The client's own forced tool: kept, thinking off for this request.
         for choice in [any(), named()] {
             let mut r = forced("enabled", choice.clone());
             apply_rules(&mut r, &RuleOptions::default()).unwrap();
-            assert_eq!(thinking_floor(&mut r), Some(ThinkingOff::ForcedTool));
+            assert_eq!(
+                thinking_floor(&mut r, &catalog::lookup("anthropic.claude-sonnet-4-20250514-v1:0")),
+                Some(ThinkingOff::ForcedTool)
+            );
             assert!(!thinking_on(&r));
             assert_eq!(r.tool_config.unwrap().tool_choice, Some(choice));
         }
         let mut r = forced("disabled", any());
         apply_rules(&mut r, &RuleOptions::default()).unwrap();
-        assert_eq!(thinking_floor(&mut r), None);
+        assert_eq!(
+            thinking_floor(&mut r, &catalog::lookup("anthropic.claude-sonnet-4-20250514-v1:0")),
+            None
+        );
         assert_eq!(r.tool_config.unwrap().tool_choice, Some(any()));
     }
 
@@ -458,9 +478,15 @@ mod tests {
     fn unsigned_tool_turn_turns_thinking_off() {
         let mut r = tool_loop(vec![ContentBlock::Text("let me look".into())]);
         assert_eq!(unsigned_tool_turn(&r), Some(1));
-        assert_eq!(thinking_floor(&mut r), Some(ThinkingOff::UnsignedToolTurn));
+        assert_eq!(
+            thinking_floor(&mut r, &catalog::lookup("anthropic.claude-sonnet-4-20250514-v1:0")),
+            Some(ThinkingOff::UnsignedToolTurn)
+        );
         assert!(!thinking_on(&r));
         let mut r = tool_loop(vec![]);
-        assert_eq!(thinking_floor(&mut r), Some(ThinkingOff::UnsignedToolTurn));
+        assert_eq!(
+            thinking_floor(&mut r, &catalog::lookup("anthropic.claude-sonnet-4-20250514-v1:0")),
+            Some(ThinkingOff::UnsignedToolTurn)
+        );
     }
 }

@@ -31,11 +31,15 @@ impl FrontDoor for ChatFront {
     fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError> {
         match request::translate(body, ctx.config)? {
             Translated::Converse(mut t) => {
-                let thinking_off = crate::bedrock::models::thinking_floor(&mut t.converse);
+                let caps = ctx.config.caps_for(&t.converse.model_id);
+                let thinking_off = crate::bedrock::models::thinking_floor(&mut t.converse, &caps);
                 let mut notes = t.notes;
                 if let Some(why) = thinking_off {
                     notes.push(format!("thinking off for this request: {}", why.as_str()));
                 }
+                // The model's own rules (prefill, sampling, output limit, strict), from the catalog.
+                let relax = ctx.config.unsupported_params == crate::config::UnsupportedParams::Drop;
+                crate::bedrock::fit::fit(&mut t.converse, &caps, relax, &mut notes)?;
                 Ok(Outbound {
                     path: t.converse.path(t.stream),
                     body: t.converse.to_json()?,

@@ -13,6 +13,7 @@ use crate::bedrock::converse::{
 use crate::bedrock::models::{self, Effort, JsonAnswer, ReasoningSetting, RuleOptions, MAX_TOKENS_LIMIT};
 use crate::bedrock::passthrough::{self, PassthroughRequest};
 use crate::bedrock::repair::{self, RepairOptions};
+use crate::bedrock::thinking::Ask;
 use crate::config::{Api, Config, UnsupportedParams};
 use crate::error::ApiError;
 use crate::front::fields::{
@@ -145,7 +146,7 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
         None => None,
     };
     let stop = read_stop(req)?;
-    let reasoning = read_reasoning(req, &model_id, drop)?;
+    let reasoning = read_reasoning(req, &model_id, cfg, drop)?;
 
     let mut converse = ConverseRequest {
         inference_config: build::inference_config(max_tokens, reasoning.budget, temperature, top_p, stop),
@@ -208,10 +209,11 @@ fn read_stop(req: &Map<String, Value>) -> R<Vec<String>> {
 }
 
 /// `thinking` (passed as it is) or `reasoning_effort` (mapped per model family).
-fn read_reasoning(req: &Map<String, Value>, model_id: &str, drop: bool) -> R<ReasoningSetting> {
+fn read_reasoning(req: &Map<String, Value>, model_id: &str, cfg: &Config, drop: bool) -> R<ReasoningSetting> {
+    let caps = cfg.caps_for(model_id);
     if let Some(t) = given(req, "thinking") {
         want_obj(t, "thinking")?;
-        return Ok(models::thinking_passthrough(t.clone()));
+        return Ok(models::thinking_object(&caps, t, cfg.reasoning_display));
     }
     let Some(e) = given(req, "reasoning_effort") else {
         return Ok(ReasoningSetting::default());
@@ -219,10 +221,10 @@ fn read_reasoning(req: &Map<String, Value>, model_id: &str, drop: bool) -> R<Rea
     let effort = Effort::parse(want_str(e, "reasoning_effort")?).ok_or_else(|| {
         bad(
             "reasoning_effort",
-            "`reasoning_effort` must be one of none, minimal, low, medium, high",
+            "`reasoning_effort` must be one of none, minimal, low, medium, high, xhigh",
         )
     })?;
-    match models::reasoning_for_effort(model_id, effort) {
+    match models::reasoning_for(&caps, &Ask::effort(effort), cfg.reasoning_display) {
         Some(s) => Ok(s),
         None if drop => Ok(ReasoningSetting::default()),
         None => Err(bad(

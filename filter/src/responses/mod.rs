@@ -33,12 +33,11 @@ impl FrontDoor for ResponsesFront {
     fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError> {
         let mut t = request::translate(body, ctx.config)?;
         // Bedrock's request rules, the same repairs as every front door.
-        let notes = repair::apply(
-            &mut t.converse,
-            RepairOptions {
-                relax: ctx.config.unsupported_params == crate::config::UnsupportedParams::Drop,
-            },
-        )?;
+        let relax = ctx.config.unsupported_params == crate::config::UnsupportedParams::Drop;
+        let mut notes = repair::apply(&mut t.converse, RepairOptions { relax })?;
+        // The model's own rules (prefill, sampling, output limit, strict), from the catalog.
+        let caps = ctx.config.caps_for(&t.converse.model_id);
+        crate::bedrock::fit::fit(&mut t.converse, &caps, relax, &mut notes)?;
         let id: String = ctx.id.chars().filter(char::is_ascii_alphanumeric).take(64).collect();
         let meta = response::Meta {
             id: format!("resp_{id}"),

@@ -11,6 +11,7 @@ use crate::bedrock::converse::{
     ContentBlock, ConverseRequest, Message, Role, SystemBlock, ToolChoice, ToolConfig, ToolResultContent, ToolUse,
 };
 use crate::bedrock::models::{self, Effort, ReasoningSetting};
+use crate::bedrock::thinking::Ask;
 use crate::config::{Config, UnsupportedParams};
 use crate::error::ApiError;
 use crate::front::fields::{
@@ -96,7 +97,7 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
     };
     let conv = conversation(req, cfg)?;
     let (max_tokens, temperature, top_p) = sampling(req)?;
-    let mut reasoning = read_reasoning(req, &model.id, drop)?;
+    let mut reasoning = read_reasoning(req, &model.id, cfg, drop)?;
     let (tool_config, json_tool, format_echo) = tool_setup(req, cfg, &conv, &mut reasoning.setting)?;
     let (request_metadata, metadata_echo) = read_metadata(req)?;
     let echo = echo(req, &reasoning, format_echo, metadata_echo)?;
@@ -272,9 +273,9 @@ struct ReasoningAsked {
     summary: Value,
 }
 
-/// `reasoning`: `effort` mapped per model family ([`models::reasoning_for_effort`]; `xhigh`
-/// gets the largest budget this gateway maps), `summary` (`generate_summary`, its old name).
-fn read_reasoning(req: &Map<String, Value>, model_id: &str, drop: bool) -> R<ReasoningAsked> {
+/// `reasoning`: `effort` mapped for the model's catalog entry ([`models::reasoning_for`]),
+/// `summary` (`generate_summary`, its old name).
+fn read_reasoning(req: &Map<String, Value>, model_id: &str, cfg: &Config, drop: bool) -> R<ReasoningAsked> {
     let mut out = ReasoningAsked::default();
     let Some(r) = given(req, "reasoning") else {
         return Ok(out);
@@ -307,14 +308,15 @@ fn read_reasoning(req: &Map<String, Value>, model_id: &str, drop: bool) -> R<Rea
         return Ok(out);
     };
     let effort = want_str(Some(e), "reasoning.effort")?;
-    let level = Effort::parse(if effort == "xhigh" { "high" } else { effort }).ok_or_else(|| {
+    let level = Effort::parse(effort).ok_or_else(|| {
         bad(
             "reasoning.effort",
             "`reasoning.effort` must be one of none, minimal, low, medium, high, xhigh",
         )
     })?;
     out.effort = Value::String(effort.to_string());
-    match models::reasoning_for_effort(model_id, level) {
+    let caps = cfg.caps_for(model_id);
+    match models::reasoning_for(&caps, &Ask::effort(level), cfg.reasoning_display) {
         Some(s) => out.setting = s,
         None if drop => {}
         None => {
