@@ -1,5 +1,5 @@
-//! Front doors: the client-facing APIs the filter serves (OpenAI chat completions today; the
-//! Responses API, Anthropic Messages and embeddings next), and the contract between each of them
+//! Front doors: the client-facing APIs the filter serves (OpenAI chat completions, the Responses
+//! API, Anthropic Messages and count_tokens, embeddings), and the contract between each of them
 //! and the per-request exchange.
 //!
 //! A front door turns a client's body into an [`Outbound`] Bedrock request plus a [`Reply`]:

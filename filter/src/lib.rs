@@ -12,7 +12,8 @@
 //! - [`error`]: OpenAI error objects and the Bedrock error mapping.
 //! - [`signing`]: SigV4 / Bedrock API key authentication.
 //! - [`bedrock`]: the provider side, typed: Converse request, ConverseStream events, Converse
-//!   output, shared request builders, model-family rules, the OpenAI-compatible passthrough.
+//!   output, shared request builders, the request pipeline every chat-style front door ends in
+//!   ([`bedrock::pipeline`]), model knowledge, the OpenAI-compatible passthrough.
 //! - [`front`]: the contract between a client-facing API (front door) and the exchange.
 //! - [`exchange`]: the per-request state machine (routing, header policy, ids, `/v1/models`,
 //!   local replies), host-free behind the [`host::Host`] trait.

@@ -29,18 +29,11 @@ fn body_of(case: &Map<String, Value>) -> Vec<u8> {
 fn outcome(case: &Map<String, Value>) -> (Value, Option<Vec<u8>>) {
     let cfg = Config::parse(&serde_json::to_vec(&case["config"]).unwrap(), &|_| None).expect("config");
     match translate(&body_of(case), &cfg) {
-        Ok(Translated::Converse(mut t)) => {
-            // What the chat front door sends: the thinking floor and the model's catalog rules
-            // applied after translation.
-            let caps = cfg.caps_for(&t.converse.model_id);
-            let thinking_off = bedrock_bridge::bedrock::models::thinking_floor(&mut t.converse, &caps);
-            let relax = cfg.unsupported_params == bedrock_bridge::config::UnsupportedParams::Drop;
-            if let Err(e) = bedrock_bridge::bedrock::fit::fit(&mut t.converse, &caps, relax, &mut Vec::new()) {
-                return (
-                    json!({"status": e.status, "error": serde_json::from_slice::<Value>(&e.to_json()).unwrap()}),
-                    None,
-                );
-            }
+        Ok(Translated::Converse(t)) => {
+            let thinking_off = t
+                .notes
+                .iter()
+                .find_map(|n| n.strip_prefix("thinking off for this request: "));
             let bytes = t.converse.to_json().unwrap();
             let mut out = json!({
                 "path": t.converse.path(t.stream),
@@ -52,7 +45,7 @@ fn outcome(case: &Map<String, Value>) -> (Value, Option<Vec<u8>>) {
                 "converse": serde_json::from_slice::<Value>(&bytes).unwrap(),
             });
             if let Some(why) = thinking_off {
-                out["thinking_off"] = json!(why.as_str());
+                out["thinking_off"] = json!(why);
             }
             (out, Some(bytes))
         }

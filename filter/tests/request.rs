@@ -495,8 +495,9 @@ fn openai_compatible_models_pass_through_with_the_model_mapped() {
 #[test]
 fn token_counts_fit_bedrock_integer() {
     // Bedrock's maxTokens is a 32-bit signed integer: larger values are refused here, not upstream.
+    // Within that, the model's own output limit applies (Sonnet 4: 64K, from the catalog).
     let (_, b) = ok(json!({"model": "claude", "messages": [user("hi")], "max_tokens": 2147483647u64}));
-    assert_eq!(b["inferenceConfig"]["maxTokens"], 2147483647u64);
+    assert_eq!(b["inferenceConfig"]["maxTokens"], 64000);
     for big in [2147483648u64, u64::MAX] {
         let e = err(json!({"model": "claude", "messages": [user("hi")], "max_tokens": big}));
         assert_eq!(e.status, 400);
@@ -549,16 +550,15 @@ fn forced_tools_and_thinking_do_not_mix() {
     ] {
         let req = json!({"model": "claude", "messages": [user("hi")], "tools": tools, "tool_choice": choice,
                          "thinking": {"type": "enabled", "budget_tokens": 2000}});
-        // The forced call wins: the front door's thinking floor turns thinking off (issue 9).
+        // The forced call wins: the pipeline's thinking floor turns thinking off.
         let t = match bedrock_bridge::chat::request::translate(&serde_json::to_vec(&req).unwrap(), &cfg_with("")) {
             Ok(Translated::Converse(t)) => t,
             _ => panic!("expected a Converse translation"),
         };
-        let mut converse = t.converse;
-        let caps = bedrock_bridge::bedrock::catalog::lookup(&converse.model_id);
+        let converse = t.converse;
         assert_eq!(
-            bedrock_bridge::bedrock::models::thinking_floor(&mut converse, &caps),
-            Some(bedrock_bridge::bedrock::models::ThinkingOff::ForcedTool)
+            t.notes,
+            vec!["thinking off for this request: tool_choice forces a tool"]
         );
         let b: Value = serde_json::from_slice(&converse.to_json().unwrap()).unwrap();
         assert_eq!(b["toolConfig"]["toolChoice"], choice_json(&choice));

@@ -15,8 +15,6 @@ pub mod stream;
 pub mod thinking;
 
 use crate::bedrock::events::EventSink;
-use crate::bedrock::fit;
-use crate::bedrock::repair::{self, RepairOptions};
 use crate::error::ApiError;
 use crate::front::{FrontDoor, Outbound, Reply, RequestContext};
 
@@ -37,19 +35,7 @@ impl FrontDoor for MessagesFront {
 
     fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError> {
         let beta = (ctx.header)("anthropic-beta");
-        let mut req = request::translate(body, ctx.config, beta.as_deref())?;
-        // Bedrock's request rules, the same repairs as every front door.
-        let relax = ctx.config.unsupported_params == crate::config::UnsupportedParams::Drop;
-        let mut notes = repair::apply(&mut req.converse, RepairOptions { relax })?;
-        // The model's own rules (prefill, sampling, output limit, beta flags), from the catalog.
-        let caps = ctx.config.caps_for(&req.converse.model_id);
-        fit::fit(&mut req.converse, &caps, relax, &mut notes)?;
-        if !req.dropped_betas.is_empty() {
-            log::info!(
-                "bedrock-bridge: messages: anthropic-beta flags not forwarded to Bedrock: {}",
-                req.dropped_betas.join(",")
-            );
-        }
+        let req = request::translate(body, ctx.config, beta.as_deref())?;
         if !req.dropped_fields.is_empty() {
             log::info!(
                 "bedrock-bridge: messages: fields not forwarded to Bedrock: {}",
@@ -68,7 +54,7 @@ impl FrontDoor for MessagesFront {
                 model: req.client_model.clone(),
             }),
             client_model: req.client_model,
-            notes,
+            notes: req.notes,
         })
     }
 

@@ -6,19 +6,19 @@
 //! a log line where the configuration says `unsupported_params: drop`).
 
 use super::thinking;
-use crate::bedrock::build::{self, Conversation};
-use crate::bedrock::catalog::{Caps, TopK};
+use crate::bedrock::build::{self, Conversation, ToolChoiceRequest};
 use crate::bedrock::converse::{
-    self, CachePoint, ContentBlock, ConverseRequest, DocumentBlock, Empty, ImageBlock, InferenceConfig, Reasoning,
-    Role, Source, SystemBlock, Tool, ToolChoice, ToolConfig, ToolResult, ToolResultContent, ToolUse,
+    self, CachePoint, ContentBlock, ConverseRequest, DocumentBlock, ImageBlock, InferenceConfig, Message, Reasoning,
+    Role, Source, SystemBlock, Tool, ToolResult, ToolResultContent, ToolUse,
 };
-use crate::bedrock::fit;
-use crate::bedrock::models;
+use crate::bedrock::models::{self, ReasoningAsk};
+use crate::bedrock::pipeline::{self, Draft};
+use crate::bedrock::thinking::Want;
 use crate::config::{Config, UnsupportedParams};
 use crate::error::ApiError;
 use crate::front::fields::{self, given, type_name, Style, ToolEntry};
 use base64::Engine;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 type R<T> = Result<T, ApiError>;
 
@@ -28,27 +28,13 @@ pub struct MessagesRequest {
     pub converse: ConverseRequest,
     pub stream: bool,
     pub client_model: String,
-    /// `anthropic-beta` flags that were not forwarded (Bedrock does not know them, or the model
-    /// is not Claude): the shell logs them.
-    pub dropped_betas: Vec<String>,
+    /// Log lines for what the pipeline changed (`anthropic-beta` flags not forwarded, …).
+    pub notes: Vec<String>,
     /// Top-level fields dropped: serving hints without a Converse equivalent
     /// (`context_management`, `output_config.effort`), and any unknown field under
     /// `unsupported_params: drop`.
     pub dropped_fields: Vec<String>,
 }
-
-/// `anthropic-beta` flags that Bedrock's Claude models accept in
-/// `additionalModelRequestFields.anthropic_beta`. Every other flag is dropped (and logged):
-/// Claude Code sends several that Bedrock refuses with a 400.
-pub const BEDROCK_BETAS: &[&str] = &[
-    "computer-use-2024-10-22",
-    "computer-use-2025-01-24",
-    "token-efficient-tools-2025-02-19",
-    "interleaved-thinking-2025-05-14",
-    "output-128k-2025-02-19",
-    "dev-full-thinking-2025-05-14",
-    "context-1m-2025-08-07",
-];
 
 /// Anthropic's field paths (`tools.0.name`) and wording (`tools.0.name: Field required`).
 const A: Style = Style::Anthropic;
@@ -104,7 +90,7 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
     let req = &fields::parse_body(body)?;
     let drop = cfg.unsupported_params == UnsupportedParams::Drop;
     let model = fields::converse_model(req, cfg, A, "Messages API")?;
-    let mut dropped_fields = check_fields(req, drop)?;
+    let dropped_fields = check_fields(req, drop)?;
     let stream = match req.get("stream") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -119,39 +105,52 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
         None => return Err(bad("max_tokens", "max_tokens: Field required")),
         Some(m) => want_tokens(m, "max_tokens")?,
     };
-    let caps = cfg.caps_for(&model.id);
-    let mut out = ConverseRequest {
-        model_id: model.id,
-        inference_config: InferenceConfig {
-            max_tokens: Some(max_tokens),
-            ..Default::default()
-        },
+    let (system, messages) = read_conversation(req, cfg)?;
+    let mut inference_config = InferenceConfig {
+        max_tokens: Some(max_tokens),
         ..Default::default()
     };
-    let history_tools = read_conversation(req, cfg, &mut out)?;
-    read_sampling(req, &caps, drop, &mut out, &mut dropped_fields)?;
-    let notes = thinking::apply(
-        req,
-        max_tokens,
-        &caps,
-        cfg.reasoning_display,
-        drop,
-        &mut out.additional_model_request_fields,
-    )?;
-    dropped_fields.extend(notes);
-    let thinking_on = fit::thinking_on(&out, &caps);
-    out.tool_config = tools(req, cfg, &history_tools, thinking_on)?;
-    if let Some(m) = given(req, "metadata") {
-        out.request_metadata = read_metadata(m)?;
-    }
+    let top_k = read_sampling(req, &mut inference_config)?;
+    // `thinking` with `display`, and `output_config.effort` (what Claude Code sends).
+    let ask = thinking::read(req, max_tokens)?;
+    let thinking_on = !matches!(ask.want, Want::Unset | Want::Off);
+    let reasoning = ReasoningAsk::Planned(ask);
+    let (tools, tool_choice) = tools(req, cfg, thinking_on)?;
+    let metadata = match given(req, "metadata") {
+        Some(m) => read_metadata(m)?,
+        None => Vec::new(),
+    };
     check_service_tier(req)?;
-    let dropped_betas = forward_betas(beta, &caps, &mut out.additional_model_request_fields);
-    out.guardrail_config = cfg.guardrail.as_ref().map(|g| build::guardrail(g, stream));
+    let draft = Draft {
+        converse: ConverseRequest {
+            inference_config,
+            messages,
+            model_id: model.id,
+            system,
+            ..Default::default()
+        },
+        reasoning,
+        reasoning_param: "thinking",
+        tools,
+        tool_choice,
+        metadata,
+        top_k,
+        betas: beta
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect(),
+        stream,
+        ..Default::default()
+    };
+    let built = pipeline::finish(draft, cfg)?;
     Ok(MessagesRequest {
-        converse: out,
+        converse: built.converse,
         stream,
         client_model: model.client,
-        dropped_betas,
+        notes: built.notes,
         dropped_fields,
     })
 }
@@ -161,11 +160,12 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
 fn check_fields(req: &Map<String, Value>, drop: bool) -> R<Vec<String>> {
     let mut dropped = Vec::new();
     for (k, val) in req {
-        // `context_management` only tunes Anthropic's own serving: dropped with a log line, never
-        // refused (Claude Code sends it on every request). `output_config.effort` is read with
-        // `thinking` ([`thinking::apply`]).
+        // Fields that only tune Anthropic's own serving and have no Converse equivalent: dropped
+        // with a log line, never refused (Claude Code sends `context_management` and
+        // `output_config.effort` on every request).
         let tuning = match k.as_str() {
             "context_management" => true,
+            // `output_config.effort` is read with `thinking` ([`thinking::read`]).
             "output_config" => {
                 if val.is_null() || val.as_object().is_some_and(|o| o.keys().all(|k| k == "effort")) {
                     continue;
@@ -190,8 +190,8 @@ fn check_fields(req: &Map<String, Value>, drop: bool) -> R<Vec<String>> {
 }
 
 /// `system` and `messages` → the Converse system blocks and messages (consecutive messages of
-/// one role merged). Returns the names of the tools the history calls.
-fn read_conversation(req: &Map<String, Value>, cfg: &Config, out: &mut ConverseRequest) -> R<Vec<String>> {
+/// one role merged).
+fn read_conversation(req: &Map<String, Value>, cfg: &Config) -> R<(Vec<SystemBlock>, Vec<Message>)> {
     let mut conv = Conversation::new();
     if let Some(s) = given(req, "system") {
         system_blocks(s, "system", &mut conv.system)?;
@@ -210,27 +210,25 @@ fn read_conversation(req: &Map<String, Value>, cfg: &Config, out: &mut ConverseR
             ),
         ));
     }
-    let mut history_tools: Vec<String> = Vec::new();
     for (i, m) in messages.iter().enumerate() {
-        read_message(m, &format!("messages.{i}"), &mut conv, &mut history_tools)?;
+        read_message(m, &format!("messages.{i}"), &mut conv)?;
     }
-    (out.system, out.messages) = conv.finish()?;
-    if out.messages.is_empty() {
+    let (system, messages) = conv.finish()?;
+    if messages.is_empty() {
         return Err(bad("messages", "messages: at least one message is required"));
     }
-    if let Some(m) = out
-        .messages
+    if let Some(m) = messages
         .iter()
         .find(|m| m.content.iter().all(|b| matches!(b, ContentBlock::CachePoint(_))))
     {
         let role = if m.role == Role::User { "user" } else { "assistant" };
         return Err(bad("messages", format!("messages: a {role} message has no content")));
     }
-    Ok(history_tools)
+    Ok((system, messages))
 }
 
 /// One entry of `messages` (at path `p`).
-fn read_message(m: &Value, p: &str, conv: &mut Conversation, history_tools: &mut Vec<String>) -> R<()> {
+fn read_message(m: &Value, p: &str, conv: &mut Conversation) -> R<()> {
     let o = A.object(m, p)?;
     let role = match A.string(o.get("role"), &format!("{p}.role"))? {
         "user" => Role::User,
@@ -250,54 +248,44 @@ fn read_message(m: &Value, p: &str, conv: &mut Conversation, history_tools: &mut
             ))
         }
     };
-    let blocks = content_blocks(o.get("content"), &format!("{p}.content"), role, history_tools)?;
+    let blocks = content_blocks(o.get("content"), &format!("{p}.content"), role)?;
     conv.push(role, blocks);
     Ok(())
 }
 
-/// `temperature`, `top_p`, `top_k` and `stop_sequences`.
-fn read_sampling(
-    req: &Map<String, Value>,
-    caps: &Caps,
-    drop: bool,
-    out: &mut ConverseRequest,
-    dropped_fields: &mut Vec<String>,
-) -> R<()> {
+/// `temperature`, `top_p` (Anthropic's 0 to 1) and `stop_sequences` into `ic`; `top_k` returned
+/// (the pipeline puts it in the model's field).
+fn read_sampling(req: &Map<String, Value>, ic: &mut InferenceConfig) -> R<Option<u64>> {
     if let Some(t) = given(req, "temperature") {
-        out.inference_config.temperature = Some(want_f64(t, "temperature", 1.0)?);
+        ic.temperature = Some(want_f64(t, "temperature", 1.0)?);
     }
     if let Some(t) = given(req, "top_p") {
-        out.inference_config.top_p = Some(want_f64(t, "top_p", 1.0)?);
+        ic.top_p = Some(want_f64(t, "top_p", 1.0)?);
     }
-    if let Some(k) = given(req, "top_k") {
-        let k = k
-            .as_u64()
-            .filter(|k| *k >= 1 && *k <= 500)
-            .ok_or_else(|| bad("top_k", "top_k: must be an integer from 1 to 500"))?;
-        top_k(
-            caps,
-            &out.model_id,
-            k,
-            drop,
-            &mut out.additional_model_request_fields,
-            dropped_fields,
-        )?;
-    }
+    let top_k = match given(req, "top_k") {
+        Some(k) => Some(
+            k.as_u64()
+                .filter(|k| *k >= 1 && *k <= 500)
+                .ok_or_else(|| bad("top_k", "top_k: must be an integer from 1 to 500"))?,
+        ),
+        None => None,
+    };
     if let Some(s) = given(req, "stop_sequences") {
         for (i, seq) in A.array(s, "stop_sequences")?.iter().enumerate() {
             let seq = A.string(Some(seq), &format!("stop_sequences.{i}"))?;
             if seq.is_empty() {
                 return Err(bad("stop_sequences", "stop_sequences: entries must be non-empty"));
             }
-            out.inference_config.stop_sequences.push(seq.to_string());
+            ic.stop_sequences.push(seq.to_string());
         }
     }
-    Ok(())
+    Ok(top_k)
 }
 
-/// `metadata` → `requestMetadata`: `user_id` only, in Bedrock's character set.
-fn read_metadata(m: &Value) -> R<Map<String, Value>> {
-    let mut out = Map::new();
+/// `metadata`: `user_id` only (Anthropic's API), at most 256 characters; the pipeline cleans
+/// it into Bedrock's character set (Claude Code sends JSON).
+fn read_metadata(m: &Value) -> R<pipeline::Metadata> {
+    let mut out = Vec::new();
     for (k, val) in A.object(m, "metadata")? {
         if k != "user_id" {
             return Err(bad(
@@ -312,10 +300,7 @@ fn read_metadata(m: &Value) -> R<Map<String, Value>> {
         if u.chars().count() > 256 {
             return Err(bad("metadata.user_id", "metadata.user_id: at most 256 characters"));
         }
-        // Characters Bedrock refuses are replaced by `_` so that any Anthropic-valid user id
-        // (Claude Code sends JSON) still reaches the logs.
-        let clean = build::clean_metadata_text(u, false).unwrap_or_default();
-        out.insert("user_id".into(), Value::String(clean));
+        out.push(("user_id".to_string(), u.to_string()));
     }
     Ok(out)
 }
@@ -329,26 +314,6 @@ fn check_service_tier(req: &Map<String, Value>) -> R<()> {
             "service_tier: must be \"auto\" or \"standard_only\"",
         )),
     }
-}
-
-/// The `anthropic-beta` flags Bedrock knows go to Claude models (each once, in
-/// `anthropic_beta`); every other one is dropped. Returns the dropped flags.
-fn forward_betas(beta: Option<&str>, caps: &Caps, extra: &mut Map<String, Value>) -> Vec<String> {
-    let mut dropped = Vec::new();
-    let mut betas = Vec::new();
-    for flag in beta.unwrap_or("").split(',').map(str::trim).filter(|f| !f.is_empty()) {
-        if caps.betas.contains(&flag) {
-            if !betas.contains(&flag) {
-                betas.push(flag);
-            }
-        } else {
-            dropped.push(flag.chars().take(100).collect());
-        }
-    }
-    if !betas.is_empty() {
-        extra.insert("anthropic_beta".into(), Value::from(betas));
-    }
-    dropped
 }
 
 /// `system` (a string or text blocks) → Converse system blocks.
@@ -464,13 +429,8 @@ fn document(o: &Map<String, Value>, p: &str) -> R<DocumentBlock> {
 }
 
 /// One message's content → Converse content blocks (cache points after blocks with
-/// `cache_control`). Tool names used in the history are collected into `history_tools`.
-fn content_blocks(
-    content: Option<&Value>,
-    p: &str,
-    role: Role,
-    history_tools: &mut Vec<String>,
-) -> R<Vec<ContentBlock>> {
+/// `cache_control`).
+fn content_blocks(content: Option<&Value>, p: &str, role: Role) -> R<Vec<ContentBlock>> {
     let blocks = match content {
         None | Some(Value::Null) => return Err(bad(p, format!("{p}: Field required"))),
         Some(Value::String(s)) => {
@@ -498,7 +458,7 @@ fn content_blocks(
     for (i, b) in blocks.iter().enumerate() {
         let bp = format!("{p}.{i}");
         let o = A.object(b, &bp)?;
-        out.push(content_block(o, &bp, role, history_tools)?);
+        out.push(content_block(o, &bp, role)?);
         if cache_control(o, &bp)? {
             out.push(build::cache_point());
         }
@@ -507,18 +467,12 @@ fn content_blocks(
 }
 
 /// One content block (at path `bp`) of a `role` message.
-fn content_block(o: &Map<String, Value>, bp: &str, role: Role, history_tools: &mut Vec<String>) -> R<ContentBlock> {
+fn content_block(o: &Map<String, Value>, bp: &str, role: Role) -> R<ContentBlock> {
     Ok(match A.string(o.get("type"), &format!("{bp}.type"))? {
         "text" => ContentBlock::Text(nonempty_text(o, bp)?.to_string()),
         "image" => ContentBlock::Image(image(o, bp)?),
         "document" => ContentBlock::Document(document(o, bp)?),
-        "tool_use" => {
-            let u = tool_use_block(o, bp, role)?;
-            if !history_tools.contains(&u.name) {
-                history_tools.push(u.name.clone());
-            }
-            ContentBlock::ToolUse(u)
-        }
+        "tool_use" => ContentBlock::ToolUse(tool_use_block(o, bp, role)?),
         "tool_result" => ContentBlock::ToolResult(tool_result_block(o, bp, role)?),
         "thinking" => ContentBlock::ReasoningContent(thinking_block(o, bp)?),
         "redacted_thinking" => {
@@ -664,63 +618,24 @@ fn tool_result_content(c: Option<&Value>, p: &str) -> R<Vec<ToolResultContent>> 
     Ok(out)
 }
 
-/// `top_k` where the model takes it ([`Caps::top_k`]).
-fn top_k(
-    caps: &Caps,
-    model_id: &str,
-    k: u64,
-    drop: bool,
-    extra: &mut Map<String, Value>,
-    dropped: &mut Vec<String>,
-) -> R<()> {
-    match caps.top_k {
-        TopK::TopK => {
-            extra.insert("top_k".into(), Value::from(k));
-        }
-        TopK::CohereK => {
-            extra.insert("k".into(), Value::from(k));
-        }
-        TopK::NovaInference => {
-            extra.insert("inferenceConfig".into(), json!({"topK": k}));
-        }
-        TopK::None if drop => dropped.push("top_k".into()),
-        TopK::None => {
-            return Err(bad(
-                "top_k",
-                format!("top_k: not supported by Bedrock for model {model_id}"),
-            ))
-        }
-    }
-    Ok(())
-}
-
-/// `tools` + `tool_choice` → `toolConfig`.
-fn tools(req: &Map<String, Value>, cfg: &Config, history_tools: &[String], thinking_on: bool) -> R<Option<ToolConfig>> {
+/// `tools` + `tool_choice`. A forced choice with thinking on is refused as Anthropic's API
+/// refuses it.
+fn tools(req: &Map<String, Value>, cfg: &Config, thinking_on: bool) -> R<(Vec<Tool>, ToolChoiceRequest)> {
     let specs = fields::tools(req, cfg.limits.max_tools, A, tool_entry)?;
-    let (choice, none) = match given(req, "tool_choice") {
+    let choice = match given(req, "tool_choice") {
         Some(c) => tool_choice(c, &specs)?,
-        None => (None, false),
+        None => ToolChoiceRequest::Unset,
     };
-    if choice.as_ref().is_some_and(ToolChoice::is_forced) && thinking_on {
+    if matches!(choice, ToolChoiceRequest::Required | ToolChoiceRequest::Named(_)) && thinking_on {
         return Err(bad(
             "tool_choice",
             "Thinking may not be enabled when tool_choice forces tool use.",
         ));
     }
-    if choice.is_some() && specs.is_empty() {
+    if !matches!(choice, ToolChoiceRequest::Unset | ToolChoiceRequest::None) && specs.is_empty() {
         return Err(bad("tool_choice", "tool_choice: needs tools"));
     }
-    // `none`: Converse has no such choice, so the tools are not sent, unless the history needs
-    // them (then the model may still call one).
-    if none && history_tools.is_empty() {
-        return Ok(None);
-    }
-    let mut config = (!specs.is_empty()).then_some(ToolConfig {
-        tool_choice: choice,
-        tools: specs,
-    });
-    build::declare_tools(&mut config, history_tools);
-    Ok(config)
+    Ok((specs, choice))
 }
 
 /// One entry of `tools` (at path `p`): a custom tool `{name, description?, input_schema}`.
@@ -744,8 +659,8 @@ fn tool_entry(o: &Map<String, Value>, p: &str) -> R<Option<ToolEntry>> {
     }))
 }
 
-/// `tool_choice` → the Converse choice, and whether it is `none`.
-fn tool_choice(c: &Value, tools: &[Tool]) -> R<(Option<ToolChoice>, bool)> {
+/// `tool_choice`: `auto`, `any`, `tool` (a tool in `tools`) or `none`.
+fn tool_choice(c: &Value, tools: &[Tool]) -> R<ToolChoiceRequest> {
     let o = A.object(c, "tool_choice")?;
     if given(o, "disable_parallel_tool_use").is_some_and(|d| !d.is_boolean()) {
         return Err(bad(
@@ -753,9 +668,9 @@ fn tool_choice(c: &Value, tools: &[Tool]) -> R<(Option<ToolChoice>, bool)> {
             "tool_choice.disable_parallel_tool_use: must be a boolean",
         ));
     }
-    let choice = match A.string(o.get("type"), "tool_choice.type")? {
-        "auto" => ToolChoice::Auto(Empty {}),
-        "any" => ToolChoice::Any(Empty {}),
+    Ok(match A.string(o.get("type"), "tool_choice.type")? {
+        "auto" => ToolChoiceRequest::Auto,
+        "any" => ToolChoiceRequest::Required,
         "tool" => {
             let name = A.string(o.get("name"), "tool_choice.name")?;
             if !tools.iter().any(|t| matches!(t, Tool::ToolSpec(s) if s.name == name)) {
@@ -764,15 +679,14 @@ fn tool_choice(c: &Value, tools: &[Tool]) -> R<(Option<ToolChoice>, bool)> {
                     format!("tool_choice.name: {name:?} is not in tools"),
                 ));
             }
-            ToolChoice::Tool { name: name.to_string() }
+            ToolChoiceRequest::Named(name.to_string())
         }
-        "none" => return Ok((None, true)),
+        "none" => ToolChoiceRequest::None,
         other => {
             return Err(bad(
                 "tool_choice.type",
                 format!("tool_choice.type: must be auto, any, tool or none, not {other:?}"),
             ))
         }
-    };
-    Ok((Some(choice), false))
+    })
 }

@@ -1,17 +1,17 @@
-//! Converse request building shared by every front door (OpenAI chat completions today; the
-//! Responses API and Anthropic Messages next).
+//! Converse request building shared by every front door (OpenAI chat completions, the Responses
+//! API, Anthropic Messages).
 //!
 //! Each function takes plain Rust values (never a client API's JSON) plus `param`, the client-side
 //! name of the field being built, used in the 400 the function answers when the value cannot be
-//! sent to Bedrock. Model-family rules (reasoning fields, thinking budgets, forced tools while
-//! thinking) live in [`super::models`], not here.
+//! sent to Bedrock. Bedrock's rules (reasoning fields, thinking budgets, forced tools while
+//! thinking) are applied by [`super::pipeline`], not here.
 
 use super::converse::{
     document_format, document_name, image_format, CachePoint, ContentBlock, DocumentBlock, Empty, GuardrailConfig,
-    ImageBlock, InferenceConfig, InputSchema, Message, Role, Source, SystemBlock, Tool, ToolChoice, ToolConfig,
-    ToolResult, ToolResultContent, ToolSpec, ToolUse,
+    ImageBlock, InputSchema, Message, Role, Source, SystemBlock, Tool, ToolChoice, ToolConfig, ToolResult,
+    ToolResultContent, ToolSpec, ToolUse,
 };
-use super::models::{JsonAnswer, ANSWER_TOKENS_ABOVE_BUDGET, MAX_TOKENS_LIMIT};
+use super::models::JsonAnswer;
 use crate::config::Guardrail;
 use crate::error::ApiError;
 use serde_json::{Map, Value};
@@ -167,19 +167,6 @@ pub fn redacted_content(data: &str) -> String {
     }
 }
 
-/// Names of the tools called (`toolUse`) in `messages`, first use first, each once.
-pub fn history_tool_names(messages: &[Message]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for b in messages.iter().flat_map(|m| &m.content) {
-        if let ContentBlock::ToolUse(u) = b {
-            if !names.contains(&u.name) {
-                names.push(u.name.clone());
-            }
-        }
-    }
-    names
-}
-
 // ---------------------------------------------------------------------------------------------
 // Tools
 
@@ -226,35 +213,6 @@ pub fn open_object_schema() -> Value {
     let mut m = Map::new();
     m.insert("type".into(), Value::String("object".into()));
     Value::Object(m)
-}
-
-/// Declare the tools `names` (called in the conversation's history) that `tool_config` does not
-/// define, with an open schema: Bedrock refuses `toolUse`/`toolResult` history without them.
-/// A config left without tools becomes `None`.
-pub fn declare_tools(tool_config: &mut Option<ToolConfig>, names: &[String]) {
-    for name in names {
-        let tc = tool_config.get_or_insert_with(|| ToolConfig {
-            tool_choice: None,
-            tools: Vec::new(),
-        });
-        if !tc
-            .tools
-            .iter()
-            .any(|t| matches!(t, Tool::ToolSpec(s) if &s.name == name))
-        {
-            tc.tools.push(Tool::ToolSpec(ToolSpec {
-                description: None,
-                input_schema: InputSchema {
-                    json: open_object_schema(),
-                },
-                name: name.clone(),
-                strict: None,
-            }));
-        }
-    }
-    if tool_config.as_ref().is_some_and(|tc| tc.tools.is_empty()) {
-        *tool_config = None;
-    }
 }
 
 /// Force the tool whose input is a JSON answer: added to `tool_config` with the answer's schema
@@ -343,29 +301,6 @@ pub fn tool_config(tools: Vec<Tool>, choice: ToolChoiceRequest) -> R<Option<Tool
 // ---------------------------------------------------------------------------------------------
 // Inference, metadata, guardrail
 
-/// `inferenceConfig`. `max_tokens` is the client's answer limit; with a thinking `budget` the
-/// model needs room for the answer above it: no limit becomes budget + 4096, a limit at or
-/// below the budget becomes budget + limit. Clamped to Bedrock's 32-bit maximum.
-pub fn inference_config(
-    max_tokens: Option<u64>,
-    thinking_budget: Option<u64>,
-    temperature: Option<f64>,
-    top_p: Option<f64>,
-    stop_sequences: Vec<String>,
-) -> InferenceConfig {
-    let max_tokens = match (thinking_budget, max_tokens) {
-        (Some(b), None) => Some(b.saturating_add(ANSWER_TOKENS_ABOVE_BUDGET)),
-        (Some(b), Some(m)) if m <= b => Some(b.saturating_add(m)),
-        (_, m) => m,
-    };
-    InferenceConfig {
-        max_tokens: max_tokens.map(|m| m.min(MAX_TOKENS_LIMIT)),
-        stop_sequences,
-        temperature,
-        top_p,
-    }
-}
-
 /// Bedrock's `requestMetadata` holds at most 16 entries.
 pub const MAX_METADATA_ENTRIES: usize = 16;
 
@@ -431,27 +366,6 @@ mod tests {
                 _ => None,
             })
             .collect()
-    }
-
-    #[test]
-    fn declare_tools_adds_only_the_missing_ones() {
-        let mut tc = None;
-        declare_tools(&mut tc, &[]);
-        assert!(tc.is_none());
-        let f = function_tool("f", Some("d"), None, "tools[0].name").unwrap();
-        tc = Some(ToolConfig {
-            tool_choice: None,
-            tools: vec![Tool::ToolSpec(f)],
-        });
-        declare_tools(&mut tc, &["f".into(), "g".into()]);
-        assert_eq!(names(&tc), ["f", "g"]);
-        let Some(Tool::ToolSpec(g)) = tc.as_ref().and_then(|tc| tc.tools.get(1)) else {
-            panic!("{tc:?}")
-        };
-        assert_eq!(
-            (g.input_schema.json.clone(), g.description.clone()),
-            (open_object_schema(), None)
-        );
     }
 
     #[test]

@@ -254,13 +254,6 @@ pub enum ToolChoice {
     Tool { name: String },
 }
 
-impl ToolChoice {
-    /// `any` or a named tool: the model must call a tool.
-    pub fn is_forced(&self) -> bool {
-        !matches!(self, ToolChoice::Auto(_))
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailConfig {
@@ -295,15 +288,6 @@ impl ConverseRequest {
                 format!("could not encode the Bedrock request: {e}"),
             )
         })
-    }
-
-    /// True when some message holds a `toolUse` or `toolResult` block (Bedrock then needs a
-    /// `toolConfig`).
-    pub fn history_uses_tools(&self) -> bool {
-        self.messages
-            .iter()
-            .flat_map(|m| &m.content)
-            .any(|b| matches!(b, ContentBlock::ToolUse(_) | ContentBlock::ToolResult(_)))
     }
 }
 
@@ -387,6 +371,5 @@ mod tests {
             req.path(true),
             "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse-stream"
         );
-        assert!(req.history_uses_tools());
     }
 }

@@ -1,7 +1,8 @@
 //! The provider side, host-free: Amazon Bedrock's Converse API as typed Rust.
 //!
 //! Every front door (OpenAI chat completions, the Responses API, Anthropic Messages) builds a
-//! [`converse::ConverseRequest`], lets [`models`] apply the rules of the model's [`catalog`] entry, and consumes the
+//! [`pipeline::Draft`], which [`pipeline::finish`] turns into a [`converse::ConverseRequest`] by
+//! Bedrock's rules (reading the model's [`catalog`] entry), and consumes the
 //! answer as typed [`events::Event`]s (streaming) or a typed [`output::ConverseOutput`]
 //! (non-streaming). Nothing here knows about OpenAI or Anthropic shapes, or about proxy-wasm.
 
@@ -13,5 +14,6 @@ pub mod fit;
 pub mod models;
 pub mod output;
 pub mod passthrough;
+pub mod pipeline;
 pub mod repair;
 pub mod thinking;

@@ -1,20 +1,19 @@
-//! Request repairs (issue 15): applied once to a built [`ConverseRequest`] by every front door,
-//! so that nothing forwarded is a body Bedrock refuses by its own request rules.
+//! Request repairs, the pipeline's second step ([`super::pipeline`]): applied to every chat-style
+//! request so that nothing forwarded is a body Bedrock refuses by its own request rules.
 //!
 //! Each repair has one obvious meaning and is documented in the README's translation reference;
-//! what cannot be repaired is a 400 naming the client's parameter. [`apply`] returns log lines
-//! for repairs the operator may want to see (metadata cleaned, sampling relaxed).
+//! what cannot be repaired is a 400 naming the client's parameter.
 //!
 //! Order: tool history without declared tools → text; block repairs (blank text, unsigned
 //! reasoning, empty/duplicate tool results, cache points the model cannot use); empty turns
 //! left out and same-role neighbours merged; a leading assistant turn gets a user turn before
 //! it; the final assistant prefill loses its trailing whitespace; tool-use ids mapped into
-//! Bedrock's alphabet; empty stop strings dropped; sampling checked against the model's rules.
+//! Bedrock's alphabet; empty stop strings dropped.
 
 use super::converse::{
-    ContentBlock, ConverseRequest, Message, Reasoning, Role, SystemBlock, Tool, ToolResult, ToolResultContent,
+    ContentBlock, ConverseRequest, Message, Reasoning, Role, SystemBlock, ToolResult, ToolResultContent,
 };
-use super::models::{self, Caching};
+use super::models::Caching;
 use crate::error::ApiError;
 use std::collections::BTreeMap;
 
@@ -25,27 +24,12 @@ pub const LEADING_USER_TEXT: &str = ".";
 /// The text of a tool result that had no content (Bedrock refuses blank text).
 pub const EMPTY_TOOL_RESULT: &str = "(empty)";
 
-/// What [`apply`] may change beyond the obvious repairs.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RepairOptions {
-    /// `unsupported_params: "drop"`: leave out sampling parameters the model refuses instead of
-    /// answering 400.
-    pub relax: bool,
-}
-
-/// Repair `req` in place. Errors name the client's parameter (`temperature`, `top_p`,
-/// `messages`). Returns log lines for the repairs worth a line in the log.
-pub fn apply(req: &mut ConverseRequest, opts: RepairOptions) -> Result<Vec<String>, ApiError> {
-    let mut notes = Vec::new();
-    let declares_tools = req
-        .tool_config
-        .as_ref()
-        .is_some_and(|tc| tc.tools.iter().any(|t| matches!(t, Tool::ToolSpec(_))));
+/// Repair `req` in place, for a model that caches as `caching`; `declares_tools` is false when
+/// the request will send no tools. Errors name the client's parameter (`messages`).
+pub fn apply(req: &mut ConverseRequest, caching: Caching, declares_tools: bool) -> Result<(), ApiError> {
     if !declares_tools {
-        req.tool_config = None;
         tool_history_as_text(&mut req.messages);
     }
-    let caching = models::prompt_caching(&req.model_id);
     for m in &mut req.messages {
         repair_blocks(&mut m.content, caching);
     }
@@ -54,11 +38,6 @@ pub fn apply(req: &mut ConverseRequest, opts: RepairOptions) -> Result<Vec<Strin
     }
     req.system
         .retain(|b| !matches!(b, SystemBlock::Text(t) if t.trim().is_empty()));
-    if let Some(tc) = req.tool_config.as_mut() {
-        if caching != Caching::Full {
-            tc.tools.retain(|t| !matches!(t, Tool::CachePoint(_)));
-        }
-    }
     normalize_turns(&mut req.messages);
     if req.messages.first().is_some_and(|m| m.role == Role::Assistant) {
         req.messages.insert(
@@ -78,8 +57,7 @@ pub fn apply(req: &mut ConverseRequest, opts: RepairOptions) -> Result<Vec<Strin
     }
     map_tool_use_ids(&mut req.messages);
     req.inference_config.stop_sequences.retain(|s| !s.is_empty());
-    sampling(req, opts, &mut notes)?;
-    Ok(notes)
+    Ok(())
 }
 
 /// Bedrock needs a `toolConfig` whenever the messages hold `toolUse`/`toolResult` blocks ("The
@@ -296,62 +274,13 @@ fn map_tool_use_ids(messages: &mut [Message]) {
     }
 }
 
-/// Sampling rules Bedrock enforces per model: Claude with extended thinking takes `temperature`
-/// 1 only and `top_p` of 0.95 or more; Claude 4.5 and later refuse `temperature` and `top_p`
-/// together. A 400 naming the parameter, or with `relax` the parameter left out (a log line).
-fn sampling(req: &mut ConverseRequest, opts: RepairOptions, notes: &mut Vec<String>) -> Result<(), ApiError> {
-    let claude_thinking =
-        models::reasoning_family(&req.model_id) == models::ReasoningFamily::Claude && models::thinking_on(req);
-    let both_refused = models::refuses_temperature_with_top_p(&req.model_id);
-    let ic = &mut req.inference_config;
-    if claude_thinking && ic.temperature.is_some_and(|t| t != 1.0) {
-        if !opts.relax {
-            return Err(sampling_error(
-                "temperature",
-                "`temperature` may only be 1 (or left out) while Claude's extended thinking is on",
-            ));
-        }
-        ic.temperature = None;
-        notes.push("temperature left out: Claude's extended thinking takes only 1".into());
-    }
-    if claude_thinking && ic.top_p.is_some_and(|p| p < 0.95) {
-        if !opts.relax {
-            return Err(sampling_error(
-                "top_p",
-                "`top_p` must be at least 0.95 (or left out) while Claude's extended thinking is on",
-            ));
-        }
-        ic.top_p = None;
-        notes.push("top_p left out: Claude's extended thinking takes 0.95 or more".into());
-    }
-    if both_refused && ic.temperature.is_some() && ic.top_p.is_some() {
-        if !opts.relax {
-            return Err(sampling_error(
-                "top_p",
-                format!(
-                    "model {} does not accept `temperature` and `top_p` together: send only one",
-                    req.model_id
-                ),
-            ));
-        }
-        ic.top_p = None;
-        notes.push("top_p left out: the model does not take temperature and top_p together".into());
-    }
-    Ok(())
-}
-
-fn sampling_error(param: &str, msg: impl Into<String>) -> ApiError {
-    ApiError::invalid_param(param, msg).with_code("unsupported_parameter")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bedrock::converse::{CachePoint, InferenceConfig, ToolUse};
+    use crate::bedrock::converse::{CachePoint, InferenceConfig, Tool, ToolUse};
     use serde_json::json;
 
     const CLAUDE: &str = "us.anthropic.claude-sonnet-4-20250514-v1:0";
-    const CLAUDE45: &str = "global.anthropic.claude-sonnet-4-5-20250929-v1:0";
     const LLAMA: &str = "meta.llama3-8b-instruct-v1:0";
 
     fn text(t: &str) -> ContentBlock {
@@ -395,8 +324,9 @@ mod tests {
             ..Default::default()
         }
     }
-    fn run(req: &mut ConverseRequest) -> Vec<String> {
-        apply(req, RepairOptions::default()).unwrap()
+    fn run(req: &mut ConverseRequest) {
+        let declares = req.tool_config.is_some();
+        apply(req, crate::bedrock::models::prompt_caching(&req.model_id), declares).unwrap()
     }
 
     #[test]
@@ -484,7 +414,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            apply(&mut r, RepairOptions::default()).unwrap_err().param.as_deref(),
+            apply(&mut r, Caching::Full, false).unwrap_err().param.as_deref(),
             Some("messages")
         );
     }
@@ -571,7 +501,11 @@ mod tests {
             "the user turn before the call is unchanged"
         );
         assert_eq!(r.messages[2].content, vec![text("[tool result a (f)]: -3C")]);
-        assert!(!r.history_uses_tools());
+        assert!(!r
+            .messages
+            .iter()
+            .flat_map(|m| &m.content)
+            .any(|b| matches!(b, ContentBlock::ToolUse(_) | ContentBlock::ToolResult(_))));
     }
 
     #[test]
@@ -587,47 +521,5 @@ mod tests {
         };
         run(&mut r);
         assert_eq!(r.inference_config.stop_sequences, vec!["END".to_string()]);
-    }
-
-    fn sampled(model: &str, thinking: bool, t: Option<f64>, p: Option<f64>) -> ConverseRequest {
-        let mut r = ConverseRequest {
-            model_id: model.into(),
-            messages: vec![user("q")],
-            inference_config: InferenceConfig {
-                temperature: t,
-                top_p: p,
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        if thinking {
-            r.additional_model_request_fields
-                .insert("thinking".into(), json!({"type": "enabled", "budget_tokens": 1024}));
-        }
-        r
-    }
-
-    #[test]
-    fn sampling_rules() {
-        let strict = RepairOptions::default();
-        let relax = RepairOptions { relax: true };
-        let e = apply(&mut sampled(CLAUDE, true, Some(0.3), None), strict).unwrap_err();
-        assert_eq!(e.param.as_deref(), Some("temperature"));
-        let e = apply(&mut sampled(CLAUDE, true, None, Some(0.5)), strict).unwrap_err();
-        assert_eq!(e.param.as_deref(), Some("top_p"));
-        assert!(apply(&mut sampled(CLAUDE, true, Some(1.0), Some(0.95)), strict).is_ok());
-        assert!(apply(&mut sampled(CLAUDE, false, Some(0.3), Some(0.5)), strict).is_ok());
-        let e = apply(&mut sampled(CLAUDE45, false, Some(0.3), Some(0.9)), strict).unwrap_err();
-        assert_eq!(e.param.as_deref(), Some("top_p"));
-        let mut r = sampled(CLAUDE, true, Some(0.3), Some(0.5));
-        assert_eq!(apply(&mut r, relax).unwrap().len(), 2);
-        assert_eq!((r.inference_config.temperature, r.inference_config.top_p), (None, None));
-        let mut r = sampled(CLAUDE45, false, Some(0.3), Some(0.9));
-        apply(&mut r, relax).unwrap();
-        assert_eq!(
-            (r.inference_config.temperature, r.inference_config.top_p),
-            (Some(0.3), None)
-        );
-        assert!(apply(&mut sampled(LLAMA, true, Some(0.3), Some(0.5)), strict).is_ok());
     }
 }

@@ -30,34 +30,23 @@ impl FrontDoor for ChatFront {
 
     fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError> {
         match request::translate(body, ctx.config)? {
-            Translated::Converse(mut t) => {
-                let caps = ctx.config.caps_for(&t.converse.model_id);
-                let thinking_off = crate::bedrock::models::thinking_floor(&mut t.converse, &caps);
-                let mut notes = t.notes;
-                if let Some(why) = thinking_off {
-                    notes.push(format!("thinking off for this request: {}", why.as_str()));
-                }
-                // The model's own rules (prefill, sampling, output limit, strict), from the catalog.
-                let relax = ctx.config.unsupported_params == crate::config::UnsupportedParams::Drop;
-                crate::bedrock::fit::fit(&mut t.converse, &caps, relax, &mut notes)?;
-                Ok(Outbound {
-                    path: t.converse.path(t.stream),
-                    body: t.converse.to_json()?,
-                    stream: t.stream,
-                    model_id: t.converse.model_id,
-                    reply: Box::new(ChatReply {
-                        id: format!("chatcmpl-{}", ctx.id),
-                        created: ctx.created,
-                        model: t.client_model.clone(),
-                        reasoning_field: ctx.config.reasoning_field,
-                        include_usage: t.include_usage,
-                        json_tool: t.json_tool,
-                        max_thinking_bytes: ctx.config.limits.max_thinking_bytes,
-                    }),
-                    client_model: t.client_model,
-                    notes,
-                })
-            }
+            Translated::Converse(t) => Ok(Outbound {
+                path: t.converse.path(t.stream),
+                body: t.converse.to_json()?,
+                stream: t.stream,
+                model_id: t.converse.model_id,
+                reply: Box::new(ChatReply {
+                    id: format!("chatcmpl-{}", ctx.id),
+                    created: ctx.created,
+                    model: t.client_model.clone(),
+                    reasoning_field: ctx.config.reasoning_field,
+                    include_usage: t.include_usage,
+                    json_tool: t.json_tool,
+                    max_thinking_bytes: ctx.config.limits.max_thinking_bytes,
+                }),
+                client_model: t.client_model,
+                notes: t.notes,
+            }),
             Translated::Passthrough(p) => Ok(Outbound {
                 path: crate::bedrock::passthrough::OPENAI_PATH.to_string(),
                 body: p.body,

@@ -1,6 +1,6 @@
-//! OpenAI `POST /v1/chat/completions` body → validated parameters → a Bedrock
-//! [`ConverseRequest`] (through the shared builders of [`crate::bedrock::build`] and the model
-//! rules of [`crate::bedrock::models`]), or a request for Bedrock's OpenAI-compatible endpoint.
+//! OpenAI `POST /v1/chat/completions` body → validated parameters → a [`Draft`] that the shared
+//! request pipeline ([`crate::bedrock::pipeline`]) turns into a Bedrock [`ConverseRequest`], or a
+//! request for Bedrock's OpenAI-compatible endpoint.
 //!
 //! Every parameter is either translated, accepted at its default value, or refused with a 400
 //! that names it (or dropped when the configuration says `unsupported_params: "drop"`).
@@ -8,16 +8,15 @@
 
 use crate::bedrock::build::{self, Conversation, ToolChoiceRequest};
 use crate::bedrock::converse::{
-    ContentBlock, ConverseRequest, Reasoning, Role, ServiceTier, SystemBlock, Tool, ToolResultContent,
+    ContentBlock, ConverseRequest, InferenceConfig, Reasoning, Role, ServiceTier, SystemBlock, Tool, ToolResultContent,
 };
-use crate::bedrock::models::{self, Effort, JsonAnswer, ReasoningSetting, RuleOptions, MAX_TOKENS_LIMIT};
+use crate::bedrock::models::{Effort, JsonAnswer, ReasoningAsk};
 use crate::bedrock::passthrough::{self, PassthroughRequest};
-use crate::bedrock::repair::{self, RepairOptions};
-use crate::bedrock::thinking::Ask;
+use crate::bedrock::pipeline::{self, Draft};
 use crate::config::{Api, Config, UnsupportedParams};
 use crate::error::ApiError;
 use crate::front::fields::{
-    self, given, type_name, want_arr, want_bool, want_f64, want_obj, Model, Param, Style, ToolEntry,
+    self, given, type_name, want_arr, want_bool, want_obj, want_tokens, Model, Param, Style, ToolEntry,
 };
 use serde_json::{Map, Value};
 
@@ -33,7 +32,7 @@ pub struct ChatTranslation {
     /// With `response_format` json_object / json_schema: the forced tool whose input is the
     /// answer, returned to the client as the message content.
     pub json_tool: Option<String>,
-    /// Log lines for repairs made to the request (metadata cleaned, sampling relaxed).
+    /// Log lines for what the pipeline changed (metadata cleaned, sampling relaxed, thinking off).
     pub notes: Vec<String>,
 }
 
@@ -53,13 +52,6 @@ fn bad(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
 
 fn want_str<'a>(v: &'a Value, param: &str) -> R<&'a str> {
     fields::want_str(Some(v), param)
-}
-
-fn want_u64(v: &Value, param: &str) -> R<u64> {
-    match v.as_u64() {
-        Some(n) if (1..=MAX_TOKENS_LIMIT).contains(&n) => Ok(n),
-        _ => Err(bad(param, format!("`{param}` must be an integer from 1 to 2147483647"))),
-    }
 }
 
 /// `o[key]`, or `null` when absent (so `want_*` names the field in its error).
@@ -131,58 +123,46 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
     };
 
     let (system, messages) = read_messages(req, cfg)?;
-    let max_tokens = match (req.get("max_completion_tokens"), req.get("max_tokens")) {
-        (Some(v), _) if !v.is_null() => Some(want_u64(v, "max_completion_tokens")?),
-        (_, Some(v)) if !v.is_null() => Some(want_u64(v, "max_tokens")?),
+    let max_tokens = match (given(req, "max_completion_tokens"), given(req, "max_tokens")) {
+        (Some(v), _) => Some(want_tokens(v, "max_completion_tokens")?),
+        (_, Some(v)) => Some(want_tokens(v, "max_tokens")?),
         _ => None,
     };
-    let temperature = match given(req, "temperature") {
-        // OpenAI allows 0 to 2; Converse 0 to 1: there is no faithful mapping of 1.5.
-        Some(t) => Some(want_f64(t, "temperature", 0.0, 1.0, "0 to 1 on Amazon Bedrock")?),
-        None => None,
-    };
-    let top_p = match given(req, "top_p") {
-        Some(p) => Some(want_f64(p, "top_p", 0.0, 1.0, "0 to 1")?),
-        None => None,
-    };
-    let stop = read_stop(req)?;
-    let reasoning = read_reasoning(req, &model_id, cfg, drop)?;
-
-    let mut converse = ConverseRequest {
-        inference_config: build::inference_config(max_tokens, reasoning.budget, temperature, top_p, stop),
-        additional_model_request_fields: reasoning.fields,
-        system,
-        model_id,
+    let mut inference_config = InferenceConfig {
+        max_tokens,
+        stop_sequences: read_stop(req)?,
         ..Default::default()
     };
-    let tools = read_tools(req, cfg, models::native_structured_output(&converse.model_id))?;
-    let choice = read_tool_choice(req)?;
-    converse.tool_config = build::tool_config(tools, choice)?;
-    converse.messages = messages;
-    let json_tool = match given(req, "response_format") {
-        None => None,
-        Some(rf) => match read_response_format(rf)? {
-            None => None,
-            Some(answer) => models::structured_output(&mut converse, answer, "response_format")?,
+    fields::openai_sampling(req, &mut inference_config)?;
+    let draft = Draft {
+        converse: ConverseRequest {
+            inference_config,
+            messages,
+            model_id,
+            service_tier: check_flags(req, drop)?,
+            system,
+            ..Default::default()
         },
+        reasoning: read_reasoning(req)?,
+        reasoning_param: "reasoning_effort",
+        tools: read_tools(req, cfg)?,
+        tool_choice: read_tool_choice(req)?,
+        metadata: read_metadata(req)?,
+        output: match given(req, "response_format") {
+            Some(rf) => read_response_format(rf)?.map(|a| (a, "response_format")),
+            None => None,
+        },
+        stream,
+        ..Default::default()
     };
-    let rules = RuleOptions {
-        json_tool: json_tool.as_deref(),
-        relax: drop,
-    };
-    models::apply_rules(&mut converse, &rules)?;
-    let mut notes = repair::apply(&mut converse, RepairOptions { relax: drop })?;
-
-    converse.request_metadata = read_metadata(req, &mut notes)?;
-    converse.service_tier = check_flags(req, drop)?;
-    converse.guardrail_config = cfg.guardrail.as_ref().map(|g| build::guardrail(g, stream));
+    let built = pipeline::finish(draft, cfg)?;
     Ok(Translated::Converse(Box::new(ChatTranslation {
-        converse,
+        converse: built.converse,
         client_model,
         stream,
         include_usage,
-        json_tool,
-        notes,
+        json_tool: built.json_tool,
+        notes: built.notes,
     })))
 }
 
@@ -208,15 +188,14 @@ fn read_stop(req: &Map<String, Value>) -> R<Vec<String>> {
     }
 }
 
-/// `thinking` (passed as it is) or `reasoning_effort` (mapped per model family).
-fn read_reasoning(req: &Map<String, Value>, model_id: &str, cfg: &Config, drop: bool) -> R<ReasoningSetting> {
-    let caps = cfg.caps_for(model_id);
+/// `thinking` (passed as it is) or `reasoning_effort` (mapped per model by the pipeline).
+fn read_reasoning(req: &Map<String, Value>) -> R<ReasoningAsk> {
     if let Some(t) = given(req, "thinking") {
         want_obj(t, "thinking")?;
-        return Ok(models::thinking_object(&caps, t, cfg.reasoning_display));
+        return Ok(ReasoningAsk::Fields(t.clone()));
     }
     let Some(e) = given(req, "reasoning_effort") else {
-        return Ok(ReasoningSetting::default());
+        return Ok(ReasoningAsk::Unset);
     };
     let effort = Effort::parse(want_str(e, "reasoning_effort")?).ok_or_else(|| {
         bad(
@@ -224,34 +203,22 @@ fn read_reasoning(req: &Map<String, Value>, model_id: &str, cfg: &Config, drop: 
             "`reasoning_effort` must be one of none, minimal, low, medium, high, xhigh",
         )
     })?;
-    match models::reasoning_for(&caps, &Ask::effort(effort), cfg.reasoning_display) {
-        Some(s) => Ok(s),
-        None if drop => Ok(ReasoningSetting::default()),
-        None => Err(bad(
-            "reasoning_effort",
-            format!(
-                "`reasoning_effort` is not supported for model {model_id}; send a `thinking` object to pass \
-                 model-specific fields"
-            ),
-        )
-        .with_code("unsupported_parameter")),
-    }
+    Ok(ReasoningAsk::Effort(effort))
 }
 
-/// `user`, `safety_identifier` and `metadata` → `requestMetadata`, cleaned into Bedrock's
-/// character set (a log line in `notes` says what changed): metadata never fails a completion.
-/// Only the types are checked.
-fn read_metadata(req: &Map<String, Value>, notes: &mut Vec<String>) -> R<Map<String, Value>> {
-    let mut out = Map::new();
+/// `user`, `safety_identifier` and `metadata` → `requestMetadata` entries (the pipeline cleans
+/// them into Bedrock's character set). Only the types are checked.
+fn read_metadata(req: &Map<String, Value>) -> R<pipeline::Metadata> {
+    let mut out = Vec::new();
     for key in ["user", "safety_identifier"] {
         if let Some(u) = given(req, key) {
-            build::add_metadata(&mut out, key, want_str(u, key)?, notes);
+            out.push((key.to_string(), want_str(u, key)?.to_string()));
         }
     }
     if let Some(m) = given(req, "metadata") {
         for (k, val) in want_obj(m, "metadata")? {
             let v = want_str(val, &format!("metadata.{k}"))?;
-            build::add_metadata(&mut out, k, v, notes);
+            out.push((k.clone(), v.to_string()));
         }
     }
     Ok(out)
@@ -297,10 +264,7 @@ fn check_flags(req: &Map<String, Value>, drop: bool) -> R<Option<ServiceTier>> {
 // Tools and response_format
 
 /// `tools` → tool specs (with a cache point after each tool that has `cache_control`).
-///
-/// A function's `strict: true` becomes `toolSpec.strict` on models with strict tool use
-/// ([`models::native_structured_output`]); elsewhere it is accepted and not sent.
-fn read_tools(req: &Map<String, Value>, cfg: &Config, strict_ok: bool) -> R<Vec<Tool>> {
+fn read_tools(req: &Map<String, Value>, cfg: &Config) -> R<Vec<Tool>> {
     fields::tools(req, cfg.limits.max_tools, Style::OpenAi, |o, p| {
         if o.get("type").and_then(Value::as_str) != Some("function") {
             return Err(
@@ -309,12 +273,7 @@ fn read_tools(req: &Map<String, Value>, cfg: &Config, strict_ok: bool) -> R<Vec<
         }
         let fp = format!("{p}.function");
         let f = want_obj(field(o, "function"), &fp)?;
-        let mut spec = fields::tool_spec(f, &fp, "parameters", false, Style::OpenAi)?;
-        if let Some(st) = given(f, "strict") {
-            if want_bool(st, &format!("{fp}.strict"))? && strict_ok {
-                spec.strict = Some(true);
-            }
-        }
+        let spec = fields::tool_spec(f, &fp, "parameters", false, Style::OpenAi)?;
         Ok(Some(ToolEntry {
             spec,
             cache_point: given(o, "cache_control").is_some(),

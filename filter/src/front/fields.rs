@@ -4,8 +4,8 @@
 //! and words a 400, and reads its own entry shape; the checks themselves are written once here.
 
 use crate::bedrock::build::{self, ToolChoiceRequest};
-use crate::bedrock::converse::{CachePoint, Tool, ToolSpec};
-use crate::bedrock::models::{JsonAnswer, JSON_TOOL_NAME};
+use crate::bedrock::converse::{CachePoint, InferenceConfig, Tool, ToolSpec};
+use crate::bedrock::models::{JsonAnswer, JSON_TOOL_NAME, MAX_TOKENS_LIMIT};
 use crate::config::{Api, Config};
 use crate::error::{ApiError, ErrorType};
 use serde_json::{Map, Value};
@@ -106,6 +106,26 @@ pub fn want_f64(v: &Value, param: &str, lo: f64, hi: f64, range: &str) -> R<f64>
         Some(x) if (lo..=hi).contains(&x) => Ok(x),
         _ => Err(Style::OpenAi.bad(param, format_args!("must be a number from {range}"))),
     }
+}
+
+/// A token limit: an integer from 1 to Bedrock's 32-bit `maxTokens` maximum.
+pub fn want_tokens(v: &Value, param: &str) -> R<u64> {
+    match v.as_u64() {
+        Some(n) if (1..=MAX_TOKENS_LIMIT).contains(&n) => Ok(n),
+        _ => Err(Style::OpenAi.bad(param, "must be an integer from 1 to 2147483647")),
+    }
+}
+
+/// OpenAI's `temperature` (0 to 2) and `top_p` (0 to 1) into `ic`. The pipeline holds
+/// `temperature` to Converse's 0 to 1.
+pub fn openai_sampling(req: &Map<String, Value>, ic: &mut InferenceConfig) -> R<()> {
+    if let Some(t) = given(req, "temperature") {
+        ic.temperature = Some(want_f64(t, "temperature", 0.0, 2.0, "0 to 2")?);
+    }
+    if let Some(p) = given(req, "top_p") {
+        ic.top_p = Some(want_f64(p, "top_p", 0.0, 1.0, "0 to 1")?);
+    }
+    Ok(())
 }
 
 /// `o[key]` unless absent or `null`.
@@ -271,7 +291,8 @@ pub fn tools(
 
 /// A function tool's spec from `o` (at path `p`) holding `name`, `description` and the input
 /// schema under `schema_key` (`parameters`, Anthropic's `input_schema`). Without a schema the
-/// tool takes no parameters, unless `schema_required`. The name must be in Bedrock's alphabet.
+/// tool takes no parameters, unless `schema_required`. The name must be in Bedrock's alphabet;
+/// `strict`, when given, a boolean.
 pub fn tool_spec(
     o: &Map<String, Value>,
     p: &str,
@@ -298,7 +319,16 @@ pub fn tool_spec(
         None => None,
         Some(d) => Some(style.string(Some(d), &format!("{p}.description"))?),
     };
-    build::function_tool(name, description, schema, &name_param)
+    let mut spec = build::function_tool(name, description, schema, &name_param)?;
+    // `strict: true` is kept for the pipeline, which sends it only to models with strict tools.
+    if let Some(st) = given(o, "strict") {
+        let st_param = format!("{p}.strict");
+        match st {
+            Value::Bool(b) => spec.strict = b.then_some(true),
+            _ => return Err(style.bad(&st_param, format_args!("must be a boolean, not {}", type_name(st)))),
+        }
+    }
+    Ok(spec)
 }
 
 /// A `json_object` answer: any JSON object.

@@ -16,7 +16,6 @@ pub mod request;
 pub mod response;
 pub mod stream;
 
-use crate::bedrock::repair::{self, RepairOptions};
 use crate::error::ApiError;
 use crate::front::{FrontDoor, Outbound, RequestContext};
 
@@ -31,13 +30,7 @@ impl FrontDoor for ResponsesFront {
     }
 
     fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError> {
-        let mut t = request::translate(body, ctx.config)?;
-        // Bedrock's request rules, the same repairs as every front door.
-        let relax = ctx.config.unsupported_params == crate::config::UnsupportedParams::Drop;
-        let mut notes = repair::apply(&mut t.converse, RepairOptions { relax })?;
-        // The model's own rules (prefill, sampling, output limit, strict), from the catalog.
-        let caps = ctx.config.caps_for(&t.converse.model_id);
-        crate::bedrock::fit::fit(&mut t.converse, &caps, relax, &mut notes)?;
+        let t = request::translate(body, ctx.config)?;
         let id: String = ctx.id.chars().filter(char::is_ascii_alphanumeric).take(64).collect();
         let meta = response::Meta {
             id: format!("resp_{id}"),
@@ -57,7 +50,7 @@ impl FrontDoor for ResponsesFront {
                 meta,
                 max_bytes: ctx.config.limits.max_response_bytes,
             }),
-            notes,
+            notes: t.notes,
         })
     }
 

@@ -6,23 +6,18 @@
 //! ([`super::reasoning`]).
 
 use super::reasoning;
-use crate::bedrock::build;
+use crate::bedrock::build::{self, ToolChoiceRequest};
 use crate::bedrock::converse::{
-    ContentBlock, ConverseRequest, Message, Role, SystemBlock, ToolChoice, ToolConfig, ToolResultContent, ToolUse,
+    ContentBlock, ConverseRequest, InferenceConfig, Message, Role, SystemBlock, Tool, ToolResultContent,
 };
-use crate::bedrock::models::{self, Effort, ReasoningSetting};
-use crate::bedrock::thinking::Ask;
+use crate::bedrock::models::{Effort, JsonAnswer, ReasoningAsk};
+use crate::bedrock::pipeline::{self, Draft};
 use crate::config::{Config, UnsupportedParams};
 use crate::error::ApiError;
-use crate::front::fields::{
-    self, given, type_name, want_arr, want_bool, want_f64, want_obj, want_str, Param, Style, ToolEntry,
-};
+use crate::front::fields::{self, given, type_name, want_arr, want_bool, want_obj, want_str, Param, Style, ToolEntry};
 use serde_json::{Map, Value};
 
 type R<T> = Result<T, ApiError>;
-
-/// The name of the tool forced for `text.format` json_object / json_schema without a name.
-pub const JSON_TOOL_NAME: &str = "json_response";
 
 /// A translated Responses request, and what the response side needs to know about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +32,8 @@ pub struct Translated {
     pub json_tool: Option<String>,
     /// The request fields a response object echoes (`instructions`, `tools`, `tool_choice`, …).
     pub echo: Map<String, Value>,
+    /// Log lines for what the pipeline changed.
+    pub notes: Vec<String>,
 }
 
 fn bad(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
@@ -96,30 +93,44 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
         Some(s) => want_bool(s, "stream")?,
     };
     let conv = conversation(req, cfg)?;
-    let (max_tokens, temperature, top_p) = sampling(req)?;
-    let mut reasoning = read_reasoning(req, &model.id, cfg, drop)?;
-    let (tool_config, json_tool, format_echo) = tool_setup(req, cfg, &conv, &mut reasoning.setting)?;
-    let (request_metadata, metadata_echo) = read_metadata(req)?;
-    let echo = echo(req, &reasoning, format_echo, metadata_echo)?;
-    let converse = ConverseRequest {
-        additional_model_request_fields: reasoning.setting.fields,
-        guardrail_config: cfg.guardrail.as_ref().map(|g| build::guardrail(g, stream)),
-        inference_config: build::inference_config(max_tokens, reasoning.setting.budget, temperature, top_p, Vec::new()),
-        messages: conv.messages,
-        model_id: model.id,
-        output_config: None,
-        request_metadata,
-        service_tier: None,
-        system: conv.system,
-        tool_config,
+    let mut inference_config = InferenceConfig {
+        max_tokens: given(req, "max_output_tokens")
+            .map(|v| fields::want_tokens(v, "max_output_tokens"))
+            .transpose()?,
+        ..Default::default()
     };
+    fields::openai_sampling(req, &mut inference_config)?;
+    let reasoning = read_reasoning(req, drop)?;
+    let (tools, tool_choice) = tools(req, cfg)?;
+    let (answer, format_echo) = text_format(req)?;
+    let (metadata, metadata_echo) = read_metadata(req)?;
+    let echo = echo(req, &reasoning, format_echo, metadata_echo)?;
+    let draft = Draft {
+        converse: ConverseRequest {
+            inference_config,
+            messages: conv.messages,
+            model_id: model.id,
+            system: conv.system,
+            ..Default::default()
+        },
+        reasoning: reasoning.ask,
+        reasoning_param: "reasoning.effort",
+        tools,
+        tool_choice,
+        metadata,
+        output: answer.map(|a| (a, "text.format")),
+        stream,
+        ..Default::default()
+    };
+    let built = pipeline::finish(draft, cfg)?;
     Ok(Translated {
-        converse,
+        converse: built.converse,
         client_model: model.client,
         stream,
         reasoning_as_summary: reasoning.as_summary,
-        json_tool,
+        json_tool: built.json_tool,
         echo,
+        notes: built.notes,
     })
 }
 
@@ -237,35 +248,10 @@ fn conversation(req: &Map<String, Value>, cfg: &Config) -> R<Conversation> {
     Ok(conv)
 }
 
-/// `max_output_tokens`, `temperature` (OpenAI's 0 to 2, passed as it is) and `top_p`.
-fn sampling(req: &Map<String, Value>) -> R<(Option<u64>, Option<f64>, Option<f64>)> {
-    let max_tokens = match given(req, "max_output_tokens") {
-        None => None,
-        Some(v) => match v.as_u64() {
-            Some(n) if (1..=models::MAX_TOKENS_LIMIT).contains(&n) => Some(n),
-            _ => {
-                return Err(bad(
-                    "max_output_tokens",
-                    "`max_output_tokens` must be an integer from 1 to 2147483647",
-                ))
-            }
-        },
-    };
-    let temperature = match given(req, "temperature") {
-        Some(t) => Some(want_f64(t, "temperature", 0.0, 2.0, "0 to 2")?),
-        None => None,
-    };
-    let top_p = match given(req, "top_p") {
-        Some(p) => Some(want_f64(p, "top_p", 0.0, 1.0, "0 to 1")?),
-        None => None,
-    };
-    Ok((max_tokens, temperature, top_p))
-}
-
 /// The client's `reasoning`: what it adds to the Converse request, and what the response says.
 #[derive(Default)]
 struct ReasoningAsked {
-    setting: ReasoningSetting,
+    ask: ReasoningAsk,
     /// Reasoning goes out as `summary` (`reasoning.summary` other than `none`).
     as_summary: bool,
     /// `reasoning.effort` and `reasoning.summary` as the response object echoes them.
@@ -273,9 +259,9 @@ struct ReasoningAsked {
     summary: Value,
 }
 
-/// `reasoning`: `effort` mapped for the model's catalog entry ([`models::reasoning_for`]),
-/// `summary` (`generate_summary`, its old name).
-fn read_reasoning(req: &Map<String, Value>, model_id: &str, cfg: &Config, drop: bool) -> R<ReasoningAsked> {
+/// `reasoning`: `effort` (mapped per model by the pipeline; `xhigh` as `high`), `summary`
+/// (`generate_summary`, its old name).
+fn read_reasoning(req: &Map<String, Value>, drop: bool) -> R<ReasoningAsked> {
     let mut out = ReasoningAsked::default();
     let Some(r) = given(req, "reasoning") else {
         return Ok(out);
@@ -315,83 +301,26 @@ fn read_reasoning(req: &Map<String, Value>, model_id: &str, cfg: &Config, drop: 
         )
     })?;
     out.effort = Value::String(effort.to_string());
-    let caps = cfg.caps_for(model_id);
-    match models::reasoning_for(&caps, &Ask::effort(level), cfg.reasoning_display) {
-        Some(s) => out.setting = s,
-        None if drop => {}
-        None => {
-            return Err(unsupported(
-                "reasoning.effort",
-                format!("`reasoning.effort` is not supported for model {model_id}"),
-            ))
-        }
-    }
+    out.ask = ReasoningAsk::Effort(level);
     Ok(out)
 }
 
-/// Tools, tool choice and `text.format` → `toolConfig`, the forced JSON answer tool and the
-/// format to echo; thinking goes off where Bedrock would refuse it.
-fn tool_setup(
-    req: &Map<String, Value>,
-    cfg: &Config,
-    conv: &Conversation,
-    reasoning: &mut ReasoningSetting,
-) -> R<(Option<ToolConfig>, Option<String>, Value)> {
-    let mut tool_config = tools(req, cfg)?;
-    let (json_tool, format_echo) = text_format(req, &mut tool_config)?;
-    let forced = tool_config
-        .as_ref()
-        .and_then(|tc| tc.tool_choice.as_ref())
-        .is_some_and(ToolChoice::is_forced);
-    // Bedrock refuses extended thinking with a forced tool: the forced tool wins and thinking is
-    // off for that request (the rule chat completions follows, issue 9).
-    if forced && reasoning.fields.remove("thinking").is_some() {
-        reasoning.budget = None;
-        log::info!("bedrock-bridge: responses: thinking off for this request (a tool is forced)");
-    }
-    // Claude refuses a tool-loop turn whose assistant message does not start with its signed
-    // reasoning block while thinking is on: without it (the client dropped the reasoning item or
-    // its encrypted_content), thinking is off for this one request.
-    if reasoning.fields.contains_key("thinking") && !last_tool_turn_is_signed(&conv.messages) {
-        reasoning.fields.remove("thinking");
-        reasoning.budget = None;
-        log::info!(
-            "bedrock-bridge: responses: thinking off for this request (the tool-call turn has no reasoning item)"
-        );
-    }
-    // Bedrock refuses toolUse / toolResult history without a toolConfig: declare the tools the
-    // history calls that the request does not define, with an open schema.
-    build::declare_tools(&mut tool_config, &build::history_tool_names(&conv.messages));
-    Ok((tool_config, json_tool, format_echo))
-}
-
-/// `user` and `metadata` → `requestMetadata` (refused, not cleaned, outside Bedrock's pattern),
-/// and the metadata the response echoes.
-fn read_metadata(req: &Map<String, Value>) -> R<(Map<String, Value>, Map<String, Value>)> {
-    let mut request_metadata = Map::new();
+/// `user` and `metadata` → `requestMetadata` entries (the pipeline cleans them into Bedrock's
+/// character set), and the metadata the response echoes.
+fn read_metadata(req: &Map<String, Value>) -> R<(pipeline::Metadata, Map<String, Value>)> {
+    let mut entries = Vec::new();
     if let Some(u) = given(req, "user") {
-        let u = want_str(Some(u), "user")?;
-        metadata_text(u, "user", 0)?;
-        request_metadata.insert("user".into(), Value::from(u));
+        entries.push(("user".to_string(), want_str(Some(u), "user")?.to_string()));
     }
     let mut metadata_echo = Map::new();
     if let Some(m) = given(req, "metadata") {
         for (k, val) in want_obj(m, "metadata")? {
-            let param = format!("metadata.{k}");
-            metadata_text(k, &param, 1)?;
-            let v = want_str(Some(val), &param)?;
-            metadata_text(v, &param, 0)?;
-            request_metadata.insert(k.clone(), Value::from(v));
+            let v = want_str(Some(val), &format!("metadata.{k}"))?;
+            entries.push((k.clone(), v.to_string()));
             metadata_echo.insert(k.clone(), Value::from(v));
         }
     }
-    if request_metadata.len() > build::MAX_METADATA_ENTRIES {
-        return Err(bad(
-            "metadata",
-            "Bedrock accepts at most 16 requestMetadata entries (`metadata` pairs plus `user`)",
-        ));
-    }
-    Ok((request_metadata, metadata_echo))
+    Ok((entries, metadata_echo))
 }
 
 /// The request fields a response object echoes (`instructions`, `tools`, `tool_choice`, …).
@@ -427,36 +356,6 @@ fn echo(
     echo.insert("truncation".into(), Value::from("disabled"));
     echo.insert("user".into(), or("user", Value::Null));
     Ok(echo)
-}
-
-fn metadata_text(s: &str, param: &str, min: usize) -> R<()> {
-    let ok_char = |c: char| c.is_ascii_alphanumeric() || c.is_whitespace() || ":_@$#=/+,-.".contains(c);
-    let n = s.chars().count();
-    if n < min || n > 256 || !s.chars().all(ok_char) {
-        return Err(bad(
-            param,
-            format!(
-                "`{param}` must be {min} to 256 characters of letters, digits, spaces and :_@$#=/+,-. \
-                 (Bedrock requestMetadata)"
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// True unless the conversation ends in a tool loop (last message: the user's tool results)
-/// whose assistant turn calls tools without starting with a reasoning block.
-fn last_tool_turn_is_signed(messages: &[Message]) -> bool {
-    let n = messages.len();
-    let (Some(last), Some(prev)) = (messages.last(), n.checked_sub(2).and_then(|i| messages.get(i))) else {
-        return true;
-    };
-    let results = last.content.iter().any(|b| matches!(b, ContentBlock::ToolResult(_)));
-    let calls = prev.content.iter().any(|b| matches!(b, ContentBlock::ToolUse(_)));
-    if last.role != Role::User || prev.role != Role::Assistant || !results || !calls {
-        return true;
-    }
-    matches!(prev.content.first(), Some(ContentBlock::ReasoningContent(_)))
 }
 
 /// Messages in Bedrock's alternating shape, built item by item.
@@ -513,8 +412,8 @@ impl Conversation {
         }
     }
 
-    /// A `function_call` item: a `toolUse` block of the assistant's turn. Its `arguments` must be
-    /// a JSON object (empty means `{}`).
+    /// A `function_call` item: a `toolUse` block of the assistant's turn ([`build::tool_use`]:
+    /// arguments that are not JSON, as a stream cut at max tokens leaves them, become `{}`).
     fn function_call(&mut self, o: &Map<String, Value>, p: &str) -> R<()> {
         let call_id = want_str(o.get("call_id"), &format!("{p}.call_id"))?;
         let name = want_str(o.get("name"), &format!("{p}.name"))?;
@@ -522,30 +421,8 @@ impl Conversation {
             None | Some(Value::Null) => "",
             Some(a) => want_str(Some(a), &format!("{p}.arguments"))?,
         };
-        let input: Value = if args.trim().is_empty() {
-            Value::Object(Map::new())
-        } else {
-            serde_json::from_str(args).map_err(|e| {
-                bad(
-                    format!("{p}.arguments"),
-                    format!("`{p}.arguments` is not valid JSON: {e}"),
-                )
-            })?
-        };
-        if !input.is_object() {
-            return Err(bad(
-                format!("{p}.arguments"),
-                "function call arguments must be a JSON object",
-            ));
-        }
-        self.push(
-            Role::Assistant,
-            vec![ContentBlock::ToolUse(ToolUse {
-                input,
-                name: name.to_string(),
-                tool_use_id: call_id.to_string(),
-            })],
-        );
+        let call = build::tool_use(call_id, name, args, &format!("{p}.arguments"))?;
+        self.push(Role::Assistant, vec![ContentBlock::ToolUse(call)]);
         Ok(())
     }
 
@@ -719,8 +596,8 @@ fn part_block(part: &Value, p: &str) -> R<Option<ContentBlock>> {
     }))
 }
 
-/// `tools` and `tool_choice` → `toolConfig` (None when there are no tools to send).
-fn tools(req: &Map<String, Value>, cfg: &Config) -> R<Option<ToolConfig>> {
+/// `tools` and `tool_choice`.
+fn tools(req: &Map<String, Value>, cfg: &Config) -> R<(Vec<Tool>, ToolChoiceRequest)> {
     let drop = cfg.unsupported_params == UnsupportedParams::Drop;
     let mut names: Vec<String> = Vec::new();
     let specs = fields::tools(req, cfg.limits.max_tools, Style::OpenAi, |o, p| {
@@ -746,9 +623,6 @@ fn tools(req: &Map<String, Value>, cfg: &Config) -> R<Option<ToolConfig>> {
             return Err(bad(format!("{p}.name"), format!("two tools are named {:?}", spec.name)));
         }
         names.push(spec.name.clone());
-        if let Some(s) = given(o, "strict") {
-            want_bool(s, &format!("{p}.strict"))?;
-        }
         Ok(Some(ToolEntry {
             spec,
             cache_point: false,
@@ -764,14 +638,11 @@ fn tools(req: &Map<String, Value>, cfg: &Config) -> R<Option<ToolConfig>> {
         }
         Ok(want_str(o.get("name"), "tool_choice.name")?.to_string())
     })?;
-    // `none`: Converse has no such choice, so the tools are not sent (the history may still
-    // need some declared; the caller adds those).
-    build::tool_config(specs, choice)
+    Ok((specs, choice))
 }
 
-/// `text.format` json_object / json_schema → a forced tool whose input is the answer. Returns
-/// the tool's name and the format to echo.
-fn text_format(req: &Map<String, Value>, tool_config: &mut Option<ToolConfig>) -> R<(Option<String>, Value)> {
+/// `text.format` json_object / json_schema → the JSON answer asked for, and the format to echo.
+fn text_format(req: &Map<String, Value>) -> R<(Option<JsonAnswer>, Value)> {
     let mut text_echo = Map::new();
     text_echo.insert("type".into(), Value::from("text"));
     let Some(text) = given(req, "text") else {
@@ -808,6 +679,5 @@ fn text_format(req: &Map<String, Value>, tool_config: &mut Option<ToolConfig>) -
             ))
         }
     };
-    let name = build::answer_tool(tool_config, answer, "text.format")?;
-    Ok((Some(name), f.clone()))
+    Ok((Some(answer), f.clone()))
 }
