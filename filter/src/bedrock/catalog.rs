@@ -7,7 +7,7 @@
 //! `global.` inference-profile prefix, a `:N` / `-vN` version suffix and a `-YYYYMMDD` date are
 //! removed; a bare `claude-…` name is read as `anthropic.claude-…`. The result is looked up
 //! exactly in [`MODELS`]; a Claude id not listed takes the newest listed Claude model not newer
-//! than it; other ids take their family's entry in [`FAMILIES`] (longest prefix); anything else
+//! than its version (no readable version: the default below); other ids take their family's entry in [`FAMILIES`] (longest prefix); anything else
 //! gets [`UNKNOWN`], the conservative default: add nothing the client did not ask for, forward
 //! what it did ask for as it is, and let Bedrock answer.
 //!
@@ -762,12 +762,12 @@ pub fn claude_version(key: &str) -> Option<(u32, u32)> {
     Some((major, nums.next().unwrap_or(0)))
 }
 
-/// An unlisted Claude model behaves like the newest listed Claude model not newer than it (the
-/// newest listed one when its version cannot be read); among equals, one of its own tier
+/// An unlisted Claude model behaves like the newest listed Claude model not newer than it (one
+/// whose version cannot be read gets the conservative default); among equals, one of its own tier
 /// (`opus`, `sonnet`, …), then one that does not think unasked: new models keep their
 /// generation's rules until the catalog or the configuration says otherwise.
 fn newest_claude_up_to(key: &str) -> Option<&'static Entry> {
-    let want = claude_version(key).unwrap_or((u32::MAX, u32::MAX));
+    let want = claude_version(key)?;
     let tier = |k: &str| {
         k.strip_prefix("anthropic.claude-")
             .and_then(|r| r.split('-').find(|p| p.bytes().all(|b| b.is_ascii_alphabetic())))
@@ -829,7 +829,7 @@ mod tests {
         assert_eq!(name("anthropic.claude-opus-4-9"), Some("Claude Opus 4.8"));
         assert_eq!(name("anthropic.claude-sonnet-5-5"), Some("Claude Sonnet 5"));
         assert_eq!(name("anthropic.claude-haiku-5-5"), Some("Claude Sonnet 5"));
-        assert_eq!(name("anthropic.claude-instant-v1"), Some("Claude Sonnet 5"));
+        assert_eq!(name("anthropic.claude-instant-v1"), None);
         // An application inference profile hides its model: the conservative default.
         let arn = "arn:aws:bedrock:us-east-1:1:application-inference-profile/a1b2c3";
         assert_eq!(name(arn), None);
