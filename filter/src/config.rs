@@ -6,6 +6,7 @@
 //! exposed by Envoy's `vm_config.environment_variables.host_env_keys`). Secrets never appear in
 //! `Debug` output.
 
+use crate::bedrock::catalog::{self, Caps, Display};
 use serde::Deserialize;
 use std::fmt;
 
@@ -111,6 +112,9 @@ pub struct ModelTarget {
     /// Bedrock model id, inference profile id or ARN.
     pub id: String,
     pub api: Api,
+    /// The capabilities configured for this alias (`base_model` and `capabilities`), when it
+    /// names either; otherwise the catalog's entry for `id` applies.
+    pub caps: Option<Caps>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +130,91 @@ struct RawTarget {
     id: String,
     #[serde(default)]
     api: Api,
+    /// The catalog model behind an ARN or application inference profile.
+    base_model: Option<String>,
+    capabilities: Option<RawCaps>,
+}
+
+/// Per-alias capability overrides (README "Model catalog"); each replaces the catalog's value.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCaps {
+    reasoning: Option<String>,
+    efforts: Option<Vec<String>>,
+    thinks_by_default: Option<bool>,
+    can_disable_thinking: Option<bool>,
+    display: Option<String>,
+    max_output_tokens: Option<u32>,
+    prompt_caching: Option<String>,
+    strict_tools: Option<bool>,
+    structured_output: Option<bool>,
+    prefill: Option<bool>,
+    fixed_sampling: Option<bool>,
+}
+
+/// The capabilities of an alias: the catalog's entry for `base_model` (which must be known) or
+/// for `id`, with the overrides applied.
+fn alias_caps(id: &str, base: Option<&str>, raw: Option<RawCaps>) -> Result<Option<Caps>, String> {
+    if base.is_none() && raw.is_none() {
+        return Ok(None);
+    }
+    let mut c = match base {
+        Some(b) => {
+            catalog::known(b)
+                .ok_or_else(|| {
+                    format!("base_model {b:?} is not a model the catalog knows (see the README's model table)")
+                })?
+                .caps
+        }
+        None => catalog::lookup(id),
+    };
+    let Some(r) = raw else { return Ok(Some(c)) };
+    if let Some(v) = r.reasoning {
+        c.reasoning = catalog::Reasoning::parse(&v).ok_or(
+            "capabilities.reasoning must be none, budget, adaptive, adaptive_only, effort_field, nova_config or implicit",
+        )?;
+    }
+    if let Some(v) = r.efforts {
+        let levels: Option<Vec<_>> = v.iter().map(|l| catalog::Level::parse(l)).collect();
+        c.efforts =
+            catalog::Levels::of(&levels.ok_or("capabilities.efforts: each must be low, medium, high, xhigh or max")?);
+    }
+    if let Some(v) = r.display {
+        c.display = match v.as_str() {
+            "none" => None,
+            d => Some(catalog::Display::parse(d).ok_or("capabilities.display must be summarized, omitted or none")?),
+        };
+    }
+    if let Some(v) = r.prompt_caching {
+        c.caching = match v.as_str() {
+            "none" => catalog::Caching::None,
+            "no_tools" => catalog::Caching::NoTools,
+            "full" => catalog::Caching::Full,
+            _ => return Err("capabilities.prompt_caching must be none, no_tools or full".into()),
+        };
+    }
+    if r.max_output_tokens == Some(0) {
+        return Err("capabilities.max_output_tokens must be > 0".into());
+    }
+    c.max_output = r.max_output_tokens.unwrap_or(c.max_output);
+    c.thinks_by_default = r.thinks_by_default.unwrap_or(c.thinks_by_default);
+    if let Some(d) = r.can_disable_thinking {
+        c.disable = if d { catalog::Disable::Yes } else { catalog::Disable::No };
+    }
+    c.strict_tools = r.strict_tools.unwrap_or(c.strict_tools);
+    c.native_structured_output = r.structured_output.unwrap_or(c.native_structured_output);
+    c.prefill = r.prefill.unwrap_or(c.prefill);
+    if let Some(f) = r.fixed_sampling {
+        c.sampling = if f {
+            catalog::Sampling::Fixed
+        } else {
+            catalog::Sampling::Free
+        };
+    }
+    if c.reasoning.is_claude_thinking() && c.min_budget == 0 {
+        c.min_budget = 1024;
+    }
+    Ok(Some(c))
 }
 
 /// Size and count limits, each configurable under `limits`.
@@ -290,6 +379,9 @@ pub struct Config {
     /// Client model name → Bedrock model id, inference profile id or ARN, and its API.
     pub models: Keyed<ModelTarget>,
     pub reasoning_field: ReasoningField,
+    /// How Claude's thinking comes back when the client does not say (`"reasoning_display"`:
+    /// `"summarized"`, the default, or `"omitted"`); an Anthropic client's own display wins.
+    pub reasoning_display: Display,
     pub unsupported_params: UnsupportedParams,
     pub unknown_paths: UnknownPaths,
     pub guardrail: Option<Guardrail>,
@@ -320,6 +412,7 @@ struct RawConfig {
     models: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
     reasoning_field: ReasoningField,
+    reasoning_display: Option<String>,
     #[serde(default)]
     unsupported_params: UnsupportedParams,
     #[serde(default)]
@@ -483,8 +576,20 @@ impl Config {
             let m: RawModel = serde_json::from_value(m)
                 .map_err(|e| ConfigError(format!("`models`: alias {alias:?}: {}", redact_strings(&e.to_string()))))?;
             let target = match m {
-                RawModel::Id(id) => ModelTarget { id, api: Api::Converse },
-                RawModel::Target(t) => ModelTarget { id: t.id, api: t.api },
+                RawModel::Id(id) => ModelTarget {
+                    id,
+                    api: Api::Converse,
+                    caps: None,
+                },
+                RawModel::Target(t) => {
+                    let caps = alias_caps(&t.id, t.base_model.as_deref(), t.capabilities)
+                        .map_err(|e| ConfigError(format!("`models`: alias {alias:?}: {e}")))?;
+                    ModelTarget {
+                        id: t.id,
+                        api: t.api,
+                        caps,
+                    }
+                }
             };
             if alias.is_empty() || target.id.trim().is_empty() || target.id.chars().any(char::is_control) {
                 return err(format!(
@@ -521,6 +626,11 @@ impl Config {
                 return err("`token_budget`: tokens_per_minute must be > 0 and window_seconds 1..=3600");
             }
         }
+        let reasoning_display = match raw.reasoning_display.as_deref() {
+            None => Display::Summarized,
+            Some(d) => Display::parse(d)
+                .ok_or_else(|| ConfigError("`reasoning_display` must be summarized or omitted".into()))?,
+        };
         if raw.strict_models && models.is_empty() {
             return err("`strict_models` needs `models` (the only names clients may use)");
         }
@@ -536,12 +646,22 @@ impl Config {
             auth,
             models,
             reasoning_field: raw.reasoning_field,
+            reasoning_display,
             unsupported_params: raw.unsupported_params,
             unknown_paths: raw.unknown_paths,
             guardrail: raw.guardrail,
             limits: l,
             health: None,
         })
+    }
+
+    /// What the model `model_id` (a resolved Bedrock id) accepts: the capabilities configured
+    /// for an alias that targets it (`base_model` / `capabilities`), else the catalog's.
+    pub fn caps_for(&self, model_id: &str) -> Caps {
+        self.models
+            .values()
+            .find_map(|t| t.caps.filter(|_| t.id == model_id))
+            .unwrap_or_else(|| catalog::lookup(model_id))
     }
 
     /// The Bedrock model id and API for a client's model name (aliases mapped; other names
@@ -934,5 +1054,56 @@ mod tests {
         }
         let e = parse(&format!(r#"{{{base},"profiles":{{"a":{{"regoin":"x"}}}}}}"#)).unwrap_err();
         assert!(e.0.starts_with("`profiles.a`"), "{e}");
+    }
+
+    #[test]
+    fn aliases_name_their_base_model_and_override_capabilities() {
+        let c = parse(
+            r#"{"region":"us-east-1","credentials":{"bearer_token":"x"},"reasoning_display":"omitted","models":{
+                "opus":{"id":"arn:aws:bedrock:us-east-1:1:application-inference-profile/abc","base_model":"anthropic.claude-opus-4-8"},
+                "next":{"id":"anthropic.claude-nova-9","capabilities":{"reasoning":"adaptive","efforts":["low","high"],"prefill":false}},
+                "plain":"us.anthropic.claude-opus-4-6-v1"}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.reasoning_display, Display::Omitted);
+        let opus = c.caps_for("arn:aws:bedrock:us-east-1:1:application-inference-profile/abc");
+        assert_eq!(opus, catalog::lookup("anthropic.claude-opus-4-8"));
+        let next = c.caps_for("anthropic.claude-nova-9");
+        assert_eq!(next.reasoning, catalog::Reasoning::Adaptive);
+        assert!(next.efforts.contains(catalog::Level::High) && !next.efforts.contains(catalog::Level::Medium));
+        assert!(!next.prefill);
+        assert_eq!(
+            c.caps_for("us.anthropic.claude-opus-4-6-v1"),
+            catalog::lookup("anthropic.claude-opus-4-6-v1")
+        );
+        assert_eq!(
+            c.caps_for("arn:aws:bedrock:us-east-1:1:application-inference-profile/zzz"),
+            catalog::UNKNOWN
+        );
+        for bad in [
+            r#"{"id":"arn:x","base_model":"anthropic.claude-unknown"}"#,
+            r#"{"id":"arn:x","capabilities":{"reasoning":"sometimes"}}"#,
+            r#"{"id":"arn:x","capabilities":{"efforts":["huge"]}}"#,
+            r#"{"id":"arn:x","capabilities":{"max_output_tokens":0}}"#,
+            r#"{"id":"arn:x","capabilities":{"colour":"blue"}}"#,
+        ] {
+            let cfg =
+                format!(r#"{{"region":"us-east-1","credentials":{{"bearer_token":"x"}},"models":{{"a":{bad}}}}}"#);
+            let e = parse(&cfg).unwrap_err().0;
+            assert!(e.contains("alias \"a\""), "{bad}: {e}");
+        }
+        assert!(
+            parse(r#"{"region":"us-east-1","credentials":{"bearer_token":"x"},"reasoning_display":"loud"}"#).is_err()
+        );
+        // Per profile too.
+        let p = parse(
+            r#"{"region":"us-east-1","credentials":{"bearer_token":"x"},"profiles":{"t":{"reasoning_display":"omitted",
+                "models":{"o":{"id":"arn:y","base_model":"anthropic.claude-opus-4-7"}}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(p.reasoning_display, Display::Summarized);
+        let t = p.for_route("t");
+        assert_eq!(t.reasoning_display, Display::Omitted);
+        assert_eq!(t.caps_for("arn:y").reasoning, catalog::Reasoning::AdaptiveOnly);
     }
 }

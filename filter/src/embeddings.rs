@@ -26,29 +26,12 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-/// Embedding model families served.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    TitanV1,
-    TitanV2,
-    CohereV3,
-    CohereV4,
-}
+/// Embedding model families served (the catalog knows which ids they are).
+pub use crate::bedrock::catalog::EmbeddingFamily as Family;
 
 /// The family of a Bedrock model id (inference profile ids and ARNs included).
 pub fn family(model_id: &str) -> Option<Family> {
-    let id = model_id.to_ascii_lowercase();
-    if id.contains("amazon.titan-embed-text-v2") {
-        Some(Family::TitanV2)
-    } else if id.contains("amazon.titan-embed-text-v1") || id.contains("amazon.titan-embed-g1-text") {
-        Some(Family::TitanV1)
-    } else if id.contains("cohere.embed-v4") {
-        Some(Family::CohereV4)
-    } else if id.contains("cohere.embed-english-v3") || id.contains("cohere.embed-multilingual-v3") {
-        Some(Family::CohereV3)
-    } else {
-        None
-    }
+    crate::bedrock::catalog::embedding_family(model_id)
 }
 
 pub const TITAN_MAX_CHARS: usize = 50_000;

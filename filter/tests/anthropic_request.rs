@@ -128,11 +128,16 @@ fn other_families_get_their_own_fields() {
     );
     let v = json!({"model": "llama", "max_tokens": 10, "top_k": 5, "messages": [{"role": "user", "content": "hi"}]});
     assert!(err(v).contains("top_k"));
-    let v = json!({"model": "claude", "max_tokens": 10, "thinking": {"type": "adaptive"}, "messages": [{"role": "user", "content": "hi"}]});
+    // Adaptive thinking on a budget-only model (issue 20): a budget from the default effort
+    // (high), below max_tokens; no room at all: thinking off.
+    let v = json!({"model": "claude", "max_tokens": 8000, "thinking": {"type": "adaptive"}, "messages": [{"role": "user", "content": "hi"}]});
     assert_eq!(
         body(&tr(v).unwrap())["additionalModelRequestFields"],
-        json!({"thinking": {"type": "adaptive"}})
+        json!({"thinking": {"type": "enabled", "budget_tokens": 4096}})
     );
+    // Too little room: the pipeline raises maxTokens above the budget (budget + the client's limit).
+    let v = json!({"model": "claude", "max_tokens": 10, "thinking": {"type": "adaptive"}, "messages": [{"role": "user", "content": "hi"}]});
+    assert_eq!(body(&tr(v).unwrap())["inferenceConfig"]["maxTokens"], 4096 + 10);
 }
 
 #[test]

@@ -376,8 +376,9 @@ fn reasoning_effort_per_model_family() {
     assert_eq!(b["inferenceConfig"]["maxTokens"], 20000);
     let (_, b) = ok(json!({"model": "oss", "messages": [user("a")], "reasoning_effort": "high"}));
     assert_eq!(b["additionalModelRequestFields"], json!({"reasoning_effort": "high"}));
+    // Qwen3 reasons on its own and Bedrock documents no field for it: nothing is sent.
     let (_, b) = ok(json!({"model": "qwen", "messages": [user("a")], "reasoning_effort": "high"}));
-    assert_eq!(b["additionalModelRequestFields"], json!({"reasoning_config": "high"}));
+    assert!(b.get("additionalModelRequestFields").is_none());
     let (_, b) = ok(json!({"model": "claude", "messages": [user("a")], "reasoning_effort": "none"}));
     assert!(b.get("additionalModelRequestFields").is_none());
     assert_eq!(
@@ -498,8 +499,9 @@ fn openai_compatible_models_pass_through_with_the_model_mapped() {
 #[test]
 fn token_counts_fit_bedrock_integer() {
     // Bedrock's maxTokens is a 32-bit signed integer: larger values are refused here, not upstream.
+    // Within that, the model's own output limit applies (Sonnet 4: 64K, from the catalog).
     let (_, b) = ok(json!({"model": "claude", "messages": [user("hi")], "max_tokens": 2147483647u64}));
-    assert_eq!(b["inferenceConfig"]["maxTokens"], 2147483647u64);
+    assert_eq!(b["inferenceConfig"]["maxTokens"], 64000);
     for big in [2147483648u64, u64::MAX] {
         let e = err(json!({"model": "claude", "messages": [user("hi")], "max_tokens": big}));
         assert_eq!(e.status, 400);

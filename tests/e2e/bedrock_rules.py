@@ -89,6 +89,50 @@ def refuses_temperature_with_top_p(model_id: str) -> bool:
     return v is not None and (v[0] > 4 or (v[0] == 4 and v[1] >= 5))
 
 
+# --- today's Claude models (issue 20) --------------------------------------------------------------
+# An independent reading of the sources (not the filter's catalog): the filter must agree with it.
+# [AWS-ADAPT] docs.aws.amazon.com/bedrock/latest/userguide/claude-messages-adaptive-thinking.html
+# [CL-EFFORT] platform.claude.com/docs/en/build-with-claude/effort (levels per model)
+# [CL-O5] platform.claude.com/docs/en/models/opus-5/migration-guide
+# [CARD-FABLE5] docs.aws.amazon.com/bedrock/latest/userguide/model-card-anthropic-claude-fable-5.md
+
+def claude_key(model_id: str) -> str:
+    """`claude-opus-4-7` from any id form: ARN, geo/global profile prefix, `-v1:0`, date."""
+    mid = model_id.lower().rsplit("/", 1)[-1]
+    m = re.search(r"claude-[a-z0-9-]+", mid)
+    if not m:
+        return ""
+    key = re.sub(r"-v\d+(:\d+)?$", "", m.group(0))
+    key = re.sub(r"-\d{8}$", "", key)
+    return key
+
+
+ADAPTIVE_ONLY = {"claude-opus-4-7", "claude-opus-4-8", "claude-sonnet-5", "claude-opus-5", "claude-mythos-preview",
+                 "claude-mythos-5", "claude-fable-5"}
+ADAPTIVE_TOO = {"claude-opus-4-6", "claude-sonnet-4-6"}
+# [AWS-ADAPT]: "disabled thinking (thinking.type: disabled) [is] not supported on these models".
+NO_DISABLE = {"claude-opus-4-7", "claude-mythos-preview", "claude-mythos-5", "claude-fable-5"}
+EFFORT_MAX = {"claude-fable-5", "claude-mythos-5", "claude-opus-5", "claude-opus-4-8", "claude-mythos-preview",
+              "claude-opus-4-7", "claude-opus-4-6", "claude-sonnet-5", "claude-sonnet-4-6"}
+EFFORT_XHIGH = {"claude-fable-5", "claude-mythos-5", "claude-opus-5", "claude-opus-4-8", "claude-opus-4-7",
+                "claude-sonnet-5"}
+EFFORT_ANY = EFFORT_MAX | {"claude-opus-4-5"}
+# Sampling fixed from Opus 4.7 on ("`temperature` is deprecated for this model", Comfy-Org/ComfyUI#13923;
+# [CARD-FABLE5]: temperature 1.0 or unset, top_p >= 0.99 and < 1.0 or unset, no top_k).
+FIXED_SAMPLING = ADAPTIVE_ONLY
+# Prefill refused from 4.6 on (Claude 4.6 migration guide; strands-agents/sdk-python#1694 on Bedrock).
+NO_PREFILL = ADAPTIVE_ONLY | ADAPTIVE_TOO
+
+
+def is_claude_family(model_id: str) -> bool:
+    return bool(claude_key(model_id)) and is_claude(model_id)
+
+
+def thinking_object(c) -> dict:
+    t = (c.body.get("additionalModelRequestFields") or {}).get("thinking")
+    return t if isinstance(t, dict) else {}
+
+
 # --- request context ----------------------------------------------------------------------------
 
 @dataclass
@@ -115,6 +159,18 @@ class Ctx:
         """Claude extended thinking is on (additionalModelRequestFields.thinking.type enabled)."""
         t = (self.body.get("additionalModelRequestFields") or {}).get("thinking")
         return self.claude and isinstance(t, dict) and t.get("type") == "enabled"
+
+    @property
+    def thinking_any(self):
+        """Claude thinks on this request: enabled, adaptive, or on by default (Opus 5, Mythos 5,
+        Fable 5 [CL-O5, AWS-ADAPT]) unless disabled."""
+        if not self.claude:
+            return False
+        t = (self.body.get("additionalModelRequestFields") or {}).get("thinking")
+        kind = t.get("type") if isinstance(t, dict) else None
+        if kind in ("enabled", "adaptive"):
+            return True
+        return kind is None and claude_key(self.model_id) in {"claude-opus-5", "claude-mythos-5", "claude-fable-5"}
 
     def blocks(self):
         """(message index, block index, role, block) of every content block."""
@@ -425,7 +481,7 @@ def thinking_sampling(c: Ctx):
     # (Anthropic extended-thinking docs, important considerations): "`temperature` may only be set
     # to 1 when thinking is enabled." (MartialBE/one-hub#529); top_p must be >= 0.95 or unset
     # (SEMOSS/Semoss PR#1655).
-    if not c.thinking:
+    if not c.thinking_any:
         return
     t, p = c.inference.get("temperature"), c.inference.get("topP")
     if t is not None and t != 1:
@@ -439,7 +495,7 @@ def thinking_sampling(c: Ctx):
 def thinking_no_forced_tool(c: Ctx):
     # "Thinking may not be enabled when tool_choice forces tool use." (mastra-ai/mastra#7507,
     # can1357/oh-my-pi#341 on Bedrock). Converse toolChoice `any` or `tool` force a tool.
-    if not c.thinking:
+    if not c.thinking_any:
         return
     choice = (c.body.get("toolConfig") or {}).get("toolChoice") or {}
     if "any" in choice or "tool" in choice:
@@ -469,6 +525,115 @@ def thinking_final_assistant_starts_with_reasoning(c: Ctx):
         return
 
 
+def claude_thinking_type(c: Ctx):
+    # [AWS-ADAPT]: adaptive-only models refuse `enabled` (exact text from
+    # anthropics/claude-code-action#1265, Bedrock, Opus 4.7); Mythos 5, Fable 5, Opus 4.7 and Mythos
+    # Preview refuse `disabled` too; models before 4.6 "do not support adaptive thinking and
+    # require thinking.type: enabled" (message synthetic, in Anthropic's validation style).
+    if not c.claude:
+        return
+    key, kind = claude_key(c.model_id), thinking_object(c).get("type")
+    if kind == "enabled" and key in ADAPTIVE_ONLY:
+        raise model_error('"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and '
+                          '"output_config.effort" to control thinking behavior.')
+    if kind == "disabled" and key in NO_DISABLE:
+        raise model_error('"thinking.type.disabled" is not supported for this model. Use "thinking.type.adaptive" and '
+                          '"output_config.effort" to control thinking behavior.')
+    if kind == "adaptive" and key not in ADAPTIVE_ONLY | ADAPTIVE_TOO:
+        raise model_error("thinking.type: Input tag 'adaptive' found using 'type' does not match any of the expected "
+                          "tags: 'disabled', 'enabled'")
+
+
+def claude_effort_level(c: Ctx):
+    # [CL-EFFORT]: output_config.effort low|medium|high on the effort models; xhigh and max only where
+    # listed; no effort parameter on the others (Haiku 4.5, Sonnet 4.5, older). [CL-O5]: Opus 5 refuses
+    # thinking disabled with effort xhigh or max. Messages synthetic except where quoted.
+    if not c.claude:
+        return
+    oc = (c.body.get("additionalModelRequestFields") or {}).get("output_config")
+    if oc is None:
+        return
+    effort = oc.get("effort") if isinstance(oc, dict) else None
+    key = claude_key(c.model_id)
+    if key not in EFFORT_ANY:
+        raise model_error("output_config.effort: Extra inputs are not permitted")
+    ok = {"low", "medium", "high"} | ({"max"} if key in EFFORT_MAX else set()) | ({"xhigh"} if key in EFFORT_XHIGH else set())
+    if effort not in ok:
+        raise model_error(f"output_config.effort: Input should be {', '.join(sorted(ok))}; "
+                          f"'{effort}' is not supported for this model")
+    if key == "claude-opus-5" and thinking_object(c).get("type") == "disabled" and effort in ("xhigh", "max"):
+        raise model_error("thinking.type \"disabled\" is only supported with effort \"high\" or below")
+
+
+def claude_display(c: Ctx):
+    # thinking.display is "summarized" or "omitted" (anthropics/claude-code#49268; BerriAI/litellm#25965).
+    d = thinking_object(c).get("display") if c.claude else None
+    if d is not None and d not in ("summarized", "omitted"):
+        raise model_error("thinking.display: Input should be 'summarized' or 'omitted'")
+
+
+def claude_betas(c: Ctx):
+    # Bedrock answers "invalid beta flag" for a flag the model does not take: every flag Claude Code
+    # sends on Opus 4.7 (anthropics/claude-code#49490, #49648, #49370); conservative here for every
+    # adaptive-only model.
+    betas = (c.body.get("additionalModelRequestFields") or {}).get("anthropic_beta")
+    if c.claude and betas and claude_key(c.model_id) in ADAPTIVE_ONLY:
+        raise validation("invalid beta flag")
+
+
+def claude_fixed_sampling(c: Ctx):
+    # Opus 4.7 and later: "`temperature` is deprecated for this model." (Comfy-Org/ComfyUI#13923);
+    # [CARD-FABLE5]: temperature 1.0 or unset; top_p >= 0.99 and < 1.0 or unset; top_k not supported.
+    if not c.claude or claude_key(c.model_id) not in FIXED_SAMPLING:
+        return
+    t, p = c.inference.get("temperature"), c.inference.get("topP")
+    if t is not None and t != 1:
+        raise model_error("`temperature` is deprecated for this model.")
+    if p is not None and not 0.99 <= p < 1:
+        raise model_error("`top_p` is deprecated for this model.")
+    if "top_k" in (c.body.get("additionalModelRequestFields") or {}):
+        raise model_error("`top_k` is deprecated for this model.")
+
+
+def claude_no_prefill(c: Ctx):
+    # Claude 4.6 and later: "This model does not support assistant message prefill. The conversation
+    # must end with a user message." (strands-agents/sdk-python#1694, us.anthropic.claude-opus-4-6-v1).
+    if c.claude and claude_key(c.model_id) in NO_PREFILL and c.messages and c.messages[-1].get("role") == "assistant":
+        raise model_error("This model does not support assistant message prefill. The conversation must end with a "
+                          "user message.")
+
+
+REASONING_FIELDS = ("reasoning_effort", "reasoning_config", "reasoningConfig", "thinking")
+
+
+def family_reasoning_fields(c: Ctx):
+    # Non-Claude families, each documented field only: gpt-oss `reasoning_effort` low|medium|high
+    # (pydantic-ai recording, 200); DeepSeek V3.x `reasoning_effort` (langchain-ai/langchain-aws
+    # PR#1261); Nova 2 `reasoningConfig`. For DeepSeek R1, Kimi K2 Thinking, Qwen3 and GLM no source
+    # documents a field: conservative, refused here so the filter is seen never to invent one
+    # (message synthetic).
+    mid = c.model_id.lower()
+    extra = c.body.get("additionalModelRequestFields") or {}
+    sent = [k for k in REASONING_FIELDS if k in extra]
+    if c.claude or not sent:
+        return
+    if "gpt-oss" in mid:
+        allowed, values = ("reasoning_effort",), ("low", "medium", "high")
+    elif "deepseek.v3" in mid:
+        allowed, values = ("reasoning_effort",), ("low", "medium", "high")
+    elif "nova-2" in mid:
+        allowed, values = ("reasoningConfig",), None
+    elif any(f in mid for f in ("deepseek.r1", "kimi", "qwen", "glm")):
+        allowed, values = (), None
+    else:
+        return
+    for k in sent:
+        if k not in allowed:
+            raise validation(f"The model does not support the field {k} in additionalModelRequestFields")
+        if values and extra[k] not in values:
+            raise validation(f"{k}: '{extra[k]}' is not one of {', '.join(values)}")
+
+
 RULES = [
     first_message_user,
     roles_alternate,
@@ -491,6 +656,13 @@ RULES = [
     thinking_sampling,
     thinking_no_forced_tool,
     thinking_final_assistant_starts_with_reasoning,
+    claude_thinking_type,
+    claude_effort_level,
+    claude_display,
+    claude_betas,
+    claude_fixed_sampling,
+    claude_no_prefill,
+    family_reasoning_fields,
 ]
 RULE_NAMES = [r.__name__ for r in RULES]
 

@@ -92,13 +92,46 @@ def last_user_text(body: dict) -> str:
     return ""
 
 
-def generated_stream(body: dict) -> list:
+# Families whose reasoning comes back as text without a signature (recorded: pydantic-ai cassettes
+# test_bedrock_thinking_high_openai_variant, *_deepseek, test_bedrock_moonshotai_tool_call,
+# test_bedrock_thinking_high_qwen_variant).
+UNSIGNED_REASONING = ("openai.gpt-oss", "deepseek.", "moonshot", "qwen.", "zai.glm")
+# Claude models whose thinking display defaults to "omitted" (anthropics/claude-code#49268,
+# BerriAI/litellm#25965): from Opus 4.7 on.
+OMITTED_BY_DEFAULT = {"claude-opus-4-7", "claude-opus-4-8", "claude-sonnet-5", "claude-opus-5", "claude-mythos-preview",
+                      "claude-mythos-5", "claude-fable-5"}
+
+
+def reasoning_shape(model_id: str, body: dict) -> str:
+    """How a generated answer carries its reasoning: "signed" (text deltas then a signature, as the
+    Claude recordings), "omitted" (Claude with display omitted: no text, only the signature;
+    SYNTHETIC, after the empty-thinking-plus-signature blocks in BerriAI/litellm#25965), or
+    "unsigned" (text only, as the gpt-oss / DeepSeek / Kimi / Qwen recordings)."""
+    mid = (model_id or "").lower()
+    if any(f in mid for f in UNSIGNED_REASONING):
+        return "unsigned"
+    t = (body.get("additionalModelRequestFields") or {}).get("thinking") or {}
+    display = t.get("display") if isinstance(t, dict) else None
+    if display is None and bedrock_rules.claude_key(mid) in OMITTED_BY_DEFAULT and t.get("type") == "adaptive":
+        display = "omitted"
+    return "omitted" if display == "omitted" else "signed"
+
+
+def reasoning_frames(i: int, text: str, signature: str, shape: str) -> list:
+    frames = []
+    if shape != "omitted":
+        for w in re.findall(r"\S+\s*", text):
+            frames.append(event("contentBlockDelta", {"contentBlockIndex": i, "delta": {"reasoningContent": {"text": w}}}))
+    if shape != "unsigned":
+        frames.append(event("contentBlockDelta", {"contentBlockIndex": i, "delta": {"reasoningContent": {"signature": signature}}}))
+    return frames
+
+
+def generated_stream(body: dict, model_id: str = "") -> list:
     text = last_user_text(body)
     thinking = f"The user wrote {len(text)} characters. I will repeat them back."
     frames = [event("messageStart", {"role": "assistant"})]
-    for w in re.findall(r"\S+\s*", thinking):
-        frames.append(event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"reasoningContent": {"text": w}}}))
-    frames.append(event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"reasoningContent": {"signature": "c2lnbmF0dXJl"}}}))
+    frames += reasoning_frames(0, thinking, "c2lnbmF0dXJl", reasoning_shape(model_id, body))
     frames.append(event("contentBlockStop", {"contentBlockIndex": 0}))
     for w in re.findall(r"\S+\s*|\s+", "You said: " + text):
         frames.append(event("contentBlockDelta", {"contentBlockIndex": 1, "delta": {"text": w}}))
@@ -109,12 +142,19 @@ def generated_stream(body: dict) -> list:
     return frames
 
 
-def generated_json(body: dict) -> dict:
+def reasoning_block(text: str, signature: str, shape: str) -> dict:
+    rt = {"text": "" if shape == "omitted" else text}
+    if shape != "unsigned":
+        rt["signature"] = signature
+    return {"reasoningContent": {"reasoningText": rt}}
+
+
+def generated_json(body: dict, model_id: str = "") -> dict:
     text = last_user_text(body)
     usage = {"inputTokens": len(text) // 4 + 1, "outputTokens": len(text) // 4 + 11, "totalTokens": len(text) // 2 + 12}
     return {
         "output": {"message": {"role": "assistant", "content": [
-            {"reasoningContent": {"reasoningText": {"text": f"The user wrote {len(text)} characters.", "signature": "c2ln"}}},
+            reasoning_block(f"The user wrote {len(text)} characters.", "c2ln", reasoning_shape(model_id, body)),
             {"text": "You said: " + text},
         ]}},
         "stopReason": "end_turn",
@@ -150,20 +190,34 @@ def _args_for(schema: dict) -> dict:
     return out
 
 
-def agent_turn(body: dict):
+OMITTED_SIG = "omitted:"
+
+
+def signature_ok(rt: dict) -> bool:
+    """A signature matches its text; an omitted block's (SYNTHETIC "omitted:" form) must come back
+    with its text still empty, as the model sent it."""
+    sig = rt.get("signature") or ""
+    if sig.startswith(OMITTED_SIG):
+        return rt.get("text", "") == ""
+    return sig == _sign(rt.get("text", ""))
+
+
+def agent_turn(body: dict, model_id: str = ""):
     """None unless the conversation is in agent mode. Else (error, blocks, stop_reason): with
     thinking on, Bedrock's two thinking rules are enforced (the tool-calling assistant turn must
     start with its reasoning block, and the signature must match its text)."""
     msgs = body.get("messages") or []
     if not any(AGENT_MARKER in c.get("text", "") for m in msgs if m.get("role") == "user" for c in m.get("content", [])):
         return None
-    thinking = ((body.get("additionalModelRequestFields") or {}).get("thinking") or {}).get("type") == "enabled"
+    kind = ((body.get("additionalModelRequestFields") or {}).get("thinking") or {}).get("type")
+    thinking = kind == "enabled"
+    shape = reasoning_shape(model_id, body)
     for m in msgs:
         if m.get("role") != "assistant":
             continue
         for i, c in enumerate(m.get("content", [])):
             rt = (c.get("reasoningContent") or {}).get("reasoningText")
-            if rt and rt.get("signature") and rt["signature"] != _sign(rt.get("text", "")):
+            if rt and rt.get("signature") and not signature_ok(rt):
                 return "Invalid signature in thinking block", None, None
         if thinking and m is msgs[-2] and any("toolUse" in c for c in m.get("content", [])):
             if "reasoningContent" not in (m.get("content") or [{}])[0]:
@@ -172,9 +226,10 @@ def agent_turn(body: dict):
     blocks = []
     last = msgs[-1] if msgs else {}
     results = [c["toolResult"] for c in last.get("content", []) if "toolResult" in c]
-    if thinking:
+    if thinking or kind == "adaptive":
         t = f"Turn {len(msgs)}: " + ("the tool answered." if results else "I need a tool.")
-        blocks.append({"reasoningContent": {"reasoningText": {"text": t, "signature": _sign(t)}}})
+        sig = OMITTED_SIG + _sign(t) if shape == "omitted" else _sign(t)
+        blocks.append(reasoning_block(t, sig, shape))
     if results:
         said = " ".join(str(x.get("text", x.get("json", ""))) for r in results for x in r.get("content", []))
         blocks.append({"text": f"The tool said: {said}"})
@@ -194,9 +249,8 @@ def agent_frames(blocks, stop):
     for i, b in enumerate(blocks):
         if "reasoningContent" in b:
             rt = b["reasoningContent"]["reasoningText"]
-            for w in re.findall(r"\S+\s*", rt["text"]):
-                frames.append(event("contentBlockDelta", {"contentBlockIndex": i, "delta": {"reasoningContent": {"text": w}}}))
-            frames.append(event("contentBlockDelta", {"contentBlockIndex": i, "delta": {"reasoningContent": {"signature": rt["signature"]}}}))
+            shape = "unsigned" if "signature" not in rt else "omitted" if not rt["text"] else "signed"
+            frames += reasoning_frames(i, rt["text"], rt.get("signature", ""), shape)
         elif "text" in b:
             for w in re.findall(r"\S+\s*|\s+", b["text"]):
                 frames.append(event("contentBlockDelta", {"contentBlockIndex": i, "delta": {"text": w}}))
@@ -382,7 +436,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 record["refused"] = {"rule": problem[3], "status": problem[0], "message": problem[2]}
             return self._aws_error(*problem[:3])
         parsed = json.loads(body)
-        agent = agent_turn(parsed) if scenario is None else None
+        agent = agent_turn(parsed, model_id) if scenario is None else None
         if agent is not None:
             problem, blocks, stop = agent
             if problem:
@@ -394,8 +448,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if scenario is None or not {"file", "raw_hex", "body", "status"} & set(scenario):
             # No scenario, or one that only sets "as_model" / "lax": answers generated from the request.
             if op == "converse-stream":
-                return self._stream(generated_stream(parsed), {"frame_delay_ms": self.sim.frame_delay_ms})
-            return self._json(200, generated_json(parsed))
+                return self._stream(generated_stream(parsed, model_id), {"frame_delay_ms": self.sim.frame_delay_ms})
+            return self._json(200, generated_json(parsed, model_id))
         return self._scenario(scenario, op)
 
     def _invoke(self, op, model_id, body):

@@ -15,6 +15,15 @@ NOVA = "apac.amazon.nova-pro-v1:0"
 TOOLS = {"tools": [{"toolSpec": {"name": "get_weather", "inputSchema": {"json": {"type": "object"}}}}]}
 THINK = {"thinking": {"type": "enabled", "budget_tokens": 2048}}
 SIGNED = {"reasoningContent": {"reasoningText": {"text": "hmm", "signature": "c2ln"}}}
+OPUS47 = "us.anthropic.claude-opus-4-7"
+OPUS46 = "global.anthropic.claude-opus-4-6-v1"
+OPUS5 = "anthropic.claude-opus-5"
+FABLE5 = "global.anthropic.claude-fable-5"
+ADAPTIVE = {"thinking": {"type": "adaptive", "display": "summarized"}}
+
+
+def effort(level, **thinking):
+    return {"output_config": {"effort": level}, **({"thinking": thinking} if thinking else {})}
 
 
 def user(*blocks):
@@ -126,6 +135,43 @@ CASES = [
      "a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks)."),
     ("thinking_final_assistant_starts_with_reasoning", CLAUDE, tool_loop([{"text": "let me see"}, call()]),
      tool_loop([{"text": "let me see"}, call()], additionalModelRequestFields=THINK), "but found `text`"),
+    # issue 20: today's Claude models and the other reasoning families
+    ("claude_thinking_type", OPUS47, body(user(), additionalModelRequestFields=ADAPTIVE),
+     body(user(), inferenceConfig={"maxTokens": 4096}, additionalModelRequestFields=THINK),
+     '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive"'),
+    ("claude_thinking_type", OPUS46, body(user(), inferenceConfig={"maxTokens": 4096}, additionalModelRequestFields=THINK),
+     body(user(), additionalModelRequestFields=ADAPTIVE, model_id_override=CLAUDE45), "Input tag 'adaptive'"),
+    ("claude_thinking_type", OPUS5, body(user(), additionalModelRequestFields={"thinking": {"type": "disabled"}}),
+     body(user(), additionalModelRequestFields={"thinking": {"type": "disabled"}}, model_id_override=FABLE5),
+     '"thinking.type.disabled" is not supported'),
+    ("claude_effort_level", OPUS47, body(user(), additionalModelRequestFields=effort("xhigh", type="adaptive")),
+     body(user(), additionalModelRequestFields=effort("xhigh", type="adaptive"), model_id_override=OPUS46),
+     "'xhigh' is not supported for this model"),
+    ("claude_effort_level", OPUS46, body(user(), additionalModelRequestFields=effort("max")),
+     body(user(), additionalModelRequestFields=effort("low"), model_id_override=CLAUDE45), "output_config.effort"),
+    ("claude_effort_level", OPUS5, body(user(), additionalModelRequestFields=effort("high", type="disabled")),
+     body(user(), additionalModelRequestFields=effort("max", type="disabled")), "only supported with effort"),
+    ("claude_display", OPUS47, body(user(), additionalModelRequestFields={"thinking": {"type": "adaptive", "display": "omitted"}}),
+     body(user(), additionalModelRequestFields={"thinking": {"type": "adaptive", "display": "full"}}), "'summarized' or 'omitted'"),
+    ("claude_betas", OPUS46, body(user(), additionalModelRequestFields={"anthropic_beta": ["context-1m-2025-08-07"]}),
+     body(user(), additionalModelRequestFields={"anthropic_beta": ["interleaved-thinking-2025-05-14"]}, model_id_override=OPUS47),
+     "invalid beta flag"),
+    ("claude_fixed_sampling", OPUS47, body(user(), inferenceConfig={"temperature": 1}),
+     body(user(), inferenceConfig={"temperature": 0.3}), "`temperature` is deprecated for this model."),
+    ("claude_fixed_sampling", OPUS46, body(user(), inferenceConfig={"topP": 0.5}),
+     body(user(), inferenceConfig={"topP": 1.0}, model_id_override=FABLE5), "`top_p` is deprecated"),
+    ("claude_fixed_sampling", CLAUDE45, body(user(), additionalModelRequestFields={"top_k": 5}),
+     body(user(), additionalModelRequestFields={"top_k": 5}, model_id_override=OPUS47), "`top_k` is deprecated"),
+    ("claude_no_prefill", CLAUDE45, body(user(), asst({"text": "The answer is"})),
+     body(user(), asst({"text": "The answer is"}), model_id_override=OPUS46), "does not support assistant message prefill"),
+    ("family_reasoning_fields", "openai.gpt-oss-120b-1:0", body(user(), additionalModelRequestFields={"reasoning_effort": "high"}),
+     body(user(), additionalModelRequestFields={"reasoning_effort": "minimal"}), "is not one of low, medium, high"),
+    ("family_reasoning_fields", "deepseek.v3-v1:0", body(user(), additionalModelRequestFields={"reasoning_effort": "high"}),
+     body(user(), additionalModelRequestFields={"reasoning_effort": "high"}, model_id_override="moonshot.kimi-k2-thinking"),
+     "does not support the field reasoning_effort"),
+    ("family_reasoning_fields", "us.deepseek.r1-v1:0", body(user()),
+     body(user(), additionalModelRequestFields={"reasoning_config": "high"}, model_id_override="qwen.qwen3-32b-v1:0"),
+     "does not support the field reasoning_config"),
 ]
 
 

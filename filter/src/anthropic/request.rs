@@ -5,6 +5,7 @@
 //! field by field. What cannot be mapped is refused with a 400 naming the field (or dropped with
 //! a log line where the configuration says `unsupported_params: drop`).
 
+use super::thinking;
 use crate::bedrock::build::{self, Conversation, ToolChoiceRequest};
 use crate::bedrock::converse::{
     self, CachePoint, ContentBlock, ConverseRequest, DocumentBlock, ImageBlock, InferenceConfig, Message, Reasoning,
@@ -12,6 +13,7 @@ use crate::bedrock::converse::{
 };
 use crate::bedrock::models::{self, ReasoningAsk};
 use crate::bedrock::pipeline::{self, Draft};
+use crate::bedrock::thinking::Want;
 use crate::config::{Config, UnsupportedParams};
 use crate::error::ApiError;
 use crate::front::fields::{self, given, type_name, Style, ToolEntry};
@@ -109,11 +111,11 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
         ..Default::default()
     };
     let top_k = read_sampling(req, &mut inference_config)?;
-    let reasoning = match given(req, "thinking") {
-        Some(t) => thinking(t, max_tokens)?,
-        None => ReasoningAsk::Unset,
-    };
-    let (tools, tool_choice) = tools(req, cfg, reasoning != ReasoningAsk::Unset)?;
+    // `thinking` with `display`, and `output_config.effort` (what Claude Code sends).
+    let ask = thinking::read(req, max_tokens)?;
+    let thinking_on = !matches!(ask.want, Want::Unset | Want::Off);
+    let reasoning = ReasoningAsk::Planned(ask);
+    let (tools, tool_choice) = tools(req, cfg, thinking_on)?;
     let metadata = match given(req, "metadata") {
         Some(m) => read_metadata(m)?,
         None => Vec::new(),
@@ -163,7 +165,13 @@ fn check_fields(req: &Map<String, Value>, drop: bool) -> R<Vec<String>> {
         // `output_config.effort` on every request).
         let tuning = match k.as_str() {
             "context_management" => true,
-            "output_config" => val.is_null() || val.as_object().is_some_and(|o| o.keys().all(|k| k == "effort")),
+            // `output_config.effort` is read with `thinking` ([`thinking::read`]).
+            "output_config" => {
+                if val.is_null() || val.as_object().is_some_and(|o| o.keys().all(|k| k == "effort")) {
+                    continue;
+                }
+                false
+            }
             _ => false,
         };
         if tuning {
@@ -608,41 +616,6 @@ fn tool_result_content(c: Option<&Value>, p: &str) -> R<Vec<ToolResultContent>> 
         out.push(ToolResultContent::Text(String::new()));
     }
     Ok(out)
-}
-
-/// `thinking` → the reasoning asked for (Anthropic's checks: a budget of at least 1024, below
-/// `max_tokens`).
-fn thinking(t: &Value, max_tokens: u64) -> R<ReasoningAsk> {
-    let o = A.object(t, "thinking")?;
-    match A.string(o.get("type"), "thinking.type")? {
-        "disabled" => Ok(ReasoningAsk::Unset),
-        "enabled" => {
-            let budget = match o.get("budget_tokens") {
-                Some(b) => b
-                    .as_u64()
-                    .ok_or_else(|| bad("thinking.budget_tokens", "thinking.budget_tokens: must be an integer"))?,
-                None => return Err(bad("thinking.budget_tokens", "thinking.budget_tokens: Field required")),
-            };
-            if budget < 1024 {
-                return Err(bad(
-                    "thinking.budget_tokens",
-                    "thinking.budget_tokens: must be at least 1024",
-                ));
-            }
-            if budget >= max_tokens {
-                return Err(bad(
-                    "max_tokens",
-                    "max_tokens: must be greater than thinking.budget_tokens",
-                ));
-            }
-            Ok(ReasoningAsk::Budget(budget))
-        }
-        "adaptive" => Ok(ReasoningAsk::Adaptive),
-        other => Err(bad(
-            "thinking.type",
-            format!("thinking.type: must be enabled, adaptive or disabled, not {other:?}"),
-        )),
-    }
 }
 
 /// `tools` + `tool_choice`. A forced choice with thinking on is refused as Anthropic's API

@@ -2,15 +2,18 @@
 //!
 //! Every front door (OpenAI chat completions, the Responses API, Anthropic Messages) builds a
 //! [`pipeline::Draft`], which [`pipeline::finish`] turns into a [`converse::ConverseRequest`] by
-//! Bedrock's rules (reading [`models`]), and consumes the
+//! Bedrock's rules (reading the model's [`catalog`] entry), and consumes the
 //! answer as typed [`events::Event`]s (streaming) or a typed [`output::ConverseOutput`]
 //! (non-streaming). Nothing here knows about OpenAI or Anthropic shapes, or about proxy-wasm.
 
 pub mod build;
+pub mod catalog;
 pub mod converse;
 pub mod events;
+pub mod fit;
 pub mod models;
 pub mod output;
 pub mod passthrough;
 pub mod pipeline;
 pub mod repair;
+pub mod thinking;

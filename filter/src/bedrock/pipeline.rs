@@ -3,7 +3,7 @@
 //! Converse shapes plus what the client asked for. [`finish`] applies Bedrock's rules to the
 //! draft in one fixed order and makes each policy choice once, for every door:
 //!
-//! 1. **catalog rules**: the model's [`Capabilities`], read once ([`models::capabilities`]), and
+//! 1. **catalog rules**: the model's [`Capabilities`], read once (`Config::caps_for`), and
 //!    what the model alone decides: `strict` on tools, the field `top_k` goes in, which
 //!    `anthropic-beta` flags are forwarded, tool cache points.
 //! 2. **repairs** ([`repair::apply`]): the history made into a body Bedrock accepts; tool calls
@@ -22,7 +22,9 @@
 //! Then the configuration's guardrail. What a step changes is returned as log lines.
 
 use super::build::{self, ToolChoiceRequest};
+use super::catalog::{Display, Sampling};
 use super::converse::{ContentBlock, ConverseRequest, Empty, Role, Tool, ToolChoice};
+use super::fit;
 use super::models::{self, Caching, Capabilities, JsonAnswer, ReasoningAsk, TopK, MAX_TOKENS_LIMIT};
 use super::repair;
 use crate::config::{Config, UnsupportedParams};
@@ -77,7 +79,7 @@ pub fn finish(draft: Draft, cfg: &Config) -> R<Built> {
     let mut req = draft.converse;
     let mut tools = draft.tools;
     // 1. catalog rules
-    let caps = models::capabilities(&req.model_id);
+    let caps = cfg.caps_for(&req.model_id);
     catalog_rules(
         &caps,
         &mut req,
@@ -100,12 +102,16 @@ pub fn finish(draft: Draft, cfg: &Config) -> R<Built> {
         reasoning: &draft.reasoning,
         param: draft.reasoning_param,
         forced,
+        display: cfg.reasoning_display,
     };
     thinking(&caps, &mut req, ask, relax, &mut notes)?;
     // 4. sampling
     sampling(&caps, &mut req, relax, &mut notes)?;
     // 5. tools
     req.tool_config = build::tool_config(tools, draft.tool_choice)?;
+    // The model's own limits from its catalog entry: prefill, fixed sampling, output limit,
+    // beta flags, strict.
+    fit::fit(&mut req, &caps, relax, &mut notes)?;
     // 6. metadata
     for (k, v) in &draft.metadata {
         build::add_metadata(&mut req.request_metadata, k, v, &mut notes);
@@ -138,7 +144,7 @@ fn catalog_rules(
     notes: &mut Vec<String>,
 ) -> R<()> {
     // `toolSpec.strict` only where the model has strict tool use; elsewhere accepted, not sent.
-    if !caps.native_structured_output {
+    if !caps.strict_tools {
         for t in tools.iter_mut() {
             if let Tool::ToolSpec(s) = t {
                 s.strict = None;
@@ -151,10 +157,13 @@ fn catalog_rules(
     let extra = &mut req.additional_model_request_fields;
     if let Some(k) = top_k {
         match caps.top_k {
-            TopK::Field(name) => {
-                extra.insert(name.into(), Value::from(k));
+            TopK::TopK => {
+                extra.insert("top_k".into(), Value::from(k));
             }
-            TopK::NovaInferenceConfig => {
+            TopK::CohereK => {
+                extra.insert("k".into(), Value::from(k));
+            }
+            TopK::NovaInference => {
                 let mut ic = Map::new();
                 ic.insert("topK".into(), Value::from(k));
                 extra.insert("inferenceConfig".into(), Value::Object(ic));
@@ -171,7 +180,7 @@ fn catalog_rules(
     let mut forwarded: Vec<&str> = Vec::new();
     let mut dropped: Vec<String> = Vec::new();
     for flag in betas {
-        if caps.anthropic_betas && models::BEDROCK_BETAS.contains(&flag.as_str()) {
+        if caps.betas.contains(&flag.as_str()) {
             if !forwarded.contains(&flag.as_str()) {
                 forwarded.push(flag);
             }
@@ -197,6 +206,8 @@ struct Asked<'a> {
     param: &'static str,
     /// The client's `tool_choice` forces a tool.
     forced: bool,
+    /// The configured `reasoning_display`.
+    display: Display,
 }
 
 /// Why thinking is off for a request that asked for it.
@@ -256,7 +267,7 @@ fn thinking(
     relax: bool,
     notes: &mut Vec<String>,
 ) -> R<()> {
-    let mut setting = match models::reasoning(caps, ask.reasoning) {
+    let mut setting = match models::reasoning(caps, ask.reasoning, ask.display) {
         Some(s) => s,
         None if relax => {
             notes.push(format!(
@@ -276,11 +287,10 @@ fn thinking(
             ))
         }
     };
-    let on = setting
-        .fields
-        .get("thinking")
-        .is_some_and(|t| t.get("type").and_then(Value::as_str) != Some("disabled"));
-    let off = if !on {
+    req.additional_model_request_fields
+        .extend(std::mem::take(&mut setting.fields));
+    notes.append(&mut setting.notes);
+    let off = if !fit::thinking_on(req, caps) {
         None
     } else if ask.forced {
         Some(ThinkingOff::ForcedTool)
@@ -289,10 +299,13 @@ fn thinking(
     } else {
         None
     };
+    // Off as the model allows (removed; `disabled` where thinking is on by default); a model that
+    // cannot stop thinking keeps it (Bedrock answers).
     if let Some(why) = off {
-        setting.fields.remove("thinking");
-        setting.budget = None;
-        notes.push(thinking_off_note(why));
+        if fit::thinking_off(req, caps) {
+            setting.budget = None;
+            notes.push(thinking_off_note(why));
+        }
     }
     // With a budget the model needs room for the answer above it: no limit becomes budget +
     // 4096, a limit at or below the budget becomes budget + limit (clamped to Bedrock's 32 bits).
@@ -303,7 +316,6 @@ fn thinking(
         (_, m) => m,
     }
     .map(|m| m.min(MAX_TOKENS_LIMIT));
-    req.additional_model_request_fields.extend(setting.fields);
     Ok(())
 }
 
@@ -312,7 +324,7 @@ fn thinking(
 /// more; Claude 4.5 and later refuse `temperature` and `top_p` together. A 400 naming the
 /// parameter, or with `relax` the parameter left out (a log line).
 fn sampling(caps: &Capabilities, req: &mut ConverseRequest, relax: bool, notes: &mut Vec<String>) -> R<()> {
-    let claude_thinking = caps.reasoning == models::ReasoningFamily::Claude && thinking_on(req);
+    let claude_thinking = caps.reasoning.is_claude_thinking() && thinking_on(req);
     let ic = &mut req.inference_config;
     if ic.temperature.is_some_and(|t| t > 1.0) {
         return Err(ApiError::invalid_param(
@@ -342,7 +354,7 @@ fn sampling(caps: &Capabilities, req: &mut ConverseRequest, relax: bool, notes: 
         )?;
         ic.top_p = None;
     }
-    if caps.refuses_temperature_with_top_p && ic.temperature.is_some() && ic.top_p.is_some() {
+    if caps.sampling != Sampling::Free && ic.temperature.is_some() && ic.top_p.is_some() {
         let msg = format!(
             "model {} does not accept `temperature` and `top_p` together: send only one",
             req.model_id

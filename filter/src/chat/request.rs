@@ -200,7 +200,7 @@ fn read_reasoning(req: &Map<String, Value>) -> R<ReasoningAsk> {
     let effort = Effort::parse(want_str(e, "reasoning_effort")?).ok_or_else(|| {
         bad(
             "reasoning_effort",
-            "`reasoning_effort` must be one of none, minimal, low, medium, high",
+            "`reasoning_effort` must be one of none, minimal, low, medium, high, xhigh",
         )
     })?;
     Ok(ReasoningAsk::Effort(effort))

@@ -294,7 +294,7 @@ fn read_reasoning(req: &Map<String, Value>, drop: bool) -> R<ReasoningAsked> {
         return Ok(out);
     };
     let effort = want_str(Some(e), "reasoning.effort")?;
-    let level = Effort::parse(if effort == "xhigh" { "high" } else { effort }).ok_or_else(|| {
+    let level = Effort::parse(effort).ok_or_else(|| {
         bad(
             "reasoning.effort",
             "`reasoning.effort` must be one of none, minimal, low, medium, high, xhigh",
