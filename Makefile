@@ -56,7 +56,7 @@ lint:
 test-tools:
 	scripts/install-test-tools.sh
 
-e2e: $(WASM) venv clients anthropic-clients $(VENV)/.responses-clients test-tools limitador
+e2e: $(WASM) venv clients anthropic-clients $(VENV)/.responses-clients test-tools
 	$(PY) -m pytest -q tests
 
 ## limitador: the rate limit service of tests/e2e/test_global_limit.py (Limitador on Redis), built once
