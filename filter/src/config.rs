@@ -694,7 +694,7 @@ fn mantle_model_id(alias: &str, id: &str) -> Result<(), ConfigError> {
     };
     match why {
         Some(why) => err(format!(
-            "`models`: alias {alias:?}: {id:?} is {why}; Bedrock Mantle takes model names without region prefix or version suffix, like anthropic.claude-opus-4-8 or openai.gpt-oss-120b"
+            "`models`: alias {alias:?}: {id:?} is {why}; Bedrock Mantle takes model names without region prefix or version suffix (its model list: GET /v1/models on Mantle)"
         )),
         None => Ok(()),
     }

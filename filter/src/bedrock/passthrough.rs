@@ -71,7 +71,7 @@ fn with_model(req: &Map<String, Value>, model_id: &str, set: Option<(&str, Value
 /// (<https://theagenticguy.github.io/ai-gateway/adrs/015-openai-responses-bedrock-mantle-proxy/>,
 /// <https://docs.getbifrost.ai/providers/supported-providers/bedrock-mantle>).
 pub fn mantle_path(dialect: Dialect, model_id: &str) -> &'static str {
-    let openai_base = model_id.starts_with("openai.gpt-") && !model_id.starts_with("openai.gpt-oss");
+    let openai_base = crate::bedrock::catalog::mantle_openai_base(model_id);
     match (dialect, openai_base) {
         (Dialect::Anthropic, _) => "/anthropic/v1/messages",
         (Dialect::Chat, false) => "/v1/chat/completions",
