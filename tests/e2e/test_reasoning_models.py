@@ -70,6 +70,19 @@ def extra(body):
 
 # --- OpenAI chat completions ---------------------------------------------------------------------
 
+def stream_chat(oc, model, effort, text):
+    """Stream a chat completion; return its reasoning and content, each joined."""
+    stream = oc.chat.completions.create(model=model, reasoning_effort=effort, stream=True,
+                                        messages=[{"role": "user", "content": text}])
+    reasoning, content = "", ""
+    for chunk in stream:
+        for ch in chunk.choices:
+            d = ch.delta.model_dump()
+            reasoning += d.get("reasoning") or d.get("reasoning_content") or ""
+            content += d.get("content") or ""
+    return reasoning, content
+
+
 @pytest.mark.parametrize("model,effort,sent", [
     ("claude-opus-4-8", "high", "high"),
     ("claude-opus-4-8", "xhigh", "xhigh"),
@@ -77,14 +90,7 @@ def extra(body):
     ("claude-opus-4-6", "minimal", "low"),
 ])
 def test_chat_reasoning_streams_with_text(oc, sim, model, effort, sent):
-    stream = oc.chat.completions.create(model=model, reasoning_effort=effort, stream=True,
-                                        messages=[{"role": "user", "content": "think about this"}])
-    reasoning, content = "", ""
-    for chunk in stream:
-        for ch in chunk.choices:
-            d = ch.delta.model_dump()
-            reasoning += d.get("reasoning") or d.get("reasoning_content") or ""
-            content += d.get("content") or ""
+    reasoning, content = stream_chat(oc, model, effort, "think about this")
     assert reasoning.startswith("The user wrote 16 characters"), reasoning
     assert content == "You said: think about this"
     [body] = bodies(sim)
@@ -146,14 +152,7 @@ def test_chat_prefill_on_a_model_that_refuses_it(oc, sim):
     ("kimi", "medium", {}),
 ])
 def test_other_families_stream_reasoning_as_reasoning(oc, sim, model, effort, sent):
-    stream = oc.chat.completions.create(model=model, reasoning_effort=effort, stream=True,
-                                        messages=[{"role": "user", "content": "hello"}])
-    reasoning, content = "", ""
-    for chunk in stream:
-        for ch in chunk.choices:
-            d = ch.delta.model_dump()
-            reasoning += d.get("reasoning") or d.get("reasoning_content") or ""
-            content += d.get("content") or ""
+    reasoning, content = stream_chat(oc, model, effort, "hello")
     assert reasoning.startswith("The user wrote 5 characters")
     assert content == "You said: hello"
     [body] = bodies(sim)

@@ -116,6 +116,20 @@ def gen_ai(operation, model, model_id, profile):
             "gen_ai_request_model": model_id, "gen_ai_response_model": model_id, "profile": profile}
 
 
+def quiet(envoy):
+    """Envoy's metrics once earlier requests' histogram samples are in (two equal scrapes across
+    more than a stats flush), so a test's deltas count only its own requests."""
+    last = prometheus(envoy)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        time.sleep(0.5)
+        now = prometheus(envoy)
+        if now == last:
+            break
+        last = now
+    return last
+
+
 def settle(envoy, before, expected):
     """The deltas of `expected`'s keys once they match (histograms appear after a stats flush)."""
     deadline = time.time() + 10
@@ -154,7 +168,7 @@ def test_strict_profile_refuses_a_foreign_model_before_bedrock(tenants, sim):
 def test_metrics_and_access_log_after_a_known_sequence(tenants, sim):
     sim.reset()
     a, b = client(tenants, "team-a"), client(tenants, "team-b")
-    before = prometheus(tenants)
+    before = quiet(tenants)
     # team-a: one JSON answer, one stream (with usage), one foreign model (404 before Bedrock).
     sim.scenario(A_MODEL, body=converse_json({"inputTokens": 11, "outputTokens": 7, "totalTokens": 23,
                                               "cacheReadInputTokens": 3, "cacheWriteInputTokens": 2}))
@@ -317,7 +331,7 @@ def test_every_front_door_is_metered_and_logged(tenants, sim, door, stream):
     else:
         sim.scenario(A_MODEL, body=converse_json(usage))
         model, model_id, counts = "claude", A_MODEL, {"input": 17, "output": 5, "cached_input": 4}
-    before = prometheus(tenants)
+    before = quiet(tenants)
     logged = len(log_lines(tenants))
     ask(tenants, door, stream, "team-a", text)
     own = dict(model=model, profile="team-a")
@@ -366,7 +380,7 @@ def test_a_stream_cut_by_an_exception_counts_as_an_error_of_its_door(tenants, si
     sim.scenario(A_MODEL, raw_hex=stream_hex(
         ev("messageStart", role="assistant"),
         ev("contentBlockDelta", contentBlockIndex=0, delta={"text": "Partial"}), CUT))
-    before = prometheus(tenants)
+    before = quiet(tenants)
     if door == "responses":  # the SDK hands the failure over as events
         types = [e.type for e in ask(tenants, door, True, "team-a")]
         assert "response.failed" in types or "error" in types, types
@@ -412,7 +426,7 @@ def test_the_openai_compatible_passthrough_is_metered_on_the_way(tenants, sim, s
     """Bedrock's OpenAI-compatible endpoint: the body goes to the client unchanged and is read on
     the way (usage of a JSON answer; first token and end of a stream)."""
     sim.reset()
-    before = prometheus(tenants)
+    before = quiet(tenants)
     logged = len(log_lines(tenants))
     r = client(tenants, "team-a").chat.completions.create(model="oss", messages=HI, stream=stream)
     text = "".join(c.choices[0].delta.content or "" for c in r if c.choices) if stream else r.choices[0].message.content

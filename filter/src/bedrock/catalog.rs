@@ -447,6 +447,12 @@ pub struct Entry {
     pub caps: Caps,
 }
 
+/// Claude 4 with Sonnet's 64K output limit.
+const CLAUDE_4_64K: Caps = Caps {
+    max_output: 64_000,
+    ..CLAUDE_4
+};
+
 const fn e(key: &'static str, name: &'static str, caps: Caps) -> Entry {
     Entry { key, name, caps }
 }
@@ -465,22 +471,8 @@ pub const MODELS: &[Entry] = &[
             ..CLAUDE_3
         },
     ),
-    e(
-        "anthropic.claude-3-7-sonnet",
-        "Claude 3.7 Sonnet",
-        Caps {
-            max_output: 64_000,
-            ..CLAUDE_4
-        },
-    ),
-    e(
-        "anthropic.claude-sonnet-4",
-        "Claude Sonnet 4",
-        Caps {
-            max_output: 64_000,
-            ..CLAUDE_4
-        },
-    ),
+    e("anthropic.claude-3-7-sonnet", "Claude 3.7 Sonnet", CLAUDE_4_64K),
+    e("anthropic.claude-sonnet-4", "Claude Sonnet 4", CLAUDE_4_64K),
     e("anthropic.claude-opus-4", "Claude Opus 4", CLAUDE_4),
     e("anthropic.claude-opus-4-1", "Claude Opus 4.1", CLAUDE_4),
     e("anthropic.claude-sonnet-4-5", "Claude Sonnet 4.5", CLAUDE_45),
