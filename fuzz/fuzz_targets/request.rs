@@ -354,7 +354,8 @@ fuzz_target!(|data: &[u8]| {
                     assert_eq!(r.path, OPENAI_PATH);
                     assert_eq!(v["model"], r.model_id.as_str());
                 }
-                Api::Converse => {
+                // Mantle aliases are sent on by the front door before this translation.
+                Api::Converse | Api::Mantle => {
                     let op = if r.stream { "converse-stream" } else { "converse" };
                     assert_eq!(r.path, format!("/model/{}/{op}", encode_path_segment(&r.model_id)));
                     let msgs = v["messages"].as_array().expect("messages");
