@@ -484,63 +484,22 @@ mod tests {
         let ok = [("host", "h")];
         let bad_value = [("x-a", "caf\u{e9}")];
         let bad_name = [("bad name", "v")];
+        let bad = |method, host, path, headers| Request {
+            method,
+            host,
+            path,
+            headers,
+            body: b"",
+            service: SERVICE,
+        };
         let cases = [
-            Request {
-                method: "POST",
-                host: "",
-                path: "/",
-                headers: &ok,
-                body: b"",
-                service: SERVICE,
-            },
-            Request {
-                method: "POST",
-                host: "a b",
-                path: "/",
-                headers: &ok,
-                body: b"",
-                service: SERVICE,
-            },
-            Request {
-                method: "POST",
-                host: "h",
-                path: "/a#b",
-                headers: &ok,
-                body: b"",
-                service: SERVICE,
-            },
-            Request {
-                method: "POST",
-                host: "h",
-                path: "/\u{e9}",
-                headers: &ok,
-                body: b"",
-                service: SERVICE,
-            },
-            Request {
-                method: "PO ST",
-                host: "h",
-                path: "/",
-                headers: &ok,
-                body: b"",
-                service: SERVICE,
-            },
-            Request {
-                method: "POST",
-                host: "h",
-                path: "/",
-                headers: &bad_value,
-                body: b"",
-                service: SERVICE,
-            },
-            Request {
-                method: "POST",
-                host: "h",
-                path: "/",
-                headers: &bad_name,
-                body: b"",
-                service: SERVICE,
-            },
+            bad("POST", "", "/", &ok[..]),
+            bad("POST", "a b", "/", &ok),
+            bad("POST", "h", "/a#b", &ok),
+            bad("POST", "h", "/\u{e9}", &ok),
+            bad("PO ST", "h", "/", &ok),
+            bad("POST", "h", "/", &bad_value),
+            bad("POST", "h", "/", &bad_name),
         ];
         for r in &cases {
             assert!(
