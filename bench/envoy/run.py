@@ -4,6 +4,8 @@
 Runs, against one fast paced fake Bedrock (upstream.py, separate process):
   filter       Envoy 1.40 + dist/bedrock_bridge.wasm, client reads OpenAI SSE
   passthrough  Envoy 1.40 without the wasm filter, client reads the raw eventstream
+  upstream     (--upstream) envoy/failover.yaml as shipped: the module as an upstream filter of
+               the cluster, client reads OpenAI SSE
   litellm      LiteLLM proxy (bedrock/converse route, 1 worker), client reads OpenAI SSE
 each at 1 and 64 concurrent streams (LiteLLM fewer if it is slow), plus one stream through the
 official openai SDK for the filter and LiteLLM. Writes bench/envoy/results.{md,json}.
@@ -26,6 +28,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import yaml
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
@@ -40,6 +44,8 @@ LITELLM_VENV = ROOT / "bench" / ".venv-litellm"
 REGION = "us-east-1"
 AKID, SECRET, TOKEN = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "FwoGZXIvYXdzEXAMPLETOKEN"
 MODEL_ID = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+FILTER_CONFIG = {"region": REGION, "models": {"claude": MODEL_ID},
+                 "credentials": {"access_key_id": AKID, "secret_access_key": SECRET, "session_token": TOKEN}}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -189,26 +195,45 @@ class Upstream:
 
 
 class EnvoyProc(Envoy):
-    def __init__(self, with_filter: bool, upstream_port: int, name: str, wasm: Path = WASM, upstream_filter=False):
+    def __init__(self, with_filter: bool, upstream_port: int, name: str, wasm: Path = WASM):
         ART.mkdir(exist_ok=True)
         port, admin_port = free_port(), free_port()
-        filter_config = {"region": REGION, "models": {"claude": MODEL_ID},
-                         "credentials": {"access_key_id": AKID, "secret_access_key": SECRET, "session_token": TOKEN}}
-        cfg = render_config(port, admin_port, filter_config, upstream=("127.0.0.1", upstream_port),
+        cfg = render_config(port, admin_port, FILTER_CONFIG, upstream=("127.0.0.1", upstream_port),
                             region=REGION, route_timeout="600s", wasm=wasm)
         hcm = cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
-        if with_filter and upstream_filter:
-            # As an upstream filter of the cluster (envoy/failover.yaml's placement), not in the listener.
-            wasm_filter = [f for f in hcm["http_filters"] if f["name"] == "envoy.filters.http.wasm"]
-            cfg["static_resources"]["clusters"][0]["typed_extension_protocol_options"] = {
-                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-                    "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-                    "explicit_http_config": {"http_protocol_options": {}},
-                    "http_filters": wasm_filter + [{"name": "envoy.filters.http.upstream_codec", "typed_config": {
-                        "@type": "type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec"}}]}}
-        if not with_filter or upstream_filter:
+        if not with_filter:
             hcm["http_filters"] = [f for f in hcm["http_filters"] if f["name"] == "envoy.filters.http.router"]
         self.wasm_sha256 = hashlib.sha256(wasm.read_bytes()).hexdigest()[:16] if with_filter else None
+        self.launch(cfg, port, admin_port, ART / name, wasm_log="warning", ready_s=60)
+        self.pid = self.proc.pid
+
+
+class FailoverEnvoyProc(Envoy):
+    """envoy/failover.yaml as shipped (the filter as an upstream filter of the cluster, one priority
+    per region, the route's retry policy, its access log), with both regions' endpoints pointed at
+    the fake Bedrock over plain HTTP and the benchmark's credentials and model in the plugin
+    configuration (one profile per region, as shipped)."""
+
+    def __init__(self, upstream_port: int, name: str, wasm: Path = WASM):
+        ART.mkdir(exist_ok=True)
+        port, admin_port = free_port(), free_port()
+        cfg = yaml.safe_load((ROOT / "envoy" / "failover.yaml").read_text())
+        cfg["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = port
+        cfg["admin"]["address"]["socket_address"]["port_value"] = admin_port
+        (cluster,) = cfg["static_resources"]["clusters"]
+        cluster["type"] = "STATIC"
+        cluster.pop("dns_lookup_family")
+        cluster.pop("transport_socket_matches")
+        for group in cluster["load_assignment"]["endpoints"]:
+            for ep in group["lb_endpoints"]:
+                ep["endpoint"]["address"]["socket_address"].update(address="127.0.0.1", port_value=upstream_port)
+        filters = cluster["typed_extension_protocol_options"]["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
+        (plugin,) = [f["typed_config"]["config"] for f in filters["http_filters"] if f["name"] == "envoy.filters.http.wasm"]
+        shipped = json.loads(plugin["configuration"]["value"])
+        value = dict(FILTER_CONFIG, profiles={p: {"region": v["region"]} for p, v in shipped["profiles"].items()})
+        plugin["configuration"]["value"] = json.dumps(value)
+        plugin["vm_config"]["code"]["local"]["filename"] = str(wasm)
+        self.wasm_sha256 = hashlib.sha256(wasm.read_bytes()).hexdigest()[:16]
         self.launch(cfg, port, admin_port, ART / name, wasm_log="warning", ready_s=60)
         self.pid = self.proc.pid
 
@@ -417,8 +442,9 @@ def main():
                                                                 "(a third Envoy: more load on the client)")
     ap.add_argument("--wasm", default=str(WASM), help="the filter module (default dist/bedrock_bridge.wasm)")
     ap.add_argument("--out", default=str(HERE))
-    ap.add_argument("--upstream-filter", action="store_true",
-                    help="run the filter as an upstream filter of the cluster (envoy/failover.yaml) instead of in the listener")
+    ap.add_argument("--upstream", action="store_true",
+                    help="also run the filter as an upstream filter (envoy/failover.yaml as shipped, a third Envoy "
+                         "in every paired run, its client reading OpenAI SSE like the filter's)")
     args = ap.parse_args()
 
     WASM = Path(args.wasm).resolve()
@@ -446,19 +472,22 @@ def main():
         body, es_body = chat_body(), json.dumps({"messages": [{"role": "user", "content": [{"text": "x"}]}]}).encode()
         for streams, sc, stagger, reps in ((1, sc1, 0, args.reps_1), (N, scn, stagger_n, args.reps_n)):
             systems = ["filter", "passthrough"]
+            if args.upstream:
+                systems.append("upstream")
             if args.null_wasm and (streams == 1 or args.null_wasm_n):
                 systems.append("null-wasm")
             for rep in range(reps):
                 envoys = {}
                 try:
                     for system in systems:
-                        envoys[system] = EnvoyProc(system != "passthrough", up.port, f"{system}-{streams}-{rep + 1}",
-                                                   wasm=Path(args.null_wasm) if system == "null-wasm" else WASM,
-                                                   upstream_filter=args.upstream_filter and system == "filter")
+                        stem = f"{system}-{streams}-{rep + 1}"
+                        envoys[system] = (FailoverEnvoyProc(up.port, stem) if system == "upstream" else
+                                          EnvoyProc(system != "passthrough", up.port, stem,
+                                                    wasm=Path(args.null_wasm) if system == "null-wasm" else WASM))
                         procs_to_stop.append(envoys[system])
                     targets = []
                     for system, e in envoys.items():
-                        kind, path, b = ("sse", sse_path, body) if system == "filter" else ("es", es_path, es_body)
+                        kind, path, b = ("sse", sse_path, body) if system in ("filter", "upstream") else ("es", es_path, es_body)
                         warm(e.port, kind, path, b, up, t0)
                         targets.append({"label": f"{system} x{streams} #{rep + 1}", "system": system, "pid": e.pid,
                                         "port": e.port, "kind": kind, "path": path, "body": b, "wasm_sha256": e.wasm_sha256})
@@ -525,6 +554,7 @@ def main():
     }
     summary = summarize(runs, args, N)
     out = {"meta": meta, "summary": summary, "runs": runs}
+    Path(args.out).mkdir(parents=True, exist_ok=True)
     Path(args.out, "results.json").write_text(json.dumps(out, indent=1) + "\n")
     md = render_md(out)
     Path(args.out, "results.md").write_text(md)
@@ -598,6 +628,8 @@ def summarize(runs, args, N):
             for q in ("p50", "p99"):
                 row[f"latency_{q}_us_null_wasm"] = r1(med([r["latency_us"][q] for r in nw]), 0)
                 row[f"latency_{q}_us_null_wasm_added"], _ = paired(lambda r: r["latency_us"][q], nw, b, 0)
+        if up := pick("upstream", streams):
+            row.update(upstream_row(up, a, b, paired))
         row["vm_hwm_kib_filter"] = med([r["vm_hwm_kib"] for r in a])
         row["vm_hwm_kib_passthrough"] = med([r["vm_hwm_kib"] for r in b])
         row["deltas_per_cpu_s_filter"] = r1(med([r["deltas_per_cpu_s"] for r in a]), 0)
@@ -655,6 +687,24 @@ def summarize(runs, args, N):
     return s
 
 
+def upstream_row(up, a, b, paired) -> dict:
+    """The filter as an upstream filter (envoy/failover.yaml) against passthrough and against the
+    filter in the listener, each difference taken within one run (the three Envoys ran together)."""
+    row = {"cpu_us_per_frame_upstream": r1(med([r["cpu_us_per_frame"] for r in up]), 2),
+           "vm_hwm_kib_upstream": med([r["vm_hwm_kib"] for r in up])}
+    row["cpu_us_per_frame_upstream_added"], row["cpu_us_per_frame_upstream_added_per_rep"] = paired(
+        lambda r: r["cpu_us_per_frame"], up, b)
+    row["cpu_us_per_frame_upstream_minus_filter"], row["cpu_us_per_frame_upstream_minus_filter_per_rep"] = paired(
+        lambda r: r["cpu_us_per_frame"], up, a)
+    for q in ("p50", "p99"):
+        row[f"latency_{q}_us_upstream"] = r1(med([r["latency_us"][q] for r in up]), 0)
+        row[f"latency_{q}_us_upstream_added"], _ = paired(lambda r: r["latency_us"][q], up, b, 0)
+    row["ttft_probe_p50_ms_upstream"] = r1(med([r["ttft_probe_ms"]["p50"] for r in up]), 2)
+    row["ttft_probe_p50_ms_upstream_minus_filter"], row["ttft_probe_p50_ms_upstream_minus_filter_per_rep"] = paired(
+        lambda r: r["ttft_probe_ms"]["p50"], up, a, 2)
+    return row
+
+
 def render_md(out) -> str:
     m, s, runs = out["meta"], out["summary"], out["runs"]
     a = m["args"]
@@ -680,7 +730,7 @@ def render_md(out) -> str:
         f"{a['concurrency']} streams: a burst of {a['burst_n']} frames every {a['interval_us_n'] / 1000:g} ms per stream "
         f"({a['concurrency'] * a['burst_n'] * 1e6 / a['interval_us_n']:,.0f} frames/s in all), starts staggered; "
         f"{a['reps_1']} (1 stream) and {a['reps_n']} ({a['concurrency']} streams) paired runs: the filter and passthrough "
-        "Envoys (fresh ones each time) carry their streams at the same time, fed by the same upstream ticks, so both see "
+        + ("(and the upstream-filter) " if a.get("upstream") else "") + "Envoys (fresh ones each time) carry their streams at the same time, fed by the same upstream ticks, so both see "
         "the same load from other processes", "",
     ]
     L += ["## Summary", ""]
@@ -711,12 +761,26 @@ def render_md(out) -> str:
         lambda r: f"{r['ttft_p50_ms_filter']} / {r['ttft_p99_ms_filter']} vs {r['ttft_p50_ms_passthrough']} / {r['ttft_p99_ms_passthrough']} ms")
     row("peak Envoy RSS (VmHWM), filter / passthrough",
         lambda r: f"{r['vm_hwm_kib_filter'] / 1024:.1f} / {r['vm_hwm_kib_passthrough'] / 1024:.1f} MiB")
-    if any("cpu_us_per_frame_null_wasm" in pc[k] for k in ks):
-        row("no-op wasm filter (reads and rewrites each chunk): CPU per frame / **added** / added latency p50, p99",
-            lambda r: f"{r['cpu_us_per_frame_null_wasm']} / **{r['cpu_us_per_frame_null_wasm_added']} µs**"
-                      f"{reps(r['cpu_us_per_frame_null_wasm_added_per_rep'])} / "
-                      f"{r['latency_p50_us_null_wasm_added']}, {r['latency_p99_us_null_wasm_added']} µs"
-                      if "cpu_us_per_frame_null_wasm" in r else "not run")
+
+    def system_row(label, key):
+        """Another Envoy of the same runs (no-op module, upstream placement) against passthrough."""
+        if any(f"cpu_us_per_frame_{key}" in pc[k] for k in ks):
+            row(f"{label}: CPU per frame / **added** / added latency p50, p99",
+                lambda r: f"{r[f'cpu_us_per_frame_{key}']} / **{r[f'cpu_us_per_frame_{key}_added']} µs**"
+                          f"{reps(r[f'cpu_us_per_frame_{key}_added_per_rep'])} / "
+                          f"{r[f'latency_p50_us_{key}_added']}, {r[f'latency_p99_us_{key}_added']} µs"
+                          if f"cpu_us_per_frame_{key}" in r else "not run")
+
+    system_row("no-op wasm filter (reads and rewrites each chunk)", "null_wasm")
+    system_row("filter as an upstream filter (envoy/failover.yaml)", "upstream")
+    if any("cpu_us_per_frame_upstream" in pc[k] for k in ks):
+        row("**upstream − listener placement**: CPU per frame; TTFT p50 of the short requests (per-request cost)",
+            lambda r: f"**{r['cpu_us_per_frame_upstream_minus_filter']} µs**"
+                      f"{reps(r['cpu_us_per_frame_upstream_minus_filter_per_rep'])}; "
+                      f"{r['ttft_probe_p50_ms_upstream']} − {r['ttft_probe_p50_ms_filter']} = "
+                      f"**{r['ttft_probe_p50_ms_upstream_minus_filter']} ms**"
+                      f"{reps(r['ttft_probe_p50_ms_upstream_minus_filter_per_rep'])}"
+                      if "cpu_us_per_frame_upstream" in r else "not run")
     row("deltas per Envoy CPU-second, filter / passthrough",
         lambda r: f"{r['deltas_per_cpu_s_filter']:,} / {r['deltas_per_cpu_s_passthrough']:,}")
     if "litellm" in s:
