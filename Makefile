@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 WASM := dist/bedrock_bridge.wasm
 CARGO ?= $(shell command -v rustup >/dev/null 2>&1 && rustup which cargo 2>/dev/null || command -v cargo)
 
-.PHONY: all build venv clients anthropic-clients test unit unit-wasm32 unit-wasm-bindgen test-tools e2e lint run fmt clean bench bench-v8 bench-envoy bench-envoy-full bench-envoy-requests fuzz fuzz-smoke image envoy-matrix limitador
+.PHONY: all build venv clients anthropic-clients test unit unit-wasm32 unit-wasm-bindgen test-tools e2e lint run fmt clean bench bench-v8 bench-envoy bench-envoy-full bench-envoy-upstream bench-envoy-requests fuzz fuzz-smoke image envoy-matrix limitador
 
 all: build
 
@@ -112,6 +112,10 @@ bench-envoy: $(WASM) venv
 bench-envoy-full: $(WASM) venv
 	$(CARGO) build -q --release --target wasm32-wasip1 --manifest-path bench/envoy/nullfilter/Cargo.toml --target-dir target/nullfilter
 	$(PY) bench/envoy/run.py --null-wasm target/nullfilter/wasm32-wasip1/release/nullfilter.wasm --null-wasm-n
+
+## bench-envoy-upstream: the same with envoy/failover.yaml (the filter as an upstream filter) as a third Envoy in every run
+bench-envoy-upstream: $(WASM) venv
+	$(PY) bench/envoy/run.py --upstream --no-litellm --reps-1 5 --reps-n 3 --out bench/envoy/upstream
 
 ## bench-envoy-requests: Envoy CPU per request, filter vs a no-op wasm filter, agent-sized bodies (30 / 300 KiB, chat and Messages)
 bench-envoy-requests: $(WASM) venv
