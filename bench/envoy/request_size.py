@@ -53,6 +53,8 @@ def main():
     ap.add_argument("--null-wasm", required=True, help="the no-op filter module (bench/envoy/nullfilter)")
     ap.add_argument("--wasm", default=str(run.WASM))
     ap.add_argument("--compare", help="another filter module (e.g. main's), run in the same rotation")
+    ap.add_argument("--upstream", action="store_true",
+                    help="also the module as an upstream filter (envoy/failover.yaml as shipped), in the same rotation")
     ap.add_argument("--batches", type=int, default=7)
     ap.add_argument("--per-batch", type=int, default=20)
     ap.add_argument("--json", help="write the results here")
@@ -64,6 +66,8 @@ def main():
     if args.compare:
         mods["compare"] = Path(args.compare)
     envoys = {k: run.EnvoyProc(True, up.port, f"requests-{k}", wasm=p) for k, p in mods.items()}
+    if args.upstream:
+        envoys["upstream"] = run.FailoverEnvoyProc(up.port, "requests-upstream", wasm=Path(args.wasm))
     null = run.EnvoyProc(True, up.port, "requests-null", wasm=Path(args.null_wasm))
     es_path = f"/model/{run.MODEL_ID}/converse-stream"
     results = {}
@@ -77,20 +81,26 @@ def main():
                 for c in conns.values():
                     post(c, PATHS[door], data, headers)
                 post(cn, es_path, data, headers)
-            ms = {k: [] for k in [*mods, "noop"]}
+            ms = {k: [] for k in [*envoys, "noop"]}
             for _ in range(args.batches):  # alternating: each module, then the no-op
                 for k, e in envoys.items():
                     ms[k].append(batch(e, conns[k], PATHS[door], data, headers, args.per_batch) / args.per_batch * 1e3)
                 ms["noop"].append(batch(null, cn, es_path, data, headers, args.per_batch) / args.per_batch * 1e3)
             r = {"bytes": len(data), "noop_ms": round(statistics.median(ms["noop"]), 3)}
-            for k in mods:
+            for k in envoys:
                 added = [f - n for f, n in zip(ms[k], ms["noop"])]
                 r[f"{k}_ms"] = round(statistics.median(ms[k]), 3)
                 r[f"{k}_added_ms"] = round(statistics.median(added), 3)
                 r[f"{k}_added_ms_per_batch"] = [round(a, 3) for a in added]
+            if args.upstream:  # the same module, upstream − listener placement, per batch
+                diff = [u - f for u, f in zip(ms["upstream"], ms["filter"])]
+                r["upstream_minus_filter_ms"] = round(statistics.median(diff), 3)
+                r["upstream_minus_filter_ms_per_batch"] = [round(d, 3) for d in diff]
             results[name] = r
             print(f"{name} ({len(data)} B): no-op {r['noop_ms']} ms; " + "; ".join(
-                f"{k} {r[k + '_ms']} ms, added {r[k + '_added_ms']} ms {r[k + '_added_ms_per_batch']}" for k in mods),
+                f"{k} {r[k + '_ms']} ms, added {r[k + '_added_ms']} ms {r[k + '_added_ms_per_batch']}" for k in envoys)
+                + (f"; upstream − filter {r['upstream_minus_filter_ms']} ms {r['upstream_minus_filter_ms_per_batch']}"
+                   if args.upstream else ""),
                 flush=True)
     finally:
         for e in envoys.values():
