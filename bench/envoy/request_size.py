@@ -12,7 +12,8 @@ answers a short ConverseStream (3 frames). Requests are sequential on one keep-a
 per Envoy, alternating filter / no-op (and `--compare`, another module such as main's), so all see
 the same machine load; Envoy's CPU is the
 on-CPU time of all its threads (/proc/PID/task/*/schedstat) around each batch. Added = filter -
-no-op, per request, median over batches.
+no-op, per request, median over batches. With --upstream, envoy/failover.yaml as shipped (the module
+as an upstream filter) joins the rotation, and upstream - filter is reported per batch too.
 """
 
 import argparse
