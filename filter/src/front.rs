@@ -94,6 +94,11 @@ pub trait Reply {
     fn passthrough(&self, _content_type: &str) -> Option<Box<dyn Watch>> {
         None
     }
+    /// The upstream answers in Anthropic's Messages format (Bedrock Mantle's Messages API): a
+    /// stream is Anthropic SSE, read as Converse events ([`crate::bedrock::messages_events`]).
+    fn anthropic_sse(&self) -> bool {
+        false
+    }
 }
 
 impl EventSink for Box<dyn EventSink> {

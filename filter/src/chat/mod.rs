@@ -10,7 +10,9 @@ pub mod response;
 pub mod sse;
 pub mod stream;
 
+use crate::bedrock::mantle_claude;
 use crate::bedrock::passthrough::PassthroughReply;
+use crate::config::Api;
 use crate::error::ApiError;
 use crate::front::{FrontDoor, Outbound, RequestContext};
 use reply::ChatReply;
@@ -33,12 +35,8 @@ impl FrontDoor for ChatFront {
             return mantle;
         }
         match request::translate(body, ctx.config)? {
-            Translated::Converse(t) => Ok(Outbound {
-                path: t.converse.path(t.stream),
-                body: t.converse.to_json()?,
-                stream: t.stream,
-                model_id: t.converse.model_id,
-                reply: Box::new(ChatReply {
+            Translated::Converse(t) => {
+                let reply = Box::new(ChatReply {
                     id: format!("chatcmpl-{}", ctx.id),
                     created: ctx.created,
                     model: t.client_model.clone(),
@@ -46,12 +44,22 @@ impl FrontDoor for ChatFront {
                     include_usage: t.include_usage,
                     json_tool: t.json_tool,
                     max_thinking_bytes: ctx.config.limits.max_thinking_bytes,
-                }),
-                client_model: t.client_model,
-                notes: t.notes,
-                service: Default::default(),
-                headers: Vec::new(),
-            }),
+                });
+                if ctx.config.resolve_model(&t.client_model).1 == Api::Mantle {
+                    return mantle_claude::outbound(&t.converse, t.stream, ctx, t.client_model, reply, t.notes);
+                }
+                Ok(Outbound {
+                    path: t.converse.path(t.stream),
+                    body: t.converse.to_json()?,
+                    stream: t.stream,
+                    model_id: t.converse.model_id,
+                    reply,
+                    client_model: t.client_model,
+                    notes: t.notes,
+                    service: Default::default(),
+                    headers: Vec::new(),
+                })
+            }
             Translated::Passthrough(p) => Ok(Outbound {
                 path: crate::bedrock::passthrough::OPENAI_PATH.to_string(),
                 body: p.body,
