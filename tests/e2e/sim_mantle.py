@@ -13,6 +13,8 @@ Rules enforced (each refusal is recorded with its rule):
   (https://docs.getbifrost.ai/providers/supported-providers/bedrock-mantle "Model IDs").
 - paths: OpenAI GPT models other than gpt-oss under /openai/v1 only; others under /v1
   (https://theagenticguy.github.io/ai-gateway/adrs/015-openai-responses-bedrock-mantle-proxy/).
+- count_tokens at /anthropic/v1/messages/count_tokens (AWS: count-tokens.html, "Count tokens
+  using the bedrock-mantle endpoint"), answering {"input_tokens": input tokens below}.
 - Messages: `anthropic-version` header and `max_tokens` required; no unknown top-level field;
   known block types, non-empty text, `tool_result` ids answering an earlier `tool_use`; with
   thinking on, a budget of at least 1024 below `max_tokens`, `temperature` 1 only, no forced
@@ -41,6 +43,7 @@ import uuid
 from sim import Handler, Sim, start_sim
 
 ANTHROPIC_PATH = "/anthropic/v1/messages"
+COUNT_PATH = "/anthropic/v1/messages/count_tokens"
 OPENAI_PATHS = re.compile(r"/(openai/)?v1/(chat/completions|responses)")
 CACHE_READ = 3
 
@@ -80,7 +83,7 @@ def model_rule(path: str, model) -> tuple:
         return 400, "model: field required", "model_required"
     if re.match(r"(global|us|eu|apac|jp|us-gov)\.", model) or ":" in model or model.startswith("arn:"):
         return 404, f"The model {model} does not exist on bedrock-mantle (no region prefix, no version suffix)", "mantle_model_id"
-    if path == ANTHROPIC_PATH:
+    if path in (ANTHROPIC_PATH, COUNT_PATH):
         if not model.startswith("anthropic."):
             return 404, f"model: {model} is not served by the Anthropic Messages API", "anthropic_model"
         return None
@@ -101,6 +104,8 @@ def sse(event, data) -> bytes:
 MESSAGES_FIELDS = {"model", "messages", "max_tokens", "system", "metadata", "stop_sequences", "stream", "temperature",
                    "top_p", "top_k", "tools", "tool_choice", "thinking", "output_config", "service_tier", "container",
                    "mcp_servers", "context_management", "inference_geo"}
+COUNT_FIELDS = MESSAGES_FIELDS - {"max_tokens", "stream", "stop_sequences", "temperature", "top_p", "top_k",
+                                   "metadata", "service_tier", "container", "inference_geo"}
 BLOCK_TYPES = {"text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking",
                "search_result", "server_tool_use", "web_search_tool_result"}
 
@@ -333,7 +338,7 @@ class MantleHandler(Handler):
         if self._control(raw):
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
-        anthropic = self.path == ANTHROPIC_PATH
+        anthropic = self.path in (ANTHROPIC_PATH, COUNT_PATH)
         record = {"method": "POST", "path": self.path, "headers": headers, "body": raw.decode("utf-8", "replace")}
         auth_error = self.sim.check_auth("POST", self.path, headers, raw)
         record["signature_ok"] = auth_error is None
@@ -352,6 +357,17 @@ class MantleHandler(Handler):
         etype = "not_found_error" if status == 404 else "invalid_request_error"
         self._error(anthropic, status, etype, message)
 
+    def _count(self, record, body):
+        """Anthropic's count_tokens: the Messages fields that shape the input, nothing else
+        (https://docs.anthropic.com/en/api/messages-count-tokens); the count is input_tokens()."""
+        extra = sorted(set(body) - COUNT_FIELDS)
+        if extra:
+            return self._refuse(record, True, 400, f"{extra[0]}: Extra inputs are not permitted", "extra_field")
+        broken = messages_rule(dict(body, max_tokens=1 << 30))
+        if broken:
+            return self._refuse(record, True, 400, *broken)
+        return self._json(200, {"input_tokens": input_tokens(body)})
+
     def _serve(self, anthropic, headers, raw, record):
         try:
             body = json.loads(raw)
@@ -365,6 +381,8 @@ class MantleHandler(Handler):
             return self._refuse(record, anthropic, *refused)
         if anthropic and not headers.get("anthropic-version"):
             return self._refuse(record, True, 400, "anthropic-version: header is required", "anthropic_version")
+        if self.path == COUNT_PATH:
+            return self._count(record, body)
         if anthropic and not isinstance(body.get("max_tokens"), int):
             return self._refuse(record, True, 400, "max_tokens: Field required", "max_tokens")
         broken = anthropic and messages_rule(body)
@@ -382,6 +400,8 @@ class MantleHandler(Handler):
         if stream:
             return self._sse(make[1](body, model))
         return self._json(200, make[0](body, model))
+
+
 
 
 def start_mantle_sim(port=0, **kwargs):

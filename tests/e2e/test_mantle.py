@@ -175,6 +175,20 @@ def test_anthropic_errors_keep_their_shape(menvoy, sim):
     assert sim.requests[-1]["refused"] == "max_tokens"
 
 
+def test_count_tokens_goes_to_mantles_count_tokens(menvoy, sim):
+    """AWS counts Claude's tokens on Mantle with Anthropic's count_tokens (count-tokens.html):
+    the body goes as sent, model mapped; counting charges no tokens."""
+    c = ac(menvoy)
+    before = tokens(menvoy, "opus", "input")
+    n = c.messages.count_tokens(model="opus", system="Be brief.", messages=[{"role": "user", "content": "count these"}])
+    assert n.input_tokens == 7 + 2
+    r, body = last(sim, "/anthropic/v1/messages/count_tokens")
+    assert body == {"model": OPUS, "system": "Be brief.", "messages": [{"role": "user", "content": "count these"}]}
+    assert r["headers"]["accept"] == "application/json"
+    time.sleep(0.5)
+    assert tokens(menvoy, "opus", "input") == before
+
+
 # --- OpenAI chat completions and Responses ---------------------------------------------------
 def test_chat_completions_json_and_stream(menvoy, sim):
     c = oc(menvoy)
