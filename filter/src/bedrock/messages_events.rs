@@ -30,9 +30,9 @@ struct Wire<'a> {
     #[serde(default)]
     index: u32,
     #[serde(borrow, default)]
-    delta: Option<Delta<'a>>,
+    delta: Option<Part<'a>>,
     #[serde(borrow, default)]
-    content_block: Option<Block<'a>>,
+    content_block: Option<Part<'a>>,
     #[serde(default)]
     message: Option<Start>,
     #[serde(default)]
@@ -41,8 +41,11 @@ struct Wire<'a> {
     error: Option<WireError>,
 }
 
+/// A `delta` (of a block: its `type` and text, thinking, signature or JSON piece; of the
+/// message: its stop reason) or a `content_block` (its `type`, a tool call's id and name, initial
+/// text or thinking, redacted data).
 #[derive(Deserialize)]
-struct Delta<'a> {
+struct Part<'a> {
     #[serde(rename = "type", borrow, default)]
     kind: Option<Text<'a>>,
     #[serde(borrow, default)]
@@ -55,24 +58,18 @@ struct Delta<'a> {
     partial_json: Option<Text<'a>>,
     #[serde(default)]
     stop_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Block<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Text<'a>,
     #[serde(borrow, default)]
     id: Option<Text<'a>>,
     #[serde(borrow, default)]
     name: Option<Text<'a>>,
     #[serde(borrow, default)]
-    text: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    thinking: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    signature: Option<Text<'a>>,
-    #[serde(borrow, default)]
     data: Option<Text<'a>>,
+}
+
+impl Part<'_> {
+    fn kind(&self) -> &str {
+        self.kind.as_ref().map_or("", |k| k.0.as_ref())
+    }
 }
 
 #[derive(Deserialize)]
@@ -169,9 +166,9 @@ impl State {
     }
 }
 
-fn block_start<'a>(block: u32, b: Block<'a>, emit: &mut impl FnMut(Event<'a>)) {
+fn block_start<'a>(block: u32, b: Part<'a>, emit: &mut impl FnMut(Event<'a>)) {
     let nonempty = |t: Option<Text<'a>>| t.map(|t| t.0).filter(|t| !t.is_empty());
-    match b.kind.0.as_ref() {
+    match b.kind() {
         "tool_use" => emit(Event::ToolUseStart {
             block,
             id: b.id.map(|t| t.0).unwrap_or_default(),
@@ -199,9 +196,8 @@ fn block_start<'a>(block: u32, b: Block<'a>, emit: &mut impl FnMut(Event<'a>)) {
     }
 }
 
-fn block_delta<'a>(block: u32, d: Delta<'a>, emit: &mut impl FnMut(Event<'a>)) {
-    let kind = d.kind.as_ref().map(|k| k.0.as_ref()).unwrap_or("");
-    match kind {
+fn block_delta<'a>(block: u32, d: Part<'a>, emit: &mut impl FnMut(Event<'a>)) {
+    match d.kind() {
         "text_delta" => {
             if let Some(t) = d.text {
                 emit(Event::Text { block, text: t.0 });

@@ -10,11 +10,9 @@ pub mod response;
 pub mod sse;
 pub mod stream;
 
-use crate::bedrock::mantle_claude;
 use crate::bedrock::passthrough::PassthroughReply;
-use crate::config::Api;
 use crate::error::ApiError;
-use crate::front::{FrontDoor, Outbound, RequestContext};
+use crate::front::{self, FrontDoor, Outbound, RequestContext};
 use reply::ChatReply;
 use request::Translated;
 
@@ -45,20 +43,7 @@ impl FrontDoor for ChatFront {
                     json_tool: t.json_tool,
                     max_thinking_bytes: ctx.config.limits.max_thinking_bytes,
                 });
-                if ctx.config.resolve_model(&t.client_model).1 == Api::Mantle {
-                    return mantle_claude::outbound(&t.converse, t.stream, ctx, t.client_model, reply, t.notes);
-                }
-                Ok(Outbound {
-                    path: t.converse.path(t.stream),
-                    body: t.converse.to_json()?,
-                    stream: t.stream,
-                    model_id: t.converse.model_id,
-                    reply,
-                    client_model: t.client_model,
-                    notes: t.notes,
-                    service: Default::default(),
-                    headers: Vec::new(),
-                })
+                front::converse_outbound(t.converse, t.stream, ctx, t.client_model, reply, t.notes)
             }
             Translated::Passthrough(p) => Ok(Outbound {
                 path: crate::bedrock::passthrough::OPENAI_PATH.to_string(),

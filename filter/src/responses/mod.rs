@@ -16,10 +16,8 @@ pub mod request;
 pub mod response;
 pub mod stream;
 
-use crate::bedrock::mantle_claude;
-use crate::config::Api;
 use crate::error::ApiError;
-use crate::front::{FrontDoor, Outbound, RequestContext};
+use crate::front::{self, FrontDoor, Outbound, RequestContext};
 
 /// The Responses API.
 pub struct ResponsesFront;
@@ -49,20 +47,7 @@ impl FrontDoor for ResponsesFront {
             meta,
             max_bytes: ctx.config.limits.max_response_bytes,
         });
-        if ctx.config.resolve_model(&t.client_model).1 == Api::Mantle {
-            return mantle_claude::outbound(&t.converse, t.stream, ctx, t.client_model, reply, t.notes);
-        }
-        Ok(Outbound {
-            path: t.converse.path(t.stream),
-            body: t.converse.to_json()?,
-            stream: t.stream,
-            client_model: t.client_model,
-            model_id: t.converse.model_id.clone(),
-            reply,
-            notes: t.notes,
-            service: Default::default(),
-            headers: Vec::new(),
-        })
+        front::converse_outbound(t.converse, t.stream, ctx, t.client_model, reply, t.notes)
     }
 
     fn error_body(&self, e: &ApiError) -> Vec<u8> {
