@@ -25,7 +25,8 @@ Errors keep each API's shape: Anthropic `{"type":"error","error":{...}}`, OpenAI
 (an assumption: Mantle is API-compatible; its exact bodies are not documented).
 
 Control API (unsigned, same port): POST /__sim/scenario {"model_id", "status", "error_type",
-"message", "headers"} answers that model with an error; GET /__sim/requests; POST /__sim/reset.
+"message", "headers"} answers that model with an error, or {"stream_error": {"type", "message"}}
+ends its Anthropic streams with an `error` event after `message_start`; GET /__sim/requests; POST /__sim/reset.
 Generated answers say "You said: <last user text>" word by word; usage is deterministic:
 input tokens = 7 + number of words in the request's last user text, output = words answered,
 Anthropic also reports cache_read_input_tokens = 3 (Anthropic counts it apart from input).
@@ -394,6 +395,11 @@ class MantleHandler(Handler):
             return self._error(anthropic, scenario["status"], scenario.get("error_type", "api_error"),
                                scenario.get("message", "simulated error"), scenario.get("headers"))
         stream = body.get("stream") is True
+        if scenario and anthropic and stream and scenario.get("stream_error"):
+            # Anthropic's mid-stream error: an `error` event after the stream began.
+            err = {"type": "error", "error": scenario["stream_error"]}
+            start = dict(anthropic_json(body, model), content=[], stop_reason=None)
+            return self._sse([sse("message_start", {"type": "message_start", "message": start}), sse("error", err)])
         kind = "anthropic" if anthropic else ("responses" if self.path.endswith("/responses") else "chat")
         make = {"anthropic": (anthropic_json, anthropic_stream), "chat": (chat_json, chat_stream),
                 "responses": (responses_json, responses_stream)}[kind]

@@ -343,6 +343,18 @@ def test_chat_to_claude_errors_in_openai_shape(menvoy, sim):
             c.chat.completions.create(model="opus", messages=[{"role": "user", "content": "x"}], stream=stream)
         assert e.value.body["message"] == "slow down" and e.value.body["type"] == "rate_limit_error"
         assert e.value.response.headers["retry-after"] == "7"
+    # An error event inside Anthropic's stream: an OpenAI error chunk, counted as an error.
+    with sim.lock:
+        sim.scenarios[OPUS] = {"stream_error": {"type": "overloaded_error", "message": "Overloaded"}}
+    errors = key("bedrock_reasoning_errors_total", error_type="server_error", model="opus", profile="default")
+    before = prometheus(menvoy).get(errors, 0)
+    with pytest.raises(openai.APIError) as e:
+        list(c.chat.completions.create(model="opus", messages=[{"role": "user", "content": "x"}], stream=True))
+    assert "Overloaded" in str(e.value)
+    deadline = time.time() + 10
+    while prometheus(menvoy).get(errors, 0) == before and time.time() < deadline:
+        time.sleep(0.2)
+    assert prometheus(menvoy).get(errors, 0) == before + 1
     with sim.lock:
         sim.scenarios.clear()
     # A parameter Claude cannot take is refused by the filter before Mantle, in OpenAI's shape.
