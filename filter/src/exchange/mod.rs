@@ -854,10 +854,11 @@ impl Exchange {
 pub const RETRY_PATH_HEADER: &str = "x-bedrock-bridge-path";
 
 /// The path the client asked for: `:path`, or on a retry of a request this filter rewrote as an
-/// upstream filter (its `:path` is Bedrock's), the path it kept in [`RETRY_PATH_HEADER`].
+/// upstream filter (its `:path` is Bedrock's or Bedrock Mantle's), the path it kept in
+/// [`RETRY_PATH_HEADER`].
 fn client_path(host: &dyn Host) -> String {
     let path = host.header(Map::RequestHeaders, ":path").unwrap_or_default();
-    if path.starts_with("/model/") || path.starts_with("/openai/") {
+    if path.starts_with("/model/") || path.starts_with("/openai/") || path.starts_with("/anthropic/") {
         if let Some(original) = host.header(Map::RequestHeaders, RETRY_PATH_HEADER) {
             return original;
         }
