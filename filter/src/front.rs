@@ -9,8 +9,9 @@
 
 pub mod fields;
 
+use crate::bedrock::converse::ConverseRequest;
 use crate::bedrock::events::{Event, EventSink};
-use crate::config::Config;
+use crate::config::{Api, Config};
 use crate::error::ApiError;
 use crate::meter::{Answer, Watch};
 
@@ -60,6 +61,34 @@ pub struct Outbound {
     pub headers: Vec<(&'static str, String)>,
 }
 
+/// The [`Outbound`] of a request a front door translated into Converse: bedrock-runtime's
+/// Converse / ConverseStream, or for a model configured `api: mantle` (a Claude model: the others
+/// are passed through before translation) Bedrock Mantle's Messages API
+/// ([`crate::bedrock::mantle_claude`]).
+pub fn converse_outbound(
+    converse: ConverseRequest,
+    stream: bool,
+    ctx: &RequestContext<'_>,
+    client_model: String,
+    reply: Box<dyn Reply>,
+    notes: Vec<String>,
+) -> Result<Outbound, ApiError> {
+    if ctx.config.resolve_model(&client_model).1 == Api::Mantle {
+        return crate::bedrock::mantle_claude::outbound(&converse, stream, ctx, client_model, reply, notes);
+    }
+    Ok(Outbound {
+        path: converse.path(stream),
+        body: converse.to_json()?,
+        stream,
+        model_id: converse.model_id,
+        reply,
+        client_model,
+        notes,
+        service: Service::Runtime,
+        headers: Vec::new(),
+    })
+}
+
 /// A client-facing API.
 pub trait FrontDoor: Sync {
     /// Short name for logs and metrics (`chat`, `responses`, `messages`, `embeddings`).
@@ -93,6 +122,11 @@ pub trait Reply {
     /// Bedrock's (`text/event-stream` for a stream). `None`: translate the answer.
     fn passthrough(&self, _content_type: &str) -> Option<Box<dyn Watch>> {
         None
+    }
+    /// The upstream answers in Anthropic's Messages format (Bedrock Mantle's Messages API): a
+    /// stream is Anthropic SSE, read as Converse events ([`crate::bedrock::messages_events`]).
+    fn anthropic_sse(&self) -> bool {
+        false
     }
 }
 

@@ -142,9 +142,21 @@ pub struct SseLines {
     partial: Vec<u8>,
     /// The current line outgrew [`MAX_SSE_LINE`]: skip to its end.
     skipping: bool,
+    /// A line was skipped.
+    overflowed: bool,
 }
 
 impl SseLines {
+    /// A line longer than [`MAX_SSE_LINE`] was skipped.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    /// Bytes of the unfinished line held.
+    pub fn buffered_len(&self) -> usize {
+        self.partial.len()
+    }
+
     /// Feed one chunk; `on_data` gets each complete `data:` payload (leading space removed).
     pub fn feed(&mut self, chunk: &[u8], mut on_data: impl FnMut(&[u8])) {
         let mut rest = chunk;
@@ -168,6 +180,7 @@ impl SseLines {
         if self.partial.len().saturating_add(rest.len()) > MAX_SSE_LINE {
             self.partial = Vec::new();
             self.skipping = true;
+            self.overflowed = true;
         } else {
             self.partial.extend_from_slice(rest);
         }

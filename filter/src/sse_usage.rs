@@ -188,33 +188,8 @@ impl SseUsage {
 
     fn anthropic(&mut self, e: AnthropicEvent) {
         match e.kind.as_deref() {
-            Some("message_start") => {
-                if let Some(u) = e.message.and_then(|m| m.usage) {
-                    self.usage = Some(BedrockUsage {
-                        input_tokens: u.input_tokens.unwrap_or(0),
-                        output_tokens: u.output_tokens.unwrap_or(0),
-                        total_tokens: None,
-                        cache_read_input_tokens: u.cache_read_input_tokens.unwrap_or(0),
-                        cache_write_input_tokens: u.cache_creation_input_tokens.unwrap_or(0),
-                    });
-                }
-            }
-            Some("message_delta") => {
-                if let Some(u) = e.usage {
-                    // Cumulative counts: each replaces the last.
-                    let mut total = self.usage.unwrap_or_default();
-                    let set = |slot: &mut u64, v: Option<u64>| {
-                        if let Some(v) = v {
-                            *slot = v;
-                        }
-                    };
-                    set(&mut total.output_tokens, u.output_tokens);
-                    set(&mut total.input_tokens, u.input_tokens);
-                    set(&mut total.cache_read_input_tokens, u.cache_read_input_tokens);
-                    set(&mut total.cache_write_input_tokens, u.cache_creation_input_tokens);
-                    self.usage = Some(total);
-                }
-            }
+            Some("message_start") => add_anthropic_usage(&mut self.usage, e.message.and_then(|m| m.usage)),
+            Some("message_delta") => add_anthropic_usage(&mut self.usage, e.usage),
             Some("content_block_delta") => self.first_token = true,
             Some("message_stop") => self.complete = true,
             Some("error") => {
@@ -288,6 +263,23 @@ impl SseUsage {
     }
 }
 
+/// Add an Anthropic usage report to `total`: its counts are cumulative, so each one present
+/// replaces the last (`message_start` reports input and cache tokens, `message_delta` the output
+/// tokens so far). Anthropic counts cache reads and writes apart from `input_tokens`, as Bedrock.
+pub(crate) fn add_anthropic_usage(total: &mut Option<BedrockUsage>, u: Option<AnthropicUsage>) {
+    let Some(u) = u else { return };
+    let t = total.get_or_insert_with(BedrockUsage::default);
+    let set = |slot: &mut u64, v: Option<u64>| {
+        if let Some(v) = v {
+            *slot = v;
+        }
+    };
+    set(&mut t.input_tokens, u.input_tokens);
+    set(&mut t.output_tokens, u.output_tokens);
+    set(&mut t.cache_read_input_tokens, u.cache_read_input_tokens);
+    set(&mut t.cache_write_input_tokens, u.cache_creation_input_tokens);
+}
+
 /// The payload of an event: its `data:` lines joined by `\n` (SSE), borrowed when there is one.
 fn data_of(event: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     let mut lines = event
@@ -341,8 +333,10 @@ struct AnthropicMessage {
     usage: Option<AnthropicUsage>,
 }
 
+/// An Anthropic `usage` object (`message_start.message.usage`, `message_delta.usage`, a
+/// message's `usage`).
 #[derive(Deserialize)]
-struct AnthropicUsage {
+pub(crate) struct AnthropicUsage {
     input_tokens: Option<u64>,
     output_tokens: Option<u64>,
     cache_read_input_tokens: Option<u64>,

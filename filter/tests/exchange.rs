@@ -930,6 +930,16 @@ fn a_retry_as_upstream_filter_is_translated_again_from_the_kept_path() {
     let path = r.req(":path").unwrap_or_default().to_string();
     assert!(path.starts_with("/model/") && path.ends_with("/converse"), "{path}");
     assert_eq!(r.req("authorization"), Some("Bearer bedrock-key-SECRET"));
+    // The same after a rewrite to Bedrock Mantle's Messages API.
+    let mut r = Run::new(
+        &config(BEARER),
+        "POST",
+        "/anthropic/v1/messages",
+        &[("x-bedrock-bridge-path", "/v1/chat/completions")],
+    );
+    r.send(&chat(false));
+    assert!(r.host.local.is_none());
+    assert!(r.req(":path").unwrap_or_default().starts_with("/model/"));
     // Without the kept path, a Bedrock path is not a front door.
     let mut r = Run::new(&config(BEARER), "POST", "/model/x/converse", &[]);
     r.headers(false);

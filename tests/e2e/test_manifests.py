@@ -19,8 +19,9 @@ import pytest
 import yaml
 
 from conftest import AKID, SECRET, TOKEN
-from harness import ROOT, SIGNER_EXCLUDED_HEADERS, WASM, envoy_binary, signer_filter
+from harness import ROOT, SIGNER_EXCLUDED_HEADERS, WASM, Envoy, envoy_binary, signer_filter
 from shipped import wasm_filters
+from sim_mantle import start_mantle_sim
 
 MANIFESTS = sorted((ROOT / "envoy").glob("*/*.yaml"))
 AWS_KEYS = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK"}
@@ -114,6 +115,32 @@ def signers(path: Path):
     return out
 
 
+def walk(node):
+    """Every dict inside a YAML document."""
+    if isinstance(node, dict):
+        yield node
+        for v in node.values():
+            yield from walk(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from walk(v)
+
+
+PER_ROUTE = "type.googleapis.com/envoy.extensions.filters.http.aws_request_signing.v3.AwsRequestSigningPerRoute"
+
+
+def mantle_signers(path: Path):
+    """The signer's per-route overrides the file carries (for Bedrock Mantle's route)."""
+    return [d for doc in docs(path) for d in walk(doc) if d.get("@type") == PER_ROUTE]
+
+
+@pytest.fixture(scope="module")
+def msim():
+    server, port, sim = start_mantle_sim(region="us-east-1", access_key=AKID, secret_key=SECRET, session_token=TOKEN)
+    yield port, sim
+    server.shutdown()
+
+
 def test_every_manifest_is_found():
     names = {p.relative_to(ROOT / "envoy").as_posix() for p in MANIFESTS}
     assert {"istio/envoyfilter-gateway.yaml", "istio/envoyfilter-sidecar.yaml", "envoy-gateway/bedrock-bridge.yaml",
@@ -200,7 +227,7 @@ def test_schema_check_catches_a_typo(crd_schemas):
 
 
 @pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.relative_to(ROOT / "envoy").as_posix())
-def test_manifest_filter_config_serves_requests(path, sim, start_envoy, tmp_path):
+def test_manifest_filter_config_serves_requests(path, sim, msim, start_envoy, tmp_path):
     found_signers = signers(path)
     for w in wasm_configs(path):
         cfg = w["cfg"]
@@ -244,6 +271,53 @@ def test_manifest_filter_config_serves_requests(path, sim, start_envoy, tmp_path
         assert req["access_key"] == AKID
         assert req["path"].startswith("/model/" + target.replace(":", "%3A") + "/converse")
         assert req["headers"].get("host", req["headers"].get("Host")) == f"bedrock-runtime.{cfg['region']}.amazonaws.com"
+        serves_mantle(path, cfg, kw, msim)
+
+
+def serves_mantle(path, cfg, kw, msim):
+    """The manifest's Mantle parts: a Claude alias configured "api": "mantle", Mantle's host
+    declared as a mesh-external service / Backend (the ECDS recipe reuses the IAM gateway's), and
+    with "signing": "envoy" the signer's per-route override for service bedrock-mantle, loaded in
+    real Envoy on the route Mantle's host matches: a chat request reaches the Mantle simulator,
+    which checks its SigV4 with botocore for service bedrock-mantle."""
+    host = f"bedrock-mantle.{cfg['region']}.api.aws"
+    alias = next(a for a, t in cfg["models"].items() if isinstance(t, dict) and t.get("api") == "mantle")
+    kinds = {d["kind"] for d in docs(path) if host in json.dumps(d)}
+    if not path.stem.startswith("ecds-"):
+        assert kinds & {"ServiceEntry", "Backend"}, f"{path}: {host} is not declared"
+    per_route = mantle_signers(path)
+    route = {"match": {"prefix": "/", "headers": [{"name": ":authority", "string_match": {"exact": host}}]},
+             "route": {"cluster": "bedrock", "timeout": "30s"}}
+    if cfg.get("signing") == "envoy":
+        if not path.stem.startswith("ecds-"):
+            assert len(per_route) == 1, f"{path}: one per-route signer override for Mantle"
+            o = per_route[0]["aws_request_signing"]
+            assert o["service_name"] == "bedrock-mantle" and o["region"] == cfg["region"]
+            assert o.get("use_unsigned_payload", False) is False
+            assert all(h in o["match_excluded_headers"] for h in SIGNER_EXCLUDED_HEADERS)
+            route["typed_per_filter_config"] = {SIGNER: per_route[0]}
+        else:
+            iam = docs(path.with_name("envoyfilter-gateway-iam.yaml"))
+            [o] = [d for doc in iam for d in walk(doc) if d.get("@type") == PER_ROUTE]
+            route["typed_per_filter_config"] = {SIGNER: o}
+    else:
+        assert not per_route, f"{path}: the filter signs Mantle requests itself"
+    port, sim = msim
+    with sim.lock:
+        sim.requests.clear()
+    # The ECDS recipe's filter is the same module with the same configuration: loaded directly here.
+    kw = {k: v for k, v in kw.items() if k != "http_filters"}
+    e = Envoy(cfg, upstream=("127.0.0.1", port), name="manifest-mantle",
+              routes=[route, {"match": {"prefix": "/"}, "route": {"cluster": "bedrock", "timeout": "30s"}}], **kw)
+    try:
+        client = openai.OpenAI(base_url=e.base_url, api_key="x", max_retries=0, timeout=30)
+        r = client.chat.completions.create(model=alias, messages=[{"role": "user", "content": "ping"}])
+        assert r.choices[0].message.content == "You said: ping"
+    finally:
+        e.stop()
+    [req] = sim.requests
+    assert req["path"] == "/anthropic/v1/messages" and req["signature_ok"], req
+    assert "/bedrock-mantle/aws4_request" in req["headers"]["authorization"]
 
 
 def ecds_filters(w, signer_body, tmp_path):

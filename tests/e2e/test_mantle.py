@@ -33,7 +33,9 @@ CONFIG = {
     "region": REGION,
     "credentials": {"access_key_id": AKID, "secret_access_key": SECRET, "session_token": TOKEN},
     "models": MODELS,
+    "reasoning_field": "reasoning_content",
     "profiles": {"budget": {"token_budget": {"tokens_per_minute": 60, "window_seconds": WINDOW}},
+                 "budget-chat": {"token_budget": {"tokens_per_minute": 60, "window_seconds": WINDOW}},
                  "strict": {"strict_models": True, "models": {"opus": MODELS["opus"]}}},
 }
 CLIENTS = ROOT / "tests" / "clients" / "anthropic" / "node_modules"
@@ -56,7 +58,7 @@ def msim():
 def menvoy(msim):
     shipped = yaml.safe_load((ROOT / "envoy" / "envoy.yaml").read_text())
     hcm = shipped["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
-    routes = [tenant_route("budget"), tenant_route("strict"), {"match": {"prefix": "/"}, "route": {"cluster": "bedrock", "timeout": "30s"}}]
+    routes = [tenant_route("budget"), tenant_route("budget-chat"), tenant_route("strict"), {"match": {"prefix": "/"}, "route": {"cluster": "bedrock", "timeout": "30s"}}]
     e = Envoy(CONFIG, upstream=("127.0.0.1", msim[0]), name="mantle", routes=routes,
               hcm_extra={"access_log": hcm["access_log"]},
               bootstrap_extra={"stats_config": shipped["stats_config"], "stats_flush_interval": "0.2s"})
@@ -173,6 +175,20 @@ def test_anthropic_errors_keep_their_shape(menvoy, sim):
     assert sim.requests[-1]["refused"] == "max_tokens"
 
 
+def test_count_tokens_goes_to_mantles_count_tokens(menvoy, sim):
+    """AWS counts Claude's tokens on Mantle with Anthropic's count_tokens (count-tokens.html):
+    the body goes as sent, model mapped; counting charges no tokens."""
+    c = ac(menvoy)
+    before = tokens(menvoy, "opus", "input")
+    n = c.messages.count_tokens(model="opus", system="Be brief.", messages=[{"role": "user", "content": "count these"}])
+    assert n.input_tokens == 7 + 2
+    r, body = last(sim, "/anthropic/v1/messages/count_tokens")
+    assert body == {"model": OPUS, "system": "Be brief.", "messages": [{"role": "user", "content": "count these"}]}
+    assert r["headers"]["accept"] == "application/json"
+    time.sleep(0.5)
+    assert tokens(menvoy, "opus", "input") == before
+
+
 # --- OpenAI chat completions and Responses ---------------------------------------------------
 def test_chat_completions_json_and_stream(menvoy, sim):
     c = oc(menvoy)
@@ -227,6 +243,139 @@ def test_openai_errors_keep_their_shape(menvoy, sim):
     with pytest.raises(openai.BadRequestError) as e:
         c.chat.completions.create(model="oss", messages=[{"role": "user", "content": "x"}])
     assert e.value.body["message"] == "bad thing" and e.value.body["type"] == "invalid_request_error"
+
+
+# --- OpenAI clients to Claude on Mantle (cross-format) ------------------------------------------
+WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "Weather for a city",
+                                            "parameters": {"type": "object", "properties": {"query": {"type": "string"}},
+                                                           "required": ["query"]}}}
+
+
+def test_chat_to_claude_goes_to_the_messages_api_json_and_stream(menvoy, sim):
+    """Claude is served by Mantle's Messages API only: a chat completions request for it is
+    translated there, and the Anthropic answer comes back as a chat completion, thinking in
+    `reasoning_content`, usage counted (OpenAI's prompt_tokens include cached input)."""
+    c = oc(menvoy)
+    got = {}
+
+    def run():
+        got["r"] = c.chat.completions.create(model="opus", messages=[{"role": "system", "content": "Be brief."},
+                                                                     {"role": "user", "content": "hello claude"}],
+                                             reasoning_effort="low", max_tokens=2000)
+    # Thinking "Thinking about: hello claude" (4 words) + text "You said: hello claude" (4).
+    counted(menvoy, "opus", run, 9 + CACHE_READ, 8)
+    r = got["r"]
+    m = r.choices[0].message
+    assert m.content == "You said: hello claude" and r.choices[0].finish_reason == "stop"
+    assert m.model_extra["reasoning_content"] == "Thinking about: hello claude"
+    assert r.model == "opus" and r.id.startswith("chatcmpl-")
+    assert (r.usage.prompt_tokens, r.usage.completion_tokens) == (9 + CACHE_READ, 8)
+    req, body = last(sim, "/anthropic/v1/messages")
+    assert body["model"] == OPUS and body["system"] == [{"type": "text", "text": "Be brief."}]
+    assert body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "hello claude"}]}]
+    assert body["thinking"]["type"] in ("enabled", "adaptive") and "stream" not in body
+    assert req["headers"]["anthropic-version"] == "2023-06-01" and req["headers"]["accept"] == "application/json"
+
+    def stream():
+        got["chunks"] = list(c.chat.completions.create(model="opus", messages=[{"role": "user", "content": "a b"}],
+                                                       reasoning_effort="low", stream=True,
+                                                       stream_options={"include_usage": True}))
+    counted(menvoy, "opus", stream, 9 + CACHE_READ, 8)
+    chunks = got["chunks"]
+    deltas = [ch.choices[0].delta for ch in chunks if ch.choices]
+    assert "".join(d.model_extra.get("reasoning_content") or "" for d in deltas) == "Thinking about: a b"
+    assert "".join(d.content or "" for d in deltas) == "You said: a b"
+    assert [ch.choices[0].finish_reason for ch in chunks if ch.choices and ch.choices[0].finish_reason] == ["stop"]
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == 8
+    req, body = last(sim, "/anthropic/v1/messages")
+    assert body["stream"] is True and req["headers"]["accept"] == "text/event-stream"
+
+
+def test_chat_tool_loop_with_thinking_through_claude_on_mantle(menvoy, sim):
+    """A tool call and its result, thinking on: the signed thinking block the client sends back
+    (thinking_blocks) reaches Mantle first in the tool-calling turn, as Anthropic requires."""
+    c = oc(menvoy)
+    msgs = [{"role": "user", "content": "call get_weather Paris"}]
+    r = c.chat.completions.create(model="opus", messages=msgs, tools=[WEATHER], reasoning_effort="low", max_tokens=4000)
+    assert r.choices[0].finish_reason == "tool_calls"
+    call = r.choices[0].message.tool_calls[0]
+    assert call.function.name == "get_weather" and json.loads(call.function.arguments) == {"query": "Paris"}
+    _, body = last(sim, "/anthropic/v1/messages")
+    assert body["tools"] == [{"name": "get_weather", "description": "Weather for a city",
+                              "input_schema": WEATHER["function"]["parameters"]}]
+    msgs += [r.choices[0].message.model_dump(exclude_none=True),
+             {"role": "tool", "tool_call_id": call.id, "content": "sunny 21C"}]
+    with c.chat.completions.create(model="opus", messages=msgs, tools=[WEATHER], reasoning_effort="low",
+                                   max_tokens=4000, stream=True) as s:
+        text = "".join(ch.choices[0].delta.content or "" for ch in s if ch.choices)
+    assert text == "Tool said: sunny 21C"
+    req, body = last(sim, "/anthropic/v1/messages")
+    assert "refused" not in req
+    turn = body["messages"][1]["content"]
+    assert [b["type"] for b in turn] == ["thinking", "tool_use"] and turn[1]["id"] == call.id
+    assert body["messages"][2]["content"][0]["tool_use_id"] == call.id
+
+    # A streamed tool call: its arguments arrive in pieces (input_json_delta) and add up.
+    with c.chat.completions.create(model="opus", messages=[{"role": "user", "content": "call get_weather Rome"}],
+                                   tools=[WEATHER], stream=True) as s:
+        chunks = list(s)
+    args = "".join(t.function.arguments or "" for ch in chunks if ch.choices for t in ch.choices[0].delta.tool_calls or [])
+    assert json.loads(args) == {"query": "Rome"}
+    assert [ch.choices[0].finish_reason for ch in chunks if ch.choices and ch.choices[0].finish_reason] == ["tool_calls"]
+
+
+def test_responses_to_claude_on_mantle(menvoy, sim):
+    c = oc(menvoy)
+    assert c.responses.create(model="opus", input="hi there").output_text == "You said: hi there"
+    events = list(c.responses.create(model="opus", input="go", stream=True))
+    assert events[-1].type == "response.completed" and events[-1].response.usage.output_tokens == 3
+    assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == "You said: go"
+    last(sim, "/anthropic/v1/messages")
+
+
+def test_chat_to_claude_errors_in_openai_shape(menvoy, sim):
+    c = oc(menvoy)
+    with sim.lock:
+        sim.scenarios[OPUS] = {"status": 429, "error_type": "rate_limit_error", "message": "slow down",
+                               "headers": {"retry-after": "7"}}
+    for stream in (False, True):
+        with pytest.raises(openai.RateLimitError) as e:
+            c.chat.completions.create(model="opus", messages=[{"role": "user", "content": "x"}], stream=stream)
+        assert e.value.body["message"] == "slow down" and e.value.body["type"] == "rate_limit_error"
+        assert e.value.response.headers["retry-after"] == "7"
+    # An error event inside Anthropic's stream: an OpenAI error chunk, counted as an error.
+    with sim.lock:
+        sim.scenarios[OPUS] = {"stream_error": {"type": "overloaded_error", "message": "Overloaded"}}
+    errors = key("bedrock_reasoning_errors_total", error_type="server_error", model="opus", profile="default")
+    before = prometheus(menvoy).get(errors, 0)
+    with pytest.raises(openai.APIError) as e:
+        list(c.chat.completions.create(model="opus", messages=[{"role": "user", "content": "x"}], stream=True))
+    assert "Overloaded" in str(e.value)
+    deadline = time.time() + 10
+    while prometheus(menvoy).get(errors, 0) == before and time.time() < deadline:
+        time.sleep(0.2)
+    assert prometheus(menvoy).get(errors, 0) == before + 1
+    with sim.lock:
+        sim.scenarios.clear()
+    # A parameter Claude cannot take is refused by the filter before Mantle, in OpenAI's shape.
+    n = len(sim.requests)
+    with pytest.raises(openai.BadRequestError) as e:
+        c.chat.completions.create(model="opus", messages=[{"role": "user", "content": "x"}], n=2)
+    assert e.value.body["param"] == "n" and len(sim.requests) == n
+
+
+def test_token_budget_counts_chat_to_claude(menvoy, sim):
+    c = oc(menvoy, "budget-chat")
+    while time.time() % WINDOW > 0.5:
+        time.sleep(0.05)
+    words = " ".join(["w"] * 20)
+    # 27 input + 22 output = 49 tokens per request; the budget is 60 per window.
+    list(c.chat.completions.create(model="opus", messages=[{"role": "user", "content": words}], stream=True))
+    c.chat.completions.create(model="opus", messages=[{"role": "user", "content": words}])
+    with pytest.raises(openai.RateLimitError) as e:
+        c.chat.completions.create(model="opus", messages=[{"role": "user", "content": "x"}])
+    assert e.value.body["code"] == "rate_limit_exceeded"
+    assert len(sim.requests) == 2, "the refused request never reached Mantle"
 
 
 # --- governance: models, strict profiles, budget, access log ------------------------------------

@@ -1,7 +1,8 @@
 //! `POST /v1/messages/count_tokens` → Bedrock CountTokens
 //! (`POST /model/{id}/count-tokens` with `{"input":{"converse":{…}}}`), answered as Anthropic's
 //! `{"input_tokens": N}`. The body is validated exactly as for `/v1/messages` (`max_tokens` is
-//! optional here, as in Anthropic's API).
+//! optional here, as in Anthropic's API). A model configured `api: mantle` is counted by Bedrock
+//! Mantle's own count_tokens ([`MANTLE_PATH`]).
 
 use super::{error, request};
 use crate::bedrock::converse::encode_path_segment;
@@ -14,6 +15,16 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 pub struct CountTokensFront;
+
+/// Anthropic's count_tokens on Bedrock Mantle, for a model configured `api: mantle`: AWS
+/// directs Claude models that bedrock-runtime's CountTokens does not serve to "Anthropic's
+/// `count_tokens` API on the `bedrock-mantle` endpoint"
+/// (<https://docs.aws.amazon.com/bedrock/latest/userguide/count-tokens.html>), under the Messages
+/// API's base `/anthropic` (<https://docs.aws.amazon.com/bedrock/latest/userguide/inference-messages-api.html>;
+/// Anthropic's path is `/v1/messages/count_tokens`, <https://docs.anthropic.com/en/api/messages-count-tokens>).
+/// The body goes as the client sent it (model mapped) and the answer, `{"input_tokens": N}`,
+/// comes back as it is: no usage is metered, as for the Converse count.
+pub const MANTLE_PATH: &str = "/anthropic/v1/messages/count_tokens";
 
 pub static COUNT_TOKENS: CountTokensFront = CountTokensFront;
 
@@ -74,6 +85,13 @@ impl FrontDoor for CountTokensFront {
     }
 
     fn translate(&self, body: &[u8], ctx: &RequestContext<'_>) -> Result<Outbound, ApiError> {
+        if let Some(mantle) = crate::bedrock::passthrough::mantle(body, ctx, crate::sse_usage::Dialect::Anthropic) {
+            return mantle.map(|out| Outbound {
+                path: MANTLE_PATH.to_string(),
+                stream: false,
+                ..out
+            });
+        }
         let beta = (ctx.header)("anthropic-beta");
         let (path, body, client_model) = translate(body, ctx.config, beta.as_deref())?;
         let model_id = ctx.config.resolve_model(&client_model).0.to_string();

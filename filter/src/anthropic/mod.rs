@@ -46,22 +46,11 @@ impl FrontDoor for MessagesFront {
                 req.dropped_fields.join(",")
             );
         }
-        let path = req.converse.path(req.stream);
-        let body = req.converse.to_json()?;
-        Ok(Outbound {
-            path,
-            body,
-            stream: req.stream,
-            model_id: req.converse.model_id.clone(),
-            reply: Box::new(MessagesReply {
-                id: message_id(ctx.id),
-                model: req.client_model.clone(),
-            }),
-            client_model: req.client_model,
-            notes: req.notes,
-            service: Default::default(),
-            headers: Vec::new(),
-        })
+        let reply = Box::new(MessagesReply {
+            id: message_id(ctx.id),
+            model: req.client_model.clone(),
+        });
+        crate::front::converse_outbound(req.converse, req.stream, ctx, req.client_model, reply, req.notes)
     }
 
     fn error_body(&self, e: &ApiError) -> Vec<u8> {

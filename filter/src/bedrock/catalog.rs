@@ -667,8 +667,6 @@ const EMBEDDINGS: &[(&str, EmbeddingFamily)] = &[
     ("cohere.embed-multilingual-v3", EmbeddingFamily::CohereV3),
 ];
 
-/// The embedding family of a model id, inference profile id or ARN. Matched before the
-/// version suffix is removed (`-v2:0` is part of Titan's name).
 /// Whether Bedrock Mantle serves `model_id`'s OpenAI APIs under `/openai/v1` rather than `/v1`:
 /// OpenAI's GPT models other than gpt-oss (GPT-5.x, Responses only)
 /// (<https://theagenticguy.github.io/ai-gateway/adrs/015-openai-responses-bedrock-mantle-proxy/>,
@@ -677,6 +675,16 @@ pub fn mantle_openai_base(model_id: &str) -> bool {
     model_id.starts_with("openai.gpt-") && !model_id.starts_with("openai.gpt-oss")
 }
 
+/// Whether Bedrock Mantle serves `model_id` (a Claude model) through Anthropic's Messages API
+/// only (`/anthropic/v1/messages`): its OpenAI-compatible surface serves the other families
+/// (<https://docs.aws.amazon.com/bedrock/latest/userguide/inference-messages-api.html>,
+/// <https://docs.getbifrost.ai/providers/supported-providers/bedrock-mantle>).
+pub fn mantle_messages_only(model_id: &str) -> bool {
+    model_id.starts_with("anthropic.")
+}
+
+/// The embedding family of a model id, inference profile id or ARN. Matched before the
+/// version suffix is removed (`-v2:0` is part of Titan's name).
 pub fn embedding_family(model_id: &str) -> Option<EmbeddingFamily> {
     let mut id = model_id.trim().to_ascii_lowercase();
     if id.starts_with("arn:") {

@@ -5,6 +5,7 @@
 //! Bedrock error it reports). [`ResponseStream`] runs decoder + parser + an [`EventSink`] per
 //! HTTP stream: a new output format is one more `EventSink`.
 
+use crate::bedrock::messages_events::MessagesStream;
 use crate::bedrock::output;
 use crate::bytes;
 use crate::error::{self, ApiError};
@@ -62,7 +63,7 @@ pub trait EventSink {
 
 /// A JSON string that borrows from the payload when it has no escapes.
 #[derive(Debug)]
-struct Text<'a>(Cow<'a, str>);
+pub(crate) struct Text<'a>(pub(crate) Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -338,23 +339,61 @@ fn quick_delta(payload: &[u8]) -> Option<Event<'_>> {
     })
 }
 
-/// The whole response pipeline of one stream: eventstream decoder, event parser, meter, output
-/// sink. The meter sees every event and every failure before the sink does, so whatever the
-/// sink writes, the stream's usage, first token and error are known ([`Meter`]).
+/// The whole response pipeline of one stream: decoder (Bedrock's eventstream, or an Anthropic
+/// SSE stream from Bedrock Mantle), event parser, meter, output sink. The meter sees every event
+/// and every failure before the sink does, so whatever the sink writes, the stream's usage, first
+/// token and error are known ([`Meter`]).
 #[derive(Debug)]
 pub struct ResponseStream<S: EventSink> {
-    decoder: Decoder,
+    source: Source,
     meter: Meter,
     sink: S,
+}
+
+/// Where a stream's events come from.
+#[derive(Debug)]
+enum Source {
+    EventStream(Decoder),
+    Messages(MessagesStream),
 }
 
 /// The error of a stream that ended before `messageStop` (every output format reports it).
 pub const CUT_STREAM: &str = "the Bedrock stream ended before messageStop";
 
+/// One parsed event (or the error that ends the stream) into the meter, then the sink.
+fn deliver<S: EventSink>(sink: &mut S, meter: &mut Meter, out: &mut Vec<u8>, r: Result<Event<'_>, ApiError>) {
+    if sink.is_terminated() {
+        return;
+    }
+    match r {
+        Ok(ev) => {
+            meter.observe(&ev);
+            sink.event(ev, out);
+            if sink.is_terminated() && meter.stop_reason().is_none() {
+                // The sink ended the stream itself (an output limit, say).
+                meter.fail(&ApiError::bad_upstream("the gateway ended the stream"));
+            }
+        }
+        Err(e) => {
+            meter.fail(&e);
+            sink.fail(&e, out);
+        }
+    }
+}
+
 impl<S: EventSink> ResponseStream<S> {
     pub fn new(sink: S, limits: eventstream::Limits) -> Self {
         ResponseStream {
-            decoder: Decoder::new(limits),
+            source: Source::EventStream(Decoder::new(limits)),
+            meter: Meter::default(),
+            sink,
+        }
+    }
+
+    /// A stream of Anthropic Messages SSE (Bedrock Mantle) read as ConverseStream events.
+    pub fn anthropic_sse(sink: S) -> Self {
+        ResponseStream {
+            source: Source::Messages(MessagesStream::default()),
             meter: Meter::default(),
             sink,
         }
@@ -366,31 +405,31 @@ impl<S: EventSink> ResponseStream<S> {
             return;
         }
         let (sink, meter) = (&mut self.sink, &mut self.meter);
-        let fed = self.decoder.feed(chunk, |m| {
-            if sink.is_terminated() {
-                return;
-            }
-            let parsed = parse(&m, |ev| {
-                if !sink.is_terminated() {
-                    meter.observe(&ev);
-                    sink.event(ev, out);
+        match &mut self.source {
+            Source::EventStream(decoder) => {
+                let fed = decoder.feed(chunk, |m| {
+                    if sink.is_terminated() {
+                        return;
+                    }
+                    let parsed = parse(&m, |ev| deliver(sink, meter, out, Ok(ev)));
+                    if let Err(e) = parsed {
+                        deliver(sink, meter, out, Err(e));
+                    }
+                });
+                if let Err(e) = fed {
+                    self.fail(&ApiError::bad_upstream(e), out);
                 }
-            });
-            if let Err(e) = parsed {
-                meter.fail(&e);
-                sink.fail(&e, out);
-            } else if sink.is_terminated() && meter.stop_reason().is_none() {
-                // The sink ended the stream itself (an output limit, say).
-                meter.fail(&ApiError::bad_upstream("the gateway ended the stream"));
+                if end_of_stream {
+                    if let Source::EventStream(decoder) = &mut self.source {
+                        if let Err(e) = decoder.finish() {
+                            self.fail(&ApiError::bad_upstream(e), out);
+                        }
+                    }
+                }
             }
-        });
-        if let Err(e) = fed {
-            self.fail(&ApiError::bad_upstream(e), out);
+            Source::Messages(m) => m.feed(chunk, end_of_stream, |r| deliver(sink, meter, out, r)),
         }
         if end_of_stream {
-            if let Err(e) = self.decoder.finish() {
-                self.fail(&ApiError::bad_upstream(e), out);
-            }
             if self.meter.stop_reason().is_none() {
                 self.fail(&ApiError::bad_upstream(CUT_STREAM), out);
             }
@@ -406,9 +445,12 @@ impl<S: EventSink> ResponseStream<S> {
         self.sink.fail(e, out);
     }
 
-    /// Bytes held between chunks (at most one unfinished eventstream message).
+    /// Bytes held between chunks (at most one unfinished eventstream message or SSE line).
     pub fn buffered_len(&self) -> usize {
-        self.decoder.buffered_len()
+        match &self.source {
+            Source::EventStream(d) => d.buffered_len(),
+            Source::Messages(m) => m.buffered_len(),
+        }
     }
 
     pub fn is_terminated(&self) -> bool {

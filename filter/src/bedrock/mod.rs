@@ -11,6 +11,8 @@ pub mod catalog;
 pub mod converse;
 pub mod events;
 pub mod fit;
+pub mod mantle_claude;
+pub mod messages_events;
 pub mod models;
 pub mod output;
 pub mod passthrough;

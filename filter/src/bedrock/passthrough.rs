@@ -86,7 +86,8 @@ pub fn mantle_path(dialect: Dialect, model_id: &str) -> &'static str {
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 
 /// A request of `dialect` for a model configured `api: mantle`, or `None` when the body's model
-/// is not one (the front door then translates it as usual). Costs nothing for a configuration
+/// is not one, or is a Claude model asked through an OpenAI API (the front door then translates
+/// it as usual, and sends Claude's to Mantle's Messages API). Costs nothing for a configuration
 /// without Mantle aliases.
 pub fn mantle(body: &[u8], ctx: &RequestContext<'_>, dialect: Dialect) -> Option<Result<Outbound, ApiError>> {
     if !ctx.config.models.values().any(|m| m.api == Api::Mantle) {
@@ -101,7 +102,14 @@ pub fn mantle(body: &[u8], ctx: &RequestContext<'_>, dialect: Dialect) -> Option
         Err(e) => return Some(Err(e)),
     };
     let model = match fields::model(&req, ctx.config, style) {
-        Ok(m) if m.api == Api::Mantle => m,
+        // Claude is served by Mantle's Messages API only: an OpenAI-style request for it is
+        // translated by its front door (`super::mantle_claude`).
+        Ok(m)
+            if m.api == Api::Mantle
+                && (dialect == Dialect::Anthropic || !super::catalog::mantle_messages_only(&m.id)) =>
+        {
+            m
+        }
         Ok(_) => return None,
         Err(e) => return Some(Err(e)),
     };
@@ -157,7 +165,7 @@ fn mantle_outbound(
 }
 
 /// A client header value worth sending on: printable ASCII, not too long.
-fn header_value(v: &str) -> bool {
+pub(crate) fn header_value(v: &str) -> bool {
     !v.is_empty() && v.len() <= 1024 && v.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 

@@ -12,7 +12,7 @@ pub mod stream;
 
 use crate::bedrock::passthrough::PassthroughReply;
 use crate::error::ApiError;
-use crate::front::{FrontDoor, Outbound, RequestContext};
+use crate::front::{self, FrontDoor, Outbound, RequestContext};
 use reply::ChatReply;
 use request::Translated;
 
@@ -33,12 +33,8 @@ impl FrontDoor for ChatFront {
             return mantle;
         }
         match request::translate(body, ctx.config)? {
-            Translated::Converse(t) => Ok(Outbound {
-                path: t.converse.path(t.stream),
-                body: t.converse.to_json()?,
-                stream: t.stream,
-                model_id: t.converse.model_id,
-                reply: Box::new(ChatReply {
+            Translated::Converse(t) => {
+                let reply = Box::new(ChatReply {
                     id: format!("chatcmpl-{}", ctx.id),
                     created: ctx.created,
                     model: t.client_model.clone(),
@@ -46,12 +42,9 @@ impl FrontDoor for ChatFront {
                     include_usage: t.include_usage,
                     json_tool: t.json_tool,
                     max_thinking_bytes: ctx.config.limits.max_thinking_bytes,
-                }),
-                client_model: t.client_model,
-                notes: t.notes,
-                service: Default::default(),
-                headers: Vec::new(),
-            }),
+                });
+                front::converse_outbound(t.converse, t.stream, ctx, t.client_model, reply, t.notes)
+            }
             Translated::Passthrough(p) => Ok(Outbound {
                 path: crate::bedrock::passthrough::OPENAI_PATH.to_string(),
                 body: p.body,

@@ -637,8 +637,9 @@ impl Exchange {
             return step;
         }
         let eventstream = content_type.contains("eventstream");
+        let anthropic_sse = reply.anthropic_sse() && content_type.starts_with("text/event-stream");
         let upstream = match status {
-            200 if stream && eventstream => {
+            200 if stream && (eventstream || anthropic_sse) => {
                 edits.push(Edit::Set(
                     Cow::Borrowed("content-type"),
                     reply.stream_content_type().into(),
@@ -648,7 +649,12 @@ impl Exchange {
                     Some(c) => (&c.limits).into(),
                     None => Default::default(),
                 };
-                self.state = State::Streaming(Box::new(ResponseStream::new(reply.into_sink(), limits)));
+                let rs = if anthropic_sse {
+                    ResponseStream::anthropic_sse(reply.into_sink())
+                } else {
+                    ResponseStream::new(reply.into_sink(), limits)
+                };
+                self.state = State::Streaming(Box::new(rs));
                 step.edits = edits;
                 return step;
             }
@@ -848,10 +854,11 @@ impl Exchange {
 pub const RETRY_PATH_HEADER: &str = "x-bedrock-bridge-path";
 
 /// The path the client asked for: `:path`, or on a retry of a request this filter rewrote as an
-/// upstream filter (its `:path` is Bedrock's), the path it kept in [`RETRY_PATH_HEADER`].
+/// upstream filter (its `:path` is Bedrock's or Bedrock Mantle's), the path it kept in
+/// [`RETRY_PATH_HEADER`].
 fn client_path(host: &dyn Host) -> String {
     let path = host.header(Map::RequestHeaders, ":path").unwrap_or_default();
-    if path.starts_with("/model/") || path.starts_with("/openai/") {
+    if path.starts_with("/model/") || path.starts_with("/openai/") || path.starts_with("/anthropic/") {
         if let Some(original) = host.header(Map::RequestHeaders, RETRY_PATH_HEADER) {
             return original;
         }

@@ -17,7 +17,7 @@ pub mod response;
 pub mod stream;
 
 use crate::error::ApiError;
-use crate::front::{FrontDoor, Outbound, RequestContext};
+use crate::front::{self, FrontDoor, Outbound, RequestContext};
 
 /// The Responses API.
 pub struct ResponsesFront;
@@ -43,20 +43,11 @@ impl FrontDoor for ResponsesFront {
             reasoning_as_summary: t.reasoning_as_summary,
             json_tool: t.json_tool,
         };
-        Ok(Outbound {
-            path: t.converse.path(t.stream),
-            body: t.converse.to_json()?,
-            stream: t.stream,
-            client_model: t.client_model,
-            model_id: t.converse.model_id.clone(),
-            reply: Box::new(reply::ResponsesReply {
-                meta,
-                max_bytes: ctx.config.limits.max_response_bytes,
-            }),
-            notes: t.notes,
-            service: Default::default(),
-            headers: Vec::new(),
-        })
+        let reply = Box::new(reply::ResponsesReply {
+            meta,
+            max_bytes: ctx.config.limits.max_response_bytes,
+        });
+        front::converse_outbound(t.converse, t.stream, ctx, t.client_model, reply, t.notes)
     }
 
     fn error_body(&self, e: &ApiError) -> Vec<u8> {
