@@ -56,12 +56,12 @@ lint:
 test-tools:
 	scripts/install-test-tools.sh
 
-e2e: $(WASM) venv clients anthropic-clients $(VENV)/.responses-clients test-tools
+e2e: $(WASM) venv clients anthropic-clients $(VENV)/.responses-clients test-tools limitador
 	$(PY) -m pytest -q tests
 
-## limitador: the rate limit service of tests/e2e/test_global_limit.py (Limitador on Redis), built once
-## per machine into ~/.cache/limitador-2981b2b (about 16 min on 2 cores; then instant)
-limitador:
+## limitador: the rate limit service of tests/e2e/test_global_limit.py (Limitador on Redis), patched to
+## read Envoy's per-descriptor hits_addend, built once per machine into ~/.cache/limitador-2981b2b-hits
+limitador: test-tools
 	scripts/limitador.sh >/dev/null
 
 ## image: OCI image layout of the module at dist/oci (Istio / Envoy Gateway format), no daemon needed.

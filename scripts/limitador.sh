@@ -3,15 +3,17 @@
 # machine into a cache directory when it is missing. The e2e test of the global token limit
 # (tests/e2e/test_global_limit.py) runs it against Redis.
 #
-# The build compiles RocksDB's C++ (librocksdb-sys), which the server always links: about 16-17
-# minutes on a 2-core machine, once; afterwards this script returns at once.
+# Before building, scripts/limitador-hits-addend.py teaches it Envoy's descriptor-level hits_addend
+# (how Envoy sends a stream-end token charge). The build compiles RocksDB's C++ (librocksdb-sys),
+# which the server always links; it builds unoptimised and without debug info (a test service),
+# once per machine; afterwards this script returns at once.
 # Needs cargo, protobuf-compiler (protoc) and libclang-dev (Debian package names).
 #
 # Source: $BEDROCK_BRIDGE_SHARED/vendor/limitador-2981b2b.tar.gz (../shared next to the repository
 # by default), else a clone of github.com/Kuadrant/limitador at that commit.
 set -euo pipefail
 REV=2981b2bd389d42cf668519f9aa981a53541c4278
-CACHE=${LIMITADOR_CACHE:-$HOME/.cache/limitador-2981b2b}
+CACHE=${LIMITADOR_CACHE:-$HOME/.cache/limitador-2981b2b-hits}
 BIN=$CACHE/bin/limitador-server
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${BEDROCK_BRIDGE_SHARED:-$ROOT/../shared}
@@ -41,9 +43,10 @@ else
   git -C "$SRC/limitador" checkout -q "$REV"
 fi
 start=$(date +%s)
-echo "limitador.sh: building limitador-server (once per machine, ~16 min on 2 cores)..." >&2
-(cd "$SRC/limitador" && nice -n 5 cargo build --release -p limitador-server >&2)
-install -D -m 755 "$SRC/limitador/target/release/limitador-server" "$BIN"
+python3 "$ROOT/scripts/limitador-hits-addend.py" "$SRC/limitador"
+echo "limitador.sh: building limitador-server (once per machine)..." >&2
+(cd "$SRC/limitador" && CARGO_PROFILE_DEV_DEBUG=0 CARGO_INCREMENTAL=0 nice -n 5 cargo build -p limitador-server >&2)
+install -D -m 755 "$SRC/limitador/target/debug/limitador-server" "$BIN"
 rm -rf "$SRC"
 echo "limitador.sh: built in $(( $(date +%s) - start )) s: $BIN" >&2
 echo "$BIN"

@@ -1,28 +1,39 @@
-"""Issue 23, part 2, in real Envoy: a tenant's token budget shared by two Envoy replicas through
+"""In real Envoy: a tenant's token budget shared by two Envoy replicas through
 Envoy's global rate limit filter and a real rate limit service, Limitador on Redis, with the
 configuration shipped in envoy/global-limit.yaml and envoy/global-limit-limits.yaml (ports, module path and the simulator patched in; the
 budget lowered to 100 tokens). Each request costs 1 admission hit plus its tokens at stream end;
 the simulator's generated answer to a 40-character message uses 11 + 21 tokens: 33 hits each.
 
-What runs here: Envoy's side against a recording rate limit service (tests/e2e/rls.py): what
-Envoy sends the RLS (admission, and the tokens charged at stream end) and what the client gets
-when the RLS refuses or is down. Limitador itself is not run by `make test`: its build takes
-16+ minutes per machine (scripts/limitador.sh, `make limitador`), and Limitador 2981b2b reads
-only the request-level hits_addend while Envoy 1.40 puts the tokens on each descriptor
-(RateLimitDescriptor.hits_addend), so it would count requests, not tokens."""
+Limitador is built once per machine by scripts/limitador.sh (`make limitador`, a dependency of
+`make e2e`), patched at build time to read Envoy's descriptor-level hits_addend (the way Envoy
+sends the stream-end charge). A recording rate limit service (tests/e2e/rls.py) shows what Envoy
+sends the RLS and what the client gets when the RLS refuses or is down."""
 
 import time
 
 import anthropic
 import openai
 import pytest
+import yaml
 
 import rls
 import shipped
 from conftest import filter_config
+from harness import ARTIFACTS
 
 BUDGET = 100
 HI = [{"role": "user", "content": "x" * 40}]
+
+
+def limits_file(budget=BUDGET):
+    limits = yaml.safe_load((shipped.ROOT / "envoy" / "global-limit-limits.yaml").read_text())
+    admit = [lim for lim in limits if "admit" in lim["conditions"][0]]
+    assert len(admit) == 1
+    admit[0]["max_value"] = budget
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / "limits.yaml"
+    path.write_text(yaml.safe_dump(limits))
+    return path
 
 
 def replica(name, sim_port, rls_port, deny=False):
@@ -43,6 +54,15 @@ def replica(name, sim_port, rls_port, deny=False):
     return shipped.start(cfg, name)
 
 
+@pytest.fixture(scope="module")
+def services():
+    r = rls.redis()
+    lim = rls.Limitador(limits_file(), r.port)
+    yield r, lim
+    lim.stop()
+    r.stop()
+
+
 def oai(envoy, **headers):
     return openai.OpenAI(base_url=envoy.base_url, api_key="sk-x", max_retries=0, timeout=30, default_headers=headers)
 
@@ -54,6 +74,46 @@ def chat(client, stream):
         chunks = list(out)
         return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     return out.choices[0].message.content
+
+
+def test_a_budget_spent_through_one_replica_is_refused_by_the_other(sim, services):
+    sim.reset()
+    _, lim = services
+    a = replica("global-a", sim.port, lim.port)
+    b = replica("global-b", sim.port, lim.port)
+    try:
+        assert "You said" in chat(oai(b), stream=False)  # 33 of 100
+        for stream in (True, False, True):  # 66, 99, 132: A's last admission saw 99 + 1 <= 100
+            assert "You said" in chat(oai(a), stream)
+        # One counter per tenant in Redis, holding both phases' hits: 4 admissions + 4 x 32 tokens.
+        assert lim.redis_counters() == [4 * 33], lim.redis_counters()
+
+        with pytest.raises(openai.RateLimitError) as e:
+            chat(oai(b), stream=True)
+        err = e.value
+        assert err.status_code == 429
+        body = err.body
+        assert body["type"] == "rate_limit_error" and body["code"] == "rate_limit_exceeded", body
+        assert "global rate limit" in body["message"], body
+        retry = int(err.response.headers["retry-after"])
+        assert 0 < retry <= 60
+
+        # Anthropic's API gets Anthropic's error shape from the same refusal.
+        ant = anthropic.Anthropic(base_url=f"http://127.0.0.1:{b.port}", api_key="sk-ant", max_retries=0, timeout=30)
+        with pytest.raises(anthropic.RateLimitError) as e:
+            ant.messages.create(model="claude", max_tokens=50, messages=HI)
+        assert e.value.status_code == 429
+        assert e.value.body["type"] == "error" and e.value.body["error"]["type"] == "rate_limit_error", e.value.body
+        assert e.value.response.headers.get("retry-after")
+
+        # Another tenant has its own budget.
+        assert "You said" in chat(oai(b, **{"x-tenant": "team-b"}), stream=True)
+        # Only the refused requests stopped before Bedrock: 4 + 1 answered, 2 refused.
+        assert len([r for r in sim.requests if r.get("model_id")]) == 5
+        assert a.alive() and b.alive()
+    finally:
+        a.stop()
+        b.stop()
 
 
 def test_rls_down_fails_open_or_closed_as_configured(sim):
