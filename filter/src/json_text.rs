@@ -3,10 +3,10 @@
 //!
 //! serde_json escapes a string one byte at a time through `split_at`/`split_first`; built at
 //! `opt-level = "z"` (the module's size profile) those are calls, not inlined code, and writing
-//! the strings was the largest single cost of translating a 300 KiB agent request (about 29
-//! instructions per byte). Here the escaping skips 8 bytes at a time while none needs an escape,
-//! and the result goes out as a `RawValue` (written verbatim). The bytes are the same as
-//! serde_json's: `\"`, `\\`, the short forms `\b \t \n \f \r`, other control characters as
+//! the strings was the largest single native cost of translating a 300 KiB agent request (about
+//! 29 instructions per byte; V8 inlines more of it). Here the escaping skips 8 bytes at a time
+//! while none needs an escape, into one reused buffer, and the result goes out as a `RawValue`
+//! (written verbatim). The bytes are the same as serde_json's: `\"`, `\\`, the short forms `\b \t \n \f \r`, other control characters as
 //! `\u00XX` with lowercase hex, everything else (0x7F and non-ASCII included) as is (RFC 8259 §7).
 //!
 //! Use with `#[serde(serialize_with = "json_text::text")]` on a `String`, or wrap a `Value` in
@@ -16,10 +16,14 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
+use std::cell::RefCell;
 
-/// Shorter strings go through serde_json's own writer: the raw value's allocation and check
-/// would cost more than the escaping saves.
+/// Shorter strings go through serde_json's own writer: the raw value's check would cost more
+/// than the escaping saves.
 const SHORT: usize = 64;
+
+/// The scratch buffer is kept between strings up to this capacity.
+const KEEP: usize = 1 << 20;
 
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
@@ -82,13 +86,9 @@ pub fn escape_into(out: &mut String, s: &str) {
     out.push_str(s.get(start..).unwrap_or_default());
 }
 
-/// `s` as a JSON string literal, quotes included.
-pub fn quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().saturating_add(s.len() / 32).saturating_add(2));
-    out.push('"');
-    escape_into(&mut out, s);
-    out.push('"');
-    out
+thread_local! {
+    /// The escaped literal of the string being written, reused (one VM, one thread).
+    static SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Serialise a string (for `serialize_with`).
@@ -96,11 +96,26 @@ pub fn text<S: Serializer>(s: &str, ser: S) -> Result<S::Ok, S::Error> {
     if s.len() < SHORT {
         return ser.serialize_str(s);
     }
-    match RawValue::from_string(quoted(s)) {
-        Ok(raw) => raw.serialize(ser),
-        // Not reached: `quoted` always writes a valid JSON string.
-        Err(_) => ser.serialize_str(s),
-    }
+    SCRATCH.with(|cell| {
+        let Ok(mut json) = cell.try_borrow_mut() else {
+            return ser.serialize_str(s);
+        };
+        json.clear();
+        json.reserve(s.len().saturating_add(s.len() / 32).saturating_add(2));
+        json.push('"');
+        escape_into(&mut json, s);
+        json.push('"');
+        let out = match serde_json::from_str::<&RawValue>(&json) {
+            Ok(raw) => raw.serialize(ser),
+            // Not reached: `json` is always a valid JSON string.
+            Err(_) => ser.serialize_str(s),
+        };
+        // Keep the buffer for the next string, unless one huge string made it huge.
+        if json.capacity() > KEEP {
+            *json = String::new();
+        }
+        out
+    })
 }
 
 /// `Option<String>` for `serialize_with` (with `skip_serializing_if = "Option::is_none"`).
