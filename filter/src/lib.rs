@@ -40,6 +40,7 @@ pub mod exchange;
 pub mod front;
 pub mod health;
 pub mod host;
+pub mod json_text;
 pub mod meter;
 pub mod metrics;
 pub mod openai;

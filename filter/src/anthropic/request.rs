@@ -16,7 +16,7 @@ use crate::bedrock::pipeline::{self, Draft};
 use crate::bedrock::thinking::Want;
 use crate::config::{Config, UnsupportedParams};
 use crate::error::ApiError;
-use crate::front::fields::{self, given, type_name, Style, ToolEntry};
+use crate::front::fields::{self, given, given_mut, take_str, type_name, Style, ToolEntry};
 use base64::Engine;
 use serde_json::{Map, Value};
 
@@ -87,7 +87,8 @@ fn known_field(name: &str) -> Option<bool> {
 
 /// Translate a Messages request body. `beta` is the `anthropic-beta` header.
 pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesRequest> {
-    let req = &fields::parse_body(body)?;
+    // Mutable: the conversation's text, tool inputs and results are moved out, not copied.
+    let req = &mut fields::parse_body(body)?;
     let drop = cfg.unsupported_params == UnsupportedParams::Drop;
     let model = fields::converse_model(req, cfg, A, "Messages API")?;
     let dropped_fields = check_fields(req, drop)?;
@@ -191,14 +192,14 @@ fn check_fields(req: &Map<String, Value>, drop: bool) -> R<Vec<String>> {
 
 /// `system` and `messages` → the Converse system blocks and messages (consecutive messages of
 /// one role merged).
-fn read_conversation(req: &Map<String, Value>, cfg: &Config) -> R<(Vec<SystemBlock>, Vec<Message>)> {
+fn read_conversation(req: &mut Map<String, Value>, cfg: &Config) -> R<(Vec<SystemBlock>, Vec<Message>)> {
     let mut conv = Conversation::new();
-    if let Some(s) = given(req, "system") {
+    if let Some(s) = given_mut(req, "system") {
         system_blocks(s, "system", &mut conv.system)?;
     }
-    let messages = match given(req, "messages") {
+    let messages = match given_mut(req, "messages") {
         None => return Err(bad("messages", "messages: Field required")),
-        Some(m) => A.array(m, "messages")?,
+        Some(m) => A.array_mut(m, "messages")?,
     };
     if messages.len() > cfg.limits.max_messages {
         return Err(bad(
@@ -210,7 +211,7 @@ fn read_conversation(req: &Map<String, Value>, cfg: &Config) -> R<(Vec<SystemBlo
             ),
         ));
     }
-    for (i, m) in messages.iter().enumerate() {
+    for (i, m) in messages.iter_mut().enumerate() {
         read_message(m, &format!("messages.{i}"), &mut conv)?;
     }
     let (system, messages) = conv.finish()?;
@@ -228,15 +229,15 @@ fn read_conversation(req: &Map<String, Value>, cfg: &Config) -> R<(Vec<SystemBlo
 }
 
 /// One entry of `messages` (at path `p`).
-fn read_message(m: &Value, p: &str, conv: &mut Conversation) -> R<()> {
-    let o = A.object(m, p)?;
+fn read_message(m: &mut Value, p: &str, conv: &mut Conversation) -> R<()> {
+    let o = A.object_mut(m, p)?;
     let role = match A.string(o.get("role"), &format!("{p}.role"))? {
         "user" => Role::User,
         "assistant" => Role::Assistant,
         // Claude Code sends system reminders as `role: "system"` entries: they join the
         // system prompt.
         "system" => {
-            return match o.get("content") {
+            return match o.get_mut("content") {
                 Some(c) => system_blocks(c, &format!("{p}.content"), &mut conv.system),
                 None => Err(bad(format!("{p}.content"), format!("{p}.content: Field required"))),
             }
@@ -248,7 +249,7 @@ fn read_message(m: &Value, p: &str, conv: &mut Conversation) -> R<()> {
             ))
         }
     };
-    let blocks = content_blocks(o.get("content"), &format!("{p}.content"), role)?;
+    let blocks = content_blocks(o.get_mut("content"), &format!("{p}.content"), role)?;
     conv.push(role, blocks);
     Ok(())
 }
@@ -317,17 +318,17 @@ fn check_service_tier(req: &Map<String, Value>) -> R<()> {
 }
 
 /// `system` (a string or text blocks) → Converse system blocks.
-fn system_blocks(s: &Value, p: &str, out: &mut Vec<SystemBlock>) -> R<()> {
+fn system_blocks(s: &mut Value, p: &str, out: &mut Vec<SystemBlock>) -> R<()> {
     match s {
         Value::String(t) => {
             if !t.is_empty() {
-                out.push(SystemBlock::Text(t.clone()));
+                out.push(SystemBlock::Text(std::mem::take(t)));
             }
         }
         Value::Array(blocks) => {
-            for (i, b) in blocks.iter().enumerate() {
+            for (i, b) in blocks.iter_mut().enumerate() {
                 let bp = format!("{p}.{i}");
-                let o = A.object(b, &bp)?;
+                let o = A.object_mut(b, &bp)?;
                 match o.get("type").and_then(Value::as_str) {
                     Some("text") => {}
                     _ => {
@@ -337,7 +338,7 @@ fn system_blocks(s: &Value, p: &str, out: &mut Vec<SystemBlock>) -> R<()> {
                         ))
                     }
                 }
-                out.push(SystemBlock::Text(nonempty_text(o, &bp)?.to_string()));
+                out.push(SystemBlock::Text(take_nonempty_text(o, &bp)?));
                 if cache_control(o, &bp)? {
                     out.push(SystemBlock::CachePoint(CachePoint::DEFAULT));
                 }
@@ -430,7 +431,7 @@ fn document(o: &Map<String, Value>, p: &str) -> R<DocumentBlock> {
 
 /// One message's content → Converse content blocks (cache points after blocks with
 /// `cache_control`).
-fn content_blocks(content: Option<&Value>, p: &str, role: Role) -> R<Vec<ContentBlock>> {
+fn content_blocks(content: Option<&mut Value>, p: &str, role: Role) -> R<Vec<ContentBlock>> {
     let blocks = match content {
         None | Some(Value::Null) => return Err(bad(p, format!("{p}: Field required"))),
         Some(Value::String(s)) => {
@@ -440,7 +441,7 @@ fn content_blocks(content: Option<&Value>, p: &str, role: Role) -> R<Vec<Content
             return Ok(if s.is_empty() {
                 Vec::new()
             } else {
-                vec![ContentBlock::Text(s.clone())]
+                vec![ContentBlock::Text(std::mem::take(s))]
             });
         }
         Some(Value::Array(a)) => a,
@@ -454,10 +455,10 @@ fn content_blocks(content: Option<&Value>, p: &str, role: Role) -> R<Vec<Content
             ))
         }
     };
-    let mut out = Vec::new();
-    for (i, b) in blocks.iter().enumerate() {
+    let mut out = Vec::with_capacity(blocks.len());
+    for (i, b) in blocks.iter_mut().enumerate() {
         let bp = format!("{p}.{i}");
-        let o = A.object(b, &bp)?;
+        let o = A.object_mut(b, &bp)?;
         out.push(content_block(o, &bp, role)?);
         if cache_control(o, &bp)? {
             out.push(build::cache_point());
@@ -467,9 +468,11 @@ fn content_blocks(content: Option<&Value>, p: &str, role: Role) -> R<Vec<Content
 }
 
 /// One content block (at path `bp`) of a `role` message.
-fn content_block(o: &Map<String, Value>, bp: &str, role: Role) -> R<ContentBlock> {
-    Ok(match A.string(o.get("type"), &format!("{bp}.type"))? {
-        "text" => ContentBlock::Text(nonempty_text(o, bp)?.to_string()),
+fn content_block(o: &mut Map<String, Value>, bp: &str, role: Role) -> R<ContentBlock> {
+    // Owned: the arms move values out of `o`.
+    let kind = A.string(o.get("type"), &format!("{bp}.type"))?.to_string();
+    Ok(match kind.as_str() {
+        "text" => ContentBlock::Text(take_nonempty_text(o, bp)?),
         "image" => ContentBlock::Image(image(o, bp)?),
         "document" => ContentBlock::Document(document(o, bp)?),
         "tool_use" => ContentBlock::ToolUse(tool_use_block(o, bp, role)?),
@@ -488,8 +491,8 @@ fn content_block(o: &Map<String, Value>, bp: &str, role: Role) -> R<ContentBlock
     })
 }
 
-/// The `text` of a text block, which must not be empty.
-fn nonempty_text<'a>(o: &'a Map<String, Value>, bp: &str) -> R<&'a str> {
+/// The `text` of a text block, which must not be empty, moved out of the block.
+fn take_nonempty_text(o: &mut Map<String, Value>, bp: &str) -> R<String> {
     let t = A.string(o.get("text"), &format!("{bp}.text"))?;
     if t.is_empty() {
         return Err(bad(
@@ -497,21 +500,21 @@ fn nonempty_text<'a>(o: &'a Map<String, Value>, bp: &str) -> R<&'a str> {
             format!("{bp}.text: text content blocks must be non-empty"),
         ));
     }
-    Ok(t)
+    Ok(take_str(o.get_mut("text")))
 }
 
 /// A `tool_use` block (assistant messages only); a missing `input` is `{}`.
-fn tool_use_block(o: &Map<String, Value>, bp: &str, role: Role) -> R<ToolUse> {
+fn tool_use_block(o: &mut Map<String, Value>, bp: &str, role: Role) -> R<ToolUse> {
     if role != Role::Assistant {
         return Err(bad(
             format!("{bp}.type"),
             format!("{bp}: tool_use blocks belong in assistant messages"),
         ));
     }
-    let id = A.string(o.get("id"), &format!("{bp}.id"))?;
-    let name = A.string(o.get("name"), &format!("{bp}.name"))?;
-    let input = match o.get("input") {
-        Some(Value::Object(m)) => Value::Object(m.clone()),
+    let tool_use_id = A.string(o.get("id"), &format!("{bp}.id"))?.to_string();
+    let name = A.string(o.get("name"), &format!("{bp}.name"))?.to_string();
+    let input = match o.get_mut("input") {
+        Some(Value::Object(m)) => Value::Object(std::mem::take(m)),
         None | Some(Value::Null) => Value::Object(Map::new()),
         Some(other) => {
             return Err(bad(
@@ -522,20 +525,22 @@ fn tool_use_block(o: &Map<String, Value>, bp: &str, role: Role) -> R<ToolUse> {
     };
     Ok(ToolUse {
         input,
-        name: name.to_string(),
-        tool_use_id: id.to_string(),
+        name,
+        tool_use_id,
     })
 }
 
 /// A `tool_result` block (user messages only).
-fn tool_result_block(o: &Map<String, Value>, bp: &str, role: Role) -> R<ToolResult> {
+fn tool_result_block(o: &mut Map<String, Value>, bp: &str, role: Role) -> R<ToolResult> {
     if role != Role::User {
         return Err(bad(
             format!("{bp}.type"),
             format!("{bp}: tool_result blocks belong in user messages"),
         ));
     }
-    let id = A.string(o.get("tool_use_id"), &format!("{bp}.tool_use_id"))?;
+    let tool_use_id = A
+        .string(o.get("tool_use_id"), &format!("{bp}.tool_use_id"))?
+        .to_string();
     let is_error = match o.get("is_error") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -547,15 +552,15 @@ fn tool_result_block(o: &Map<String, Value>, bp: &str, role: Role) -> R<ToolResu
         }
     };
     Ok(ToolResult {
-        content: tool_result_content(o.get("content"), &format!("{bp}.content"))?,
+        content: tool_result_content(o.get_mut("content"), &format!("{bp}.content"))?,
         status: is_error.then_some("error"),
-        tool_use_id: id.to_string(),
+        tool_use_id,
     })
 }
 
 /// A `thinking` block: its text and signature (an empty signature is none).
-fn thinking_block(o: &Map<String, Value>, bp: &str) -> R<Reasoning> {
-    let text = A.string(o.get("thinking"), &format!("{bp}.thinking"))?;
+fn thinking_block(o: &mut Map<String, Value>, bp: &str) -> R<Reasoning> {
+    A.string(o.get("thinking"), &format!("{bp}.thinking"))?;
     let signature = match o.get("signature") {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         None | Some(Value::Null) | Some(Value::String(_)) => None,
@@ -568,28 +573,27 @@ fn thinking_block(o: &Map<String, Value>, bp: &str) -> R<Reasoning> {
     };
     Ok(Reasoning::ReasoningText {
         signature,
-        text: text.to_string(),
+        text: take_str(o.get_mut("thinking")),
     })
 }
 
-fn tool_result_content(c: Option<&Value>, p: &str) -> R<Vec<ToolResultContent>> {
+fn tool_result_content(c: Option<&mut Value>, p: &str) -> R<Vec<ToolResultContent>> {
     let mut out = Vec::new();
     match c {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) => {
             if !s.is_empty() {
-                out.push(ToolResultContent::Text(s.clone()));
+                out.push(ToolResultContent::Text(std::mem::take(s)));
             }
         }
         Some(Value::Array(a)) => {
-            for (i, b) in a.iter().enumerate() {
+            for (i, b) in a.iter_mut().enumerate() {
                 let bp = format!("{p}.{i}");
-                let o = A.object(b, &bp)?;
+                let o = A.object_mut(b, &bp)?;
                 match A.string(o.get("type"), &format!("{bp}.type"))? {
                     "text" => {
-                        let t = A.string(o.get("text"), &format!("{bp}.text"))?;
-                        if !t.is_empty() {
-                            out.push(ToolResultContent::Text(t.to_string()));
+                        if !A.string(o.get("text"), &format!("{bp}.text"))?.is_empty() {
+                            out.push(ToolResultContent::Text(take_str(o.get_mut("text"))));
                         }
                     }
                     "image" => out.push(ToolResultContent::Image(image(o, &bp)?)),
@@ -620,7 +624,7 @@ fn tool_result_content(c: Option<&Value>, p: &str) -> R<Vec<ToolResultContent>> 
 
 /// `tools` + `tool_choice`. A forced choice with thinking on is refused as Anthropic's API
 /// refuses it.
-fn tools(req: &Map<String, Value>, cfg: &Config, thinking_on: bool) -> R<(Vec<Tool>, ToolChoiceRequest)> {
+fn tools(req: &mut Map<String, Value>, cfg: &Config, thinking_on: bool) -> R<(Vec<Tool>, ToolChoiceRequest)> {
     let specs = fields::tools(req, cfg.limits.max_tools, A, tool_entry)?;
     let choice = match given(req, "tool_choice") {
         Some(c) => tool_choice(c, &specs)?,
@@ -639,7 +643,7 @@ fn tools(req: &Map<String, Value>, cfg: &Config, thinking_on: bool) -> R<(Vec<To
 }
 
 /// One entry of `tools` (at path `p`): a custom tool `{name, description?, input_schema}`.
-fn tool_entry(o: &Map<String, Value>, p: &str) -> R<Option<ToolEntry>> {
+fn tool_entry(o: &mut Map<String, Value>, p: &str) -> R<Option<ToolEntry>> {
     match o.get("type") {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) if s == "custom" => {}

@@ -192,7 +192,7 @@ pub fn check_tool_name(name: &str, param: &str) -> R<()> {
 
 /// A tool spec for a client-defined function tool. `schema: None` means no parameters (an empty
 /// object schema); an empty description is left out. `param` names the tool's name field.
-pub fn function_tool(name: &str, description: Option<&str>, schema: Option<Value>, param: &str) -> R<ToolSpec> {
+pub fn function_tool(name: &str, description: Option<String>, schema: Option<Value>, param: &str) -> R<ToolSpec> {
     check_tool_name(name, param)?;
     let schema = schema.unwrap_or_else(|| {
         let mut m = Map::new();
@@ -201,7 +201,7 @@ pub fn function_tool(name: &str, description: Option<&str>, schema: Option<Value
         Value::Object(m)
     });
     Ok(ToolSpec {
-        description: description.filter(|d| !d.is_empty()).map(str::to_string),
+        description: description.filter(|d| !d.is_empty()),
         input_schema: InputSchema { json: schema },
         name: name.to_string(),
         strict: None,

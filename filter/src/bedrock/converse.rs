@@ -5,6 +5,7 @@
 //! the same as a `serde_json::Map` (sorted keys) would write: golden files stay stable.
 
 use crate::error::{ApiError, ErrorType};
+use crate::json_text;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -54,7 +55,7 @@ pub enum ContentBlock {
     Document(DocumentBlock),
     Image(ImageBlock),
     ReasoningContent(Reasoning),
-    Text(String),
+    Text(#[serde(serialize_with = "json_text::text")] String),
     ToolResult(ToolResult),
     ToolUse(ToolUse),
 }
@@ -73,6 +74,7 @@ impl CachePoint {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Source {
     /// Base64, exactly as the client sent it.
+    #[serde(serialize_with = "json_text::text")]
     pub bytes: String,
 }
 
@@ -149,15 +151,17 @@ pub enum Reasoning {
     ReasoningText {
         #[serde(skip_serializing_if = "Option::is_none")]
         signature: Option<String>,
+        #[serde(serialize_with = "json_text::text")]
         text: String,
     },
-    RedactedContent(String),
+    RedactedContent(#[serde(serialize_with = "json_text::text")] String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ToolUse {
     /// Always a JSON object.
+    #[serde(serialize_with = "json_text::value")]
     pub input: Value,
     pub name: String,
     pub tool_use_id: String,
@@ -178,15 +182,15 @@ pub struct ToolResult {
 pub enum ToolResultContent {
     Document(DocumentBlock),
     Image(ImageBlock),
-    Json(Value),
-    Text(String),
+    Json(#[serde(serialize_with = "json_text::value")] Value),
+    Text(#[serde(serialize_with = "json_text::text")] String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum SystemBlock {
     CachePoint(CachePoint),
-    Text(String),
+    Text(#[serde(serialize_with = "json_text::text")] String),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -229,7 +233,7 @@ pub enum Tool {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ToolSpec {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "json_text::opt_text")]
     pub description: Option<String>,
     pub input_schema: InputSchema,
     pub name: String,
@@ -239,6 +243,7 @@ pub struct ToolSpec {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InputSchema {
+    #[serde(serialize_with = "json_text::value")]
     pub json: Value,
 }
 

@@ -16,7 +16,7 @@ use crate::bedrock::pipeline::{self, Draft};
 use crate::config::{Api, Config, UnsupportedParams};
 use crate::error::ApiError;
 use crate::front::fields::{
-    self, given, type_name, want_arr, want_bool, want_obj, want_tokens, Model, Param, Style, ToolEntry,
+    self, given, take_str, type_name, want_arr, want_bool, want_obj, want_tokens, Model, Param, Style, ToolEntry,
 };
 use serde_json::{Map, Value};
 
@@ -98,7 +98,8 @@ fn param_kind(name: &str) -> Option<Param> {
 
 /// Translate an OpenAI chat completions request body.
 pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
-    let req = &fields::parse_body(body)?;
+    // Mutable: the tool schemas and descriptions are moved out, not copied.
+    let req = &mut fields::parse_body(body)?;
     let Model {
         client: client_model,
         id: model_id,
@@ -264,7 +265,7 @@ fn check_flags(req: &Map<String, Value>, drop: bool) -> R<Option<ServiceTier>> {
 // Tools and response_format
 
 /// `tools` → tool specs (with a cache point after each tool that has `cache_control`).
-fn read_tools(req: &Map<String, Value>, cfg: &Config) -> R<Vec<Tool>> {
+fn read_tools(req: &mut Map<String, Value>, cfg: &Config) -> R<Vec<Tool>> {
     fields::tools(req, cfg.limits.max_tools, Style::OpenAi, |o, p| {
         if o.get("type").and_then(Value::as_str) != Some("function") {
             return Err(
@@ -272,7 +273,8 @@ fn read_tools(req: &Map<String, Value>, cfg: &Config) -> R<Vec<Tool>> {
             );
         }
         let fp = format!("{p}.function");
-        let f = want_obj(field(o, "function"), &fp)?;
+        let mut absent = Value::Null;
+        let f = Style::OpenAi.object_mut(o.get_mut("function").unwrap_or(&mut absent), &fp)?;
         let spec = fields::tool_spec(f, &fp, "parameters", false, Style::OpenAi)?;
         Ok(Some(ToolEntry {
             spec,
@@ -315,11 +317,11 @@ fn read_response_format(rf: &Value) -> R<Option<JsonAnswer>> {
 
 /// `messages` → system blocks and Converse messages.
 fn read_messages(
-    req: &Map<String, Value>,
+    req: &mut Map<String, Value>,
     cfg: &Config,
 ) -> R<(Vec<SystemBlock>, Vec<crate::bedrock::converse::Message>)> {
-    let messages = match req.get("messages") {
-        Some(m) => want_arr(m, "messages")?,
+    let messages = match req.get_mut("messages") {
+        Some(m) => Style::OpenAi.array_mut(m, "messages")?,
         None => {
             return Err(bad("messages", "you must provide a messages parameter").with_code("missing_required_parameter"))
         }
@@ -338,7 +340,7 @@ fn read_messages(
         ));
     }
     let mut conv = Conversation::new();
-    for (i, m) in messages.iter().enumerate() {
+    for (i, m) in messages.iter_mut().enumerate() {
         read_message(m, &format!("messages[{i}]"), &mut conv)?;
     }
     let (system, messages) = conv.finish()?;
@@ -356,15 +358,16 @@ fn has_cache_control(o: &Map<String, Value>) -> bool {
 }
 
 /// One message into the conversation.
-fn read_message(m: &Value, p: &str, conv: &mut Conversation) -> R<()> {
-    let o = want_obj(m, p)?;
+fn read_message(m: &mut Value, p: &str, conv: &mut Conversation) -> R<()> {
+    let o = Style::OpenAi.object_mut(m, p)?;
+    // Owned: the arms move the content out of `o`.
     let role = match o.get("role") {
-        Some(r) => want_str(r, &format!("{p}.role"))?,
+        Some(r) => want_str(r, &format!("{p}.role"))?.to_string(),
         None => return Err(bad(format!("{p}.role"), format!("`{p}.role` is required"))),
     };
-    let (role, mut blocks) = match role {
+    let (role, mut blocks) = match role.as_str() {
         "system" | "developer" => {
-            let blocks = text_only(o.get("content"), &format!("{p}.content"), true)?;
+            let blocks = text_only(o.get_mut("content"), &format!("{p}.content"), true)?;
             conv.system.extend(blocks.into_iter().filter_map(|b| match b {
                 ContentBlock::Text(t) => Some(SystemBlock::Text(t)),
                 ContentBlock::CachePoint(c) => Some(SystemBlock::CachePoint(c)),
@@ -376,7 +379,7 @@ fn read_message(m: &Value, p: &str, conv: &mut Conversation) -> R<()> {
             }
             return Ok(());
         }
-        "user" => (Role::User, user_content(o.get("content"), &format!("{p}.content"))?),
+        "user" => (Role::User, user_content(o.get_mut("content"), &format!("{p}.content"))?),
         "assistant" => (Role::Assistant, assistant_content(o, p)?),
         "tool" => (Role::User, vec![tool_result(o, p)?]),
         "function" => {
@@ -400,25 +403,25 @@ fn read_message(m: &Value, p: &str, conv: &mut Conversation) -> R<()> {
 }
 
 /// Text content: a string or an array of text parts (text and cache point blocks).
-fn text_only(content: Option<&Value>, p: &str, skip_empty: bool) -> R<Vec<ContentBlock>> {
+fn text_only(content: Option<&mut Value>, p: &str, skip_empty: bool) -> R<Vec<ContentBlock>> {
     let mut out = Vec::new();
     match content {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) => {
             if !(skip_empty && s.is_empty()) {
-                out.push(ContentBlock::Text(s.clone()));
+                out.push(ContentBlock::Text(std::mem::take(s)));
             }
         }
         Some(Value::Array(parts)) => {
-            for (j, part) in parts.iter().enumerate() {
+            for (j, part) in parts.iter_mut().enumerate() {
                 let pp = format!("{p}[{j}]");
-                let o = want_obj(part, &pp)?;
+                let o = Style::OpenAi.object_mut(part, &pp)?;
                 if o.get("type").and_then(Value::as_str) != Some("text") {
                     return Err(bad(pp.clone(), format!("`{pp}` must be a text part here")));
                 }
                 let t = want_str(field(o, "text"), &format!("{pp}.text"))?;
                 if !(skip_empty && t.is_empty()) {
-                    out.push(ContentBlock::Text(t.to_string()));
+                    out.push(ContentBlock::Text(take_str(o.get_mut("text"))));
                 }
                 if has_cache_control(o) {
                     out.push(build::cache_point());
@@ -438,21 +441,21 @@ fn text_only(content: Option<&Value>, p: &str, skip_empty: bool) -> R<Vec<Conten
     Ok(out)
 }
 
-fn user_content(content: Option<&Value>, p: &str) -> R<Vec<ContentBlock>> {
+fn user_content(content: Option<&mut Value>, p: &str) -> R<Vec<ContentBlock>> {
     let parts = match content {
         Some(Value::Array(parts)) => parts,
         None | Some(Value::Null) => return Err(bad(p, format!("`{p}` is required for user messages"))),
         other => return text_only(other, p, false),
     };
     let mut out = Vec::with_capacity(parts.len());
-    for (j, part) in parts.iter().enumerate() {
+    for (j, part) in parts.iter_mut().enumerate() {
         let pp = format!("{p}[{j}]");
-        let o = want_obj(part, &pp)?;
+        let o = Style::OpenAi.object_mut(part, &pp)?;
         let kind = want_str(field(o, "type"), &format!("{pp}.type"))?;
         match kind {
             "text" => {
-                let t = want_str(field(o, "text"), &format!("{pp}.text"))?;
-                out.push(ContentBlock::Text(t.to_string()));
+                want_str(field(o, "text"), &format!("{pp}.text"))?;
+                out.push(ContentBlock::Text(take_str(o.get_mut("text"))));
             }
             "image_url" => out.push(image_part(field(o, "image_url"), &pp)?),
             "file" => out.push(file_part(field(o, "file"), &pp)?),
@@ -545,12 +548,12 @@ fn thinking_blocks(tb: &Value, p: &str) -> R<Vec<ContentBlock>> {
     Ok(out)
 }
 
-fn assistant_content(o: &Map<String, Value>, p: &str) -> R<Vec<ContentBlock>> {
+fn assistant_content(o: &mut Map<String, Value>, p: &str) -> R<Vec<ContentBlock>> {
     let mut out = match given(o, "thinking_blocks") {
         Some(tb) => thinking_blocks(tb, p)?,
         None => Vec::new(),
     };
-    out.extend(text_only(o.get("content"), &format!("{p}.content"), true)?);
+    out.extend(text_only(o.get_mut("content"), &format!("{p}.content"), true)?);
     if let Some(tc) = given(o, "tool_calls") {
         for (j, call) in want_arr(tc, &format!("{p}.tool_calls"))?.iter().enumerate() {
             let cp = format!("{p}.tool_calls[{j}]");
@@ -571,14 +574,14 @@ fn assistant_content(o: &Map<String, Value>, p: &str) -> R<Vec<ContentBlock>> {
     Ok(out)
 }
 
-fn tool_result(o: &Map<String, Value>, p: &str) -> R<ContentBlock> {
-    let id = want_str(field(o, "tool_call_id"), &format!("{p}.tool_call_id"))?;
-    let content = text_only(o.get("content"), &format!("{p}.content"), false)?
+fn tool_result(o: &mut Map<String, Value>, p: &str) -> R<ContentBlock> {
+    let id = want_str(field(o, "tool_call_id"), &format!("{p}.tool_call_id"))?.to_string();
+    let content = text_only(o.get_mut("content"), &format!("{p}.content"), false)?
         .into_iter()
         .filter_map(|b| match b {
             ContentBlock::Text(t) => Some(ToolResultContent::Text(t)),
             _ => None,
         })
         .collect();
-    Ok(build::tool_result(id, content))
+    Ok(build::tool_result(&id, content))
 }

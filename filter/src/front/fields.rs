@@ -79,6 +79,22 @@ impl Style {
         v.as_array()
             .ok_or_else(|| self.bad(param, format_args!("must be an array, not {}", type_name(v))))
     }
+
+    /// [`Style::object`], for a door that moves the values out (no copy of what it forwards).
+    pub fn object_mut<'a>(self, v: &'a mut Value, param: &str) -> R<&'a mut Map<String, Value>> {
+        match v {
+            Value::Object(m) => Ok(m),
+            other => Err(self.bad(param, format_args!("must be an object, not {}", type_name(other)))),
+        }
+    }
+
+    /// [`Style::array`], for a door that moves the values out.
+    pub fn array_mut<'a>(self, v: &'a mut Value, param: &str) -> R<&'a mut Vec<Value>> {
+        match v {
+            Value::Array(a) => Ok(a),
+            other => Err(self.bad(param, format_args!("must be an array, not {}", type_name(other)))),
+        }
+    }
 }
 
 /// A string in the OpenAI doors' wording ([`Style::string`]).
@@ -131,6 +147,20 @@ pub fn openai_sampling(req: &Map<String, Value>, ic: &mut InferenceConfig) -> R<
 /// `o[key]` unless absent or `null`.
 pub fn given<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     o.get(key).filter(|v| !v.is_null())
+}
+
+/// [`given`], mutably.
+pub fn given_mut<'a>(o: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Value> {
+    o.get_mut(key).filter(|v| !v.is_null())
+}
+
+/// The string at `v`, moved out (an empty string left behind); empty for anything else. For
+/// values already checked to be strings.
+pub fn take_str(v: Option<&mut Value>) -> String {
+    match v {
+        Some(Value::String(s)) => std::mem::take(s),
+        _ => String::new(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,25 +290,26 @@ pub struct ToolEntry {
 /// entry and its path). `read` returns `None` to leave an entry out (a tool Bedrock cannot run,
 /// with `unsupported_params: "drop"`).
 pub fn tools(
-    req: &Map<String, Value>,
+    req: &mut Map<String, Value>,
     max: usize,
     style: Style,
-    mut read: impl FnMut(&Map<String, Value>, &str) -> R<Option<ToolEntry>>,
+    mut read: impl FnMut(&mut Map<String, Value>, &str) -> R<Option<ToolEntry>>,
 ) -> R<Vec<Tool>> {
     let mut out = Vec::new();
-    let Some(t) = given(req, "tools") else {
+    let Some(t) = given_mut(req, "tools") else {
         return Ok(out);
     };
-    let list = style.array(t, "tools")?;
+    let list = style.array_mut(t, "tools")?;
     if list.len() > max {
         return Err(style.bad(
             "tools",
             format_args!("has {} entries; this gateway accepts at most {max}", list.len()),
         ));
     }
-    for (i, tool) in list.iter().enumerate() {
+    out.reserve(list.len());
+    for (i, tool) in list.iter_mut().enumerate() {
         let p = style.index("tools", i);
-        let Some(entry) = read(style.object(tool, &p)?, &p)? else {
+        let Some(entry) = read(style.object_mut(tool, &p)?, &p)? else {
             continue;
         };
         out.push(Tool::ToolSpec(entry.spec));
@@ -292,34 +323,37 @@ pub fn tools(
 /// A function tool's spec from `o` (at path `p`) holding `name`, `description` and the input
 /// schema under `schema_key` (`parameters`, Anthropic's `input_schema`). Without a schema the
 /// tool takes no parameters, unless `schema_required`. The name must be in Bedrock's alphabet;
-/// `strict`, when given, a boolean.
+/// `strict`, when given, a boolean. The schema and description are moved out of `o`.
 pub fn tool_spec(
-    o: &Map<String, Value>,
+    o: &mut Map<String, Value>,
     p: &str,
     schema_key: &str,
     schema_required: bool,
     style: Style,
 ) -> R<ToolSpec> {
     let name_param = format!("{p}.name");
-    let name = style.string(o.get("name"), &name_param)?;
+    let name = style.string(o.get("name"), &name_param)?.to_string();
     match style {
-        Style::OpenAi => build::check_tool_name(name, &name_param)?,
-        Style::Anthropic if !build::is_valid_tool_name(name) => {
+        Style::OpenAi => build::check_tool_name(&name, &name_param)?,
+        Style::Anthropic if !build::is_valid_tool_name(&name) => {
             return Err(style.bad(&name_param, format_args!("must be {}", build::TOOL_NAME_CHARS)))
         }
         Style::Anthropic => {}
     }
     let schema_param = format!("{p}.{schema_key}");
-    let schema = match given(o, schema_key) {
+    let schema = match given_mut(o, schema_key) {
         None if schema_required => return Err(style.required(&schema_param)),
         None => None,
-        Some(s) => Some(Value::Object(style.object(s, &schema_param)?.clone())),
+        Some(s) => Some(Value::Object(std::mem::take(style.object_mut(s, &schema_param)?))),
     };
-    let description = match given(o, "description") {
+    let description = match given_mut(o, "description") {
         None => None,
-        Some(d) => Some(style.string(Some(d), &format!("{p}.description"))?),
+        Some(d) => {
+            style.string(Some(d), &format!("{p}.description"))?;
+            Some(take_str(Some(d)))
+        }
     };
-    let mut spec = build::function_tool(name, description, schema, &name_param)?;
+    let mut spec = build::function_tool(&name, description, schema, &name_param)?;
     // `strict: true` is kept for the pipeline, which sends it only to models with strict tools.
     if let Some(st) = given(o, "strict") {
         let st_param = format!("{p}.strict");
@@ -462,7 +496,7 @@ mod tests {
         assert_eq!((m.client.as_str(), m.id.as_str()), ("some.model-v1", "some.model-v1"));
     }
 
-    fn read(style: Style) -> impl FnMut(&Map<String, Value>, &str) -> R<Option<ToolEntry>> {
+    fn read(style: Style) -> impl FnMut(&mut Map<String, Value>, &str) -> R<Option<ToolEntry>> {
         move |o, p| {
             if o.get("skip").is_some() {
                 return Ok(None);
@@ -476,26 +510,26 @@ mod tests {
 
     #[test]
     fn tools_list_and_specs() {
-        let req = obj(
+        let mut req = obj(
             json!({"tools": [{"name": "a", "cache": 1, "input_schema": {"type": "object"}},
                                        {"name": "b", "skip": 1}]}),
         );
-        let t = tools(&req, 2, Style::Anthropic, read(Style::Anthropic)).unwrap();
+        let t = tools(&mut req, 2, Style::Anthropic, read(Style::Anthropic)).unwrap();
         assert_eq!(t.len(), 2, "{t:?}");
         assert!(matches!(&t[0], Tool::ToolSpec(s) if s.name == "a"));
         assert!(matches!(t[1], Tool::CachePoint(_)));
         assert!(
-            tools(&obj(json!({"tools": null})), 2, Style::OpenAi, read(Style::OpenAi))
+            tools(&mut obj(json!({"tools": null})), 2, Style::OpenAi, read(Style::OpenAi))
                 .unwrap()
                 .is_empty()
         );
-        let too_many = obj(json!({"tools": [{}, {}, {}]}));
+        let mut too_many = obj(json!({"tools": [{}, {}, {}]}));
         assert_eq!(
-            err(tools(&too_many, 2, Style::OpenAi, read(Style::OpenAi))).2,
+            err(tools(&mut too_many, 2, Style::OpenAi, read(Style::OpenAi))).2,
             "`tools` has 3 entries; this gateway accepts at most 2"
         );
         let e = err(tools(
-            &obj(json!({"tools": [1]})),
+            &mut obj(json!({"tools": [1]})),
             2,
             Style::Anthropic,
             read(Style::Anthropic),
@@ -504,8 +538,8 @@ mod tests {
             (e.1.as_str(), e.2.as_str()),
             ("tools.0", "tools.0: must be an object, not a number")
         );
-        let bad_name = obj(json!({"tools": [{"name": "a b"}]}));
-        let e = err(tools(&bad_name, 2, Style::OpenAi, read(Style::OpenAi)));
+        let mut bad_name = obj(json!({"tools": [{"name": "a b"}]}));
+        let e = err(tools(&mut bad_name, 2, Style::OpenAi, read(Style::OpenAi)));
         assert_eq!(
             (e.1.as_str(), e.2.as_str()),
             (
@@ -513,16 +547,16 @@ mod tests {
                 "tool names must be 1-64 characters of a-z, A-Z, 0-9, _ and -"
             )
         );
-        let e = err(tools(&bad_name, 2, Style::Anthropic, read(Style::Anthropic)));
+        let e = err(tools(&mut bad_name, 2, Style::Anthropic, read(Style::Anthropic)));
         assert_eq!(e.2, "tools.0.name: must be 1-64 characters of a-z, A-Z, 0-9, _ and -");
         // Anthropic requires the schema; OpenAI's default is an empty object schema.
-        let no_schema = obj(json!({"tools": [{"name": "f", "description": ""}]}));
-        let e = err(tools(&no_schema, 2, Style::Anthropic, read(Style::Anthropic)));
+        let mut no_schema = obj(json!({"tools": [{"name": "f", "description": ""}]}));
+        let e = err(tools(&mut no_schema, 2, Style::Anthropic, read(Style::Anthropic)));
         assert_eq!(
             (e.1.as_str(), e.2.as_str()),
             ("tools.0.input_schema", "tools.0.input_schema: Field required")
         );
-        let t = tools(&no_schema, 2, Style::OpenAi, read(Style::OpenAi)).unwrap();
+        let t = tools(&mut no_schema, 2, Style::OpenAi, read(Style::OpenAi)).unwrap();
         let Some(Tool::ToolSpec(s)) = t.first() else {
             panic!("{t:?}")
         };

@@ -600,7 +600,13 @@ fn part_block(part: &Value, p: &str) -> R<Option<ContentBlock>> {
 fn tools(req: &Map<String, Value>, cfg: &Config) -> R<(Vec<Tool>, ToolChoiceRequest)> {
     let drop = cfg.unsupported_params == UnsupportedParams::Drop;
     let mut names: Vec<String> = Vec::new();
-    let specs = fields::tools(req, cfg.limits.max_tools, Style::OpenAi, |o, p| {
+    // The response echoes `tools` as sent, so the specs are read from a copy (they move their
+    // schemas out).
+    let mut copy = Map::new();
+    if let Some(t) = req.get("tools") {
+        copy.insert("tools".to_string(), t.clone());
+    }
+    let specs = fields::tools(&mut copy, cfg.limits.max_tools, Style::OpenAi, |o, p| {
         let kind = want_str(o.get("type"), &format!("{p}.type"))?;
         if kind != "function" && drop {
             // `unsupported_params: "drop"`: a tool Bedrock cannot run is not offered (Codex
