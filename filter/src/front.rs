@@ -7,7 +7,7 @@
 //! sends the request, then hands Bedrock's answer to the `Reply`: an eventstream to its
 //! [`EventSink`], a JSON body to [`Reply::translate_json`], an error to [`Reply::error_body`].
 
-pub mod fields;
+pub(crate) mod fields;
 
 use crate::bedrock::events::{Event, EventSink};
 use crate::config::Config;

@@ -28,25 +28,25 @@
 
 pub mod anthropic;
 pub mod bedrock;
-pub mod budget;
-pub mod bytes;
+mod budget;
+mod bytes;
 pub mod chat;
 pub mod config;
-pub mod crc32;
+mod crc32;
 pub mod embeddings;
 pub mod error;
 pub mod eventstream;
 pub mod exchange;
 pub mod front;
-pub mod health;
+mod health;
 pub mod host;
-pub mod meter;
+mod meter;
 pub mod metrics;
-pub mod openai;
+mod openai;
 // The proxy-wasm shell imports Envoy's host functions: not on wasm32-unknown-unknown, where only
 // the host-free core runs (its tests under wasm-bindgen-test, scripts/test-wasm-bindgen.sh).
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
-pub mod proxy;
+mod proxy;
 pub mod responses;
 pub mod signing;
 pub mod sse_usage;

@@ -12,7 +12,7 @@ pub mod error;
 pub mod request;
 pub mod response;
 pub mod stream;
-pub mod thinking;
+pub(crate) mod thinking;
 
 use crate::bedrock::events::EventSink;
 use crate::error::ApiError;

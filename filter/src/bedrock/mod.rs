@@ -6,14 +6,14 @@
 //! answer as typed [`events::Event`]s (streaming) or a typed [`output::ConverseOutput`]
 //! (non-streaming). Nothing here knows about OpenAI or Anthropic shapes, or about proxy-wasm.
 
-pub mod build;
-pub mod catalog;
+pub(crate) mod build;
+pub(crate) mod catalog;
 pub mod converse;
 pub mod events;
-pub mod fit;
-pub mod models;
+pub(crate) mod fit;
+pub(crate) mod models;
 pub mod output;
 pub mod passthrough;
-pub mod pipeline;
-pub mod repair;
-pub mod thinking;
+pub(crate) mod pipeline;
+pub(crate) mod repair;
+pub(crate) mod thinking;
