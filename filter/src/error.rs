@@ -17,7 +17,7 @@ pub enum ErrorType {
 }
 
 impl ErrorType {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ErrorType::InvalidRequest => "invalid_request_error",
             ErrorType::Authentication => "authentication_error",
@@ -33,7 +33,7 @@ impl ErrorType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: u16,
-    pub kind: ErrorType,
+    pub(crate) kind: ErrorType,
     pub message: String,
     pub code: Option<Cow<'static, str>>,
     pub param: Option<String>,
@@ -54,7 +54,7 @@ struct Inner<'a> {
 }
 
 impl ApiError {
-    pub fn new(status: u16, kind: ErrorType, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, kind: ErrorType, message: impl Into<String>) -> Self {
         ApiError {
             status,
             kind,
@@ -65,7 +65,7 @@ impl ApiError {
     }
 
     /// 400 `invalid_request_error` about one request parameter.
-    pub fn invalid_param(param: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_param(param: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError {
             param: Some(param.into()),
             code: Some(Cow::Borrowed("invalid_value")),
@@ -74,12 +74,12 @@ impl ApiError {
     }
 
     /// 400 `invalid_request_error` about the request as a whole.
-    pub fn invalid_request(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
         ApiError::new(400, ErrorType::InvalidRequest, message)
     }
 
     /// 500 for a filter that could not load its configuration.
-    pub fn misconfigured(detail: &str) -> Self {
+    pub(crate) fn misconfigured(detail: &str) -> Self {
         ApiError::new(
             500,
             ErrorType::Server,
@@ -89,7 +89,7 @@ impl ApiError {
     }
 
     /// 502 for a response from Bedrock that the filter cannot read.
-    pub fn bad_upstream(detail: impl std::fmt::Display) -> Self {
+    pub(crate) fn bad_upstream(detail: impl std::fmt::Display) -> Self {
         ApiError::new(
             502,
             ErrorType::Server,
@@ -98,7 +98,7 @@ impl ApiError {
         .with_code("bad_upstream_response")
     }
 
-    pub fn with_code(mut self, code: impl Into<Cow<'static, str>>) -> Self {
+    pub(crate) fn with_code(mut self, code: impl Into<Cow<'static, str>>) -> Self {
         self.code = Some(code.into());
         self
     }
@@ -112,7 +112,7 @@ impl ApiError {
 
     /// Append the JSON body `{"error":{…}}` to `out`: the one place the OpenAI error shape is
     /// written (HTTP error bodies and the error events of a stream).
-    pub fn write_json(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         let body = Body {
             error: Inner {
                 message: &self.message,
@@ -173,13 +173,13 @@ fn classify_status(status: u16) -> (u16, ErrorType) {
 
 /// The error name from an `x-amzn-ErrorType` value such as
 /// `ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/`.
-pub fn error_name(header: &str) -> &str {
+pub(crate) fn error_name(header: &str) -> &str {
     header.split(':').next().unwrap_or("").trim()
 }
 
 /// The OpenAI status and type a Bedrock HTTP error becomes, known from the response headers alone
 /// (so the status can be set before the body arrives).
-pub fn status_for_bedrock(status: u16, error_type_header: Option<&str>) -> (u16, ErrorType) {
+pub(crate) fn status_for_bedrock(status: u16, error_type_header: Option<&str>) -> (u16, ErrorType) {
     error_type_header
         .map(error_name)
         .and_then(classify)
@@ -187,7 +187,7 @@ pub fn status_for_bedrock(status: u16, error_type_header: Option<&str>) -> (u16,
 }
 
 /// Build the client error for a Bedrock HTTP error response.
-pub fn from_bedrock_http(aws_status: u16, error_type_header: Option<&str>, body: &[u8]) -> ApiError {
+pub(crate) fn from_bedrock_http(aws_status: u16, error_type_header: Option<&str>, body: &[u8]) -> ApiError {
     let parsed = parse_error_body(body);
     let name = error_type_header
         .map(error_name)
@@ -207,7 +207,7 @@ pub fn from_bedrock_http(aws_status: u16, error_type_header: Option<&str>, body:
 /// Build the client error for an exception frame inside a Bedrock event stream
 /// (`:message-type exception` with `:exception-type`, or `:message-type error` with
 /// `:error-code` / `:error-message`).
-pub fn from_bedrock_stream(name: &str, payload: &[u8], message_header: Option<&str>) -> ApiError {
+pub(crate) fn from_bedrock_stream(name: &str, payload: &[u8], message_header: Option<&str>) -> ApiError {
     let parsed = parse_error_body(payload);
     let (status, kind) = classify(name).unwrap_or((502, ErrorType::Server));
     let message = parsed

@@ -126,13 +126,13 @@ pub enum MetricKind {
 }
 
 /// Status of a failed compare-and-swap in `set_shared_data`.
-pub const CAS_MISMATCH: u32 = 8;
+pub(crate) const CAS_MISMATCH: u32 = 8;
 pub(crate) const NO_HOST: u32 = 2;
 
 /// Names from the ABI's serialised header map: `count: u32`, then `count` pairs of
 /// `(name_len: u32, value_len: u32)`, then each name and value followed by a NUL byte
 /// (little-endian). Malformed input yields the names read so far.
-pub fn parse_pair_names(raw: &[u8]) -> Vec<String> {
+pub(crate) fn parse_pair_names(raw: &[u8]) -> Vec<String> {
     let u32_at = |i: usize| -> Option<usize> {
         let b = raw.get(i..i.checked_add(4)?)?;
         Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
@@ -166,7 +166,7 @@ pub fn parse_pair_names(raw: &[u8]) -> Vec<String> {
 }
 
 /// The ABI's serialised header map for `headers` (the inverse of [`parse_pair_names`]).
-pub fn serialize_headers(headers: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn serialize_headers(headers: &[(&str, &str)]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&(headers.len() as u32).to_le_bytes());
     for (k, v) in headers {

@@ -13,9 +13,9 @@ use crate::meter::Answer;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-pub struct CountTokensFront;
+pub(crate) struct CountTokensFront;
 
-pub static COUNT_TOKENS: CountTokensFront = CountTokensFront;
+pub(crate) static COUNT_TOKENS: CountTokensFront = CountTokensFront;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -95,7 +95,7 @@ impl FrontDoor for CountTokensFront {
     }
 }
 
-pub struct CountTokensReply;
+pub(crate) struct CountTokensReply;
 
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]

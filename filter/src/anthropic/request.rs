@@ -27,7 +27,7 @@ type R<T> = Result<T, ApiError>;
 pub struct MessagesRequest {
     pub converse: ConverseRequest,
     pub stream: bool,
-    pub client_model: String,
+    pub(crate) client_model: String,
     /// Log lines for what the pipeline changed (`anthropic-beta` flags not forwarded, …).
     pub notes: Vec<String>,
     /// Top-level fields dropped: serving hints without a Converse equivalent

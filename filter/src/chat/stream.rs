@@ -76,7 +76,7 @@ impl ChatSink {
     }
 
     /// The number of tool calls streamed (the `response_format` answer not counted).
-    pub fn tool_calls(&self) -> usize {
+    pub(crate) fn tool_calls(&self) -> usize {
         self.tools.len()
     }
 
