@@ -178,7 +178,6 @@ pub(crate) struct ToolResult {
 pub(crate) enum ToolResultContent {
     Document(DocumentBlock),
     Image(ImageBlock),
-    Json(Value),
     Text(String),
 }
 

@@ -419,14 +419,6 @@ impl<S: EventSink> ResponseStream<S> {
     pub(crate) fn meter(&self) -> &Meter {
         &self.meter
     }
-
-    pub(crate) fn sink(&self) -> &S {
-        &self.sink
-    }
-
-    pub(crate) fn sink_mut(&mut self) -> &mut S {
-        &mut self.sink
-    }
 }
 
 #[cfg(test)]
