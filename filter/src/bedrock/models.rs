@@ -3,8 +3,8 @@
 //! and the reasoning fields for what the client asked ([`reasoning`], planned by
 //! [`super::thinking::plan`]). Nothing else matches on model ids.
 
-use super::catalog::{Display, Level};
 pub use super::catalog::{Caching, Caps as Capabilities, TopK};
+use super::catalog::{Display, Level};
 pub use super::thinking::Effort;
 use super::thinking::{self, Ask, Want};
 use serde_json::{Map, Value};
@@ -98,7 +98,6 @@ pub struct JsonAnswer {
     /// The client asked for strict schema adherence (OpenAI `json_schema.strict`).
     pub strict: bool,
 }
-
 
 #[cfg(test)]
 mod tests {
