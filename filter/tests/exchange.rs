@@ -1217,6 +1217,70 @@ fn a_stream_the_client_left_after_its_end_is_a_200_and_one_cut_short_a_499() {
 }
 
 #[test]
+fn a_passed_through_stream_the_client_left_after_its_end_is_a_200_and_one_cut_short_a_499() {
+    let openai = with(r#""models":{"oss":{"id":"openai.gpt-oss-20b-1:0","api":"openai"}}"#);
+    let chat_sse: &[u8] = b"data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n";
+    let messages_sse: &[u8] = b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+    let cases: [(Shared, &str, &str, Vec<u8>, &[u8]); 3] = [
+        (openai, "/v1/chat/completions", "oss", chat_for("oss", true), chat_sse),
+        (
+            config(MANTLE),
+            "/v1/chat/completions",
+            "oss",
+            chat_for("oss", true),
+            chat_sse,
+        ),
+        (
+            config(MANTLE),
+            "/v1/messages",
+            "opus",
+            br#"{"model":"opus","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#.to_vec(),
+            messages_sse,
+        ),
+    ];
+    for (cfg, path, model, body, sse) in cases {
+        let m = format!("model={model};profile=default");
+        // Every event went out; the client closed before Envoy saw the end of the upstream body.
+        let mut r = tenant_run(&cfg, "", path, Some(body.clone()));
+        r.respond(200, &[("content-type", "text/event-stream")], false);
+        r.chunk(sse, false);
+        r.ex.on_log(&r.host);
+        assert_eq!(
+            metric(&r, &format!("bedrock_responses_total;status_class=2xx;{m}")),
+            1,
+            "{path} {model}"
+        );
+        assert_eq!(
+            metric(&r, &format!("bedrock_responses_total;status_class=4xx;{m}")),
+            0,
+            "{path} {model}"
+        );
+        assert_eq!(prop(&r, "bedrock_input_tokens").as_deref(), Some("5"), "{path} {model}");
+        assert_eq!(
+            prop(&r, "bedrock_output_tokens").as_deref(),
+            Some("2"),
+            "{path} {model}"
+        );
+        // Cut before the last event: a 499, with the usage seen so far.
+        let mut r = tenant_run(&cfg, "", path, Some(body));
+        r.respond(200, &[("content-type", "text/event-stream")], false);
+        r.chunk(&sse[..sse.len() - 8], false);
+        r.ex.on_log(&r.host);
+        assert_eq!(
+            metric(&r, &format!("bedrock_responses_total;status_class=2xx;{m}")),
+            0,
+            "{path} {model}"
+        );
+        assert_eq!(
+            metric(&r, &format!("bedrock_responses_total;status_class=4xx;{m}")),
+            1,
+            "{path} {model}"
+        );
+        assert_eq!(prop(&r, "bedrock_input_tokens").as_deref(), Some("5"), "{path} {model}");
+    }
+}
+
+#[test]
 fn a_finished_request_records_metrics_usage_and_filter_state_once() {
     let cfg = config(TENANTS);
     let mut r = tenant_run(&cfg, "", "/v1/chat/completions", Some(chat_for("claude", false)));

@@ -33,7 +33,11 @@ pub struct PassthroughRequest {
 
 /// An OpenAI chat completions body (already parsed into `req`) for the OpenAI-compatible
 /// endpoint. Only `messages` is checked (a non-empty array); everything else is Bedrock's to judge.
-pub(crate) fn chat(req: &Map<String, Value>, client_model: String, model_id: String) -> Result<PassthroughRequest, ApiError> {
+pub(crate) fn chat(
+    req: &Map<String, Value>,
+    client_model: String,
+    model_id: String,
+) -> Result<PassthroughRequest, ApiError> {
     if !matches!(req.get("messages"), Some(Value::Array(m)) if !m.is_empty()) {
         return Err(ApiError::invalid_param(
             "messages",
@@ -252,6 +256,10 @@ impl Watch for MantleWatch {
         }
         Some(out)
     }
+
+    fn is_complete(&self) -> bool {
+        self.sse.as_ref().is_some_and(SseUsage::complete)
+    }
 }
 
 /// The reply side of a passthrough request: Bedrock's answer is already the client's.
@@ -360,6 +368,10 @@ impl Watch for OpenAiWatch {
                 }
             }
         }
+    }
+
+    fn is_complete(&self) -> bool {
+        self.done
     }
 }
 

@@ -239,9 +239,10 @@ impl Exchange {
 
     /// Envoy is done with the stream (`on_log`, also after a client disconnect or a reset): a
     /// request that did not reach its normal end is reported now. A stream whose output was
-    /// complete (the client may close after `[DONE]`, before Bedrock's body formally ends)
-    /// counts as the 200 it was, with the error it carried; anything else is a 499 with whatever
-    /// usage was seen (its tokens still count against the budget).
+    /// complete (the client may close after `[DONE]`, before Bedrock's body formally ends),
+    /// translated or passed through, counts as the 200 it was, with the error it carried;
+    /// anything else is a 499 with whatever usage was seen (its tokens still count against the
+    /// budget).
     pub fn on_log(&mut self, host: &dyn Host) {
         if !self.tally.active {
             return;
@@ -255,6 +256,7 @@ impl Exchange {
                     (499, None, m.usage())
                 }
             }
+            State::Passing(w, m) if w.is_complete() => (200, m.error_type(), m.usage()),
             State::Passing(_, m) => (499, None, m.usage()),
             _ => (499, None, None),
         };
