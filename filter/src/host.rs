@@ -11,9 +11,7 @@ pub struct HostError(pub u32);
 pub type HostResult<T> = Result<T, HostError>;
 
 /// ABI status codes (read by the proxy-wasm shell, which wasm32-unknown-unknown does not build).
-#[cfg_attr(all(target_arch = "wasm32", target_os = "unknown"), allow(dead_code))]
 pub(crate) const OK: u32 = 0;
-#[cfg_attr(all(target_arch = "wasm32", target_os = "unknown"), allow(dead_code))]
 pub(crate) const NOT_FOUND: u32 = 1;
 
 /// `MapType` values of the ABI.

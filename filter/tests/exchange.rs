@@ -1221,7 +1221,7 @@ fn a_passed_through_stream_the_client_left_after_its_end_is_a_200_and_one_cut_sh
     let openai = with(r#""models":{"oss":{"id":"openai.gpt-oss-20b-1:0","api":"openai"}}"#);
     let chat_sse: &[u8] = b"data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n";
     let messages_sse: &[u8] = b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
-    let cases: [(Shared, &str, &str, Vec<u8>, &[u8]); 3] = [
+    let cases = [
         (openai, "/v1/chat/completions", "oss", chat_for("oss", true), chat_sse),
         (
             config(MANTLE),
