@@ -108,10 +108,10 @@ pub enum Api {
 
 /// Where a client model name goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ModelTarget {
+pub struct ModelTarget {
     /// Bedrock model id, inference profile id or ARN.
-    pub(crate) id: String,
-    pub(crate) api: Api,
+    pub id: String,
+    pub api: Api,
     /// The capabilities configured for this alias (`base_model` and `capabilities`), when it
     /// names either; otherwise the catalog's entry for `id` applies.
     pub(crate) caps: Option<Caps>,
@@ -220,7 +220,7 @@ fn alias_caps(id: &str, base: Option<&str>, raw: Option<RawCaps>) -> Result<Opti
 /// Size and count limits, each configurable under `limits`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub(crate) struct Limits {
+pub struct Limits {
     /// Largest client request body, in bytes (413 beyond).
     pub(crate) max_request_bytes: usize,
     /// Largest eventstream message from Bedrock, in bytes (the stream ends with an error beyond).
@@ -228,7 +228,7 @@ pub(crate) struct Limits {
     /// Most headers in one eventstream message.
     pub(crate) max_frame_headers: usize,
     /// Most entries in `messages`.
-    pub(crate) max_messages: usize,
+    pub max_messages: usize,
     /// Most entries in `tools`.
     pub(crate) max_tools: usize,
     /// Largest non-streaming response body from Bedrock, in bytes.
@@ -299,7 +299,7 @@ pub(crate) const DEFAULT_PROFILE: &str = "default";
 /// A small map from names to `V`, sorted by name: the configuration's aliases and profiles.
 /// (A `Vec` rather than a `BTreeMap`: the module carries one B-tree per value type, ~5 KB each.)
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Keyed<V>(Vec<(String, V)>);
+pub struct Keyed<V>(Vec<(String, V)>);
 
 impl<V> Default for Keyed<V> {
     fn default() -> Self {
@@ -377,7 +377,7 @@ pub struct Config {
     pub(crate) mantle_endpoint: String,
     pub auth: Auth,
     /// Client model name → Bedrock model id, inference profile id or ARN, and its API.
-    pub(crate) models: Keyed<ModelTarget>,
+    pub models: Keyed<ModelTarget>,
     pub(crate) reasoning_field: ReasoningField,
     /// How Claude's thinking comes back when the client does not say (`"reasoning_display"`:
     /// `"summarized"`, the default, or `"omitted"`); an Anthropic client's own display wins.
@@ -385,7 +385,7 @@ pub struct Config {
     pub(crate) unsupported_params: UnsupportedParams,
     pub(crate) unknown_paths: UnknownPaths,
     pub(crate) guardrail: Option<Guardrail>,
-    pub(crate) limits: Limits,
+    pub limits: Limits,
     /// `"health"` (top level only): the Bedrock health check ([`crate::health`]).
     pub(crate) health: Option<crate::health::HealthConfig>,
 }
@@ -666,7 +666,7 @@ impl Config {
 
     /// The Bedrock model id and API for a client's model name (aliases mapped; other names
     /// pass through unchanged, to Converse).
-    pub(crate) fn resolve_model<'a>(&'a self, name: &'a str) -> (&'a str, Api) {
+    pub fn resolve_model<'a>(&'a self, name: &'a str) -> (&'a str, Api) {
         match self.models.get(name) {
             Some(t) => (&t.id, t.api),
             None => (name, Api::Converse),

@@ -17,7 +17,7 @@ pub enum ErrorType {
 }
 
 impl ErrorType {
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             ErrorType::InvalidRequest => "invalid_request_error",
             ErrorType::Authentication => "authentication_error",
@@ -33,7 +33,7 @@ impl ErrorType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: u16,
-    pub(crate) kind: ErrorType,
+    pub kind: ErrorType,
     pub message: String,
     pub code: Option<Cow<'static, str>>,
     pub param: Option<String>,
@@ -173,13 +173,13 @@ fn classify_status(status: u16) -> (u16, ErrorType) {
 
 /// The error name from an `x-amzn-ErrorType` value such as
 /// `ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/`.
-pub(crate) fn error_name(header: &str) -> &str {
+pub fn error_name(header: &str) -> &str {
     header.split(':').next().unwrap_or("").trim()
 }
 
 /// The OpenAI status and type a Bedrock HTTP error becomes, known from the response headers alone
 /// (so the status can be set before the body arrives).
-pub(crate) fn status_for_bedrock(status: u16, error_type_header: Option<&str>) -> (u16, ErrorType) {
+pub fn status_for_bedrock(status: u16, error_type_header: Option<&str>) -> (u16, ErrorType) {
     error_type_header
         .map(error_name)
         .and_then(classify)
@@ -187,7 +187,7 @@ pub(crate) fn status_for_bedrock(status: u16, error_type_header: Option<&str>) -
 }
 
 /// Build the client error for a Bedrock HTTP error response.
-pub(crate) fn from_bedrock_http(aws_status: u16, error_type_header: Option<&str>, body: &[u8]) -> ApiError {
+pub fn from_bedrock_http(aws_status: u16, error_type_header: Option<&str>, body: &[u8]) -> ApiError {
     let parsed = parse_error_body(body);
     let name = error_type_header
         .map(error_name)
@@ -207,7 +207,7 @@ pub(crate) fn from_bedrock_http(aws_status: u16, error_type_header: Option<&str>
 /// Build the client error for an exception frame inside a Bedrock event stream
 /// (`:message-type exception` with `:exception-type`, or `:message-type error` with
 /// `:error-code` / `:error-message`).
-pub(crate) fn from_bedrock_stream(name: &str, payload: &[u8], message_header: Option<&str>) -> ApiError {
+pub fn from_bedrock_stream(name: &str, payload: &[u8], message_header: Option<&str>) -> ApiError {
     let parsed = parse_error_body(payload);
     let (status, kind) = classify(name).unwrap_or((502, ErrorType::Server));
     let message = parsed

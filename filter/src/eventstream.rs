@@ -260,7 +260,7 @@ impl<'a> Message<'a> {
 
     /// The value of the first header called `name`. Searches the kept headers, then walks the
     /// rest of the section comparing raw name bytes and decoding only the matching value.
-    pub(crate) fn header(&self, name: &str) -> Option<HeaderValue<'a>> {
+    pub fn header(&self, name: &str) -> Option<HeaderValue<'a>> {
         let kept = self.kept.get(..self.kept_len).unwrap_or_default();
         if let Some((_, v)) = kept
             .iter()
@@ -567,7 +567,7 @@ impl Decoder {
     }
 
     /// Bytes of the unfinished message held between chunks.
-    pub(crate) fn buffered_len(&self) -> usize {
+    pub fn buffered_len(&self) -> usize {
         self.buf.len()
     }
 

@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 /// Which API's events the stream carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
+pub enum Dialect {
     Anthropic,
     Chat,
     Responses,
@@ -31,7 +31,7 @@ pub(crate) enum Dialect {
 
 /// The scanner of one stream.
 #[derive(Debug)]
-pub(crate) struct SseUsage {
+pub struct SseUsage {
     dialect: Dialect,
     /// Drop chat chunks that only carry usage (the client did not ask for them).
     strip_usage_chunks: bool,
@@ -49,7 +49,7 @@ pub(crate) struct SseUsage {
 }
 
 impl SseUsage {
-    pub(crate) fn new(dialect: Dialect, strip_usage_chunks: bool, max_event: usize) -> SseUsage {
+    pub fn new(dialect: Dialect, strip_usage_chunks: bool, max_event: usize) -> SseUsage {
         SseUsage {
             dialect,
             strip_usage_chunks,
@@ -65,27 +65,27 @@ impl SseUsage {
     }
 
     /// Token usage reported so far.
-    pub(crate) fn usage(&self) -> Option<BedrockUsage> {
+    pub fn usage(&self) -> Option<BedrockUsage> {
         self.usage
     }
 
     /// The stream has carried generated content.
-    pub(crate) fn first_token(&self) -> bool {
+    pub fn first_token(&self) -> bool {
         self.first_token
     }
 
     /// An error event's kind, if the stream carried one.
-    pub(crate) fn error(&self) -> Option<ErrorType> {
+    pub fn error(&self) -> Option<ErrorType> {
         self.error
     }
 
     /// The stream's terminal event was seen (`message_stop`, `[DONE]`, `response.completed`...).
-    pub(crate) fn complete(&self) -> bool {
+    pub fn complete(&self) -> bool {
         self.complete
     }
 
     /// One chunk of the upstream's body: complete events are appended to `out`.
-    pub(crate) fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+    pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         let mut start = 0;
         for (i, &b) in chunk.iter().enumerate() {
             match b {
@@ -113,7 +113,7 @@ impl SseUsage {
     }
 
     /// The upstream's body ended: an event without its closing blank line is read and sent on.
-    pub(crate) fn finish(&mut self, out: &mut Vec<u8>) {
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
         if !self.held.is_empty() {
             let held = std::mem::take(&mut self.held);
             if self.scan(&held) {

@@ -41,7 +41,7 @@ pub(crate) fn error_type(e: &ApiError) -> &'static str {
 }
 
 /// The JSON error body. Bedrock's error code (when known) is kept at the end of the message.
-pub(crate) fn body(e: &ApiError) -> Vec<u8> {
+pub fn body(e: &ApiError) -> Vec<u8> {
     let message = match (&e.code, e.status >= 500 || e.kind != ErrorType::InvalidRequest) {
         (Some(code), true) if !e.message.contains(code.as_ref()) => format!("{} ({code})", e.message),
         _ => e.message.clone(),

@@ -411,7 +411,7 @@ impl<S: EventSink> ResponseStream<S> {
         self.decoder.buffered_len()
     }
 
-    pub(crate) fn is_terminated(&self) -> bool {
+    pub fn is_terminated(&self) -> bool {
         self.sink.is_terminated()
     }
 
