@@ -441,6 +441,25 @@ fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError(msg.into()))
 }
 
+/// `guardrail`: an identifier and a version, and Bedrock's values for `trace` and
+/// `streamProcessingMode`.
+fn check_guardrail(g: &Guardrail) -> Result<(), ConfigError> {
+    if g.identifier.trim().is_empty() || g.version.trim().is_empty() {
+        return err("`guardrail` needs `identifier` and `version`");
+    }
+    if let Some(t) = &g.trace {
+        if !matches!(t.as_str(), "enabled" | "disabled" | "enabled_full") {
+            return err("`guardrail.trace` must be enabled, disabled or enabled_full");
+        }
+    }
+    if let Some(m) = &g.stream_processing_mode {
+        if !matches!(m.as_str(), "sync" | "async") {
+            return err("`guardrail.stream_processing_mode` must be sync or async");
+        }
+    }
+    Ok(())
+}
+
 /// serde quotes a string found where something else was expected (`invalid type: string "…"`):
 /// a secret put in the wrong place (`"credentials": "<token>"`) would reach Envoy's log and the
 /// client's 500. Keep the message, drop every quoted string value.
@@ -606,19 +625,7 @@ impl Config {
             return err("`limits`: max_request_bytes, max_messages and max_response_bytes must be > 0 and max_frame_bytes >= 16");
         }
         if let Some(g) = &raw.guardrail {
-            if g.identifier.trim().is_empty() || g.version.trim().is_empty() {
-                return err("`guardrail` needs `identifier` and `version`");
-            }
-            if let Some(t) = &g.trace {
-                if !matches!(t.as_str(), "enabled" | "disabled" | "enabled_full") {
-                    return err("`guardrail.trace` must be enabled, disabled or enabled_full");
-                }
-            }
-            if let Some(m) = &g.stream_processing_mode {
-                if !matches!(m.as_str(), "sync" | "async") {
-                    return err("`guardrail.stream_processing_mode` must be sync or async");
-                }
-            }
+            check_guardrail(g)?;
         }
 
         if let Some(b) = &raw.token_budget {
