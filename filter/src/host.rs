@@ -180,6 +180,32 @@ pub(crate) fn serialize_headers(headers: &[(&str, &str)]) -> Vec<u8> {
     out
 }
 
+/// The request-stream calls of [`Host`] as no-ops, for the test hosts of code that runs in the
+/// root context (the token budget, the health check), which never touches a request.
+#[cfg(test)]
+macro_rules! no_stream_calls {
+    () => {
+        fn header_names(&self, _: crate::host::Map) -> crate::host::HostResult<Vec<String>> {
+            Ok(vec![])
+        }
+        fn set_header(&mut self, _: crate::host::Map, _: &str, _: &str) -> crate::host::HostResult<()> {
+            Ok(())
+        }
+        fn remove_header(&mut self, _: crate::host::Map, _: &str) -> crate::host::HostResult<()> {
+            Ok(())
+        }
+        fn set_buffer(&mut self, _: crate::host::Buffer, _: usize, _: usize, _: &[u8]) -> crate::host::HostResult<()> {
+            Ok(())
+        }
+        fn send_response(&mut self, _: u16, _: &[(&str, &str)], _: &[u8]) -> crate::host::HostResult<()> {
+            Ok(())
+        }
+        fn log(&self, _: crate::host::Level, _: &str) {}
+    };
+}
+#[cfg(test)]
+pub(crate) use no_stream_calls;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -128,7 +128,7 @@ fn other_families_get_their_own_fields() {
     );
     let v = json!({"model": "llama", "max_tokens": 10, "top_k": 5, "messages": [{"role": "user", "content": "hi"}]});
     assert!(err(v).contains("top_k"));
-    // Adaptive thinking on a budget-only model (issue 20): a budget from the default effort
+    // Adaptive thinking on a budget-only model: a budget from the default effort
     // (high), below max_tokens; no room at all: thinking off.
     let v = json!({"model": "claude", "max_tokens": 8000, "thinking": {"type": "adaptive"}, "messages": [{"role": "user", "content": "hi"}]});
     assert_eq!(

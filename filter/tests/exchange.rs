@@ -915,7 +915,7 @@ fn bedrock_http_errors_become_openai_errors() {
 
 #[test]
 fn a_retry_as_upstream_filter_is_translated_again_from_the_kept_path() {
-    // Envoy replays the headers the previous try rewrote, with the client's body (issue 23).
+    // Envoy replays the headers the previous try rewrote, with the client's body.
     let mut r = Run::new(
         &config(BEARER),
         "POST",
@@ -938,7 +938,7 @@ fn a_retry_as_upstream_filter_is_translated_again_from_the_kept_path() {
 
 #[test]
 fn envoys_global_rate_limit_429_is_the_gateways_own_error_with_its_reset() {
-    // Envoy's ratelimit filter after this one refuses a translated request (issue 23).
+    // Envoy's ratelimit filter after this one refuses a translated request.
     for (path, body, reset, expected) in [
         ("/v1/chat/completions", chat(true), Some("42"), "42"),
         ("/v1/chat/completions", chat(false), None, "1"),
@@ -1086,7 +1086,7 @@ fn errors_are_logged_by_severity() {
     assert_eq!(level(&bad).0, Level::Warn);
 }
 
-// --- profiles, metrics, usage, budgets (issue 11) ----------------------------------------------
+// --- profiles, metrics, usage, budgets -----------------------------------------------------------
 
 const TENANTS: &str = r#"{"region":"us-east-1","credentials":{"bearer_token":"top-key"},"models":{"claude":"anthropic.claude-x"},
   "profiles":{
@@ -1240,43 +1240,26 @@ fn a_passed_through_stream_the_client_left_after_its_end_is_a_200_and_one_cut_sh
     ];
     for (cfg, path, model, body, sse) in cases {
         let m = format!("model={model};profile=default");
+        // (2xx count, 4xx count, input tokens, output tokens) once Envoy logs the request.
+        let logged_after = |bytes: &[u8]| {
+            let mut r = tenant_run(&cfg, "", path, Some(body.clone()));
+            r.respond(200, &[("content-type", "text/event-stream")], false);
+            r.chunk(bytes, false);
+            r.ex.on_log(&r.host);
+            let n = |class: &str| metric(&r, &format!("bedrock_responses_total;status_class={class};{m}"));
+            let tokens = |kind: &str| prop(&r, &format!("bedrock_{kind}_tokens"));
+            (n("2xx"), n("4xx"), tokens("input"), tokens("output"))
+        };
+        let usage = (Some("5".to_string()), Some("2".to_string()));
         // Every event went out; the client closed before Envoy saw the end of the upstream body.
-        let mut r = tenant_run(&cfg, "", path, Some(body.clone()));
-        r.respond(200, &[("content-type", "text/event-stream")], false);
-        r.chunk(sse, false);
-        r.ex.on_log(&r.host);
         assert_eq!(
-            metric(&r, &format!("bedrock_responses_total;status_class=2xx;{m}")),
-            1,
-            "{path} {model}"
-        );
-        assert_eq!(
-            metric(&r, &format!("bedrock_responses_total;status_class=4xx;{m}")),
-            0,
-            "{path} {model}"
-        );
-        assert_eq!(prop(&r, "bedrock_input_tokens").as_deref(), Some("5"), "{path} {model}");
-        assert_eq!(
-            prop(&r, "bedrock_output_tokens").as_deref(),
-            Some("2"),
+            logged_after(sse),
+            (1, 0, usage.0.clone(), usage.1.clone()),
             "{path} {model}"
         );
         // Cut before the last event: a 499, with the usage seen so far.
-        let mut r = tenant_run(&cfg, "", path, Some(body));
-        r.respond(200, &[("content-type", "text/event-stream")], false);
-        r.chunk(&sse[..sse.len() - 8], false);
-        r.ex.on_log(&r.host);
-        assert_eq!(
-            metric(&r, &format!("bedrock_responses_total;status_class=2xx;{m}")),
-            0,
-            "{path} {model}"
-        );
-        assert_eq!(
-            metric(&r, &format!("bedrock_responses_total;status_class=4xx;{m}")),
-            1,
-            "{path} {model}"
-        );
-        assert_eq!(prop(&r, "bedrock_input_tokens").as_deref(), Some("5"), "{path} {model}");
+        let cut = &sse[..sse.len() - 8];
+        assert_eq!(logged_after(cut), (0, 1, usage.0, usage.1), "{path} {model}");
     }
 }
 
