@@ -48,9 +48,11 @@ unit-wasm32:
 unit-wasm-bindgen:
 	scripts/test-wasm-bindgen.sh
 
+## lint: formatting, clippy with warnings as errors, and functions at most 100 lines
+## (clippy::too_many_lines, default threshold 100: lines of code, blank and comment lines not counted)
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings -W clippy::too_many_lines
 
 ## test-tools: Debian packages e2e tests need (skopeo, iproute2), installed when missing
 test-tools:

@@ -90,7 +90,7 @@ pub fn charge(host: &dyn Host, profile: &str, b: &TokenBudget, now: u64, tokens:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::{Host, HostResult, Level, Map};
+    use crate::host::{Host, HostResult, Map};
     use std::cell::{Cell, RefCell};
     use std::collections::HashMap;
     use std::time::SystemTime;
@@ -135,28 +135,13 @@ mod tests {
         fn header(&self, _: Map, _: &str) -> Option<String> {
             None
         }
-        fn header_names(&self, _: Map) -> HostResult<Vec<String>> {
-            Ok(vec![])
-        }
-        fn set_header(&mut self, _: Map, _: &str, _: &str) -> HostResult<()> {
-            Ok(())
-        }
-        fn remove_header(&mut self, _: Map, _: &str) -> HostResult<()> {
-            Ok(())
-        }
+        crate::host::no_stream_calls!();
         fn buffer(&self, _: crate::host::Buffer, _: usize, _: usize) -> HostResult<Vec<u8>> {
             Ok(vec![])
-        }
-        fn set_buffer(&mut self, _: crate::host::Buffer, _: usize, _: usize, _: &[u8]) -> HostResult<()> {
-            Ok(())
-        }
-        fn send_response(&mut self, _: u16, _: &[(&str, &str)], _: &[u8]) -> HostResult<()> {
-            Ok(())
         }
         fn now(&self) -> SystemTime {
             SystemTime::UNIX_EPOCH
         }
-        fn log(&self, _: Level, _: &str) {}
         fn shared_data(&self, key: &str) -> HostResult<(Option<Vec<u8>>, u32)> {
             Ok(match self.data.borrow().get(key) {
                 Some((v, cas)) => (Some(v.clone()), *cas),

@@ -26,7 +26,7 @@ pub enum ReasoningField {
 /// What to do with OpenAI parameters that Bedrock cannot honour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
-pub enum UnsupportedParams {
+pub(crate) enum UnsupportedParams {
     /// Answer 400 naming the parameter.
     #[default]
     Reject,
@@ -37,7 +37,7 @@ pub enum UnsupportedParams {
 /// What to do with requests for paths the filter does not serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
-pub enum UnknownPaths {
+pub(crate) enum UnknownPaths {
     /// Answer 404 with an OpenAI error: nothing unsigned ever reaches Bedrock.
     #[default]
     Reject,
@@ -48,7 +48,7 @@ pub enum UnknownPaths {
 /// Who signs the request to Bedrock (`"signing"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
-pub enum Signing {
+pub(crate) enum Signing {
     /// The filter signs (SigV4 with static keys) or sends a Bedrock API key.
     #[default]
     Filter,
@@ -114,7 +114,7 @@ pub struct ModelTarget {
     pub api: Api,
     /// The capabilities configured for this alias (`base_model` and `capabilities`), when it
     /// names either; otherwise the catalog's entry for `id` applies.
-    pub caps: Option<Caps>,
+    pub(crate) caps: Option<Caps>,
 }
 
 #[derive(Deserialize)]
@@ -222,20 +222,20 @@ fn alias_caps(id: &str, base: Option<&str>, raw: Option<RawCaps>) -> Result<Opti
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Largest client request body, in bytes (413 beyond).
-    pub max_request_bytes: usize,
+    pub(crate) max_request_bytes: usize,
     /// Largest eventstream message from Bedrock, in bytes (the stream ends with an error beyond).
-    pub max_frame_bytes: usize,
+    pub(crate) max_frame_bytes: usize,
     /// Most headers in one eventstream message.
-    pub max_frame_headers: usize,
+    pub(crate) max_frame_headers: usize,
     /// Most entries in `messages`.
     pub max_messages: usize,
     /// Most entries in `tools`.
-    pub max_tools: usize,
+    pub(crate) max_tools: usize,
     /// Largest non-streaming response body from Bedrock, in bytes.
-    pub max_response_bytes: usize,
+    pub(crate) max_response_bytes: usize,
     /// Largest reasoning block text a stream holds to send it whole in `thinking_blocks` at the
     /// block's end; a longer block streams its text but is not sent back as a replayable block.
-    pub max_thinking_bytes: usize,
+    pub(crate) max_thinking_bytes: usize,
 }
 
 impl Default for Limits {
@@ -265,27 +265,27 @@ impl From<&Limits> for crate::eventstream::Limits {
 /// Bedrock guardrail applied to every request (`guardrailConfig`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Guardrail {
-    pub identifier: String,
-    pub version: String,
+pub(crate) struct Guardrail {
+    pub(crate) identifier: String,
+    pub(crate) version: String,
     /// `enabled`, `disabled` or `enabled_full`.
     #[serde(default)]
-    pub trace: Option<String>,
+    pub(crate) trace: Option<String>,
     /// For streams: `sync` or `async` (Bedrock's `streamProcessingMode`).
     #[serde(default)]
-    pub stream_processing_mode: Option<String>,
+    pub(crate) stream_processing_mode: Option<String>,
 }
 
 /// `"token_budget"`: tokens (input + output of finished requests) one Envoy lets a profile spend
 /// per window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TokenBudget {
-    pub tokens_per_minute: u64,
+pub(crate) struct TokenBudget {
+    pub(crate) tokens_per_minute: u64,
     /// The window's length (default 60 s; shorter windows are for tests). The budget per window
     /// is `tokens_per_minute`, whatever the window.
     #[serde(default = "sixty")]
-    pub window_seconds: u64,
+    pub(crate) window_seconds: u64,
 }
 
 fn sixty() -> u64 {
@@ -293,7 +293,7 @@ fn sixty() -> u64 {
 }
 
 /// The name the top-level configuration goes by (metrics, access logs, budgets).
-pub const DEFAULT_PROFILE: &str = "default";
+pub(crate) const DEFAULT_PROFILE: &str = "default";
 
 /// The validated configuration of one plugin instance (one tenant).
 /// A small map from names to `V`, sorted by name: the configuration's aliases and profiles.
@@ -313,7 +313,7 @@ impl<V> Keyed<V> {
     }
 
     /// Insert or replace.
-    pub fn insert(&mut self, key: String, value: V) {
+    pub(crate) fn insert(&mut self, key: String, value: V) {
         match self.position(&key) {
             Ok(i) => {
                 if let Some(slot) = self.0.get_mut(i) {
@@ -324,28 +324,28 @@ impl<V> Keyed<V> {
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<&V> {
+    pub(crate) fn get(&self, key: &str) -> Option<&V> {
         self.position(key).ok().and_then(|i| self.0.get(i)).map(|(_, v)| v)
     }
 
-    pub fn contains_key(&self, key: &str) -> bool {
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
         self.position(key).is_ok()
     }
 
     /// The names, in order.
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &String> {
         self.0.iter().map(|(k, _)| k)
     }
 
-    pub fn values(&self) -> impl Iterator<Item = &V> {
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
         self.0.iter().map(|(_, v)| v)
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.0.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 }
@@ -363,31 +363,31 @@ impl<'a, V> IntoIterator for &'a Keyed<V> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Which profile this is ([`DEFAULT_PROFILE`] for the top level).
-    pub profile: String,
+    pub(crate) profile: String,
     /// Only the `models` aliases may be used (others: 404 `model_not_found`).
-    pub strict_models: bool,
-    pub token_budget: Option<TokenBudget>,
+    pub(crate) strict_models: bool,
+    pub(crate) token_budget: Option<TokenBudget>,
     /// `"profiles"`: each a full configuration (the top level overridden by the profile's
     /// fields), chosen by the Envoy route's name. Empty inside a profile.
-    pub profiles: Keyed<Config>,
+    pub(crate) profiles: Keyed<Config>,
     pub region: String,
     /// Host (and optional port) used as `:authority` and signed.
     pub endpoint: String,
     /// The same for `api: mantle` models (default `bedrock-mantle.{region}.api.aws`).
-    pub mantle_endpoint: String,
+    pub(crate) mantle_endpoint: String,
     pub auth: Auth,
     /// Client model name → Bedrock model id, inference profile id or ARN, and its API.
     pub models: Keyed<ModelTarget>,
-    pub reasoning_field: ReasoningField,
+    pub(crate) reasoning_field: ReasoningField,
     /// How Claude's thinking comes back when the client does not say (`"reasoning_display"`:
     /// `"summarized"`, the default, or `"omitted"`); an Anthropic client's own display wins.
-    pub reasoning_display: Display,
-    pub unsupported_params: UnsupportedParams,
-    pub unknown_paths: UnknownPaths,
-    pub guardrail: Option<Guardrail>,
+    pub(crate) reasoning_display: Display,
+    pub(crate) unsupported_params: UnsupportedParams,
+    pub(crate) unknown_paths: UnknownPaths,
+    pub(crate) guardrail: Option<Guardrail>,
     pub limits: Limits,
     /// `"health"` (top level only): the Bedrock health check ([`crate::health`]).
-    pub health: Option<crate::health::HealthConfig>,
+    pub(crate) health: Option<crate::health::HealthConfig>,
 }
 
 #[derive(Deserialize, Default)]
@@ -439,6 +439,25 @@ impl std::error::Error for ConfigError {}
 
 fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError(msg.into()))
+}
+
+/// `guardrail`: an identifier and a version, and Bedrock's values for `trace` and
+/// `streamProcessingMode`.
+fn check_guardrail(g: &Guardrail) -> Result<(), ConfigError> {
+    if g.identifier.trim().is_empty() || g.version.trim().is_empty() {
+        return err("`guardrail` needs `identifier` and `version`");
+    }
+    if let Some(t) = &g.trace {
+        if !matches!(t.as_str(), "enabled" | "disabled" | "enabled_full") {
+            return err("`guardrail.trace` must be enabled, disabled or enabled_full");
+        }
+    }
+    if let Some(m) = &g.stream_processing_mode {
+        if !matches!(m.as_str(), "sync" | "async") {
+            return err("`guardrail.stream_processing_mode` must be sync or async");
+        }
+    }
+    Ok(())
 }
 
 /// serde quotes a string found where something else was expected (`invalid type: string "…"`):
@@ -531,12 +550,12 @@ impl Config {
 
     /// The configuration for a request whose Envoy route is named `route` (the profile of that
     /// name, or the top level).
-    pub fn for_route(&self, route: &str) -> &Config {
+    pub(crate) fn for_route(&self, route: &str) -> &Config {
         self.profiles.get(route).unwrap_or(self)
     }
 
     /// This configuration and every profile.
-    pub fn all(&self) -> impl Iterator<Item = &Config> {
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Config> {
         std::iter::once(self).chain(self.profiles.values())
     }
 
@@ -606,19 +625,7 @@ impl Config {
             return err("`limits`: max_request_bytes, max_messages and max_response_bytes must be > 0 and max_frame_bytes >= 16");
         }
         if let Some(g) = &raw.guardrail {
-            if g.identifier.trim().is_empty() || g.version.trim().is_empty() {
-                return err("`guardrail` needs `identifier` and `version`");
-            }
-            if let Some(t) = &g.trace {
-                if !matches!(t.as_str(), "enabled" | "disabled" | "enabled_full") {
-                    return err("`guardrail.trace` must be enabled, disabled or enabled_full");
-                }
-            }
-            if let Some(m) = &g.stream_processing_mode {
-                if !matches!(m.as_str(), "sync" | "async") {
-                    return err("`guardrail.stream_processing_mode` must be sync or async");
-                }
-            }
+            check_guardrail(g)?;
         }
 
         if let Some(b) = &raw.token_budget {
@@ -657,7 +664,7 @@ impl Config {
 
     /// What the model `model_id` (a resolved Bedrock id) accepts: the capabilities configured
     /// for an alias that targets it (`base_model` / `capabilities`), else the catalog's.
-    pub fn caps_for(&self, model_id: &str) -> Caps {
+    pub(crate) fn caps_for(&self, model_id: &str) -> Caps {
         self.models
             .values()
             .find_map(|t| t.caps.filter(|_| t.id == model_id))

@@ -30,15 +30,15 @@ use serde_json::{json, Map, Value};
 pub use crate::bedrock::catalog::EmbeddingFamily as Family;
 
 /// The family of a Bedrock model id (inference profile ids and ARNs included).
-pub fn family(model_id: &str) -> Option<Family> {
+pub(crate) fn family(model_id: &str) -> Option<Family> {
     crate::bedrock::catalog::embedding_family(model_id)
 }
 
-pub const TITAN_MAX_CHARS: usize = 50_000;
-pub const COHERE_V3_MAX_CHARS: usize = 2_048;
-pub const COHERE_MAX_TEXTS: usize = 96;
+pub(crate) const TITAN_MAX_CHARS: usize = 50_000;
+pub(crate) const COHERE_V3_MAX_CHARS: usize = 2_048;
+pub(crate) const COHERE_MAX_TEXTS: usize = 96;
 /// The header Bedrock puts the input token count in (InvokeModel).
-pub const TOKEN_COUNT_HEADER: &str = "x-amzn-bedrock-input-token-count";
+pub(crate) const TOKEN_COUNT_HEADER: &str = "x-amzn-bedrock-input-token-count";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
@@ -51,11 +51,11 @@ pub enum Encoding {
 pub struct EmbeddingsRequest {
     pub path: String,
     pub body: Vec<u8>,
-    pub model_id: String,
-    pub client_model: String,
+    pub(crate) model_id: String,
+    pub(crate) client_model: String,
     pub family: Family,
     pub encoding: Encoding,
-    pub inputs: usize,
+    pub(crate) inputs: usize,
 }
 
 fn bad(param: &str, msg: impl Into<String>) -> ApiError {
@@ -390,9 +390,9 @@ pub fn translate_response(
     })
 }
 
-pub struct EmbeddingsFront;
+pub(crate) struct EmbeddingsFront;
 
-pub static EMBEDDINGS: EmbeddingsFront = EmbeddingsFront;
+pub(crate) static EMBEDDINGS: EmbeddingsFront = EmbeddingsFront;
 
 impl FrontDoor for EmbeddingsFront {
     fn name(&self) -> &'static str {
@@ -427,13 +427,13 @@ impl FrontDoor for EmbeddingsFront {
 
 /// The response side of an embeddings request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmbeddingsReply {
-    pub family: Family,
-    pub encoding: Encoding,
-    pub model: String,
-    pub inputs: usize,
+pub(crate) struct EmbeddingsReply {
+    pub(crate) family: Family,
+    pub(crate) encoding: Encoding,
+    pub(crate) model: String,
+    pub(crate) inputs: usize,
     /// `x-amzn-bedrock-input-token-count`, kept from Bedrock's response headers.
-    pub token_count: Option<u64>,
+    pub(crate) token_count: Option<u64>,
 }
 
 /// Embeddings never stream: an eventstream answer is reported as one OpenAI error.

@@ -54,7 +54,7 @@ struct Inner<'a> {
 }
 
 impl ApiError {
-    pub fn new(status: u16, kind: ErrorType, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, kind: ErrorType, message: impl Into<String>) -> Self {
         ApiError {
             status,
             kind,
@@ -65,7 +65,7 @@ impl ApiError {
     }
 
     /// 400 `invalid_request_error` about one request parameter.
-    pub fn invalid_param(param: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_param(param: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError {
             param: Some(param.into()),
             code: Some(Cow::Borrowed("invalid_value")),
@@ -74,12 +74,12 @@ impl ApiError {
     }
 
     /// 400 `invalid_request_error` about the request as a whole.
-    pub fn invalid_request(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
         ApiError::new(400, ErrorType::InvalidRequest, message)
     }
 
     /// 500 for a filter that could not load its configuration.
-    pub fn misconfigured(detail: &str) -> Self {
+    pub(crate) fn misconfigured(detail: &str) -> Self {
         ApiError::new(
             500,
             ErrorType::Server,
@@ -89,7 +89,7 @@ impl ApiError {
     }
 
     /// 502 for a response from Bedrock that the filter cannot read.
-    pub fn bad_upstream(detail: impl std::fmt::Display) -> Self {
+    pub(crate) fn bad_upstream(detail: impl std::fmt::Display) -> Self {
         ApiError::new(
             502,
             ErrorType::Server,
@@ -98,7 +98,7 @@ impl ApiError {
         .with_code("bad_upstream_response")
     }
 
-    pub fn with_code(mut self, code: impl Into<Cow<'static, str>>) -> Self {
+    pub(crate) fn with_code(mut self, code: impl Into<Cow<'static, str>>) -> Self {
         self.code = Some(code.into());
         self
     }
@@ -112,7 +112,7 @@ impl ApiError {
 
     /// Append the JSON body `{"error":{…}}` to `out`: the one place the OpenAI error shape is
     /// written (HTTP error bodies and the error events of a stream).
-    pub fn write_json(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         let body = Body {
             error: Inner {
                 message: &self.message,

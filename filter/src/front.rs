@@ -7,7 +7,7 @@
 //! sends the request, then hands Bedrock's answer to the `Reply`: an eventstream to its
 //! [`EventSink`], a JSON body to [`Reply::translate_json`], an error to [`Reply::error_body`].
 
-pub mod fields;
+pub(crate) mod fields;
 
 use crate::bedrock::converse::ConverseRequest;
 use crate::bedrock::events::{Event, EventSink};
@@ -17,7 +17,7 @@ use crate::meter::{Answer, Watch};
 
 /// Which Bedrock endpoint a request goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Service {
+pub(crate) enum Service {
     /// `bedrock-runtime` (the configuration's `endpoint`), signed as service `bedrock`.
     #[default]
     Runtime,
@@ -55,10 +55,10 @@ pub struct Outbound {
     /// exchange at info level. Never secrets or message content.
     pub notes: Vec<String>,
     /// The endpoint (and SigV4 service) that serves the request.
-    pub service: Service,
+    pub(crate) service: Service,
     /// Request headers to send besides the exchange's own (signed with them), for example
     /// `anthropic-version` for Mantle's Messages API.
-    pub headers: Vec<(&'static str, String)>,
+    pub(crate) headers: Vec<(&'static str, String)>,
 }
 
 /// The [`Outbound`] of a request a front door translated into Converse: bedrock-runtime's

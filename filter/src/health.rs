@@ -559,29 +559,14 @@ mod tests {
                 _ => None,
             }
         }
-        fn header_names(&self, _: Map) -> HostResult<Vec<String>> {
-            Ok(vec![])
-        }
-        fn set_header(&mut self, _: Map, _: &str, _: &str) -> HostResult<()> {
-            Ok(())
-        }
-        fn remove_header(&mut self, _: Map, _: &str) -> HostResult<()> {
-            Ok(())
-        }
+        crate::host::no_stream_calls!();
         fn buffer(&self, b: Buffer, _: usize, _: usize) -> HostResult<Vec<u8>> {
             assert_eq!(b, Buffer::HttpCallResponseBody);
             Ok(self.answer.borrow().2.clone())
         }
-        fn set_buffer(&mut self, _: Buffer, _: usize, _: usize, _: &[u8]) -> HostResult<()> {
-            Ok(())
-        }
-        fn send_response(&mut self, _: u16, _: &[(&str, &str)], _: &[u8]) -> HostResult<()> {
-            Ok(())
-        }
         fn now(&self) -> SystemTime {
             UNIX_EPOCH + Duration::from_secs(self.clock.get())
         }
-        fn log(&self, _: Level, _: &str) {}
         fn shared_data(&self, key: &str) -> HostResult<(Option<Vec<u8>>, u32)> {
             let v = self.data.borrow().get(key).cloned();
             let cas = v.as_ref().map_or(0, |v| v.len() as u32 + 1);

@@ -130,6 +130,12 @@ pub trait Watch {
         self.chunk(chunk, end_of_stream, meter);
         None
     }
+    /// The body's last event (`[DONE]`, `message_stop`, `response.completed`...) has been read:
+    /// a client that leaves now has the whole answer. By default a body is never complete
+    /// before its end.
+    fn is_complete(&self) -> bool {
+        false
+    }
 }
 
 /// Longest SSE line held between chunks; a longer one is skipped (its data is not metered).

@@ -43,36 +43,37 @@ use crate::openai::BedrockUsage;
 use std::cell::{Cell, RefCell};
 
 /// Requests handled by a front door (every outcome), by `model` and `profile`.
-pub const REQUESTS: &str = "bedrock_reasoning_requests_total";
+pub(crate) const REQUESTS: &str = "bedrock_reasoning_requests_total";
 /// Milliseconds from forwarding a streaming request to its end (histogram).
-pub const STREAM_DURATION: &str = "bedrock_reasoning_stream_duration";
+pub(crate) const STREAM_DURATION: &str = "bedrock_reasoning_stream_duration";
 /// Requests that ended in an error (local, Bedrock HTTP or mid-stream), by `error_type`.
-pub const ERRORS: &str = "bedrock_reasoning_errors_total";
+pub(crate) const ERRORS: &str = "bedrock_reasoning_errors_total";
 /// Responses by `status_class` (2xx, 4xx, 5xx).
-pub const RESPONSES: &str = "bedrock_responses_total";
+pub(crate) const RESPONSES: &str = "bedrock_responses_total";
 /// Exact token counts by `gen_ai_token_type` (a counter: Envoy's histogram sums are
 /// approximate, budgets and bills are not).
-pub const TOKENS: &str = "bedrock_tokens_total";
+pub(crate) const TOKENS: &str = "bedrock_tokens_total";
 
 /// `gen_ai.client.token.usage` (histogram, tokens).
-pub const TOKEN_USAGE: &str = "gen_ai_client_token_usage";
+pub(crate) const TOKEN_USAGE: &str = "gen_ai_client_token_usage";
 /// `gen_ai.server.request.duration` (histogram, milliseconds).
-pub const REQUEST_DURATION: &str = "gen_ai_server_request_duration_milliseconds";
+pub(crate) const REQUEST_DURATION: &str = "gen_ai_server_request_duration_milliseconds";
 /// `gen_ai.server.time_to_first_token` (histogram, milliseconds).
-pub const TTFT: &str = "gen_ai_server_time_to_first_token_milliseconds";
+pub(crate) const TTFT: &str = "gen_ai_server_time_to_first_token_milliseconds";
 /// `gen_ai.server.time_per_output_token` (histogram, milliseconds).
-pub const TPOT: &str = "gen_ai_server_time_per_output_token_milliseconds";
+pub(crate) const TPOT: &str = "gen_ai_server_time_per_output_token_milliseconds";
 
 /// `gen_ai.provider.name` for Amazon Bedrock (OpenTelemetry's well-known value).
-pub const PROVIDER: &str = "aws.bedrock";
+pub(crate) const PROVIDER: &str = "aws.bedrock";
 /// The label for a model name that is not in the configuration.
-pub const OTHER: &str = "other";
+pub(crate) const OTHER: &str = "other";
 /// `gen_ai.token.type` values, as Envoy AI Gateway writes them.
-pub const TOKEN_TYPES: [&str; 4] = ["input", "output", "cached_input", "cache_creation_input"];
+pub(crate) const TOKEN_TYPES: [&str; 4] = ["input", "output", "cached_input", "cache_creation_input"];
 
 /// `stats_config.stats_tags` entries (tag name, regex) that turn the `;key=value` parts into
-/// labels.
-pub const STATS_TAGS: [(&str, &str); 10] = [
+/// labels: the reference the shipped Envoy configurations are tested against.
+#[cfg(test)]
+const STATS_TAGS: [(&str, &str); 10] = [
     ("model", "(;model=([^;]*))"),
     ("profile", "(;profile=([^;]*))"),
     ("error_type", "(;error_type=([^;]*))"),
@@ -99,7 +100,7 @@ fn value(v: &str) -> String {
 }
 
 /// A metric's full name: `base`, then `;key=value` per tag.
-pub fn name(base: &str, tags: &[(&str, &str)]) -> String {
+pub(crate) fn name(base: &str, tags: &[(&str, &str)]) -> String {
     let mut n = base.to_string();
     for (k, v) in tags {
         n.push(';');
@@ -112,18 +113,18 @@ pub fn name(base: &str, tags: &[(&str, &str)]) -> String {
 
 /// Who a request was: its labels, bounded by the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Labels<'a> {
-    pub profile: &'a str,
+pub(crate) struct Labels<'a> {
+    pub(crate) profile: &'a str,
     /// `gen_ai.operation.name`: the front door.
-    pub operation: &'a str,
+    pub(crate) operation: &'a str,
     /// The client's model name when the configuration knows it, else [`OTHER`].
-    pub model: &'a str,
+    pub(crate) model: &'a str,
     /// The Bedrock model id a configured name maps to, else [`OTHER`].
-    pub model_id: &'a str,
+    pub(crate) model_id: &'a str,
 }
 
 impl<'a> Labels<'a> {
-    pub fn new(cfg: &'a Config, operation: &'a str, model: Option<&'a str>) -> Labels<'a> {
+    pub(crate) fn new(cfg: &'a Config, operation: &'a str, model: Option<&'a str>) -> Labels<'a> {
         let known = model.and_then(|m| Some((m, cfg.models.get(m)?)));
         let (model, model_id) = match known {
             Some((name, target)) => (name, target.id.as_str()),
@@ -140,24 +141,24 @@ impl<'a> Labels<'a> {
 
 /// What one finished request contributes.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// The status the client got.
-    pub status: u16,
+    pub(crate) status: u16,
     /// The error that ended the request (also for a 200 stream cut by an exception).
-    pub error: Option<ErrorType>,
-    pub usage: Option<BedrockUsage>,
+    pub(crate) error: Option<ErrorType>,
+    pub(crate) usage: Option<BedrockUsage>,
     /// Milliseconds from forwarding to the first output token.
-    pub ttft_ms: Option<u64>,
+    pub(crate) ttft_ms: Option<u64>,
     /// For streams: milliseconds from forwarding to the end.
-    pub stream_ms: Option<u64>,
+    pub(crate) stream_ms: Option<u64>,
     /// Milliseconds from the request headers to the end.
-    pub duration_ms: Option<u64>,
+    pub(crate) duration_ms: Option<u64>,
 }
 
 impl Outcome {
     /// Milliseconds per output token after the first, for a successful stream with at least
     /// two output tokens (rounded; at least 0).
-    pub fn time_per_output_token_ms(&self) -> Option<u64> {
+    pub(crate) fn time_per_output_token_ms(&self) -> Option<u64> {
         let out = self.usage?.output_tokens;
         if self.error.is_some() || !(200..300).contains(&self.status) || out < 2 {
             return None;
@@ -169,7 +170,7 @@ impl Outcome {
 }
 
 /// The GenAI token counts of a usage, in [`TOKEN_TYPES`] order.
-pub fn token_counts(u: &BedrockUsage) -> [u64; 4] {
+pub(crate) fn token_counts(u: &BedrockUsage) -> [u64; 4] {
     let input = u
         .input_tokens
         .saturating_add(u.cache_read_input_tokens)
@@ -193,7 +194,7 @@ pub struct Metrics {
 
 impl Metrics {
     /// Record one finished request.
-    pub fn record(&self, host: &dyn Host, l: &Labels<'_>, o: &Outcome) {
+    pub(crate) fn record(&self, host: &dyn Host, l: &Labels<'_>, o: &Outcome) {
         use MetricKind::{Counter, Histogram};
         let own = [("model", l.model), ("profile", l.profile)];
         let gen_ai = [
@@ -274,15 +275,6 @@ impl Metrics {
             MetricKind::Histogram => host.record_metric(id, n),
             _ => host.increment_metric(id, i64::try_from(n).unwrap_or(i64::MAX)),
         };
-    }
-
-    /// How many metrics are defined so far.
-    pub fn len(&self) -> usize {
-        self.ids.borrow().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

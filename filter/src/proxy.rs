@@ -336,9 +336,12 @@ unsafe fn take(data: *mut u8, size: usize) -> Vec<u8> {
 }
 
 /// The `log` crate's records (front doors log a few decisions with `log::info!`) go to Envoy's
-/// log through the same host call as [`Host::log`].
+/// log through the same host call as [`Host::log`]. Installed by the module's entry point, which
+/// exists on wasm32 only.
+#[cfg(target_arch = "wasm32")]
 pub struct LogBridge;
 
+#[cfg(target_arch = "wasm32")]
 impl log::Log for LogBridge {
     fn enabled(&self, _: &log::Metadata<'_>) -> bool {
         true

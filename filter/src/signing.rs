@@ -24,7 +24,7 @@ pub const SERVICE: &str = "bedrock";
 /// <https://docs.aws.amazon.com/bedrock/latest/userguide/bedrock-mantle.html> ("Permissions"),
 /// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_bedrock-mantle.html>,
 /// BerriAI/litellm#31475.
-pub const MANTLE_SERVICE: &str = "bedrock-mantle";
+pub(crate) const MANTLE_SERVICE: &str = "bedrock-mantle";
 
 /// The first second `aws-sigv4` cannot format (year 10000): its date conversion panics past it.
 const END_OF_9999: u64 = 253_402_300_800;
@@ -141,7 +141,7 @@ fn checked_parts(req: &Request<'_>) -> Result<http::request::Parts, SignError> {
 /// that into a 500 naming the signer (the gateway is broken, not the client's key), and
 /// say on every other authentication error that the credentials are Envoy's signer's. Errors of
 /// the other modes are returned unchanged.
-pub fn explain_rejection(auth: &Auth, e: ApiError) -> ApiError {
+pub(crate) fn explain_rejection(auth: &Auth, e: ApiError) -> ApiError {
     if *auth != Auth::EnvoySigner || e.kind != ErrorType::Authentication {
         return e;
     }

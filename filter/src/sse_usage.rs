@@ -418,7 +418,7 @@ struct CodedError {
 }
 
 /// The usage in a non-streaming JSON answer of `dialect` (`usage` at the top level).
-pub fn json_usage(dialect: Dialect, body: &[u8]) -> Option<BedrockUsage> {
+pub(crate) fn json_usage(dialect: Dialect, body: &[u8]) -> Option<BedrockUsage> {
     #[derive(Deserialize)]
     struct Top {
         usage: Option<serde_json::Value>,

@@ -128,7 +128,7 @@ fn other_families_get_their_own_fields() {
     );
     let v = json!({"model": "llama", "max_tokens": 10, "top_k": 5, "messages": [{"role": "user", "content": "hi"}]});
     assert!(err(v).contains("top_k"));
-    // Adaptive thinking on a budget-only model (issue 20): a budget from the default effort
+    // Adaptive thinking on a budget-only model: a budget from the default effort
     // (high), below max_tokens; no room at all: thinking off.
     let v = json!({"model": "claude", "max_tokens": 8000, "thinking": {"type": "adaptive"}, "messages": [{"role": "user", "content": "hi"}]});
     assert_eq!(
@@ -228,6 +228,27 @@ fn refusals_name_the_field() {
     )
     .unwrap();
     assert_eq!(r.dropped_fields, vec!["context_management"]);
+}
+
+#[test]
+fn output_config_format_is_checked_as_anthropic_does() {
+    let m = || json!([{"role": "user", "content": "hi"}]);
+    let with = |format: Value| json!({"model": "claude", "max_tokens": 5, "messages": m(), "output_config": {"format": format}});
+    let e = tr(with(json!({"type": "text"}))).unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("output_config.format.type"));
+    assert!(e.message.contains("json_schema"), "{}", e.message);
+    let e = tr(with(json!({"type": "json_schema"}))).unwrap_err();
+    assert_eq!(e.message, "output_config.format.schema: Field required");
+    let e = tr(with(json!({"type": "json_schema", "schema": {}, "strict": true}))).unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("output_config.format.strict"));
+    assert!(err(with(json!({"type": "json_schema", "schema": []}))).contains("must be an object"));
+    assert!(err(with(json!("json"))).contains("output_config.format: must be an object"));
+    // Other keys of output_config are still refused; `format: null` is no format.
+    assert!(
+        err(json!({"model": "claude", "max_tokens": 5, "messages": m(), "output_config": {"verbosity": 1}}))
+            .contains("output_config")
+    );
+    assert!(tr(with(Value::Null)).is_ok());
 }
 
 #[test]

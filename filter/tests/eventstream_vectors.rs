@@ -392,51 +392,53 @@ fn reseal(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The negative vectors: file → (error kind as stored, error kind once both checksums are
+/// recomputed or "ok").
+/// All smithy-rs header vectors carry a stale message checksum, which is checked before the
+/// headers are parsed; resealed, they reach the header checks they were written for.
+const NEGATIVE: &[(&str, &str, &str)] = &[
+    ("corrupted_header_len.bin", "prelude_checksum", "header_truncated"),
+    ("corrupted_headers.bin", "message_checksum", "ok"),
+    ("corrupted_length.bin", "prelude_checksum", "truncated"),
+    ("corrupted_payload.bin", "message_checksum", "ok"),
+    (
+        "smithy_invalid_header_name_length.bin",
+        "message_checksum",
+        "header_truncated",
+    ),
+    (
+        "smithy_invalid_header_name_length_too_long.bin",
+        "message_checksum",
+        "header_truncated",
+    ),
+    (
+        "smithy_invalid_header_string_length_cut_off.bin",
+        "message_checksum",
+        "header_truncated",
+    ),
+    (
+        "smithy_invalid_header_string_value_length.bin",
+        "message_checksum",
+        "header_truncated",
+    ),
+    (
+        "smithy_invalid_header_value_type.bin",
+        "message_checksum",
+        "invalid_header_type",
+    ),
+    (
+        "smithy_invalid_headers_length.bin",
+        "headers_too_long",
+        "headers_too_long",
+    ),
+    ("smithy_invalid_message_checksum.bin", "message_checksum", "ok"),
+    ("smithy_invalid_prelude_checksum.bin", "prelude_checksum", "ok"),
+];
+
 #[test]
 fn negative_vectors_are_rejected_with_the_right_error() {
     let dir = vectors();
     let expected = read_json(&dir.join("expected.json"));
-    // file → (error kind as stored, error kind once both checksums are recomputed or "ok").
-    // All smithy-rs header vectors carry a stale message checksum, which is checked before the
-    // headers are parsed; resealed, they reach the header checks they were written for.
-    let table: &[(&str, &str, &str)] = &[
-        ("corrupted_header_len.bin", "prelude_checksum", "header_truncated"),
-        ("corrupted_headers.bin", "message_checksum", "ok"),
-        ("corrupted_length.bin", "prelude_checksum", "truncated"),
-        ("corrupted_payload.bin", "message_checksum", "ok"),
-        (
-            "smithy_invalid_header_name_length.bin",
-            "message_checksum",
-            "header_truncated",
-        ),
-        (
-            "smithy_invalid_header_name_length_too_long.bin",
-            "message_checksum",
-            "header_truncated",
-        ),
-        (
-            "smithy_invalid_header_string_length_cut_off.bin",
-            "message_checksum",
-            "header_truncated",
-        ),
-        (
-            "smithy_invalid_header_string_value_length.bin",
-            "message_checksum",
-            "header_truncated",
-        ),
-        (
-            "smithy_invalid_header_value_type.bin",
-            "message_checksum",
-            "invalid_header_type",
-        ),
-        (
-            "smithy_invalid_headers_length.bin",
-            "headers_too_long",
-            "headers_too_long",
-        ),
-        ("smithy_invalid_message_checksum.bin", "message_checksum", "ok"),
-        ("smithy_invalid_prelude_checksum.bin", "prelude_checksum", "ok"),
-    ];
     let go_dir = dir.join("aws-sdk-go-decoded/negative");
     let go_files = files(&go_dir, ".txt");
     let mut go_checked = BTreeSet::new();
@@ -475,7 +477,7 @@ fn negative_vectors_are_rejected_with_the_right_error() {
             go_checked.insert(go_path);
         }
 
-        if let Some((_, stored, resealed)) = table.iter().find(|(f, _, _)| *f == name(path)) {
+        if let Some((_, stored, resealed)) = NEGATIVE.iter().find(|(f, _, _)| *f == name(path)) {
             assert_eq!(kind(e), *stored, "{ctx}: {e}");
             let fixed = reseal(&bytes);
             let got = match outcome([&fixed[..]]) {
@@ -493,7 +495,7 @@ fn negative_vectors_are_rejected_with_the_right_error() {
         go_files.into_iter().collect(),
         "every aws-sdk-go negative file has its .bin"
     );
-    for (file, _, _) in table {
+    for (file, _, _) in NEGATIVE {
         assert!(
             dir.join("negative").join(file).is_file(),
             "missing negative vector {file}"

@@ -915,7 +915,7 @@ fn bedrock_http_errors_become_openai_errors() {
 
 #[test]
 fn a_retry_as_upstream_filter_is_translated_again_from_the_kept_path() {
-    // Envoy replays the headers the previous try rewrote, with the client's body (issue 23).
+    // Envoy replays the headers the previous try rewrote, with the client's body.
     let mut r = Run::new(
         &config(BEARER),
         "POST",
@@ -948,7 +948,7 @@ fn a_retry_as_upstream_filter_is_translated_again_from_the_kept_path() {
 
 #[test]
 fn envoys_global_rate_limit_429_is_the_gateways_own_error_with_its_reset() {
-    // Envoy's ratelimit filter after this one refuses a translated request (issue 23).
+    // Envoy's ratelimit filter after this one refuses a translated request.
     for (path, body, reset, expected) in [
         ("/v1/chat/completions", chat(true), Some("42"), "42"),
         ("/v1/chat/completions", chat(false), None, "1"),
@@ -1096,7 +1096,7 @@ fn errors_are_logged_by_severity() {
     assert_eq!(level(&bad).0, Level::Warn);
 }
 
-// --- profiles, metrics, usage, budgets (issue 11) ----------------------------------------------
+// --- profiles, metrics, usage, budgets -----------------------------------------------------------
 
 const TENANTS: &str = r#"{"region":"us-east-1","credentials":{"bearer_token":"top-key"},"models":{"claude":"anthropic.claude-x"},
   "profiles":{
@@ -1224,6 +1224,53 @@ fn a_stream_the_client_left_after_its_end_is_a_200_and_one_cut_short_a_499() {
     r.ex.on_log(&r.host);
     assert_eq!(metric(&r, &format!("bedrock_responses_total;status_class=2xx;{m}")), 0);
     assert_eq!(metric(&r, &format!("bedrock_responses_total;status_class=4xx;{m}")), 1);
+}
+
+#[test]
+fn a_passed_through_stream_the_client_left_after_its_end_is_a_200_and_one_cut_short_a_499() {
+    let openai = with(r#""models":{"oss":{"id":"openai.gpt-oss-20b-1:0","api":"openai"}}"#);
+    let chat_sse: &[u8] = b"data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n";
+    let messages_sse: &[u8] = b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+    let cases = [
+        (openai, "/v1/chat/completions", "oss", chat_for("oss", true), chat_sse),
+        (
+            config(MANTLE),
+            "/v1/chat/completions",
+            "oss",
+            chat_for("oss", true),
+            chat_sse,
+        ),
+        (
+            config(MANTLE),
+            "/v1/messages",
+            "opus",
+            br#"{"model":"opus","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#.to_vec(),
+            messages_sse,
+        ),
+    ];
+    for (cfg, path, model, body, sse) in cases {
+        let m = format!("model={model};profile=default");
+        // (2xx count, 4xx count, input tokens, output tokens) once Envoy logs the request.
+        let logged_after = |bytes: &[u8]| {
+            let mut r = tenant_run(&cfg, "", path, Some(body.clone()));
+            r.respond(200, &[("content-type", "text/event-stream")], false);
+            r.chunk(bytes, false);
+            r.ex.on_log(&r.host);
+            let n = |class: &str| metric(&r, &format!("bedrock_responses_total;status_class={class};{m}"));
+            let tokens = |kind: &str| prop(&r, &format!("bedrock_{kind}_tokens"));
+            (n("2xx"), n("4xx"), tokens("input"), tokens("output"))
+        };
+        let usage = (Some("5".to_string()), Some("2".to_string()));
+        // Every event went out; the client closed before Envoy saw the end of the upstream body.
+        assert_eq!(
+            logged_after(sse),
+            (1, 0, usage.0.clone(), usage.1.clone()),
+            "{path} {model}"
+        );
+        // Cut before the last event: a 499, with the usage seen so far.
+        let cut = &sse[..sse.len() - 8];
+        assert_eq!(logged_after(cut), (0, 1, usage.0, usage.1), "{path} {model}");
+    }
 }
 
 #[test]

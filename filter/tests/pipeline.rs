@@ -266,6 +266,42 @@ fn structured_output_is_native_where_the_model_has_it() {
 }
 
 #[test]
+fn anthropic_structured_output_is_the_same_native_output_as_a_strict_openai_schema() {
+    let schema = json!({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"],
+                        "additionalProperties": false});
+    let hi = || json!([{"role": "user", "content": "hi"}]);
+    let format = json!({"type": "json_schema", "schema": schema});
+    let (m, _) = ok(
+        &MESSAGES,
+        messages(
+            json!({"model": "claude45", "output_config": {"format": format, "effort": "high"}}),
+            hi(),
+        ),
+    );
+    let (c, _) = ok(
+        &CHAT,
+        chat(
+            json!({"model": "claude45", "response_format": {"type": "json_schema",
+                   "json_schema": {"name": "json_response", "schema": schema, "strict": true}}}),
+            hi(),
+        ),
+    );
+    let text_format = &m["outputConfig"]["textFormat"];
+    assert_eq!(text_format["type"], "json_schema", "{m}");
+    let sent: Value = serde_json::from_str(text_format["structure"]["jsonSchema"]["schema"].as_str().unwrap()).unwrap();
+    assert_eq!(sent, schema);
+    assert_eq!(
+        text_format["structure"]["jsonSchema"]["schema"],
+        c["outputConfig"]["textFormat"]["structure"]["jsonSchema"]["schema"]
+    );
+    assert!(m.get("toolConfig").is_none(), "{m}");
+    // A model without native structured output: Messages cannot answer in a text block.
+    let e = send(&MESSAGES, &messages(json!({"output_config": {"format": format}}), hi())).unwrap_err();
+    assert_eq!((e.status, e.param.as_deref()), (400, Some("output_config.format")));
+    assert!(e.message.contains("no structured output"), "{}", e.message);
+}
+
+#[test]
 fn strict_tools_only_where_the_model_takes_them() {
     let hi = || json!([{"role": "user", "content": "hi"}]);
     for (model, strict) in [("claude45", json!(true)), ("claude", Value::Null)] {

@@ -56,6 +56,60 @@ fn finish_reason(stop: &str) -> &'static str {
     }
 }
 
+/// Merge one `thinking_blocks` piece by index the way the openai SDK's stream helper does:
+/// `index` and `type` replaced, strings concatenated.
+fn merge_thinking_piece(blocks: &mut Vec<Value>, piece: &serde_json::Map<String, Value>, name: &str) {
+    let idx = piece["index"].as_u64().unwrap() as usize;
+    assert!(idx <= blocks.len(), "{name}: thinking block indexes count from 0");
+    if idx == blocks.len() {
+        blocks.push(serde_json::json!({}));
+    }
+    for (k, v) in piece {
+        if k == "index" {
+            continue;
+        }
+        let acc = &mut blocks[idx];
+        match (acc.get(k).and_then(Value::as_str), v.as_str()) {
+            (Some(prev), Some(t)) if k != "type" => acc[k] = Value::from(format!("{prev}{t}")),
+            _ => acc[k] = v.clone(),
+        }
+    }
+}
+
+/// The usage chunk against the recording's `metadata.usage` (OpenAI counts cached input tokens
+/// in `prompt_tokens`).
+fn check_usage(got: &Value, u: &Value, name: &str) {
+    let cache_read = u.get("cacheReadInputTokens").and_then(Value::as_u64).unwrap_or(0);
+    let cache_write = u.get("cacheWriteInputTokens").and_then(Value::as_u64).unwrap_or(0);
+    assert_eq!(
+        got["prompt_tokens"].as_u64().unwrap(),
+        u["inputTokens"].as_u64().unwrap() + cache_read + cache_write,
+        "{name}"
+    );
+    assert_eq!(got["completion_tokens"], u["outputTokens"], "{name}");
+    assert_eq!(got["total_tokens"], u["totalTokens"], "{name}");
+    assert_eq!(
+        got["prompt_tokens_details"]["cached_tokens"].as_u64().unwrap(),
+        cache_read,
+        "{name}"
+    );
+}
+
+/// Add one `tool_calls` piece: a new call (with its id) or more of a call's arguments.
+fn add_tool_call_piece(tools: &mut Vec<(String, String, String)>, tc: &Value, name: &str) {
+    let idx = tc["index"].as_u64().unwrap() as usize;
+    if let Some(id) = tc.get("id") {
+        assert_eq!(idx, tools.len(), "{name}: tool call indexes count from 0");
+        assert_eq!(tc["type"], "function");
+        tools.push((
+            id.as_str().unwrap().into(),
+            tc["function"]["name"].as_str().unwrap().into(),
+            String::new(),
+        ));
+    }
+    tools[idx].2.push_str(tc["function"]["arguments"].as_str().unwrap());
+}
+
 #[test]
 fn every_recording_translates_field_by_field() {
     for path in recordings() {
@@ -111,41 +165,10 @@ fn every_recording_translates_field_by_field() {
                 if let Some(s) = b[0].get("signature").and_then(Value::as_str) {
                     signatures.push(s.to_string());
                 }
-                // Merge pieces by index the way the openai SDK's stream helper does: `index` and
-                // `type` replaced, strings concatenated.
-                let piece = b[0].as_object().unwrap();
-                let idx = piece["index"].as_u64().unwrap() as usize;
-                assert!(
-                    idx <= thinking_blocks.len(),
-                    "{name}: thinking block indexes count from 0"
-                );
-                if idx == thinking_blocks.len() {
-                    thinking_blocks.push(serde_json::json!({}));
-                }
-                for (k, v) in piece {
-                    if k == "index" {
-                        continue;
-                    }
-                    let acc = &mut thinking_blocks[idx];
-                    match (acc.get(k).and_then(Value::as_str), v.as_str()) {
-                        (Some(prev), Some(t)) if k != "type" => acc[k] = Value::from(format!("{prev}{t}")),
-                        _ => acc[k] = v.clone(),
-                    }
-                }
+                merge_thinking_piece(&mut thinking_blocks, b[0].as_object().unwrap(), &name);
             }
             if let Some(tc) = d.get("tool_calls") {
-                let tc = &tc[0];
-                let idx = tc["index"].as_u64().unwrap() as usize;
-                if let Some(id) = tc.get("id") {
-                    assert_eq!(idx, tools.len(), "{name}: tool call indexes count from 0");
-                    assert_eq!(tc["type"], "function");
-                    tools.push((
-                        id.as_str().unwrap().into(),
-                        tc["function"]["name"].as_str().unwrap().into(),
-                        String::new(),
-                    ));
-                }
-                tools[idx].2.push_str(tc["function"]["arguments"].as_str().unwrap());
+                add_tool_call_piece(&mut tools, &tc[0], &name);
             }
             if let Some(f) = ch["finish_reason"].as_str() {
                 assert!(finish.is_none(), "{name}: one finish_reason");
@@ -155,7 +178,7 @@ fn every_recording_translates_field_by_field() {
         assert_eq!(text, exp.text, "{name}: content");
         assert_eq!(reasoning, exp.reasoning, "{name}: reasoning");
         assert_eq!(signatures, exp.signatures, "{name}: signatures");
-        // Only blocks a client can send back travel in `thinking_blocks` (issue 9): signed
+        // Only blocks a client can send back travel in `thinking_blocks`: signed
         // (a signature-only block with `"thinking": ""`) or redacted; unsigned text stays in
         // `reasoning` only.
         let replayable: Vec<Value> = exp
@@ -188,21 +211,7 @@ fn every_recording_translates_field_by_field() {
             "{name}"
         );
         if let Some(u) = exp.usage {
-            let got = usage.unwrap_or_else(|| panic!("{name}: usage chunk"));
-            let cache_read = u.get("cacheReadInputTokens").and_then(Value::as_u64).unwrap_or(0);
-            let cache_write = u.get("cacheWriteInputTokens").and_then(Value::as_u64).unwrap_or(0);
-            assert_eq!(
-                got["prompt_tokens"].as_u64().unwrap(),
-                u["inputTokens"].as_u64().unwrap() + cache_read + cache_write,
-                "{name}"
-            );
-            assert_eq!(got["completion_tokens"], u["outputTokens"], "{name}");
-            assert_eq!(got["total_tokens"], u["totalTokens"], "{name}");
-            assert_eq!(
-                got["prompt_tokens_details"]["cached_tokens"].as_u64().unwrap(),
-                cache_read,
-                "{name}"
-            );
+            check_usage(&usage.unwrap_or_else(|| panic!("{name}: usage chunk")), &u, &name);
         }
     }
 }

@@ -104,3 +104,37 @@ def test_thinking_floor_comes_before_sampling_on_every_door(clients, sim):
         body = forwarded(sim)
         assert "thinking" not in body.get("additionalModelRequestFields", {}), (door, body)
         assert body["inferenceConfig"]["temperature"] == 0.5, door
+
+
+CLAUDE45 = "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
+SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
+          "additionalProperties": False}
+
+
+def test_structured_output_is_bedrocks_native_output_on_every_door(clients, sim):
+    oa, an = clients
+    hi = [{"role": "user", "content": "hi"}]
+    oa.chat.completions.create(model=CLAUDE45, messages=hi, response_format={
+        "type": "json_schema", "json_schema": {"name": "json_response", "schema": SCHEMA, "strict": True}})
+    chat = forwarded(sim)["outputConfig"]
+    sim.reset()
+    oa.responses.create(model=CLAUDE45, input="hi", text={
+        "format": {"type": "json_schema", "name": "json_response", "schema": SCHEMA, "strict": True}})
+    responses = forwarded(sim)["outputConfig"]
+    sim.reset()
+    # Anthropic's structured output (`output_config.format`), through this SDK's extra_body.
+    an.messages.create(model=CLAUDE45, max_tokens=300, messages=hi,
+                       extra_body={"output_config": {"format": {"type": "json_schema", "schema": SCHEMA}}})
+    body = forwarded(sim)
+    assert "toolConfig" not in body, body
+    assert body["outputConfig"] == chat == responses
+    assert json.loads(chat["textFormat"]["structure"]["jsonSchema"]["schema"]) == SCHEMA
+
+
+def test_anthropic_structured_output_without_native_output_is_the_filters_400(clients, sim):
+    oa, an = clients
+    with pytest.raises(anthropic.BadRequestError) as e:
+        an.messages.create(model="claude", max_tokens=300, messages=[{"role": "user", "content": "hi"}],
+                           extra_body={"output_config": {"format": {"type": "json_schema", "schema": SCHEMA}}})
+    assert "output_config.format" in str(e.value.body), e.value.body
+    assert not [r for r in sim.requests if r["path"].startswith("/model/")], "nothing forwarded"

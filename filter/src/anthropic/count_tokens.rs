@@ -14,7 +14,7 @@ use crate::meter::Answer;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-pub struct CountTokensFront;
+pub(crate) struct CountTokensFront;
 
 /// Anthropic's count_tokens on Bedrock Mantle, for a model configured `api: mantle`: AWS
 /// directs Claude models that bedrock-runtime's CountTokens does not serve to "Anthropic's
@@ -24,9 +24,9 @@ pub struct CountTokensFront;
 /// Anthropic's path is `/v1/messages/count_tokens`, <https://docs.anthropic.com/en/api/messages-count-tokens>).
 /// The body goes as the client sent it (model mapped) and the answer, `{"input_tokens": N}`,
 /// comes back as it is: no usage is metered, as for the Converse count.
-pub const MANTLE_PATH: &str = "/anthropic/v1/messages/count_tokens";
+pub(crate) const MANTLE_PATH: &str = "/anthropic/v1/messages/count_tokens";
 
-pub static COUNT_TOKENS: CountTokensFront = CountTokensFront;
+pub(crate) static COUNT_TOKENS: CountTokensFront = CountTokensFront;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -113,7 +113,7 @@ impl FrontDoor for CountTokensFront {
     }
 }
 
-pub struct CountTokensReply;
+pub(crate) struct CountTokensReply;
 
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]

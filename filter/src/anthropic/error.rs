@@ -22,7 +22,7 @@ struct Inner<'a> {
 /// 400 invalid_request_error, 401 authentication_error, 403 permission_error, 404
 /// not_found_error, 413 request_too_large, 429 rate_limit_error, 503/529 overloaded_error,
 /// 504 timeout_error, other 5xx api_error).
-pub fn error_type(e: &ApiError) -> &'static str {
+pub(crate) fn error_type(e: &ApiError) -> &'static str {
     match e.status {
         401 => "authentication_error",
         402 => "billing_error",
@@ -58,7 +58,7 @@ pub fn body(e: &ApiError) -> Vec<u8> {
 }
 
 /// The `error` event of an Anthropic stream.
-pub fn event(e: &ApiError, out: &mut Vec<u8>) {
+pub(crate) fn event(e: &ApiError, out: &mut Vec<u8>) {
     out.extend_from_slice(b"event: error\ndata: ");
     out.extend_from_slice(&body(e));
     out.extend_from_slice(b"\n\n");

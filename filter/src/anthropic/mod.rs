@@ -12,7 +12,7 @@ pub mod error;
 pub mod request;
 pub mod response;
 pub mod stream;
-pub mod thinking;
+pub(crate) mod thinking;
 
 use crate::bedrock::events::EventSink;
 use crate::error::ApiError;
@@ -25,7 +25,7 @@ pub struct MessagesFront;
 pub static MESSAGES: MessagesFront = MessagesFront;
 
 /// The message id for a request id.
-pub fn message_id(id: &str) -> String {
+pub(crate) fn message_id(id: &str) -> String {
     format!("msg_{id}")
 }
 
@@ -60,9 +60,9 @@ impl FrontDoor for MessagesFront {
 
 /// The response side of a Messages request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessagesReply {
-    pub id: String,
-    pub model: String,
+pub(crate) struct MessagesReply {
+    pub(crate) id: String,
+    pub(crate) model: String,
 }
 
 impl Reply for MessagesReply {

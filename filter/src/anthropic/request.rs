@@ -11,7 +11,7 @@ use crate::bedrock::converse::{
     self, CachePoint, ContentBlock, ConverseRequest, DocumentBlock, ImageBlock, InferenceConfig, Message, Reasoning,
     Role, Source, SystemBlock, Tool, ToolResult, ToolResultContent, ToolUse,
 };
-use crate::bedrock::models::{self, ReasoningAsk};
+use crate::bedrock::models::{self, JsonAnswer, ReasoningAsk, JSON_TOOL_NAME};
 use crate::bedrock::pipeline::{self, Draft};
 use crate::bedrock::thinking::Want;
 use crate::config::{Config, UnsupportedParams};
@@ -27,7 +27,7 @@ type R<T> = Result<T, ApiError>;
 pub struct MessagesRequest {
     pub converse: ConverseRequest,
     pub stream: bool,
-    pub client_model: String,
+    pub(crate) client_model: String,
     /// Log lines for what the pipeline changed (`anthropic-beta` flags not forwarded, …).
     pub notes: Vec<String>,
     /// Top-level fields dropped: serving hints without a Converse equivalent
@@ -122,6 +122,7 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
         None => Vec::new(),
     };
     check_service_tier(req)?;
+    let output = read_output_format(req)?;
     let draft = Draft {
         converse: ConverseRequest {
             inference_config,
@@ -143,10 +144,16 @@ pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesReq
             .filter(|f| !f.is_empty())
             .map(str::to_string)
             .collect(),
+        output: output.map(|a| (a, OUTPUT_FORMAT)),
         stream,
-        ..Default::default()
     };
     let built = pipeline::finish(draft, cfg)?;
+    if built.json_tool.is_some() {
+        // The model has no native structured output: the pipeline's fallback (a forced answer
+        // tool) would answer in a `tool_use` block, not the text block Anthropic's API returns.
+        let e = A.bad(OUTPUT_FORMAT, "this model has no structured output on Bedrock");
+        return Err(e.with_code("unsupported_parameter"));
+    }
     Ok(MessagesRequest {
         converse: built.converse,
         stream,
@@ -166,9 +173,14 @@ fn check_fields(req: &Map<String, Value>, drop: bool) -> R<Vec<String>> {
         // `output_config.effort` on every request).
         let tuning = match k.as_str() {
             "context_management" => true,
-            // `output_config.effort` is read with `thinking` ([`thinking::read`]).
+            // `output_config.effort` is read with `thinking` ([`thinking::read`]),
+            // `output_config.format` by [`read_output_format`].
             "output_config" => {
-                if val.is_null() || val.as_object().is_some_and(|o| o.keys().all(|k| k == "effort")) {
+                if val.is_null()
+                    || val
+                        .as_object()
+                        .is_some_and(|o| o.keys().all(|k| k == "effort" || k == "format"))
+                {
                     continue;
                 }
                 false
@@ -188,6 +200,40 @@ fn check_fields(req: &Map<String, Value>, drop: bool) -> R<Vec<String>> {
         }
     }
     Ok(dropped)
+}
+
+const OUTPUT_FORMAT: &str = "output_config.format";
+
+/// `output_config.format`, Anthropic's structured output: `{"type": "json_schema", "schema"}`,
+/// a JSON answer in the text block, always held to the schema. It becomes Bedrock's native
+/// structured output (`outputConfig.textFormat`, the pipeline's output format step) on models
+/// that have it; the others are refused. Sources: Anthropic, "Structured outputs"
+/// (build-with-claude/structured-outputs: `output_config.format`); Amazon Bedrock user guide,
+/// "Get validated JSON results from models" (structured-output.html: `output_config.format` on
+/// InvokeModel, `outputConfig.textFormat` on Converse).
+fn read_output_format(req: &Map<String, Value>) -> R<Option<JsonAnswer>> {
+    let Some(f) = given(req, "output_config").and_then(|o| given(A.object(o, "output_config").ok()?, "format")) else {
+        return Ok(None);
+    };
+    let o = A.object(f, OUTPUT_FORMAT)?;
+    let kind = A.string(o.get("type"), "output_config.format.type")?;
+    if kind != "json_schema" {
+        let what = format_args!("Input should be 'json_schema', not {kind:?}");
+        return Err(A.bad("output_config.format.type", what));
+    }
+    if let Some(k) = o.keys().find(|k| !matches!(k.as_str(), "type" | "schema")) {
+        return Err(A.bad(&format!("{OUTPUT_FORMAT}.{k}"), "Extra inputs are not permitted"));
+    }
+    let schema = match o.get("schema") {
+        None => return Err(A.required("output_config.format.schema")),
+        Some(s) => A.object(s, "output_config.format.schema")?.clone(),
+    };
+    Ok(Some(JsonAnswer {
+        name: JSON_TOOL_NAME.to_string(),
+        description: "Respond with JSON that matches this schema.".to_string(),
+        schema: Value::Object(schema),
+        strict: true,
+    }))
 }
 
 /// `system` and `messages` → the Converse system blocks and messages (consecutive messages of

@@ -7,7 +7,7 @@ use crate::openai::BedrockUsage;
 use serde_json::{json, Value};
 
 /// Anthropic's `stop_reason` for a Bedrock `stopReason`.
-pub fn stop_reason(bedrock: &str) -> &'static str {
+pub(crate) fn stop_reason(bedrock: &str) -> &'static str {
     match bedrock {
         "max_tokens" => "max_tokens",
         "stop_sequence" => "stop_sequence",
@@ -19,7 +19,7 @@ pub fn stop_reason(bedrock: &str) -> &'static str {
 }
 
 /// Anthropic's `usage`: like Bedrock, `input_tokens` excludes cache reads and writes.
-pub fn usage_json(u: &BedrockUsage) -> Value {
+pub(crate) fn usage_json(u: &BedrockUsage) -> Value {
     json!({
         "input_tokens": u.input_tokens,
         "output_tokens": u.output_tokens,

@@ -117,11 +117,6 @@ impl Reasoning {
     pub fn is_claude_thinking(self) -> bool {
         matches!(self, Reasoning::Budget | Reasoning::Adaptive | Reasoning::AdaptiveOnly)
     }
-
-    /// `thinking.type: "adaptive"` is accepted.
-    pub fn adaptive(self) -> bool {
-        matches!(self, Reasoning::Adaptive | Reasoning::AdaptiveOnly)
-    }
 }
 
 /// Whether thinking can be turned off.
@@ -186,10 +181,6 @@ impl Levels {
         self.0 & l.bit() != 0
     }
 
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
     pub fn of(levels: &[Level]) -> Levels {
         Levels(levels.iter().fold(0, |a, l| a | l.bit()))
     }
@@ -246,7 +237,7 @@ pub enum TopK {
     /// Not accepted.
     None,
     /// `additionalModelRequestFields.top_k` (Claude, Mistral).
-    TopK,
+    Standard,
     /// `additionalModelRequestFields.k` (Cohere Command).
     CohereK,
     /// `additionalModelRequestFields.inferenceConfig.topK` (Nova).
@@ -336,7 +327,7 @@ const CLAUDE_4: Caps = Caps {
     min_budget: 1024,
     max_output: 32_000,
     sampling: Sampling::Free,
-    top_k: TopK::TopK,
+    top_k: TopK::Standard,
     caching: Caching::Full,
     cache_ttl_1h: false,
     strict_tools: false,
@@ -443,6 +434,8 @@ pub const UNKNOWN: Caps = Caps {
 /// An exact model (normalized id, display name, capabilities).
 pub struct Entry {
     pub key: &'static str,
+    /// The README model table's first column (the table is generated and checked by a test).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub name: &'static str,
     pub caps: Caps,
 }
@@ -626,7 +619,7 @@ pub const FAMILIES: &[Entry] = &[
         "Mistral",
         Caps {
             family: Family::Mistral,
-            top_k: TopK::TopK,
+            top_k: TopK::Standard,
             ..PLAIN
         },
     ),

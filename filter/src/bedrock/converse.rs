@@ -14,43 +14,43 @@ use serde_json::{Map, Value};
 #[serde(rename_all = "camelCase")]
 pub struct ConverseRequest {
     #[serde(skip_serializing_if = "Map::is_empty")]
-    pub additional_model_request_fields: Map<String, Value>,
+    pub(crate) additional_model_request_fields: Map<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub guardrail_config: Option<GuardrailConfig>,
+    pub(crate) guardrail_config: Option<GuardrailConfig>,
     #[serde(skip_serializing_if = "InferenceConfig::is_empty")]
-    pub inference_config: InferenceConfig,
-    pub messages: Vec<Message>,
+    pub(crate) inference_config: InferenceConfig,
+    pub(crate) messages: Vec<Message>,
     #[serde(skip)]
     pub model_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub output_config: Option<Value>,
+    pub(crate) output_config: Option<Value>,
     #[serde(skip_serializing_if = "Map::is_empty")]
-    pub request_metadata: Map<String, Value>,
+    pub(crate) request_metadata: Map<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_tier: Option<ServiceTier>,
+    pub(crate) service_tier: Option<ServiceTier>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub system: Vec<SystemBlock>,
+    pub(crate) system: Vec<SystemBlock>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_config: Option<ToolConfig>,
+    pub(crate) tool_config: Option<ToolConfig>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Role {
+pub(crate) enum Role {
     User,
     Assistant,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Message {
-    pub content: Vec<ContentBlock>,
-    pub role: Role,
+pub(crate) struct Message {
+    pub(crate) content: Vec<ContentBlock>,
+    pub(crate) role: Role,
 }
 
 /// One content block of a message: `{"text": …}`, `{"toolUse": {…}}`, ….
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum ContentBlock {
+pub(crate) enum ContentBlock {
     CachePoint(CachePoint),
     Document(DocumentBlock),
     Image(ImageBlock),
@@ -62,39 +62,39 @@ pub enum ContentBlock {
 
 /// `{"cachePoint": {"type": "default"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CachePoint {
+pub(crate) struct CachePoint {
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
 }
 
 impl CachePoint {
-    pub const DEFAULT: CachePoint = CachePoint { kind: "default" };
+    pub(crate) const DEFAULT: CachePoint = CachePoint { kind: "default" };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Source {
+pub(crate) struct Source {
     /// Base64, exactly as the client sent it.
     #[serde(serialize_with = "json_text::text")]
-    pub bytes: String,
+    pub(crate) bytes: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImageBlock {
+pub(crate) struct ImageBlock {
     /// png, jpeg, gif or webp.
-    pub format: &'static str,
-    pub source: Source,
+    pub(crate) format: &'static str,
+    pub(crate) source: Source,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DocumentBlock {
+pub(crate) struct DocumentBlock {
     /// pdf, csv, doc, docx, xls, xlsx, html, txt or md.
-    pub format: &'static str,
-    pub name: String,
-    pub source: Source,
+    pub(crate) format: &'static str,
+    pub(crate) name: String,
+    pub(crate) source: Source,
 }
 
 /// Converse's image format for a MIME type.
-pub fn image_format(mime: &str) -> Option<&'static str> {
+pub(crate) fn image_format(mime: &str) -> Option<&'static str> {
     Some(match mime.to_ascii_lowercase().as_str() {
         "image/png" => "png",
         "image/jpeg" | "image/jpg" => "jpeg",
@@ -105,7 +105,7 @@ pub fn image_format(mime: &str) -> Option<&'static str> {
 }
 
 /// Converse's document format for a MIME type.
-pub fn document_format(mime: &str) -> Option<&'static str> {
+pub(crate) fn document_format(mime: &str) -> Option<&'static str> {
     Some(match mime.to_ascii_lowercase().as_str() {
         "application/pdf" => "pdf",
         "text/plain" => "txt",
@@ -121,7 +121,7 @@ pub fn document_format(mime: &str) -> Option<&'static str> {
 }
 
 /// A document name Bedrock accepts (alphanumerics, single spaces, `-()[]`), from a file name.
-pub fn document_name(filename: Option<&str>) -> String {
+pub(crate) fn document_name(filename: Option<&str>) -> String {
     let stem = filename
         .map(|f| f.rsplit_once('.').map(|(s, _)| s).unwrap_or(f))
         .unwrap_or("");
@@ -159,55 +159,54 @@ pub enum Reasoning {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ToolUse {
+pub(crate) struct ToolUse {
     /// Always a JSON object.
     #[serde(serialize_with = "json_text::value")]
-    pub input: Value,
-    pub name: String,
-    pub tool_use_id: String,
+    pub(crate) input: Value,
+    pub(crate) name: String,
+    pub(crate) tool_use_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ToolResult {
-    pub content: Vec<ToolResultContent>,
+pub(crate) struct ToolResult {
+    pub(crate) content: Vec<ToolResultContent>,
     /// `success` or `error`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<&'static str>,
-    pub tool_use_id: String,
+    pub(crate) status: Option<&'static str>,
+    pub(crate) tool_use_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum ToolResultContent {
+pub(crate) enum ToolResultContent {
     Document(DocumentBlock),
     Image(ImageBlock),
-    Json(#[serde(serialize_with = "json_text::value")] Value),
     Text(#[serde(serialize_with = "json_text::text")] String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum SystemBlock {
+pub(crate) enum SystemBlock {
     CachePoint(CachePoint),
     Text(#[serde(serialize_with = "json_text::text")] String),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct InferenceConfig {
+pub(crate) struct InferenceConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<u64>,
+    pub(crate) max_tokens: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub stop_sequences: Vec<String>,
+    pub(crate) stop_sequences: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
+    pub(crate) temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f64>,
+    pub(crate) top_p: Option<f64>,
 }
 
 impl InferenceConfig {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.max_tokens.is_none()
             && self.stop_sequences.is_empty()
             && self.temperature.is_none()
@@ -217,43 +216,43 @@ impl InferenceConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ToolConfig {
+pub(crate) struct ToolConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<ToolChoice>,
-    pub tools: Vec<Tool>,
+    pub(crate) tool_choice: Option<ToolChoice>,
+    pub(crate) tools: Vec<Tool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum Tool {
+pub(crate) enum Tool {
     CachePoint(CachePoint),
     ToolSpec(ToolSpec),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ToolSpec {
+pub(crate) struct ToolSpec {
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "json_text::opt_text")]
-    pub description: Option<String>,
-    pub input_schema: InputSchema,
-    pub name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) input_schema: InputSchema,
+    pub(crate) name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub strict: Option<bool>,
+    pub(crate) strict: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct InputSchema {
+pub(crate) struct InputSchema {
     #[serde(serialize_with = "json_text::value")]
-    pub json: Value,
+    pub(crate) json: Value,
 }
 
 /// An empty JSON object, `{}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct Empty {}
+pub(crate) struct Empty {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum ToolChoice {
+pub(crate) enum ToolChoice {
     Any(Empty),
     Auto(Empty),
     Tool { name: String },
@@ -261,20 +260,20 @@ pub enum ToolChoice {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GuardrailConfig {
-    pub guardrail_identifier: String,
-    pub guardrail_version: String,
+pub(crate) struct GuardrailConfig {
+    pub(crate) guardrail_identifier: String,
+    pub(crate) guardrail_version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream_processing_mode: Option<String>,
+    pub(crate) stream_processing_mode: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub trace: Option<String>,
+    pub(crate) trace: Option<String>,
 }
 
 /// `{"type": "flex" | "priority" | "default"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ServiceTier {
+pub(crate) struct ServiceTier {
     #[serde(rename = "type")]
-    pub kind: String,
+    pub(crate) kind: String,
 }
 
 impl ConverseRequest {

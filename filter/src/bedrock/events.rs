@@ -180,7 +180,7 @@ fn json<'a, T: Deserialize<'a>>(event: &str, payload: &'a [u8]) -> Result<T, Api
 /// The events one eventstream message carries, in order, or the error it reports (an
 /// `exception` / `error` message, or a malformed event). Unknown event types carry nothing
 /// (Bedrock adds event types over time) and emit no event.
-pub fn parse<'a>(msg: &Message<'a>, mut emit: impl FnMut(Event<'a>)) -> Result<(), ApiError> {
+pub(crate) fn parse<'a>(msg: &Message<'a>, mut emit: impl FnMut(Event<'a>)) -> Result<(), ApiError> {
     let message_type = match msg.header(":message-type") {
         Some(HeaderValue::String(t)) => t,
         _ => {
@@ -358,7 +358,7 @@ enum Source {
 }
 
 /// The error of a stream that ended before `messageStop` (every output format reports it).
-pub const CUT_STREAM: &str = "the Bedrock stream ended before messageStop";
+pub(crate) const CUT_STREAM: &str = "the Bedrock stream ended before messageStop";
 
 /// One parsed event (or the error that ends the stream) into the meter, then the sink.
 fn deliver<S: EventSink>(sink: &mut S, meter: &mut Meter, out: &mut Vec<u8>, r: Result<Event<'_>, ApiError>) {
@@ -438,7 +438,7 @@ impl<S: EventSink> ResponseStream<S> {
     }
 
     /// End the stream with `e` (also for failures seen outside the body, such as a reset).
-    pub fn fail(&mut self, e: &ApiError, out: &mut Vec<u8>) {
+    pub(crate) fn fail(&mut self, e: &ApiError, out: &mut Vec<u8>) {
         if !self.sink.is_terminated() {
             self.meter.fail(e);
         }
@@ -458,16 +458,8 @@ impl<S: EventSink> ResponseStream<S> {
     }
 
     /// What the stream said so far.
-    pub fn meter(&self) -> &Meter {
+    pub(crate) fn meter(&self) -> &Meter {
         &self.meter
-    }
-
-    pub fn sink(&self) -> &S {
-        &self.sink
-    }
-
-    pub fn sink_mut(&mut self) -> &mut S {
-        &mut self.sink
     }
 }
 

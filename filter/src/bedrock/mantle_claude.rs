@@ -235,7 +235,6 @@ fn content(blocks: &[ContentBlock]) -> R<Vec<Value>> {
                 for c in &r.content {
                     parts.push(match c {
                         ToolResultContent::Text(t) => json!({"type": "text", "text": t}),
-                        ToolResultContent::Json(v) => json!({"type": "text", "text": v.to_string()}),
                         ToolResultContent::Image(i) => image(i),
                         ToolResultContent::Document(d) => document(d)?,
                     });
@@ -370,7 +369,7 @@ mod tests {
                 Message {
                     role: Role::User,
                     content: vec![ContentBlock::ToolResult(ToolResult {
-                        content: vec![ToolResultContent::Json(json!({"c": 21}))],
+                        content: vec![ToolResultContent::Text("{\"c\":21}".into())],
                         status: Some("error"),
                         tool_use_id: "toolu_1".into(),
                     })],

@@ -6,16 +6,16 @@
 //! answer as typed [`events::Event`]s (streaming) or a typed [`output::ConverseOutput`]
 //! (non-streaming). Nothing here knows about OpenAI or Anthropic shapes, or about proxy-wasm.
 
-pub mod build;
-pub mod catalog;
+pub(crate) mod build;
+pub(crate) mod catalog;
 pub mod converse;
 pub mod events;
-pub mod fit;
+pub(crate) mod fit;
 pub mod mantle_claude;
 pub mod messages_events;
-pub mod models;
+pub(crate) mod models;
 pub mod output;
 pub mod passthrough;
-pub mod pipeline;
-pub mod repair;
-pub mod thinking;
+pub(crate) mod pipeline;
+pub(crate) mod repair;
+pub(crate) mod thinking;

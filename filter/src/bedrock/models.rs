@@ -1,10 +1,10 @@
 //! Model knowledge for the request pipeline ([`super::pipeline`]): the model's
-//! [`Capabilities`] (its [`catalog`] entry, or an alias's configured one: `Config::caps_for`)
+//! [`Capabilities`] (its [`super::catalog`] entry, or an alias's configured one: `Config::caps_for`)
 //! and the reasoning fields for what the client asked ([`reasoning`], planned by
 //! [`super::thinking::plan`]). Nothing else matches on model ids.
 
-use super::catalog::{self, Display, Level};
 pub use super::catalog::{Caching, Caps as Capabilities, TopK};
+use super::catalog::{Display, Level};
 pub use super::thinking::Effort;
 use super::thinking::{self, Ask, Want};
 use serde_json::{Map, Value};
@@ -31,10 +31,6 @@ pub enum ReasoningAsk {
     Unset,
     /// An OpenAI-style effort (`reasoning_effort`, Responses `reasoning.effort`).
     Effort(Effort),
-    /// Anthropic's `thinking: {"type": "enabled", "budget_tokens"}`.
-    Budget(u64),
-    /// Anthropic's `thinking: {"type": "adaptive"}`.
-    Adaptive,
     /// A client's own Claude-style `thinking` object (chat completions): read like Anthropic's
     /// and planned for the model; passed as it is when it is not one of Anthropic's forms.
     Fields(Value),
@@ -50,14 +46,6 @@ pub fn reasoning(caps: &Capabilities, ask: &ReasoningAsk, display: Display) -> O
     let a = match ask {
         ReasoningAsk::Unset => Ask::default(),
         ReasoningAsk::Effort(e) => Ask::effort(*e),
-        ReasoningAsk::Budget(b) => Ask {
-            want: Want::Budget(*b),
-            ..Ask::default()
-        },
-        ReasoningAsk::Adaptive => Ask {
-            want: Want::Adaptive,
-            ..Ask::default()
-        },
         ReasoningAsk::Planned(a) => *a,
         ReasoningAsk::Fields(t) => match read_thinking(t, None) {
             Some(a) if caps.reasoning.is_claude_thinking() => a,
@@ -111,18 +99,13 @@ pub struct JsonAnswer {
     pub strict: bool,
 }
 
-/// Which parts of a request `model_id` can cache ([`catalog::Caps::caching`]).
-pub fn prompt_caching(model_id: &str) -> Caching {
-    catalog::lookup(model_id).caching
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn effort(model_id: &str, e: Effort) -> Option<ReasoningSetting> {
         reasoning(
-            &catalog::lookup(model_id),
+            &crate::bedrock::catalog::lookup(model_id),
             &ReasoningAsk::Effort(e),
             Display::Summarized,
         )
@@ -144,7 +127,7 @@ mod tests {
 
     #[test]
     fn client_thinking_objects_are_planned_for_the_model() {
-        let caps = catalog::lookup("us.anthropic.claude-opus-4-7");
+        let caps = crate::bedrock::catalog::lookup("us.anthropic.claude-opus-4-7");
         let t = serde_json::json!({"type": "enabled", "budget_tokens": 3000});
         let s = reasoning(&caps, &ReasoningAsk::Fields(t), Display::Summarized).unwrap();
         assert_eq!(s.fields["thinking"]["type"], "adaptive");

@@ -9,15 +9,15 @@ use serde_json::Value;
 /// A Converse response: the assistant's content blocks in order, the stop reason and usage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConverseOutput {
-    pub content: Vec<OutBlock>,
+    pub(crate) content: Vec<OutBlock>,
     /// Bedrock's `stopReason` (`end_turn` when absent).
-    pub stop_reason: String,
-    pub usage: Option<BedrockUsage>,
-    pub latency_ms: Option<u64>,
+    pub(crate) stop_reason: String,
+    pub(crate) usage: Option<BedrockUsage>,
+    pub(crate) latency_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum OutBlock {
+pub(crate) enum OutBlock {
     Text(String),
     /// Reasoning text; `signature` closes a signed block (Claude).
     Reasoning {

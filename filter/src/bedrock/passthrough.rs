@@ -33,7 +33,11 @@ pub struct PassthroughRequest {
 
 /// An OpenAI chat completions body (already parsed into `req`) for the OpenAI-compatible
 /// endpoint. Only `messages` is checked (a non-empty array); everything else is Bedrock's to judge.
-pub fn chat(req: &Map<String, Value>, client_model: String, model_id: String) -> Result<PassthroughRequest, ApiError> {
+pub(crate) fn chat(
+    req: &Map<String, Value>,
+    client_model: String,
+    model_id: String,
+) -> Result<PassthroughRequest, ApiError> {
     if !matches!(req.get("messages"), Some(Value::Array(m)) if !m.is_empty()) {
         return Err(ApiError::invalid_param(
             "messages",
@@ -70,7 +74,7 @@ fn with_model(req: &Map<String, Value>, model_id: &str, set: Option<(&str, Value
 /// GPT models other than gpt-oss (GPT-5.x, Responses only), served under `/openai/v1`
 /// (<https://theagenticguy.github.io/ai-gateway/adrs/015-openai-responses-bedrock-mantle-proxy/>,
 /// <https://docs.getbifrost.ai/providers/supported-providers/bedrock-mantle>).
-pub fn mantle_path(dialect: Dialect, model_id: &str) -> &'static str {
+pub(crate) fn mantle_path(dialect: Dialect, model_id: &str) -> &'static str {
     let openai_base = crate::bedrock::catalog::mantle_openai_base(model_id);
     match (dialect, openai_base) {
         (Dialect::Anthropic, _) => "/anthropic/v1/messages",
@@ -83,13 +87,13 @@ pub fn mantle_path(dialect: Dialect, model_id: &str) -> &'static str {
 
 /// The Anthropic API version sent to Mantle when the client names none (the Anthropic SDKs
 /// send `anthropic-version: 2023-06-01`).
-pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+pub(crate) const ANTHROPIC_VERSION: &str = "2023-06-01";
 
 /// A request of `dialect` for a model configured `api: mantle`, or `None` when the body's model
 /// is not one, or is a Claude model asked through an OpenAI API (the front door then translates
 /// it as usual, and sends Claude's to Mantle's Messages API). Costs nothing for a configuration
 /// without Mantle aliases.
-pub fn mantle(body: &[u8], ctx: &RequestContext<'_>, dialect: Dialect) -> Option<Result<Outbound, ApiError>> {
+pub(crate) fn mantle(body: &[u8], ctx: &RequestContext<'_>, dialect: Dialect) -> Option<Result<Outbound, ApiError>> {
     if !ctx.config.models.values().any(|m| m.api == Api::Mantle) {
         return None;
     }
@@ -171,12 +175,12 @@ pub(crate) fn header_value(v: &str) -> bool {
 
 /// The reply side of a Mantle request: the answer is the client's, metered on its way.
 #[derive(Debug, Clone, Copy)]
-pub struct MantleReply {
-    pub dialect: Dialect,
+pub(crate) struct MantleReply {
+    pub(crate) dialect: Dialect,
     /// The filter asked for chat usage chunks the client did not want: drop them.
-    pub strip_usage: bool,
+    pub(crate) strip_usage: bool,
     /// Longest SSE event read for usage (`limits.max_frame_bytes`).
-    pub max_event: usize,
+    pub(crate) max_event: usize,
 }
 
 impl Reply for MantleReply {
@@ -260,11 +264,15 @@ impl Watch for MantleWatch {
         }
         Some(out)
     }
+
+    fn is_complete(&self) -> bool {
+        self.sse.as_ref().is_some_and(SseUsage::complete)
+    }
 }
 
 /// The reply side of a passthrough request: Bedrock's answer is already the client's.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct PassthroughReply;
+pub(crate) struct PassthroughReply;
 
 /// The sink of a passthrough reply. The exchange forwards passthrough bodies without decoding
 /// them ([`Reply::passthrough`]), so this sees no events; if it ever does, it writes nothing.
@@ -368,6 +376,10 @@ impl Watch for OpenAiWatch {
                 }
             }
         }
+    }
+
+    fn is_complete(&self) -> bool {
+        self.done
     }
 }
 

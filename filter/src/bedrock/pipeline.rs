@@ -157,7 +157,7 @@ fn catalog_rules(
     let extra = &mut req.additional_model_request_fields;
     if let Some(k) = top_k {
         match caps.top_k {
-            TopK::TopK => {
+            TopK::Standard => {
                 extra.insert("top_k".into(), Value::from(k));
             }
             TopK::CohereK => {

@@ -92,10 +92,6 @@ fn tool_history_as_text(messages: &mut [Message]) {
                                 text.push(' ');
                                 text.push_str(&t);
                             }
-                            ToolResultContent::Json(v) => {
-                                text.push(' ');
-                                text.push_str(&serde_json::to_string(&v).unwrap_or_default());
-                            }
                             ToolResultContent::Image(i) => extra.push(ContentBlock::Image(i)),
                             ToolResultContent::Document(d) => extra.push(ContentBlock::Document(d)),
                         }
@@ -326,7 +322,7 @@ mod tests {
     }
     fn run(req: &mut ConverseRequest) {
         let declares = req.tool_config.is_some();
-        apply(req, crate::bedrock::models::prompt_caching(&req.model_id), declares).unwrap()
+        apply(req, crate::bedrock::catalog::lookup(&req.model_id).caching, declares).unwrap()
     }
 
     #[test]

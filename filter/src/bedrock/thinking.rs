@@ -33,8 +33,6 @@ pub enum Effort {
 }
 
 impl Effort {
-    pub const NAMES: &'static str = "none, minimal, low, medium, high, xhigh";
-
     pub fn parse(s: &str) -> Option<Effort> {
         Some(match s {
             "none" => Effort::None,

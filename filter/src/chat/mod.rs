@@ -6,8 +6,8 @@
 
 pub mod reply;
 pub mod request;
-pub mod response;
-pub mod sse;
+pub(crate) mod response;
+pub(crate) mod sse;
 pub mod stream;
 
 use crate::bedrock::passthrough::PassthroughReply;

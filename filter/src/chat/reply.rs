@@ -53,13 +53,13 @@ impl Reply for ChatReply {
 /// `response_format` is sent to Bedrock as a forced tool, `json_tool`. Its first call (`name`)
 /// is the answer: its input becomes the message's `content`, never a tool call. `taken`: an
 /// earlier block already was the answer.
-pub fn is_json_answer(json_tool: Option<&str>, name: &str, taken: bool) -> bool {
+pub(crate) fn is_json_answer(json_tool: Option<&str>, name: &str, taken: bool) -> bool {
     !taken && json_tool == Some(name)
 }
 
 /// The `finish_reason` for Bedrock's `stop_reason`. A turn that stopped only to call the
 /// `response_format` tool (`json_answered`, no other `tool_calls`) finished normally: `stop`.
-pub fn finish_reason(stop_reason: &str, json_answered: bool, tool_calls: usize) -> &'static str {
+pub(crate) fn finish_reason(stop_reason: &str, json_answered: bool, tool_calls: usize) -> &'static str {
     let reason = openai::finish_reason(stop_reason);
     if reason == "tool_calls" && json_answered && tool_calls == 0 {
         "stop"

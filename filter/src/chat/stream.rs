@@ -75,11 +75,6 @@ impl ChatSink {
         }
     }
 
-    /// The number of tool calls streamed (the `response_format` answer not counted).
-    pub fn tool_calls(&self) -> usize {
-        self.tools.len()
-    }
-
     fn content(&self, out: &mut Vec<u8>, text: &str) {
         self.enc.content(out, text);
     }

@@ -15,7 +15,7 @@
 mod apply;
 pub mod policy;
 
-pub use policy::{Route, FORWARDED_REQUEST_HEADERS, FORWARDED_RESPONSE_HEADERS, PASSTHROUGH_RESPONSE_HEADERS};
+pub(crate) use policy::{Route, FORWARDED_REQUEST_HEADERS, FORWARDED_RESPONSE_HEADERS, PASSTHROUGH_RESPONSE_HEADERS};
 
 use crate::bedrock::events::{EventSink, ResponseStream};
 use crate::budget;
@@ -38,7 +38,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub type Shared = Rc<Result<Config, String>>;
 
 /// Parse the plugin configuration (read from the host) once per root context, and log the outcome.
-pub fn configure(host: &dyn Host, env: &dyn Fn(&str) -> Option<String>) -> Shared {
+pub(crate) fn configure(host: &dyn Host, env: &dyn Fn(&str) -> Option<String>) -> Shared {
     let bytes = host
         .buffer(Buffer::PluginConfiguration, 0, usize::MAX)
         .unwrap_or_default();
@@ -76,7 +76,7 @@ pub enum Action {
 
 /// One change to the headers of the current direction, applied in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Edit {
+pub(crate) enum Edit {
     /// Remove every header except pseudo-headers and these.
     Retain(&'static [&'static str]),
     Set(Cow<'static, str>, String),
@@ -85,22 +85,22 @@ pub enum Edit {
 
 /// An answer sent by the proxy itself; the request goes no further.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalReply {
-    pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
-    pub body: Vec<u8>,
+pub(crate) struct LocalReply {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 /// What to do at one callback.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
-    pub action: Action,
+    pub(crate) action: Action,
     /// Header changes (request headers in request callbacks, response headers in response ones).
-    pub edits: Vec<Edit>,
+    pub(crate) edits: Vec<Edit>,
     /// Replace the body bytes this callback saw (the whole buffered body, or the chunk).
-    pub body: Option<Vec<u8>>,
+    pub(crate) body: Option<Vec<u8>>,
     /// Answer locally instead (edits and body are then ignored).
-    pub reply: Option<LocalReply>,
+    pub(crate) reply: Option<LocalReply>,
 }
 
 impl Step {
@@ -239,9 +239,10 @@ impl Exchange {
 
     /// Envoy is done with the stream (`on_log`, also after a client disconnect or a reset): a
     /// request that did not reach its normal end is reported now. A stream whose output was
-    /// complete (the client may close after `[DONE]`, before Bedrock's body formally ends)
-    /// counts as the 200 it was, with the error it carried; anything else is a 499 with whatever
-    /// usage was seen (its tokens still count against the budget).
+    /// complete (the client may close after `[DONE]`, before Bedrock's body formally ends),
+    /// translated or passed through, counts as the 200 it was, with the error it carried;
+    /// anything else is a 499 with whatever usage was seen (its tokens still count against the
+    /// budget).
     pub fn on_log(&mut self, host: &dyn Host) {
         if !self.tally.active {
             return;
@@ -255,6 +256,7 @@ impl Exchange {
                     (499, None, m.usage())
                 }
             }
+            State::Passing(w, m) if w.is_complete() => (200, m.error_type(), m.usage()),
             State::Passing(_, m) => (499, None, m.usage()),
             _ => (499, None, None),
         };
@@ -355,7 +357,7 @@ impl Exchange {
     }
 
     /// Request headers: route the request.
-    pub fn request_headers(&mut self, host: &dyn Host, end_of_stream: bool) -> Step {
+    pub(crate) fn request_headers(&mut self, host: &dyn Host, end_of_stream: bool) -> Step {
         let rc = Rc::clone(&self.config);
         let cfg = match &*rc {
             Ok(c) => c,
@@ -471,7 +473,7 @@ impl Exchange {
     }
 
     /// Request body: buffer it, then translate, sign and forward it.
-    pub fn request_body(&mut self, host: &dyn Host, body_size: usize, end_of_stream: bool) -> Step {
+    pub(crate) fn request_body(&mut self, host: &dyn Host, body_size: usize, end_of_stream: bool) -> Step {
         let State::AwaitingBody(route) = self.state else {
             return Step::with(Action::Continue);
         };
@@ -601,7 +603,7 @@ impl Exchange {
     }
 
     /// Response headers: choose streaming, buffering or passthrough, and clean the headers.
-    pub fn response_headers(&mut self, host: &dyn Host, end_of_stream: bool) -> Step {
+    pub(crate) fn response_headers(&mut self, host: &dyn Host, end_of_stream: bool) -> Step {
         let (mut reply, stream) = match std::mem::replace(&mut self.state, State::Done) {
             State::Sent { reply, stream } => (reply, stream),
             State::AwaitingBody(r) => return self.replace_local_reply(host, r.front, end_of_stream),
@@ -715,7 +717,7 @@ impl Exchange {
     }
 
     /// Response body: translate a stream chunk, or buffer and translate the whole body.
-    pub fn response_body(&mut self, host: &dyn Host, body_size: usize, end_of_stream: bool) -> Step {
+    pub(crate) fn response_body(&mut self, host: &dyn Host, body_size: usize, end_of_stream: bool) -> Step {
         let mut step = Step::with(Action::Continue);
         match &mut self.state {
             State::Streaming(rs) => {
@@ -851,7 +853,7 @@ impl Exchange {
 
 /// As an upstream filter, the client's path, kept on the rewritten request for Envoy's retries:
 /// each try runs the filter again on the headers the previous try rewrote.
-pub const RETRY_PATH_HEADER: &str = "x-bedrock-bridge-path";
+pub(crate) const RETRY_PATH_HEADER: &str = "x-bedrock-bridge-path";
 
 /// The path the client asked for: `:path`, or on a retry of a request this filter rewrote as an
 /// upstream filter (its `:path` is Bedrock's or Bedrock Mantle's), the path it kept in
@@ -877,7 +879,7 @@ const UPSTREAM_PROFILE: [&str; 5] = [
 ];
 
 /// `retry-after` on a 429 when Bedrock gave no hint, in seconds.
-pub const DEFAULT_RETRY_AFTER: &str = "1";
+pub(crate) const DEFAULT_RETRY_AFTER: &str = "1";
 
 /// The `retry-after` of a 429: Bedrock's hint when it gave a usable one, else the default.
 fn retry_after(upstream: &Upstream) -> String {

@@ -11,14 +11,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub struct FrontRoute {
     /// The path after `/v1` (`/chat/completions`): served at `/v1{path}`, `{path}` and any
     /// `…/v1{path}` (a gateway prefix), always with `POST`.
-    pub path: &'static str,
+    pub(crate) path: &'static str,
     /// What the API is called in error messages ("chat completions").
-    pub what: &'static str,
+    pub(crate) what: &'static str,
     pub front: &'static dyn FrontDoor,
 }
 
 /// The routing table: a new API is one more entry.
-pub static ROUTES: &[FrontRoute] = &[
+pub(crate) static ROUTES: &[FrontRoute] = &[
     FrontRoute {
         path: "/chat/completions",
         what: "chat completions",
@@ -60,11 +60,11 @@ pub const FORWARDED_REQUEST_HEADERS: &[&str] = &[
 ];
 
 /// Bedrock response headers that reach the client (besides pseudo-headers).
-pub const FORWARDED_RESPONSE_HEADERS: &[&str] = &["date", "x-request-id"];
+pub(crate) const FORWARDED_RESPONSE_HEADERS: &[&str] = &["date", "x-request-id"];
 
 /// The same for a body passed through unchanged (Bedrock's OpenAI-compatible endpoint): its own
 /// `content-type`, `content-length` and `cache-control` stay.
-pub const PASSTHROUGH_RESPONSE_HEADERS: &[&str] = &[
+pub(crate) const PASSTHROUGH_RESPONSE_HEADERS: &[&str] = &[
     "date",
     "x-request-id",
     "content-type",
@@ -74,7 +74,7 @@ pub const PASSTHROUGH_RESPONSE_HEADERS: &[&str] = &[
 ];
 
 /// The `user-agent` of requests to Bedrock.
-pub const USER_AGENT: &str = concat!("bedrock-bridge/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("bedrock-bridge/", env!("CARGO_PKG_VERSION"));
 
 /// What a request path asks for.
 pub enum Route {
@@ -132,7 +132,7 @@ fn percent_decode(s: &str) -> Option<String> {
 }
 
 /// The 404 for a path no route serves.
-pub fn unknown_path(method: &str, path: &str) -> ApiError {
+pub(crate) fn unknown_path(method: &str, path: &str) -> ApiError {
     let mut msg = format!(
         "{method} {} is not served here; this gateway serves",
         path.split('?').next().unwrap_or("")
@@ -188,7 +188,7 @@ struct ModelList<'a> {
 }
 
 /// `GET /v1/models`: the configured aliases.
-pub fn models_list(cfg: &Config) -> Vec<u8> {
+pub(crate) fn models_list(cfg: &Config) -> Vec<u8> {
     let data = cfg.models.keys().map(|alias| model_object(alias)).collect();
     serde_json::to_vec(&ModelList { object: "list", data }).unwrap_or_default()
 }
@@ -200,7 +200,7 @@ pub fn models_list(cfg: &Config) -> Vec<u8> {
 /// every name a chat request could use exists: non-empty, at most 2048 bytes, no control
 /// characters, no `.` or `..` path segment. (With aliases configured, other names still reach
 /// Bedrock through chat; they are not listed, so they are not retrievable either.)
-pub fn model(cfg: &Config, name: &str) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn model(cfg: &Config, name: &str) -> Result<Vec<u8>, ApiError> {
     let exists = if cfg.models.is_empty() {
         !name.trim().is_empty()
             && name.len() <= 2048
@@ -224,7 +224,7 @@ pub fn model(cfg: &Config, name: &str) -> Result<Vec<u8>, ApiError> {
 
 /// The error that replaces Envoy's own reply to a request whose body was being buffered (413
 /// past `per_connection_buffer_limit_bytes`, a timeout, …), keeping Envoy's status.
-pub fn envoy_reply_error(status: u16) -> ApiError {
+pub(crate) fn envoy_reply_error(status: u16) -> ApiError {
     if status == 413 {
         return ApiError::new(
             413,
@@ -242,7 +242,7 @@ pub fn envoy_reply_error(status: u16) -> ApiError {
 }
 
 /// The 413 for a body past `limits.max_request_bytes`.
-pub fn request_too_large(max: usize) -> ApiError {
+pub(crate) fn request_too_large(max: usize) -> ApiError {
     ApiError::new(
         413,
         ErrorType::InvalidRequest,

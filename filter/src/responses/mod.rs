@@ -11,7 +11,7 @@
 //! chat completions (the Responses API uses OpenAI's common error object).
 
 pub mod reasoning;
-pub mod reply;
+pub(crate) mod reply;
 pub mod request;
 pub mod response;
 pub mod stream;

@@ -23,7 +23,7 @@ type R<T> = Result<T, ApiError>;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Translated {
     pub converse: ConverseRequest,
-    pub client_model: String,
+    pub(crate) client_model: String,
     pub stream: bool,
     /// Reasoning goes out as `summary` (the client set `reasoning.summary`) instead of
     /// `content` of type `reasoning_text`.
@@ -33,7 +33,7 @@ pub struct Translated {
     /// The request fields a response object echoes (`instructions`, `tools`, `tool_choice`, …).
     pub echo: Map<String, Value>,
     /// Log lines for what the pipeline changed.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 fn bad(param: impl Into<String>, msg: impl Into<String>) -> ApiError {

@@ -26,7 +26,7 @@ pub struct Meta {
 
 impl Meta {
     /// The id of output item `n`: `rs_`, `msg_` or `fc_` + the response's id + `_n`.
-    pub fn item_id(&self, prefix: &str, n: usize) -> String {
+    pub(crate) fn item_id(&self, prefix: &str, n: usize) -> String {
         let base = self.id.strip_prefix("resp_").unwrap_or(&self.id);
         format!("{prefix}_{base}_{n}")
     }
@@ -47,7 +47,7 @@ fn s(v: &str) -> Value {
 
 /// Status of an item or response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     InProgress,
     Completed,
     Incomplete,
@@ -55,7 +55,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::InProgress => "in_progress",
             Status::Completed => "completed",
@@ -66,7 +66,7 @@ impl Status {
 }
 
 /// The response status and `incomplete_details.reason` for a Bedrock stop reason.
-pub fn outcome(stop_reason: &str) -> (Status, Option<&'static str>) {
+pub(crate) fn outcome(stop_reason: &str) -> (Status, Option<&'static str>) {
     match stop_reason {
         "max_tokens" | "model_context_window_exceeded" => (Status::Incomplete, Some("max_output_tokens")),
         "guardrail_intervened" | "content_filtered" => (Status::Incomplete, Some("content_filter")),
@@ -74,7 +74,7 @@ pub fn outcome(stop_reason: &str) -> (Status, Option<&'static str>) {
     }
 }
 
-pub fn output_text_part(text: &str) -> Value {
+pub(crate) fn output_text_part(text: &str) -> Value {
     obj([
         ("type", s("output_text")),
         ("text", s(text)),
@@ -83,7 +83,7 @@ pub fn output_text_part(text: &str) -> Value {
     ])
 }
 
-pub fn message_item(id: &str, status: Status, text: Option<&str>) -> Value {
+pub(crate) fn message_item(id: &str, status: Status, text: Option<&str>) -> Value {
     obj([
         ("type", s("message")),
         ("id", s(id)),
@@ -98,14 +98,14 @@ pub fn message_item(id: &str, status: Status, text: Option<&str>) -> Value {
 
 /// A reasoning block, as a reasoning item.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReasoningBlock {
-    pub text: String,
-    pub signature: Option<String>,
-    pub redacted: Option<String>,
+pub(crate) struct ReasoningBlock {
+    pub(crate) text: String,
+    pub(crate) signature: Option<String>,
+    pub(crate) redacted: Option<String>,
 }
 
 impl ReasoningBlock {
-    pub fn encrypted_content(&self) -> Value {
+    pub(crate) fn encrypted_content(&self) -> Value {
         match (&self.redacted, &self.signature) {
             (Some(r), _) => Value::String(reasoning::encode_redacted(r)),
             (None, sig) => Value::String(reasoning::encode_text(&self.text, sig.as_deref())),
@@ -113,16 +113,16 @@ impl ReasoningBlock {
     }
 }
 
-pub fn summary_part(text: &str) -> Value {
+pub(crate) fn summary_part(text: &str) -> Value {
     obj([("type", s("summary_text")), ("text", s(text))])
 }
 
-pub fn reasoning_text_part(text: &str) -> Value {
+pub(crate) fn reasoning_text_part(text: &str) -> Value {
     obj([("type", s("reasoning_text")), ("text", s(text))])
 }
 
 /// A reasoning item. `block` is None while it is in progress (no text, no encrypted content yet).
-pub fn reasoning_item(id: &str, status: Status, block: Option<&ReasoningBlock>, as_summary: bool) -> Value {
+pub(crate) fn reasoning_item(id: &str, status: Status, block: Option<&ReasoningBlock>, as_summary: bool) -> Value {
     let text_parts = |b: &ReasoningBlock| {
         if b.redacted.is_some() {
             Vec::new()
@@ -150,7 +150,7 @@ pub fn reasoning_item(id: &str, status: Status, block: Option<&ReasoningBlock>, 
     ])
 }
 
-pub fn function_call_item(id: &str, status: Status, call_id: &str, name: &str, arguments: &str) -> Value {
+pub(crate) fn function_call_item(id: &str, status: Status, call_id: &str, name: &str, arguments: &str) -> Value {
     obj([
         ("type", s("function_call")),
         ("id", s(id)),
@@ -164,7 +164,7 @@ pub fn function_call_item(id: &str, status: Status, call_id: &str, name: &str, a
 /// The Responses API `usage` object. Bedrock counts cache reads and writes apart from
 /// `inputTokens`; OpenAI counts them inside `input_tokens`. Bedrock does not report reasoning
 /// tokens separately (they are inside `output_tokens`): `reasoning_tokens` is 0.
-pub fn usage(u: &BedrockUsage) -> Value {
+pub(crate) fn usage(u: &BedrockUsage) -> Value {
     let input = u
         .input_tokens
         .saturating_add(u.cache_read_input_tokens)
@@ -183,7 +183,7 @@ pub fn usage(u: &BedrockUsage) -> Value {
 }
 
 /// The Responses API error code for a failed response, from the HTTP status of the error.
-pub fn failure_code(e: &ApiError) -> &'static str {
+pub(crate) fn failure_code(e: &ApiError) -> &'static str {
     match e.status {
         429 => "rate_limit_exceeded",
         400 => "invalid_prompt",
@@ -192,16 +192,16 @@ pub fn failure_code(e: &ApiError) -> &'static str {
 }
 
 /// Everything a response object holds besides what the request echoes.
-pub struct State<'a> {
-    pub status: Status,
-    pub output: Vec<Value>,
-    pub usage: Option<&'a BedrockUsage>,
-    pub incomplete_reason: Option<&'a str>,
-    pub error: Option<&'a ApiError>,
+pub(crate) struct State<'a> {
+    pub(crate) status: Status,
+    pub(crate) output: Vec<Value>,
+    pub(crate) usage: Option<&'a BedrockUsage>,
+    pub(crate) incomplete_reason: Option<&'a str>,
+    pub(crate) error: Option<&'a ApiError>,
 }
 
 /// The `response` object.
-pub fn response_object(meta: &Meta, st: State<'_>) -> Value {
+pub(crate) fn response_object(meta: &Meta, st: State<'_>) -> Value {
     let mut m = meta.echo.clone();
     m.insert("id".into(), s(&meta.id));
     m.insert("object".into(), s("response"));
@@ -227,7 +227,7 @@ pub fn response_object(meta: &Meta, st: State<'_>) -> Value {
 }
 
 /// A Converse (non-streaming) body → the Responses API `response` body.
-pub fn translate(out: &ConverseOutput, meta: &Meta) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn translate(out: &ConverseOutput, meta: &Meta) -> Result<Vec<u8>, ApiError> {
     let (status, reason) = outcome(&out.stop_reason);
     let mut items = Vec::with_capacity(out.content.len());
     for b in &out.content {
