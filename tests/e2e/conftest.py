@@ -83,6 +83,27 @@ def start_envoy(sim):
         e.stop()
 
 
+# What an OpenAI client gets for each Bedrock error: status, the SDK's exception, the error type.
+OPENAI_ERRORS = {
+    "ValidationException": (400, openai.BadRequestError, "invalid_request_error"),
+    "UnrecognizedClientException": (401, openai.AuthenticationError, "authentication_error"),
+    "InvalidSignatureException": (401, openai.AuthenticationError, "authentication_error"),
+    "ExpiredTokenException": (401, openai.AuthenticationError, "authentication_error"),
+    "IncompleteSignatureException": (401, openai.AuthenticationError, "authentication_error"),
+    "MissingAuthenticationTokenException": (401, openai.AuthenticationError, "authentication_error"),
+    "AccessDeniedException": (403, openai.PermissionDeniedError, "permission_error"),
+    "ResourceNotFoundException": (404, openai.NotFoundError, "not_found_error"),
+    "ThrottlingException": (429, openai.RateLimitError, "rate_limit_error"),
+    "ServiceQuotaExceededException": (429, openai.RateLimitError, "rate_limit_error"),
+    "InternalServerException": (500, openai.InternalServerError, "server_error"),
+    "ModelErrorException": (502, openai.InternalServerError, "server_error"),
+    "ModelStreamErrorException": (502, openai.InternalServerError, "server_error"),
+    "ServiceUnavailableException": (503, openai.InternalServerError, "server_error"),
+    "ModelNotReadyException": (503, openai.InternalServerError, "server_error"),
+    "ModelTimeoutException": (504, openai.InternalServerError, "server_error"),
+}
+
+
 def sdk_error(client, exc, model, stream, messages=None):
     """The `exc` the OpenAI SDK raises for one request to `model` (streamed and read to the end
     when `stream`)."""

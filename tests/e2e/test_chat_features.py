@@ -22,7 +22,7 @@ import pydantic
 import pytest
 from botocore.eventstream import EventStreamBuffer
 
-from conftest import CLAUDE, filter_config, filter_envoy, sdk_error
+from conftest import CLAUDE, OPENAI_ERRORS, filter_config, filter_envoy, sdk_error
 from harness import Envoy, filter_http
 from sim import SERVICE_MODEL, event, frame
 
@@ -1119,24 +1119,7 @@ def aws_status(name):
         return 403  # the authentication errors come from AWS's front end, not the service model
 
 
-ERRORS = [
-    ("ValidationException", 400, openai.BadRequestError, "invalid_request_error"),
-    ("UnrecognizedClientException", 401, openai.AuthenticationError, "authentication_error"),
-    ("InvalidSignatureException", 401, openai.AuthenticationError, "authentication_error"),
-    ("ExpiredTokenException", 401, openai.AuthenticationError, "authentication_error"),
-    ("IncompleteSignatureException", 401, openai.AuthenticationError, "authentication_error"),
-    ("MissingAuthenticationTokenException", 401, openai.AuthenticationError, "authentication_error"),
-    ("AccessDeniedException", 403, openai.PermissionDeniedError, "permission_error"),
-    ("ResourceNotFoundException", 404, openai.NotFoundError, "not_found_error"),
-    ("ThrottlingException", 429, openai.RateLimitError, "rate_limit_error"),
-    ("ServiceQuotaExceededException", 429, openai.RateLimitError, "rate_limit_error"),
-    ("InternalServerException", 500, openai.InternalServerError, "server_error"),
-    ("ModelErrorException", 502, openai.InternalServerError, "server_error"),
-    ("ModelStreamErrorException", 502, openai.InternalServerError, "server_error"),
-    ("ServiceUnavailableException", 503, openai.InternalServerError, "server_error"),
-    ("ModelNotReadyException", 503, openai.InternalServerError, "server_error"),
-    ("ModelTimeoutException", 504, openai.InternalServerError, "server_error"),
-]
+ERRORS = [(name, *answer) for name, answer in OPENAI_ERRORS.items()]
 
 
 @pytest.mark.parametrize("name,status,exc,kind", ERRORS, ids=[e[0] for e in ERRORS])

@@ -9,7 +9,7 @@ import openai
 import pytest
 from botocore.eventstream import EventStreamBuffer
 
-from conftest import CLAUDE, filter_config, sdk_error
+from conftest import CLAUDE, OPENAI_ERRORS, filter_config, sdk_error
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
 RECORDINGS = sorted((FIX / "bedrock-recordings" / "converse-stream").glob("*.bin")) + sorted(
@@ -162,13 +162,15 @@ def test_first_reasoning_delta_arrives_long_before_the_end(client, sim):
     assert first < 1.5
 
 
-ERRORS = [
-    ("newrelic__400_ValidationException_converse", 400, openai.BadRequestError, "invalid_request_error"),
-    ("openinference-js__400_ValidationException_converse_stream", 400, openai.BadRequestError, "invalid_request_error"),
-    ("openinference-js__403_AccessDeniedException_invoke", 403, openai.PermissionDeniedError, "permission_error"),
-    ("newrelic__403_UnrecognizedClientException_converse", 401, openai.AuthenticationError, "authentication_error"),
-    ("dd-trace-py__403_ExpiredTokenException_converse", 401, openai.AuthenticationError, "authentication_error"),
+RECORDED_ERRORS = [
+    "newrelic__400_ValidationException_converse",
+    "openinference-js__400_ValidationException_converse_stream",
+    "openinference-js__403_AccessDeniedException_invoke",
+    "newrelic__403_UnrecognizedClientException_converse",
+    "dd-trace-py__403_ExpiredTokenException_converse",
 ]
+# Recording names are <source>__<status>_<Bedrock error>_<operation>.
+ERRORS = [(n, *OPENAI_ERRORS[n.split("__")[1].split("_")[1]]) for n in RECORDED_ERRORS]
 
 
 @pytest.mark.parametrize("name,status,exc,kind", ERRORS, ids=[e[0] for e in ERRORS])

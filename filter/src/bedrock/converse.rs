@@ -311,6 +311,25 @@ pub fn encode_path_segment(s: &str) -> String {
     out
 }
 
+/// A test turn: signed reasoning ("t", signature "s"), then one tool call.
+#[cfg(test)]
+pub(crate) fn thinking_tool_turn(tool_use_id: &str, name: &str, input: Value) -> Message {
+    Message {
+        role: Role::Assistant,
+        content: vec![
+            ContentBlock::ReasoningContent(Reasoning::ReasoningText {
+                text: "t".into(),
+                signature: Some("s".into()),
+            }),
+            ContentBlock::ToolUse(ToolUse {
+                tool_use_id: tool_use_id.into(),
+                name: name.into(),
+                input,
+            }),
+        ],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,20 +347,7 @@ mod tests {
                         ContentBlock::CachePoint(CachePoint::DEFAULT),
                     ],
                 },
-                Message {
-                    role: Role::Assistant,
-                    content: vec![
-                        ContentBlock::ReasoningContent(Reasoning::ReasoningText {
-                            text: "t".into(),
-                            signature: Some("s".into()),
-                        }),
-                        ContentBlock::ToolUse(ToolUse {
-                            tool_use_id: "a".into(),
-                            name: "f".into(),
-                            input: json!({}),
-                        }),
-                    ],
-                },
+                thinking_tool_turn("a", "f", json!({})),
             ],
             tool_config: Some(ToolConfig {
                 tools: vec![Tool::ToolSpec(ToolSpec {

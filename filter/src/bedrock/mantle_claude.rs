@@ -316,8 +316,9 @@ impl Reply for ClaudeReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bedrock::converse;
     use crate::bedrock::converse::{
-        CachePoint, Empty, InferenceConfig, InputSchema, Message, Source, ToolConfig, ToolResult, ToolSpec, ToolUse,
+        CachePoint, Empty, InferenceConfig, InputSchema, Message, Source, ToolConfig, ToolResult, ToolSpec,
     };
 
     #[test]
@@ -352,20 +353,7 @@ mod tests {
                         }),
                     ],
                 },
-                Message {
-                    role: Role::Assistant,
-                    content: vec![
-                        ContentBlock::ReasoningContent(Reasoning::ReasoningText {
-                            text: "t".into(),
-                            signature: Some("s".into()),
-                        }),
-                        ContentBlock::ToolUse(ToolUse {
-                            tool_use_id: "toolu_1".into(),
-                            name: "w".into(),
-                            input: json!({"city": "Paris"}),
-                        }),
-                    ],
-                },
+                converse::thinking_tool_turn("toolu_1", "w", json!({"city": "Paris"})),
                 Message {
                     role: Role::User,
                     content: vec![ContentBlock::ToolResult(ToolResult {
