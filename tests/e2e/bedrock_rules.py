@@ -89,7 +89,7 @@ def refuses_temperature_with_top_p(model_id: str) -> bool:
     return v is not None and (v[0] > 4 or (v[0] == 4 and v[1] >= 5))
 
 
-# --- today's Claude models (issue 20) --------------------------------------------------------------
+# --- today's Claude models --------------------------------------------------------------
 # An independent reading of the sources (not the filter's catalog): the filter must agree with it.
 # [AWS-ADAPT] docs.aws.amazon.com/bedrock/latest/userguide/claude-messages-adaptive-thinking.html
 # [CL-EFFORT] platform.claude.com/docs/en/build-with-claude/effort (levels per model)
@@ -290,7 +290,7 @@ def tool_names_valid(c: Ctx):
 
 def tool_use_ids_valid(c: Ctx):
     # Converse toolUseId pattern and length (botocore model, Coral's message format); Claude's
-    # narrower pattern (see TOOL_USE_ID above; issue 15 item 15: `functions.get_weather:0`).
+    # narrower pattern (see TOOL_USE_ID above: `functions.get_weather:0`).
     for i, j, _r, b in c.blocks():
         for kind, api in (("toolUse", "tool_use.id"), ("toolResult", "tool_result.tool_use_id")):
             blk = b.get(kind)

@@ -135,7 +135,7 @@ CASES = [
      "a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks)."),
     ("thinking_final_assistant_starts_with_reasoning", CLAUDE, tool_loop([{"text": "let me see"}, call()]),
      tool_loop([{"text": "let me see"}, call()], additionalModelRequestFields=THINK), "but found `text`"),
-    # issue 20: today's Claude models and the other reasoning families
+    # today's Claude models and the other reasoning families
     ("claude_thinking_type", OPUS47, body(user(), additionalModelRequestFields=ADAPTIVE),
      body(user(), inferenceConfig={"maxTokens": 4096}, additionalModelRequestFields=THINK),
      '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive"'),

@@ -1,4 +1,4 @@
-"""Issue 15 (and issue 9's thinking rules) end to end: what users must get when they send requests
+"""Bedrock's request rules (and its thinking rules) end to end: what users must get when they send requests
 that OpenAI accepts and that a naive translation forwards but Bedrock refuses. The openai SDK →
 real Envoy + bedrock-bridge → the simulator, which enforces Bedrock's request rules
 (bedrock_rules.py) by default and records which rule refused a body.
@@ -322,9 +322,9 @@ def test_also_redacted_thinking_round_trips_unchanged(client, sim):
     assert body["messages"][1]["content"][0] == {"reasoningContent": {"redactedContent": data}}
 
 
-# --- issue 9: the two thinking rules in a tool loop ------------------------------------------------
+# --- the two thinking rules in a tool loop ------------------------------------------------
 
-def test_issue9_reasoning_tool_loop_without_thinking_blocks(client, sim):
+def test_reasoning_tool_loop_without_thinking_blocks(client, sim):
     msgs = [ASK, tool_turn(), tool_result()]
     r, body = accepted(client, sim, messages=msgs, tools=[WEATHER], reasoning_effort="low")
     thinking_on = "thinking" in body.get("additionalModelRequestFields", {})
@@ -332,21 +332,21 @@ def test_issue9_reasoning_tool_loop_without_thinking_blocks(client, sim):
         assert "reasoningContent" in body["messages"][1]["content"][0]
 
 
-def test_issue9_reasoning_tool_loop_with_signed_blocks(client, sim):
+def test_reasoning_tool_loop_with_signed_blocks(client, sim):
     turn = dict(tool_turn(), thinking_blocks=[{"type": "thinking", "thinking": "Look it up.", "signature": "c2ln"}])
     r, body = accepted(client, sim, messages=[ASK, turn, tool_result()], tools=[WEATHER], reasoning_effort="low")
     assert "reasoningContent" in body["messages"][1]["content"][0]
 
 
 @pytest.mark.parametrize("choice", ["required", {"type": "function", "function": {"name": "get_weather"}}])
-def test_issue9_forced_tool_with_reasoning(client, sim, choice):
+def test_forced_tool_with_reasoning(client, sim, choice):
     r, body = accepted(client, sim, messages=[ASK], tools=[WEATHER], tool_choice=choice, reasoning_effort="low")
     tc = body["toolConfig"].get("toolChoice", {})
     thinking_on = "thinking" in body.get("additionalModelRequestFields", {})
     assert not (thinking_on and ("any" in tc or "tool" in tc))
 
 
-def test_issue9_signature_only_reasoning_block_round_trips(client, sim):
+def test_signature_only_reasoning_block_round_trips(client, sim):
     from sim import event
     frames = [event("messageStart", {"role": "assistant"}),
               event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"reasoningContent": {"signature": "c2lnLW9ubHk="}}}),

@@ -1,4 +1,4 @@
-"""Chat features of issue 3 end to end: the openai SDK → real Envoy + bedrock-bridge → the Bedrock
+"""Chat features end to end: the openai SDK → real Envoy + bedrock-bridge → the Bedrock
 simulator. Tools, content parts, reasoning, response_format, prompt caching, metadata and
 guardrails, unsupported parameters, every Bedrock error, model ids, OpenAI-compatible models and
 the replay of every recorded Bedrock response.
@@ -220,7 +220,7 @@ def test_tool_choice_none_with_tool_history_sends_no_tools_and_history_as_text(c
             {"role": "user", "content": "summarise"}]
     client.chat.completions.create(model="claude", messages=msgs, tools=[WEATHER], tool_choice="none")
     body = sent(sim)
-    # Converse has no "none" choice and refuses toolUse history without tools (issue 15): the
+    # Converse has no "none" choice and refuses toolUse history without tools: the
     # history becomes text, so the model is offered no tool.
     assert "toolConfig" not in body
     assert body["messages"][1]["content"] == [{"text": '[tool call call_1: get_weather {"city":"Oslo"}]'}]
@@ -275,7 +275,7 @@ def test_tools_called_in_history_without_tools_become_text(client, sim):
 
 @pytest.mark.parametrize("arguments", ['{"city": "Paris"', "city=Paris"], ids=["truncated", "not-json"])
 def test_tool_call_arguments_that_are_not_json_become_empty_input(client, sim, arguments):
-    # A stream cut at max tokens leaves truncated arguments in the history (issue 15 item 12).
+    # A stream cut at max tokens leaves truncated arguments in the history.
     msgs = [{"role": "user", "content": "go"},
             {"role": "assistant", "content": None, "tool_calls": [
                 {"id": "c2", "type": "function", "function": {"name": "get_weather", "arguments": arguments}}]},
@@ -576,7 +576,7 @@ def test_reasoning_effort_on_claude_sets_a_thinking_budget(client, sim, effort, 
 @pytest.mark.parametrize("model,effort,fields", [
     ("openai.gpt-oss-120b-1:0", "high", {"reasoning_effort": "high"}),
     ("openai.gpt-oss-20b-1:0", "minimal", {"reasoning_effort": "low"}),
-    # Qwen3 reasons on its own; Bedrock documents no field for it (issue 20): nothing is sent.
+    # Qwen3 reasons on its own; Bedrock documents no field for it: nothing is sent.
     ("qwen.qwen3-32b-v1:0", "medium", None),
     ("us.amazon.nova-2-lite-v1:0", "high", {"reasoningConfig": {"type": "enabled", "maxReasoningEffort": "high"}}),
     ("us.deepseek.r1-v1:0", "high", None),
@@ -602,7 +602,7 @@ def test_reasoning_effort_on_a_model_without_reasoning_is_400(client, sim):
 @pytest.mark.parametrize("thinking,max_tokens,expected_max,expected", [
     ({"type": "enabled", "budget_tokens": 3000}, None, 3000 + 4096, None),
     ({"type": "enabled", "budget_tokens": 3000}, 16000, 16000, None),
-    # Sonnet 4 takes budgets only (issue 20): adaptive becomes the default effort's budget.
+    # Sonnet 4 takes budgets only: adaptive becomes the default effort's budget.
     ({"type": "adaptive"}, None, 4096 + 4096, {"type": "enabled", "budget_tokens": 4096}),
 ], ids=["budget", "budget-with-max", "adaptive"])
 def test_explicit_thinking_object_passes_through(client, sim, thinking, max_tokens, expected_max, expected):
@@ -662,7 +662,7 @@ def test_streaming_thinking_blocks_with_signature_round_trip(client, sim):
     reasoning = f"The user wrote {len(q['content'])} characters. I will repeat them back."
     assert first["reasoning"] == reasoning
     assert first["content"] == "You said: stream with thinking"
-    # The block travels once, whole, at its end (issue 9: both Python's index merge and
+    # The block travels once, whole, at its end (both Python's index merge and
     # openai-node's Object.assign then rebuild it); the text streams in `reasoning` deltas.
     assert first["raw_thinking_blocks"] == [
         {"index": 0, "type": "thinking", "thinking": reasoning, "signature": "c2lnbmF0dXJl"}]
@@ -959,7 +959,7 @@ def cache_usage(u):
 
 
 def usage_of(u):
-    # The cache extension fields are sent only when they carry something (issue 9: clients
+    # The cache extension fields are sent only when they carry something (clients
     # generated from OpenAI's spec refuse unknown fields); a zero is never sent.
     extra = u.model_extra or {}
     for k in ("cache_read_input_tokens", "cache_creation_input_tokens"):
@@ -1391,7 +1391,7 @@ def expected_stream(data: bytes):
         elif kind == "metadata":
             exp["usage"] = p.get("usage")
     exp["tools"] = {i: exp["tools"][b] for i, b in enumerate(order)}
-    # Only blocks a client can send back travel in thinking_blocks: signed or redacted (issue 9);
+    # Only blocks a client can send back travel in thinking_blocks: signed or redacted;
     # a signature-only block carries "thinking": "".
     exp["thinking"] = [dict(b, thinking=b.get("thinking", "")) if b["type"] == "thinking" else b
                        for b in exp["thinking"] if b["type"] == "redacted_thinking" or "signature" in b]

@@ -1,4 +1,4 @@
-"""The client matrix of issue 9: real client libraries against the filter in real Envoy.
+"""The client matrix: real client libraries against the filter in real Envoy.
 
 Clients (pinned in tests/requirements-clients.txt and tests/clients/package.json, installed by
 `make clients`): the openai SDK, LangChain `ChatOpenAI`, pydantic-ai, the OpenAI Agents SDK
@@ -150,7 +150,7 @@ def thinking_problems(body, issued):
     return problems
 
 
-# --- known failures, observed (issue 9) ----------------------------------------------------------------
+# --- known failures, observed ----------------------------------------------------------------
 
 KNOWN = {}
 
@@ -262,7 +262,7 @@ def test_reasoning_tool_loop(matrix, sim, client):
 @pytest.mark.parametrize("client", cells(["tool_loop_stream"]))
 def test_reasoning_tool_loop_streaming(matrix, sim, client):
     """Streaming turns: what each client's stream accumulator rebuilds goes back as history
-    (openai-node's `chat.completions.stream()` merges pieces with Object.assign: issue 9 item 2)."""
+    (openai-node's `chat.completions.stream()` merges pieces with Object.assign)."""
     run_tool_loop(sim, matrix, client, "tool_loop_stream")
 
 
@@ -316,7 +316,7 @@ def test_bedrock_429(matrix, sim, client):
 
 @pytest.mark.parametrize("client", cells(["retry_after"], [c for c in CLIENTS if c != "pydantic-ai"]))
 def test_bedrock_429_retry_after(matrix, sim, client):
-    """Issue 9: 429 answers carry retry-after (Bedrock's hint or a default). pydantic-ai's
+    """429 answers carry retry-after (Bedrock's hint or a default). pydantic-ai's
     ModelHTTPError exposes no headers, so it has no cell."""
     err = run_error(sim, matrix, client, 429)
     assert err["retry_after"] is not None and float(err["retry_after"]) > 0, err
@@ -350,7 +350,7 @@ def test_structured_output(matrix, sim, client):
 
 @pytest.mark.parametrize("client", cells(["structured_reasoning"]))
 def test_structured_output_with_reasoning(matrix, sim, client):
-    """Issue 9 item 4: a client whose structured output forces a tool, with reasoning on, must
+    """A client whose structured output forces a tool, with reasoning on, must
     still get its answer (Bedrock refuses a forced tool while thinking)."""
     b = run_structured(sim, matrix, client, "low")
     thinking = (b.get("additionalModelRequestFields") or {}).get("thinking", {}).get("type") == "enabled"

@@ -1,4 +1,4 @@
-"""Issue 23, part 1, in real Envoy: envoy/failover.yaml as shipped (ports, module path and the two
+"""In real Envoy: envoy/failover.yaml as shipped (ports, module path and the two
 simulated regions patched in): the filter runs as an upstream filter of the `bedrock` cluster,
 whose priorities are two regions. A throttled request (429 ThrottlingException, 503
 ServiceUnavailableException) is retried by Envoy on the other region, translated and signed again

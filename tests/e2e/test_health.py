@@ -1,4 +1,4 @@
-"""Issue 23, part 3, in real Envoy: `GET /healthz/bedrock` answered by the filter from cached
+"""In real Envoy: `GET /healthz/bedrock` answered by the filter from cached
 CountTokens probes sent by the root context's timer (`dispatch_http_call` to the Bedrock cluster),
 signed per profile. The simulator refuses the credentials (the access key removed from its
 account), then accepts them again: the endpoint turns 503 naming the model, profile and Bedrock's

@@ -1,4 +1,4 @@
-"""Issue 21 in real Envoy: models configured `"api": "mantle"` reach Bedrock Mantle
+"""In real Envoy: models configured `"api": "mantle"` reach Bedrock Mantle
 (`bedrock-mantle.{region}.api.aws`, played by sim_mantle.py) in their own format, signed as
 service `bedrock-mantle` (or with a Bedrock API key, or by Envoy's own signer), and are still
 governed: token metrics, access-log usage and the token budget from the JSON answers and the

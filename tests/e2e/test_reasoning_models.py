@@ -1,4 +1,4 @@
-"""Today's reasoning models through the filter in real Envoy, with real clients (issue 20): the
+"""Today's reasoning models through the filter in real Envoy, with real clients: the
 OpenAI SDK (chat completions and Responses), the Anthropic SDK and Claude Code against an Opus
 4.7+-class model (adaptive thinking only, display omitted by default, no beta flags) and an Opus
 4.6-class one (adaptive or budget); reasoning streams with text, tool loops with reasoning work,

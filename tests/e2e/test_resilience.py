@@ -453,7 +453,7 @@ WRONG = [
                                      [{"id": "c", "function": 5}], [{"id": "c", "function": {"name": 5}}],
                                      [{"id": "c", "function": {"name": "f", "arguments": 5}}]]),
     # Arguments that are not JSON at all ("{", "not json", an unclosed nest) are history our own
-    # max-tokens-cut streams produce: they are repaired to `{}` (issue 15 item 12), not refused.
+    # max-tokens-cut streams produce: they are repaired to `{}`, not refused.
     # Nesting deeper than the parser's limit counts as not JSON, so it is repaired too.
     (("messages", 2, "tool_calls", 0, "function", "arguments"), [5, [], {}, True, "[]", "1", "null", "\"str\""]),
     (("messages", 2, "tool_calls", 0, "id"), [5, None, []]),
@@ -489,7 +489,7 @@ WRONG = [
     (("reasoning_effort",), ["extreme", 5, "", "HIGH", []]),
     (("thinking",), ["x", 5, [], True]),
     (("store",), [True, "x", 5]),
-    # flex and priority are Converse service tiers now (issue 15 item 13).
+    # flex and priority are Converse service tiers.
     (("service_tier",), [5, "turbo"]),
     (("parallel_tool_calls",), ["x", 5, []]),
     (("prompt",), ["x"]), (("best_of",), [2]), (("echo",), [True]), (("suffix",), ["x"]), (("frobnicate",), [1]),
