@@ -10,19 +10,19 @@ use crate::host::{Host, HostError, CAS_MISMATCH};
 
 /// One window's count, as stored in shared data (16 bytes: start second, tokens; little-endian).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Window {
+pub(crate) struct Window {
     pub start: u64,
     pub used: u64,
 }
 
 impl Window {
-    pub fn decode(b: &[u8]) -> Option<Window> {
+    pub(crate) fn decode(b: &[u8]) -> Option<Window> {
         let start = u64::from_le_bytes(b.get(0..8)?.try_into().ok()?);
         let used = u64::from_le_bytes(b.get(8..16)?.try_into().ok()?);
         Some(Window { start, used })
     }
 
-    pub fn encode(&self) -> [u8; 16] {
+    pub(crate) fn encode(&self) -> [u8; 16] {
         let mut out = [0u8; 16];
         out[..8].copy_from_slice(&self.start.to_le_bytes());
         out[8..].copy_from_slice(&self.used.to_le_bytes());
@@ -35,7 +35,7 @@ impl Window {
     }
 
     /// `Ok` when a request may start at `now`, else the seconds until the window ends.
-    pub fn check(stored: Option<Window>, now: u64, b: &TokenBudget) -> Result<(), u64> {
+    pub(crate) fn check(stored: Option<Window>, now: u64, b: &TokenBudget) -> Result<(), u64> {
         let start = Window::current(now, b);
         match stored {
             Some(w) if w.start == start && w.used >= b.tokens_per_minute => {
@@ -46,7 +46,7 @@ impl Window {
     }
 
     /// The stored window after a request that used `tokens` finished at `now`.
-    pub fn add(stored: Option<Window>, now: u64, tokens: u64, b: &TokenBudget) -> Window {
+    pub(crate) fn add(stored: Option<Window>, now: u64, tokens: u64, b: &TokenBudget) -> Window {
         let start = Window::current(now, b);
         match stored {
             Some(w) if w.start == start => Window {
@@ -59,20 +59,20 @@ impl Window {
 }
 
 /// The shared-data key of a profile's budget.
-pub fn key(profile: &str) -> String {
+pub(crate) fn key(profile: &str) -> String {
     format!("bedrock-bridge.token_budget.{profile}")
 }
 
 /// May a request of `profile` start? `Err(retry_after_seconds)` once the budget is spent. A host
 /// without shared data admits (the caller logs the error).
-pub fn admit(host: &dyn Host, profile: &str, b: &TokenBudget, now: u64) -> Result<Result<(), u64>, HostError> {
+pub(crate) fn admit(host: &dyn Host, profile: &str, b: &TokenBudget, now: u64) -> Result<Result<(), u64>, HostError> {
     let (value, _) = host.shared_data(&key(profile))?;
     Ok(Window::check(value.as_deref().and_then(Window::decode), now, b))
 }
 
 /// Count `tokens` against `profile`'s budget: read, add, write back if nobody wrote meanwhile
 /// (retried a few times on a lost race).
-pub fn charge(host: &dyn Host, profile: &str, b: &TokenBudget, now: u64, tokens: u64) -> Result<(), HostError> {
+pub(crate) fn charge(host: &dyn Host, profile: &str, b: &TokenBudget, now: u64, tokens: u64) -> Result<(), HostError> {
     let k = key(profile);
     let mut last = HostError(CAS_MISMATCH);
     for _ in 0..16 {

@@ -10,13 +10,13 @@
 
 /// `a == b`, eight bytes per comparison.
 #[inline(always)]
-pub fn eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && same_prefix(a, b)
 }
 
 /// `s.strip_prefix(prefix)`, eight bytes per comparison.
 #[inline(always)]
-pub fn strip_prefix<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+pub(crate) fn strip_prefix<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
     let (head, rest) = s.split_at_checked(prefix.len())?;
     same_prefix(head, prefix).then_some(rest)
 }
@@ -49,7 +49,7 @@ fn same_prefix(mut a: &[u8], mut b: &[u8]) -> bool {
 
 /// `std::str::from_utf8`, with a fast path for ASCII (every header name and value Bedrock sends).
 #[inline(always)]
-pub fn utf8(v: &[u8]) -> Result<&str, std::str::Utf8Error> {
+pub(crate) fn utf8(v: &[u8]) -> Result<&str, std::str::Utf8Error> {
     if is_ascii(v) {
         // SAFETY: ASCII bytes are valid UTF-8.
         Ok(unsafe { std::str::from_utf8_unchecked(v) })
@@ -77,7 +77,7 @@ fn is_ascii(mut v: &[u8]) -> bool {
 /// How many bytes at the start of `s` satisfy `f` (`s.iter().take_while(f).count()`, whose
 /// iterator adapters are not inlined at `opt-level = "z"`).
 #[inline(always)]
-pub fn count_while(s: &[u8], f: impl Fn(u8) -> bool) -> usize {
+pub(crate) fn count_while(s: &[u8], f: impl Fn(u8) -> bool) -> usize {
     let mut n = 0;
     while let Some(&b) = s.get(n) {
         if !f(b) {
@@ -90,7 +90,7 @@ pub fn count_while(s: &[u8], f: impl Fn(u8) -> bool) -> usize {
 
 /// `text` as a JSON string, byte for byte as serde_json writes it: copied between quotes when
 /// nothing in it needs escaping (`"`, `\\`, control characters), as in nearly every delta.
-pub fn json_string(out: &mut Vec<u8>, text: &str) {
+pub(crate) fn json_string(out: &mut Vec<u8>, text: &str) {
     let plain = count_while(text.as_bytes(), |b| b >= 0x20 && b != b'"' && b != b'\\');
     if plain == text.len() {
         out.push(b'"');

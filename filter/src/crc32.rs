@@ -39,7 +39,7 @@ const fn tables() -> [[u32; 256]; 8] {
 static TABLES: [[u32; 256]; 8] = tables();
 
 /// The CRC-32 of `bytes`.
-pub fn hash(bytes: &[u8]) -> u32 {
+pub(crate) fn hash(bytes: &[u8]) -> u32 {
     let [t0, t1, t2, t3, t4, t5, t6, t7] = &TABLES;
     let mut crc = !0u32;
     let mut words = bytes.chunks_exact(8);

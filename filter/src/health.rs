@@ -26,12 +26,12 @@ use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How often each root context wakes up to see whether a probe round is due.
-pub const TICK: Duration = Duration::from_secs(1);
+pub(crate) const TICK: Duration = Duration::from_secs(1);
 
 /// `"health"`: where the endpoint is served and how Bedrock is probed.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct HealthConfig {
+pub(crate) struct HealthConfig {
     /// The path answered with the health report (`GET` only; the query is ignored).
     #[serde(default = "default_path")]
     pub path: String,
@@ -62,7 +62,7 @@ fn default_timeout() -> u64 {
 
 impl HealthConfig {
     /// Parse and check `"health"` against the rest of the configuration (`cfg`, with profiles).
-    pub fn parse(v: serde_json::Value, cfg: &Config) -> Result<HealthConfig, String> {
+    pub(crate) fn parse(v: serde_json::Value, cfg: &Config) -> Result<HealthConfig, String> {
         let h: HealthConfig = serde_json::from_value(v).map_err(|e| format!("`health`: {e}"))?;
         if !h.path.starts_with('/') || h.path.len() > 256 || !h.path.bytes().all(|b| b.is_ascii_graphic()) {
             return Err("`health.path` must be an absolute path like /healthz/bedrock".into());
@@ -92,7 +92,7 @@ impl HealthConfig {
 
 /// One signed call per round: a profile's model.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Probe {
+pub(crate) struct Probe {
     pub profile: String,
     pub alias: String,
     /// The id CountTokens is called with.
@@ -111,12 +111,12 @@ impl Probe {
 const GEO_PREFIXES: &[&str] = &["us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.", "global."];
 
 /// The foundation model id behind a configured id (a cross-region profile's prefix dropped).
-pub fn count_tokens_model(id: &str) -> &str {
+pub(crate) fn count_tokens_model(id: &str) -> &str {
     GEO_PREFIXES.iter().find_map(|p| id.strip_prefix(p)).unwrap_or(id)
 }
 
 /// Every (profile, alias) to probe, in a stable order.
-pub fn probes(cfg: &Config, h: &HealthConfig) -> Vec<Probe> {
+pub(crate) fn probes(cfg: &Config, h: &HealthConfig) -> Vec<Probe> {
     let wanted = |alias: &str| h.models.as_ref().is_none_or(|m| m.iter().any(|w| w == alias));
     cfg.all()
         .flat_map(|c| {
@@ -130,10 +130,10 @@ pub fn probes(cfg: &Config, h: &HealthConfig) -> Vec<Probe> {
 }
 
 /// A request to send: headers (pseudo-headers and signature included) and body.
-pub type Call = (Vec<(String, String)>, Vec<u8>);
+pub(crate) type Call = (Vec<(String, String)>, Vec<u8>);
 
 /// The CountTokens request of a probe.
-pub fn request(cfg: &Config, probe: &Probe, now: SystemTime) -> Result<Call, String> {
+pub(crate) fn request(cfg: &Config, probe: &Probe, now: SystemTime) -> Result<Call, String> {
     let body = br#"{"input":{"converse":{"messages":[{"role":"user","content":[{"text":"ping"}]}]}}}"#.to_vec();
     let path = format!("/model/{}/count-tokens", encode_path_segment(&probe.model_id));
     let signed = [("host", cfg.endpoint.as_str()), ("content-type", "application/json")];
@@ -163,7 +163,7 @@ pub fn request(cfg: &Config, probe: &Probe, now: SystemTime) -> Result<Call, Str
 
 /// One probe's outcome, as stored in shared data and reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub healthy: bool,
     /// Bedrock's HTTP status (0: no answer).
     pub status: u16,
@@ -178,7 +178,7 @@ const MAX_REASON: usize = 300;
 
 /// Judge Bedrock's answer to a probe: `status` None when there was none (timeout, connection
 /// failure, no such cluster). Only a 2xx proves access.
-pub fn judge(status: Option<u16>, error_type: Option<&str>, body: &[u8], now: u64) -> Outcome {
+pub(crate) fn judge(status: Option<u16>, error_type: Option<&str>, body: &[u8], now: u64) -> Outcome {
     let Some(status) = status else {
         return Outcome {
             healthy: false,
@@ -223,7 +223,7 @@ const LEASE: &str = "bedrock_bridge.health.lease";
 
 /// Whether this worker runs the round due at `now`: the lease (the last round's start) is
 /// older than `interval` and this worker moved it first.
-pub fn take_lease(host: &dyn Host, interval: u64, now: u64) -> bool {
+pub(crate) fn take_lease(host: &dyn Host, interval: u64, now: u64) -> bool {
     let Ok((value, cas)) = host.shared_data(LEASE) else {
         return false;
     };
@@ -252,7 +252,7 @@ fn store(host: &dyn Host, probe: &Probe, outcome: &Outcome) {
 
 /// The root context's side: probes, and the calls in flight.
 #[derive(Debug, Default)]
-pub struct Prober {
+pub(crate) struct Prober {
     probes: Vec<Probe>,
     /// (token, index into `probes`).
     pending: Vec<(u32, usize)>,
@@ -260,7 +260,7 @@ pub struct Prober {
 
 impl Prober {
     /// A prober for `cfg`, its timer started; `None` without `"health"`.
-    pub fn start(host: &dyn Host, cfg: &Config) -> Option<Prober> {
+    pub(crate) fn start(host: &dyn Host, cfg: &Config) -> Option<Prober> {
         let h = cfg.health.as_ref()?;
         if let Err(e) = host.set_tick_period(TICK) {
             host.log(
@@ -276,7 +276,7 @@ impl Prober {
     }
 
     /// A tick: when this worker wins the round, sign and send every probe.
-    pub fn on_tick(&mut self, host: &dyn Host, cfg: &Config) {
+    pub(crate) fn on_tick(&mut self, host: &dyn Host, cfg: &Config) {
         let Some(h) = &cfg.health else { return };
         let now = host.now();
         if !take_lease(host, h.interval_seconds, epoch_secs(now)) {
@@ -311,7 +311,7 @@ impl Prober {
     }
 
     /// The answer to the call `token` (headers and body readable through `host`).
-    pub fn on_response(&mut self, host: &dyn Host, token: u32, body_size: usize) {
+    pub(crate) fn on_response(&mut self, host: &dyn Host, token: u32, body_size: usize) {
         let Some(at) = self.pending.iter().position(|(t, _)| *t == token) else {
             return;
         };
@@ -359,7 +359,7 @@ struct Report<'a> {
 
 /// The health report: 200 when every probe's last answer (no older than two intervals plus
 /// the timeout) proved access, else 503; the body names each profile and model and why.
-pub fn report(host: &dyn Host, cfg: &Config) -> (u16, Vec<u8>) {
+pub(crate) fn report(host: &dyn Host, cfg: &Config) -> (u16, Vec<u8>) {
     let Some(h) = &cfg.health else {
         return (404, Vec::new());
     };
@@ -414,7 +414,7 @@ pub fn report(host: &dyn Host, cfg: &Config) -> (u16, Vec<u8>) {
 }
 
 /// Whether a request is for the health endpoint of `cfg`.
-pub fn is_health_request(cfg: &Config, path: &str) -> bool {
+pub(crate) fn is_health_request(cfg: &Config, path: &str) -> bool {
     cfg.health
         .as_ref()
         .is_some_and(|h| path.split('?').next() == Some(h.path.as_str()))

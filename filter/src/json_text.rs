@@ -59,7 +59,7 @@ fn push_escape(out: &mut String, b: u8) {
 }
 
 /// Append the contents of `s` as a JSON string body (no quotes).
-pub fn escape_into(out: &mut String, s: &str) {
+pub(crate) fn escape_into(out: &mut String, s: &str) {
     let mut rest = s.as_bytes();
     // `s[start..at]` is the run not yet copied; both are on char boundaries, since only ASCII
     // bytes end a run.
@@ -92,7 +92,7 @@ thread_local! {
 }
 
 /// Serialise a string (for `serialize_with`).
-pub fn text<S: Serializer>(s: &str, ser: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn text<S: Serializer>(s: &str, ser: S) -> Result<S::Ok, S::Error> {
     if s.len() < SHORT {
         return ser.serialize_str(s);
     }
@@ -119,7 +119,7 @@ pub fn text<S: Serializer>(s: &str, ser: S) -> Result<S::Ok, S::Error> {
 }
 
 /// `Option<String>` for `serialize_with` (with `skip_serializing_if = "Option::is_none"`).
-pub fn opt_text<S: Serializer>(s: &Option<String>, ser: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn opt_text<S: Serializer>(s: &Option<String>, ser: S) -> Result<S::Ok, S::Error> {
     match s {
         Some(s) => text(s, ser),
         None => ser.serialize_none(),
@@ -128,7 +128,7 @@ pub fn opt_text<S: Serializer>(s: &Option<String>, ser: S) -> Result<S::Ok, S::E
 
 /// A JSON value serialised with [`text`] for its strings (keys stay on serde_json's path: they
 /// are short).
-pub struct Fast<'a>(pub &'a Value);
+pub(crate) struct Fast<'a>(pub &'a Value);
 
 impl Serialize for Fast<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
@@ -154,7 +154,7 @@ impl Serialize for Fast<'_> {
 }
 
 /// A `Value` field for `serialize_with`.
-pub fn value<S: Serializer>(v: &Value, ser: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn value<S: Serializer>(v: &Value, ser: S) -> Result<S::Ok, S::Error> {
     Fast(v).serialize(ser)
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// `usage` of a completion or of the final stream chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
-pub struct Usage {
+pub(crate) struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub total_tokens: u64,
@@ -26,7 +26,7 @@ fn is_zero(n: &u64) -> bool {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
-pub struct PromptTokensDetails {
+pub(crate) struct PromptTokensDetails {
     pub cached_tokens: u64,
 }
 
@@ -64,7 +64,7 @@ impl From<BedrockUsage> for Usage {
 }
 
 /// OpenAI `finish_reason` for a Bedrock `stopReason`.
-pub fn finish_reason(stop_reason: &str) -> &'static str {
+pub(crate) fn finish_reason(stop_reason: &str) -> &'static str {
     match stop_reason {
         "end_turn" | "stop_sequence" => "stop",
         "max_tokens" | "model_context_window_exceeded" => "length",
@@ -76,7 +76,7 @@ pub fn finish_reason(stop_reason: &str) -> &'static str {
 
 /// Where reasoning text goes, per the `reasoning_field` setting: the values of the
 /// (`reasoning`, `reasoning_content`) fields of a message or a delta.
-pub fn reasoning_fields(field: ReasoningField, text: Option<&str>) -> (Option<&str>, Option<&str>) {
+pub(crate) fn reasoning_fields(field: ReasoningField, text: Option<&str>) -> (Option<&str>, Option<&str>) {
     match field {
         ReasoningField::Reasoning => (text, None),
         ReasoningField::ReasoningContent => (None, text),
@@ -88,7 +88,7 @@ pub fn reasoning_fields(field: ReasoningField, text: Option<&str>) -> (Option<&s
 /// `thinking_blocks`): the full text with its signature, or Bedrock's redacted content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum ThinkingBlock<'a> {
+pub(crate) enum ThinkingBlock<'a> {
     Thinking {
         thinking: &'a str,
         #[serde(skip_serializing_if = "Option::is_none")]

@@ -83,55 +83,67 @@ mod abi {
 mod abi {
     //! No host outside wasm: every call fails with BadArgument.
     const NO_HOST: u32 = 2;
-    pub unsafe fn proxy_log(_: u32, _: *const u8, _: usize) -> u32 {
+    pub(super) unsafe fn proxy_log(_: u32, _: *const u8, _: usize) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_get_current_time_nanoseconds(_: *mut u64) -> u32 {
+    pub(super) unsafe fn proxy_get_current_time_nanoseconds(_: *mut u64) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_get_buffer_bytes(_: u32, _: usize, _: usize, _: *mut *mut u8, _: *mut usize) -> u32 {
+    pub(super) unsafe fn proxy_get_buffer_bytes(_: u32, _: usize, _: usize, _: *mut *mut u8, _: *mut usize) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_set_buffer_bytes(_: u32, _: usize, _: usize, _: *const u8, _: usize) -> u32 {
+    pub(super) unsafe fn proxy_set_buffer_bytes(_: u32, _: usize, _: usize, _: *const u8, _: usize) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_get_header_map_pairs(_: u32, _: *mut *mut u8, _: *mut usize) -> u32 {
+    pub(super) unsafe fn proxy_get_header_map_pairs(_: u32, _: *mut *mut u8, _: *mut usize) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_get_header_map_value(_: u32, _: *const u8, _: usize, _: *mut *mut u8, _: *mut usize) -> u32 {
+    pub(super) unsafe fn proxy_get_header_map_value(
+        _: u32,
+        _: *const u8,
+        _: usize,
+        _: *mut *mut u8,
+        _: *mut usize,
+    ) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_replace_header_map_value(_: u32, _: *const u8, _: usize, _: *const u8, _: usize) -> u32 {
+    pub(super) unsafe fn proxy_replace_header_map_value(_: u32, _: *const u8, _: usize, _: *const u8, _: usize) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_remove_header_map_value(_: u32, _: *const u8, _: usize) -> u32 {
+    pub(super) unsafe fn proxy_remove_header_map_value(_: u32, _: *const u8, _: usize) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_get_property(_: *const u8, _: usize, _: *mut *mut u8, _: *mut usize) -> u32 {
+    pub(super) unsafe fn proxy_get_property(_: *const u8, _: usize, _: *mut *mut u8, _: *mut usize) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_set_property(_: *const u8, _: usize, _: *const u8, _: usize) -> u32 {
+    pub(super) unsafe fn proxy_set_property(_: *const u8, _: usize, _: *const u8, _: usize) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_define_metric(_: u32, _: *const u8, _: usize, _: *mut u32) -> u32 {
+    pub(super) unsafe fn proxy_define_metric(_: u32, _: *const u8, _: usize, _: *mut u32) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_increment_metric(_: u32, _: i64) -> u32 {
+    pub(super) unsafe fn proxy_increment_metric(_: u32, _: i64) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_record_metric(_: u32, _: u64) -> u32 {
+    pub(super) unsafe fn proxy_record_metric(_: u32, _: u64) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_get_shared_data(_: *const u8, _: usize, _: *mut *mut u8, _: *mut usize, _: *mut u32) -> u32 {
+    pub(super) unsafe fn proxy_get_shared_data(
+        _: *const u8,
+        _: usize,
+        _: *mut *mut u8,
+        _: *mut usize,
+        _: *mut u32,
+    ) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_set_shared_data(_: *const u8, _: usize, _: *const u8, _: usize, _: u32) -> u32 {
+    pub(super) unsafe fn proxy_set_shared_data(_: *const u8, _: usize, _: *const u8, _: usize, _: u32) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_set_tick_period_milliseconds(_: u32) -> u32 {
+    pub(super) unsafe fn proxy_set_tick_period_milliseconds(_: u32) -> u32 {
         NO_HOST
     }
-    pub unsafe fn proxy_send_local_response(
+    pub(super) unsafe fn proxy_send_local_response(
         _: u32,
         _: *const u8,
         _: usize,
@@ -147,7 +159,7 @@ mod abi {
 
 /// The real host: proxy-wasm ABI calls, every status checked.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Proxy;
+pub(crate) struct Proxy;
 
 impl Host for Proxy {
     fn header(&self, map: Map, name: &str) -> Option<String> {

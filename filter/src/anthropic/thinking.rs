@@ -31,7 +31,7 @@ fn effort(req: &Map<String, Value>) -> Result<Option<Level>, ApiError> {
 
 /// The request's reasoning as an [`Ask`], checked as Anthropic checks it (a budget of at least
 /// 1024 and below `max_tokens`).
-pub fn read(req: &Map<String, Value>, max_tokens: u64) -> Result<Ask, ApiError> {
+pub(crate) fn read(req: &Map<String, Value>, max_tokens: u64) -> Result<Ask, ApiError> {
     let effort = effort(req)?;
     let Some(t) = given(req, "thinking") else {
         return Ok(Ask {

@@ -23,7 +23,7 @@ fn bad(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
 }
 
 /// `{"cachePoint": {"type": "default"}}` as a message content block.
-pub fn cache_point() -> ContentBlock {
+pub(crate) fn cache_point() -> ContentBlock {
     ContentBlock::CachePoint(CachePoint::DEFAULT)
 }
 
@@ -33,18 +33,18 @@ pub fn cache_point() -> ContentBlock {
 /// Messages in the making: consecutive turns of the same role are merged (Bedrock needs
 /// user/assistant alternation), system blocks are kept apart.
 #[derive(Debug, Default)]
-pub struct Conversation {
+pub(crate) struct Conversation {
     pub system: Vec<SystemBlock>,
     turns: Vec<Message>,
 }
 
 impl Conversation {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Add one client message's blocks; merged into the previous turn when it has the same role.
-    pub fn push(&mut self, role: Role, blocks: Vec<ContentBlock>) {
+    pub(crate) fn push(&mut self, role: Role, blocks: Vec<ContentBlock>) {
         match self.turns.last_mut() {
             Some(m) if m.role == role => m.content.extend(blocks),
             _ => self.turns.push(Message { role, content: blocks }),
@@ -53,13 +53,13 @@ impl Conversation {
 
     /// The system blocks and messages. Turns left without content (an assistant `content: ""`)
     /// are kept here and left out by [`super::repair::apply`], which also merges the neighbours.
-    pub fn finish(self) -> R<(Vec<SystemBlock>, Vec<Message>)> {
+    pub(crate) fn finish(self) -> R<(Vec<SystemBlock>, Vec<Message>)> {
         Ok((self.system, self.turns))
     }
 }
 
 /// `(mime type, base64 data)` of a `data:<type>;base64,<data>` URI; `param` names it in errors.
-pub fn data_uri<'a>(url: &'a str, param: &str) -> R<(&'a str, &'a str)> {
+pub(crate) fn data_uri<'a>(url: &'a str, param: &str) -> R<(&'a str, &'a str)> {
     let rest = url
         .strip_prefix("data:")
         .ok_or_else(|| bad(param, "expected a data: URI"))?;
@@ -78,7 +78,7 @@ pub fn data_uri<'a>(url: &'a str, param: &str) -> R<(&'a str, &'a str)> {
 }
 
 /// An image block from its MIME type and base64 bytes (png, jpeg, gif, webp).
-pub fn image_block(mime: &str, base64: &str, param: &str) -> R<ImageBlock> {
+pub(crate) fn image_block(mime: &str, base64: &str, param: &str) -> R<ImageBlock> {
     let format = image_format(mime).ok_or_else(|| {
         bad(
             param,
@@ -98,7 +98,7 @@ pub fn image_block(mime: &str, base64: &str, param: &str) -> R<ImageBlock> {
 
 /// A document block from its MIME type, base64 bytes and the client's file name (cleaned into a
 /// name Bedrock accepts).
-pub fn document_block(mime: &str, base64: &str, filename: Option<&str>, param: &str) -> R<DocumentBlock> {
+pub(crate) fn document_block(mime: &str, base64: &str, filename: Option<&str>, param: &str) -> R<DocumentBlock> {
     let format = document_format(mime).ok_or_else(|| {
         bad(
             param,
@@ -121,7 +121,7 @@ pub fn document_block(mime: &str, base64: &str, filename: Option<&str>, param: &
 /// `{}`). Arguments that are not JSON at all become `{}`: a stream cut off at max tokens leaves
 /// truncated arguments in the client's history, and the conversation must go on. Valid JSON that
 /// is not an object is a 400 naming `param`; so is a tool name outside Bedrock's alphabet.
-pub fn tool_use(id: &str, name: &str, arguments: &str, param: &str) -> R<ToolUse> {
+pub(crate) fn tool_use(id: &str, name: &str, arguments: &str, param: &str) -> R<ToolUse> {
     let input = match serde_json::from_str::<Value>(arguments) {
         _ if arguments.trim().is_empty() => Value::Object(Map::new()),
         Ok(v) => v,
@@ -139,7 +139,7 @@ pub fn tool_use(id: &str, name: &str, arguments: &str, param: &str) -> R<ToolUse
 
 /// A `toolResult` block (an empty or blank result gets a placeholder text in
 /// [`super::repair::apply`]: Bedrock refuses blank text).
-pub fn tool_result(id: &str, content: Vec<ToolResultContent>) -> ContentBlock {
+pub(crate) fn tool_result(id: &str, content: Vec<ToolResultContent>) -> ContentBlock {
     ContentBlock::ToolResult(ToolResult {
         content,
         status: None,
@@ -153,7 +153,7 @@ pub fn tool_result(id: &str, content: Vec<ToolResultContent>) -> ContentBlock {
 /// that is standard base64 decoding to printable text is ours, passed as it is; anything else
 /// (not base64, or decoding to binary, as Anthropic's encrypted string does) is LiteLLM's form
 /// and is encoded.
-pub fn redacted_content(data: &str) -> String {
+pub(crate) fn redacted_content(data: &str) -> String {
     use base64::Engine;
     let ours = base64::engine::general_purpose::STANDARD
         .decode(data)
@@ -171,10 +171,10 @@ pub fn redacted_content(data: &str) -> String {
 // Tools
 
 /// Bedrock's tool name alphabet, as error messages say it.
-pub const TOOL_NAME_CHARS: &str = "1-64 characters of a-z, A-Z, 0-9, _ and -";
+pub(crate) const TOOL_NAME_CHARS: &str = "1-64 characters of a-z, A-Z, 0-9, _ and -";
 
 /// Bedrock's tool name alphabet: 1-64 characters of `a-zA-Z0-9_-`.
-pub fn is_valid_tool_name(name: &str) -> bool {
+pub(crate) fn is_valid_tool_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && name
@@ -183,7 +183,7 @@ pub fn is_valid_tool_name(name: &str) -> bool {
 }
 
 /// 400 naming `param` unless `name` is a valid Bedrock tool name.
-pub fn check_tool_name(name: &str, param: &str) -> R<()> {
+pub(crate) fn check_tool_name(name: &str, param: &str) -> R<()> {
     if !is_valid_tool_name(name) {
         return Err(bad(param, format!("tool names must be {TOOL_NAME_CHARS}")));
     }
@@ -192,7 +192,12 @@ pub fn check_tool_name(name: &str, param: &str) -> R<()> {
 
 /// A tool spec for a client-defined function tool. `schema: None` means no parameters (an empty
 /// object schema); an empty description is left out. `param` names the tool's name field.
-pub fn function_tool(name: &str, description: Option<String>, schema: Option<Value>, param: &str) -> R<ToolSpec> {
+pub(crate) fn function_tool(
+    name: &str,
+    description: Option<String>,
+    schema: Option<Value>,
+    param: &str,
+) -> R<ToolSpec> {
     check_tool_name(name, param)?;
     let schema = schema.unwrap_or_else(|| {
         let mut m = Map::new();
@@ -209,7 +214,7 @@ pub fn function_tool(name: &str, description: Option<String>, schema: Option<Val
 }
 
 /// `{"type": "object"}`: the open schema of declared history tools and `json_object` answers.
-pub fn open_object_schema() -> Value {
+pub(crate) fn open_object_schema() -> Value {
     let mut m = Map::new();
     m.insert("type".into(), Value::String("object".into()));
     Value::Object(m)
@@ -218,7 +223,7 @@ pub fn open_object_schema() -> Value {
 /// Force the tool whose input is a JSON answer: added to `tool_config` with the answer's schema
 /// and chosen. Returns its name. A 400 naming `param` (the client's format field) when a tool of
 /// the client's has the same name.
-pub fn answer_tool(tool_config: &mut Option<ToolConfig>, answer: JsonAnswer, param: &str) -> R<String> {
+pub(crate) fn answer_tool(tool_config: &mut Option<ToolConfig>, answer: JsonAnswer, param: &str) -> R<String> {
     let tc = tool_config.get_or_insert_with(|| ToolConfig {
         tool_choice: None,
         tools: Vec::new(),
@@ -250,7 +255,7 @@ pub fn answer_tool(tool_config: &mut Option<ToolConfig>, answer: JsonAnswer, par
 
 /// What the client asked for with its tool choice, before it is checked against the tools.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum ToolChoiceRequest {
+pub(crate) enum ToolChoiceRequest {
     /// Not given: Bedrock's default (auto) without sending a choice.
     #[default]
     Unset,
@@ -269,7 +274,7 @@ pub enum ToolChoiceRequest {
 /// which Converse cannot express), [`super::repair::apply`] turns the history's tool calls and
 /// results into text, so the model is offered no tool the client did not offer. Errors name
 /// `tool_choice`.
-pub fn tool_config(tools: Vec<Tool>, choice: ToolChoiceRequest) -> R<Option<ToolConfig>> {
+pub(crate) fn tool_config(tools: Vec<Tool>, choice: ToolChoiceRequest) -> R<Option<ToolConfig>> {
     let defined = |n: &str| tools.iter().any(|t| matches!(t, Tool::ToolSpec(s) if s.name == n));
     let choice = match choice {
         ToolChoiceRequest::Unset => None,
@@ -302,7 +307,7 @@ pub fn tool_config(tools: Vec<Tool>, choice: ToolChoiceRequest) -> R<Option<Tool
 // Inference, metadata, guardrail
 
 /// Bedrock's `requestMetadata` holds at most 16 entries.
-pub const MAX_METADATA_ENTRIES: usize = 16;
+pub(crate) const MAX_METADATA_ENTRIES: usize = 16;
 
 fn metadata_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c.is_whitespace() || ":_@$#=/+,-.".contains(c)
@@ -311,7 +316,7 @@ fn metadata_char(c: char) -> bool {
 /// One `requestMetadata` key or value in Bedrock's pattern (letters, digits, whitespace and
 /// `:_@$#=/+,-.`, at most 256 characters): other characters become `_`, the rest is cut at 256.
 /// `None` when nothing is left of a key. Metadata never fails a completion.
-pub fn clean_metadata_text(s: &str, key: bool) -> Option<String> {
+pub(crate) fn clean_metadata_text(s: &str, key: bool) -> Option<String> {
     let out: String = s
         .chars()
         .take(256)
@@ -325,7 +330,7 @@ pub fn clean_metadata_text(s: &str, key: bool) -> Option<String> {
 
 /// Add one `requestMetadata` entry, cleaned ([`clean_metadata_text`]); a log line in `notes`
 /// for what was changed or left out (Bedrock holds at most 16 entries).
-pub fn add_metadata(out: &mut Map<String, Value>, key: &str, value: &str, notes: &mut Vec<String>) {
+pub(crate) fn add_metadata(out: &mut Map<String, Value>, key: &str, value: &str, notes: &mut Vec<String>) {
     let (Some(k), Some(v)) = (clean_metadata_text(key, true), clean_metadata_text(value, false)) else {
         notes.push("requestMetadata: an entry with an empty key was left out".into());
         return;
@@ -345,7 +350,7 @@ pub fn add_metadata(out: &mut Map<String, Value>, key: &str, value: &str, notes:
 }
 
 /// `guardrailConfig` from the plugin configuration; the stream processing mode only on streams.
-pub fn guardrail(g: &Guardrail, stream: bool) -> GuardrailConfig {
+pub(crate) fn guardrail(g: &Guardrail, stream: bool) -> GuardrailConfig {
     GuardrailConfig {
         guardrail_identifier: g.identifier.clone(),
         guardrail_version: g.version.clone(),

@@ -34,7 +34,7 @@
 
 /// A model family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
+pub(crate) enum Family {
     Claude,
     GptOss,
     DeepSeek,
@@ -49,7 +49,7 @@ pub enum Family {
 }
 
 impl Family {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Family::Claude => "Claude",
             Family::GptOss => "gpt-oss",
@@ -68,7 +68,7 @@ impl Family {
 
 /// How reasoning is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reasoning {
+pub(crate) enum Reasoning {
     /// No reasoning.
     None,
     /// Claude extended thinking, `{"type": "enabled", "budget_tokens": N}` only.
@@ -87,7 +87,7 @@ pub enum Reasoning {
 }
 
 impl Reasoning {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Reasoning::None => "none",
             Reasoning::Budget => "budget",
@@ -99,7 +99,7 @@ impl Reasoning {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Reasoning> {
+    pub(crate) fn parse(s: &str) -> Option<Reasoning> {
         [
             Reasoning::None,
             Reasoning::Budget,
@@ -114,14 +114,14 @@ impl Reasoning {
     }
 
     /// Claude's `thinking` object is the request field.
-    pub fn is_claude_thinking(self) -> bool {
+    pub(crate) fn is_claude_thinking(self) -> bool {
         matches!(self, Reasoning::Budget | Reasoning::Adaptive | Reasoning::AdaptiveOnly)
     }
 }
 
 /// Whether thinking can be turned off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disable {
+pub(crate) enum Disable {
     /// Yes (or it is off unless asked for).
     Yes,
     /// Only at effort `high` or below (Opus 5 [CL-O5]).
@@ -132,7 +132,7 @@ pub enum Disable {
 
 /// An effort level (`output_config.effort`, or a family's own field).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
+pub(crate) enum Level {
     Low,
     Medium,
     High,
@@ -141,9 +141,9 @@ pub enum Level {
 }
 
 impl Level {
-    pub const ALL: [Level; 5] = [Level::Low, Level::Medium, Level::High, Level::XHigh, Level::Max];
+    pub(crate) const ALL: [Level; 5] = [Level::Low, Level::Medium, Level::High, Level::XHigh, Level::Max];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Level::Low => "low",
             Level::Medium => "medium",
@@ -153,7 +153,7 @@ impl Level {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Level> {
+    pub(crate) fn parse(s: &str) -> Option<Level> {
         Level::ALL.into_iter().find(|l| l.as_str() == s)
     }
 
@@ -164,33 +164,33 @@ impl Level {
 
 /// A set of effort levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Levels(u8);
+pub(crate) struct Levels(u8);
 
 impl Levels {
-    pub const NONE: Levels = Levels(0);
+    pub(crate) const NONE: Levels = Levels(0);
     /// high only.
-    pub const HIGH: Levels = Levels(Level::High.bit());
+    pub(crate) const HIGH: Levels = Levels(Level::High.bit());
     /// low, medium, high.
-    pub const LMH: Levels = Levels(Level::Low.bit() | Level::Medium.bit() | Level::High.bit());
+    pub(crate) const LMH: Levels = Levels(Level::Low.bit() | Level::Medium.bit() | Level::High.bit());
     /// low … high and max (Opus 4.6, Sonnet 4.6).
-    pub const LMH_MAX: Levels = Levels(Levels::LMH.0 | Level::Max.bit());
+    pub(crate) const LMH_MAX: Levels = Levels(Levels::LMH.0 | Level::Max.bit());
     /// Every level (Opus 4.7 and later).
-    pub const ALL: Levels = Levels(Levels::LMH_MAX.0 | Level::XHigh.bit());
+    pub(crate) const ALL: Levels = Levels(Levels::LMH_MAX.0 | Level::XHigh.bit());
 
-    pub fn contains(self, l: Level) -> bool {
+    pub(crate) fn contains(self, l: Level) -> bool {
         self.0 & l.bit() != 0
     }
 
-    pub fn of(levels: &[Level]) -> Levels {
+    pub(crate) fn of(levels: &[Level]) -> Levels {
         Levels(levels.iter().fold(0, |a, l| a | l.bit()))
     }
 
-    pub fn iter(self) -> impl Iterator<Item = Level> {
+    pub(crate) fn iter(self) -> impl Iterator<Item = Level> {
         Level::ALL.into_iter().filter(move |l| self.contains(*l))
     }
 
     /// `want` if accepted, else the nearest accepted level below it, else the lowest accepted.
-    pub fn nearest(self, want: Level) -> Option<Level> {
+    pub(crate) fn nearest(self, want: Level) -> Option<Level> {
         let below = self.iter().filter(|l| *l <= want).last();
         below.or_else(|| self.iter().next())
     }
@@ -198,20 +198,20 @@ impl Levels {
 
 /// How thinking text comes back (Claude's `thinking.display`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Display {
+pub(crate) enum Display {
     Summarized,
     Omitted,
 }
 
 impl Display {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Display::Summarized => "summarized",
             Display::Omitted => "omitted",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Display> {
+    pub(crate) fn parse(s: &str) -> Option<Display> {
         match s {
             "summarized" => Some(Display::Summarized),
             "omitted" => Some(Display::Omitted),
@@ -222,7 +222,7 @@ impl Display {
 
 /// Sampling parameters the model accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sampling {
+pub(crate) enum Sampling {
     Free,
     /// `temperature` or `top_p`, not both (Claude 4.5, 4.6) [SAMPLING].
     NotBoth,
@@ -233,7 +233,7 @@ pub enum Sampling {
 
 /// Where `top_k` goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TopK {
+pub(crate) enum TopK {
     /// Not accepted.
     None,
     /// `additionalModelRequestFields.top_k` (Claude, Mistral).
@@ -246,7 +246,7 @@ pub enum TopK {
 
 /// Which parts of a request a model can cache (`cachePoint`) [CACHE].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Caching {
+pub(crate) enum Caching {
     /// No prompt caching: every cache point is left out.
     None,
     /// System and messages, not tool definitions (Amazon Nova).
@@ -257,7 +257,7 @@ pub enum Caching {
 
 /// What a model accepts. One value per model (or family); see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Caps {
+pub(crate) struct Caps {
     pub family: Family,
     pub reasoning: Reasoning,
     /// Thinks on requests that do not mention thinking.
@@ -426,13 +426,13 @@ const PLAIN: Caps = Caps {
 /// points, prefill, documents and images are forwarded as they are (Bedrock answers if the
 /// model cannot take them); nothing optional (strict tools, native structured output, betas) is
 /// sent.
-pub const UNKNOWN: Caps = Caps {
+pub(crate) const UNKNOWN: Caps = Caps {
     caching: Caching::Full,
     ..PLAIN
 };
 
 /// An exact model (normalized id, display name, capabilities).
-pub struct Entry {
+pub(crate) struct Entry {
     pub key: &'static str,
     /// The README model table's first column (the table is generated and checked by a test).
     #[cfg_attr(not(test), allow(dead_code))]
@@ -451,7 +451,7 @@ const fn e(key: &'static str, name: &'static str, caps: Caps) -> Entry {
 }
 
 /// Claude models Bedrock serves ([AWS-ADAPT] for the reasoning style of each).
-pub const MODELS: &[Entry] = &[
+pub(crate) const MODELS: &[Entry] = &[
     e("anthropic.claude-3-haiku", "Claude 3 Haiku", CLAUDE_3),
     e("anthropic.claude-3-sonnet", "Claude 3 Sonnet", CLAUDE_3),
     e("anthropic.claude-3-opus", "Claude 3 Opus", CLAUDE_3),
@@ -507,7 +507,7 @@ pub const MODELS: &[Entry] = &[
 /// - GLM: no Bedrock source for a reasoning field: nothing is sent; reasoning that comes back
 ///   is streamed as reasoning.
 /// - Nova 2: `reasoningConfig {type: enabled, maxReasoningEffort}`, off by default.
-pub const FAMILIES: &[Entry] = &[
+pub(crate) const FAMILIES: &[Entry] = &[
     e(
         "openai.gpt-oss",
         "gpt-oss",
@@ -664,7 +664,7 @@ const EMBEDDINGS: &[(&str, EmbeddingFamily)] = &[
 /// OpenAI's GPT models other than gpt-oss (GPT-5.x, Responses only)
 /// (<https://theagenticguy.github.io/ai-gateway/adrs/015-openai-responses-bedrock-mantle-proxy/>,
 /// <https://docs.getbifrost.ai/providers/supported-providers/bedrock-mantle>).
-pub fn mantle_openai_base(model_id: &str) -> bool {
+pub(crate) fn mantle_openai_base(model_id: &str) -> bool {
     model_id.starts_with("openai.gpt-") && !model_id.starts_with("openai.gpt-oss")
 }
 
@@ -672,13 +672,13 @@ pub fn mantle_openai_base(model_id: &str) -> bool {
 /// only (`/anthropic/v1/messages`): its OpenAI-compatible surface serves the other families
 /// (<https://docs.aws.amazon.com/bedrock/latest/userguide/inference-messages-api.html>,
 /// <https://docs.getbifrost.ai/providers/supported-providers/bedrock-mantle>).
-pub fn mantle_messages_only(model_id: &str) -> bool {
+pub(crate) fn mantle_messages_only(model_id: &str) -> bool {
     model_id.starts_with("anthropic.")
 }
 
 /// The embedding family of a model id, inference profile id or ARN. Matched before the
 /// version suffix is removed (`-v2:0` is part of Titan's name).
-pub fn embedding_family(model_id: &str) -> Option<EmbeddingFamily> {
+pub(crate) fn embedding_family(model_id: &str) -> Option<EmbeddingFamily> {
     let mut id = model_id.trim().to_ascii_lowercase();
     if id.starts_with("arn:") {
         id = id.rsplit('/').next().unwrap_or_default().to_string();
@@ -690,7 +690,7 @@ pub fn embedding_family(model_id: &str) -> Option<EmbeddingFamily> {
 const PROFILE_PREFIXES: &[&str] = &["us", "eu", "apac", "global", "jp", "au", "ca", "us-gov", "apne", "in"];
 
 /// The catalog key of a model id, inference profile id or ARN (see the module documentation).
-pub fn normalize(model_id: &str) -> String {
+pub(crate) fn normalize(model_id: &str) -> String {
     let mut id = model_id.trim().to_ascii_lowercase();
     if id.starts_with("arn:") {
         id = id.rsplit('/').next().unwrap_or_default().to_string();
@@ -725,7 +725,7 @@ fn strip_suffix(id: &mut String, is: impl Fn(&str) -> bool) {
 }
 
 /// The catalog entry an id matches, if any (exact model, family, or Claude by version).
-pub fn entry(model_id: &str) -> Option<&'static Entry> {
+pub(crate) fn entry(model_id: &str) -> Option<&'static Entry> {
     known(model_id).or_else(|| {
         let key = normalize(model_id);
         key.starts_with("anthropic.claude")
@@ -736,7 +736,7 @@ pub fn entry(model_id: &str) -> Option<&'static Entry> {
 
 /// The catalog entry naming `model_id` exactly (a listed model, or a family by prefix), without
 /// the Claude version fallback: what a configured `base_model` must be.
-pub fn known(model_id: &str) -> Option<&'static Entry> {
+pub(crate) fn known(model_id: &str) -> Option<&'static Entry> {
     let key = normalize(model_id);
     MODELS.iter().find(|m| m.key == key).or_else(|| {
         FAMILIES
@@ -747,13 +747,13 @@ pub fn known(model_id: &str) -> Option<&'static Entry> {
 }
 
 /// What `model_id` accepts ([`UNKNOWN`] when the catalog does not know it).
-pub fn lookup(model_id: &str) -> Caps {
+pub(crate) fn lookup(model_id: &str) -> Caps {
     entry(model_id).map_or(UNKNOWN, |e| e.caps)
 }
 
 /// `(major, minor)` of a normalized Claude key: `claude-opus-4-6` → (4, 6),
 /// `claude-3-7-sonnet` → (3, 7), `claude-opus-5` → (5, 0). A two-digit-or-less number only.
-pub fn claude_version(key: &str) -> Option<(u32, u32)> {
+pub(crate) fn claude_version(key: &str) -> Option<(u32, u32)> {
     let rest = key.strip_prefix("anthropic.claude-")?;
     let mut nums = rest
         .split('-')

@@ -24,7 +24,12 @@ fn refuse(param: &str, msg: String) -> ApiError {
 }
 
 /// Apply the rules above. `notes` gets a line per change.
-pub fn fit(req: &mut ConverseRequest, caps: &Caps, relax: bool, notes: &mut Vec<String>) -> Result<(), ApiError> {
+pub(crate) fn fit(
+    req: &mut ConverseRequest,
+    caps: &Caps,
+    relax: bool,
+    notes: &mut Vec<String>,
+) -> Result<(), ApiError> {
     if !caps.prefill && req.messages.last().is_some_and(|m| m.role == Role::Assistant) {
         if !relax {
             return Err(refuse(
@@ -123,7 +128,7 @@ fn betas(req: &mut ConverseRequest, caps: &Caps, notes: &mut Vec<String>) {
 
 /// Claude thinks on this request: `enabled` or `adaptive`, or nothing said on a model that
 /// thinks by default.
-pub fn thinking_on(req: &ConverseRequest, caps: &Caps) -> bool {
+pub(crate) fn thinking_on(req: &ConverseRequest, caps: &Caps) -> bool {
     match req
         .additional_model_request_fields
         .get("thinking")
@@ -140,7 +145,7 @@ pub fn thinking_on(req: &ConverseRequest, caps: &Caps) -> bool {
 /// reasoning): the field is removed where thinking is off unless asked for, `disabled` (effort at
 /// most `high`) where it is on by default. `false` when the model cannot stop thinking (the
 /// request is left as it is).
-pub fn thinking_off(req: &mut ConverseRequest, caps: &Caps) -> bool {
+pub(crate) fn thinking_off(req: &mut ConverseRequest, caps: &Caps) -> bool {
     let extra = &mut req.additional_model_request_fields;
     if !caps.thinks_by_default {
         extra.remove("thinking");

@@ -3,18 +3,18 @@
 //! and the reasoning fields for what the client asked ([`reasoning`], planned by
 //! [`super::thinking::plan`]). Nothing else matches on model ids.
 
-pub use super::catalog::{Caching, Caps as Capabilities, TopK};
+pub(crate) use super::catalog::{Caching, Caps as Capabilities, TopK};
 use super::catalog::{Display, Level};
-pub use super::thinking::Effort;
+pub(crate) use super::thinking::Effort;
 use super::thinking::{self, Ask, Want};
 use serde_json::{Map, Value};
 
 /// Bedrock's `maxTokens` is a 32-bit integer.
-pub const MAX_TOKENS_LIMIT: u64 = i32::MAX as u64;
+pub(crate) const MAX_TOKENS_LIMIT: u64 = i32::MAX as u64;
 
 /// What a reasoning request adds to a Converse request.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReasoningSetting {
+pub(crate) struct ReasoningSetting {
     /// Entries for `additionalModelRequestFields`.
     pub fields: Map<String, Value>,
     /// Tokens kept for thinking: the answer needs `maxTokens` above it (the pipeline raises it).
@@ -25,7 +25,7 @@ pub struct ReasoningSetting {
 
 /// The reasoning a client asked for, in its API's terms, before the model's rules are applied.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub enum ReasoningAsk {
+pub(crate) enum ReasoningAsk {
     /// Nothing asked.
     #[default]
     Unset,
@@ -42,7 +42,7 @@ pub enum ReasoningAsk {
 /// one place that decides how a model is asked to reason); `display` is the configured
 /// `reasoning_display`. `None` when the model has no such control (the pipeline refuses the
 /// client's parameter, or drops it with `unsupported_params: "drop"`).
-pub fn reasoning(caps: &Capabilities, ask: &ReasoningAsk, display: Display) -> Option<ReasoningSetting> {
+pub(crate) fn reasoning(caps: &Capabilities, ask: &ReasoningAsk, display: Display) -> Option<ReasoningSetting> {
     let a = match ask {
         ReasoningAsk::Unset => Ask::default(),
         ReasoningAsk::Effort(e) => Ask::effort(*e),
@@ -71,7 +71,7 @@ pub fn reasoning(caps: &Capabilities, ask: &ReasoningAsk, display: Display) -> O
 
 /// An Anthropic `thinking` object (and `output_config.effort`) as an [`Ask`]; `None` when it is
 /// not one (no or unknown `type`, a budget that is not an integer).
-pub fn read_thinking(thinking: &Value, effort: Option<Level>) -> Option<Ask> {
+pub(crate) fn read_thinking(thinking: &Value, effort: Option<Level>) -> Option<Ask> {
     let want = match thinking.get("type")?.as_str()? {
         "disabled" => Want::Off,
         "adaptive" => effort.map_or(Want::Adaptive, Want::Level),
@@ -86,11 +86,11 @@ pub fn read_thinking(thinking: &Value, effort: Option<Level>) -> Option<Ask> {
 }
 
 /// The name of the tool forced for a JSON answer when the client's schema has no name.
-pub const JSON_TOOL_NAME: &str = "json_response";
+pub(crate) const JSON_TOOL_NAME: &str = "json_response";
 
 /// A structured (JSON) answer the client asked for.
 #[derive(Debug, Clone, PartialEq)]
-pub struct JsonAnswer {
+pub(crate) struct JsonAnswer {
     /// A valid tool name ([`super::build::is_valid_tool_name`]).
     pub name: String,
     pub description: String,

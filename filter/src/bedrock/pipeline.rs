@@ -35,14 +35,14 @@ type R<T> = Result<T, ApiError>;
 
 /// Output tokens added above the thinking budget when the client's `max_tokens` does not leave
 /// room for an answer.
-pub const ANSWER_TOKENS_ABOVE_BUDGET: u64 = 4096;
+pub(crate) const ANSWER_TOKENS_ABOVE_BUDGET: u64 = 4096;
 
 /// `requestMetadata` entries (key, value) as the client sent them.
-pub type Metadata = Vec<(String, String)>;
+pub(crate) type Metadata = Vec<(String, String)>;
 
 /// What a front door read from the client's body, before Bedrock's rules are applied.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Draft {
+pub(crate) struct Draft {
     /// The content and plain settings: model id, system, messages, `inferenceConfig` (max
     /// tokens, temperature, top_p, stop), service tier.
     pub converse: ConverseRequest,
@@ -63,7 +63,7 @@ pub struct Draft {
 
 /// The Converse request, ready to send.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Built {
+pub(crate) struct Built {
     pub converse: ConverseRequest,
     /// The forced tool whose input is the JSON answer (the reply returns it as the content).
     pub json_tool: Option<String>,
@@ -73,7 +73,7 @@ pub struct Built {
 
 /// Apply Bedrock's rules to a draft, in the order of the module documentation. Errors name the
 /// client's parameter.
-pub fn finish(draft: Draft, cfg: &Config) -> R<Built> {
+pub(crate) fn finish(draft: Draft, cfg: &Config) -> R<Built> {
     let relax = cfg.unsupported_params == UnsupportedParams::Drop;
     let mut notes = Vec::new();
     let mut req = draft.converse;
@@ -212,7 +212,7 @@ struct Asked<'a> {
 
 /// Why thinking is off for a request that asked for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ThinkingOff {
+pub(crate) enum ThinkingOff {
     /// `tool_choice` forces a tool.
     ForcedTool,
     /// The final assistant turn called tools but does not start with its signed reasoning block.
@@ -220,7 +220,7 @@ pub enum ThinkingOff {
 }
 
 impl ThinkingOff {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ThinkingOff::ForcedTool => "tool_choice forces a tool",
             ThinkingOff::UnsignedToolTurn => "the final assistant turn has tool calls but no signed reasoning block",
@@ -229,12 +229,12 @@ impl ThinkingOff {
 }
 
 /// The log line of a request whose thinking was turned off.
-pub fn thinking_off_note(why: ThinkingOff) -> String {
+pub(crate) fn thinking_off_note(why: ThinkingOff) -> String {
     format!("thinking off for this request: {}", why.as_str())
 }
 
 /// True when the request turns Claude-style extended thinking on.
-pub fn thinking_on(req: &ConverseRequest) -> bool {
+pub(crate) fn thinking_on(req: &ConverseRequest) -> bool {
     req.additional_model_request_fields
         .get("thinking")
         .is_some_and(|t| t.get("type").and_then(Value::as_str) != Some("disabled"))

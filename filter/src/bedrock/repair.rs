@@ -19,14 +19,14 @@ use std::collections::BTreeMap;
 
 /// The text of the user turn put before a conversation that starts with an assistant turn
 /// (Bedrock: "A conversation must start with a user message").
-pub const LEADING_USER_TEXT: &str = ".";
+pub(crate) const LEADING_USER_TEXT: &str = ".";
 
 /// The text of a tool result that had no content (Bedrock refuses blank text).
-pub const EMPTY_TOOL_RESULT: &str = "(empty)";
+pub(crate) const EMPTY_TOOL_RESULT: &str = "(empty)";
 
 /// Repair `req` in place, for a model that caches as `caching`; `declares_tools` is false when
 /// the request will send no tools. Errors name the client's parameter (`messages`).
-pub fn apply(req: &mut ConverseRequest, caching: Caching, declares_tools: bool) -> Result<(), ApiError> {
+pub(crate) fn apply(req: &mut ConverseRequest, caching: Caching, declares_tools: bool) -> Result<(), ApiError> {
     if !declares_tools {
         tool_history_as_text(&mut req.messages);
     }
@@ -217,7 +217,7 @@ fn trim_prefill(messages: &mut Vec<Message>) {
 }
 
 /// Bedrock's tool-use id alphabet (Claude's, the narrowest): 1-64 characters of `a-zA-Z0-9_-`.
-pub fn is_valid_tool_use_id(id: &str) -> bool {
+pub(crate) fn is_valid_tool_use_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
@@ -225,7 +225,7 @@ pub fn is_valid_tool_use_id(id: &str) -> bool {
 /// byte outside `a-zA-Z0-9-` (and `_`) is written `_XX` (hex), so distinct ids stay distinct
 /// and the mapping can be reversed; an escaped id longer than 64 characters keeps its first 47
 /// and adds `_` and 16 hex digits of a hash of the whole id.
-pub fn map_tool_use_id(id: &str) -> String {
+pub(crate) fn map_tool_use_id(id: &str) -> String {
     if is_valid_tool_use_id(id) {
         return id.to_string();
     }

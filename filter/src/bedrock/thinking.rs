@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 
 /// An OpenAI-style reasoning effort (`reasoning_effort`, Responses `reasoning.effort`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Effort {
+pub(crate) enum Effort {
     None,
     Minimal,
     Low,
@@ -33,7 +33,7 @@ pub enum Effort {
 }
 
 impl Effort {
-    pub fn parse(s: &str) -> Option<Effort> {
+    pub(crate) fn parse(s: &str) -> Option<Effort> {
         Some(match s {
             "none" => Effort::None,
             "minimal" => Effort::Minimal,
@@ -46,7 +46,7 @@ impl Effort {
     }
 
     /// The level asked for; `None` for `none`. `minimal` is `low` (no model has a lower one).
-    pub fn level(self) -> Option<Level> {
+    pub(crate) fn level(self) -> Option<Level> {
         Some(match self {
             Effort::None => return None,
             Effort::Minimal | Effort::Low => Level::Low,
@@ -59,7 +59,7 @@ impl Effort {
 
 /// What the client asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Want {
+pub(crate) enum Want {
     /// Nothing about reasoning.
     #[default]
     Unset,
@@ -75,7 +75,7 @@ pub enum Want {
 
 /// A reasoning request as a front door read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Ask {
+pub(crate) struct Ask {
     pub want: Want,
     /// Anthropic `output_config.effort` (applies with or without thinking).
     pub effort: Option<Level>,
@@ -84,7 +84,7 @@ pub struct Ask {
 }
 
 impl Ask {
-    pub fn effort(e: Effort) -> Ask {
+    pub(crate) fn effort(e: Effort) -> Ask {
         Ask {
             want: e.level().map_or(Want::Off, Want::Level),
             ..Ask::default()
@@ -94,7 +94,7 @@ impl Ask {
 
 /// What the request gets.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Entries for `additionalModelRequestFields`.
     pub fields: Map<String, Value>,
     /// Tokens to keep for thinking within `maxTokens` (the budget; for adaptive thinking an
@@ -107,11 +107,11 @@ pub struct Plan {
 /// The request cannot be served: the family has no reasoning control (a 400 naming the
 /// client's parameter, or the parameter dropped under `unsupported_params: "drop"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NoReasoning;
+pub(crate) struct NoReasoning;
 
 /// Thinking budgets for a level (Claude budget models). `minimal`/`low` 1024, `medium` 2048,
 /// `high` 4096 are LiteLLM's values, so applications moving from it behave the same.
-pub fn budget_for(l: Level) -> u64 {
+pub(crate) fn budget_for(l: Level) -> u64 {
     match l {
         Level::Low => 1024,
         Level::Medium => 2048,
@@ -122,7 +122,7 @@ pub fn budget_for(l: Level) -> u64 {
 }
 
 /// The level a token budget stands for (on models that take levels).
-pub fn level_for(budget: u64) -> Level {
+pub(crate) fn level_for(budget: u64) -> Level {
     match budget {
         ..2048 => Level::Low,
         2048..8192 => Level::Medium,
@@ -137,7 +137,7 @@ fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
 
 /// The request fields for `ask` on a model with `caps`. `display` is the configured default
 /// (`reasoning_display`); the client's own display wins.
-pub fn plan(caps: &Caps, ask: &Ask, display: Display) -> Result<Plan, NoReasoning> {
+pub(crate) fn plan(caps: &Caps, ask: &Ask, display: Display) -> Result<Plan, NoReasoning> {
     let mut p = Plan::default();
     match caps.reasoning {
         r if r.is_claude_thinking() => claude(caps, ask, display, &mut p),

@@ -54,7 +54,7 @@ struct Function {
 }
 
 /// The `chat.completion` body for a Converse output.
-pub fn completion(out: &ConverseOutput, r: &ChatReply) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn completion(out: &ConverseOutput, r: &ChatReply) -> Result<Vec<u8>, ApiError> {
     let mut content = String::new();
     let mut has_text = false;
     let mut reasoning = String::new();

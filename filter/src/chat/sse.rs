@@ -9,11 +9,11 @@ use crate::openai::Usage;
 use serde::Serialize;
 
 /// The stream terminator.
-pub const DONE: &[u8] = b"data: [DONE]\n\n";
+pub(crate) const DONE: &[u8] = b"data: [DONE]\n\n";
 
 /// One choice's `delta`. Absent fields are omitted.
 #[derive(Debug, Default, Serialize)]
-pub struct Delta<'a> {
+pub(crate) struct Delta<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -31,7 +31,7 @@ pub struct Delta<'a> {
 /// A whole reasoning block, in LiteLLM's `thinking_blocks` form, sent once at the block's end
 /// (see `chat::stream`). `index` counts reasoning blocks from 0.
 #[derive(Debug, Serialize)]
-pub struct ThinkingBlockDelta<'a> {
+pub(crate) struct ThinkingBlockDelta<'a> {
     pub index: u32,
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -45,7 +45,7 @@ pub struct ThinkingBlockDelta<'a> {
 
 /// One piece of a streamed tool call.
 #[derive(Debug, Serialize)]
-pub struct ToolCallDelta<'a> {
+pub(crate) struct ToolCallDelta<'a> {
     pub index: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<&'a str>,
@@ -55,7 +55,7 @@ pub struct ToolCallDelta<'a> {
 }
 
 #[derive(Debug, Serialize)]
-pub struct FunctionDelta<'a> {
+pub(crate) struct FunctionDelta<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<&'a str>,
     pub arguments: &'a str,
@@ -71,7 +71,7 @@ struct Head<'a> {
 
 /// Writes the chunks of one stream.
 #[derive(Debug, Clone)]
-pub struct ChunkEncoder {
+pub(crate) struct ChunkEncoder {
     /// `data: {"id":…,"object":…,"created":…,"model":…,` — shared by every chunk.
     head: Vec<u8>,
     /// `stream_options.include_usage`: every chunk before the usage chunk carries
@@ -88,7 +88,7 @@ const USAGE_NULL: &[u8] = b",\"usage\":null";
 const CHUNK_END: &[u8] = b"}\n\n";
 
 impl ChunkEncoder {
-    pub fn new(id: &str, created: u64, model: &str) -> Self {
+    pub(crate) fn new(id: &str, created: u64, model: &str) -> Self {
         let mut head = b"data: ".to_vec();
         let fields = Head {
             id,
@@ -115,7 +115,7 @@ impl ChunkEncoder {
     }
 
     /// Chunks before the usage chunk carry `"usage": null` (with `include_usage`).
-    pub fn with_usage_null(mut self, on: bool) -> Self {
+    pub(crate) fn with_usage_null(mut self, on: bool) -> Self {
         self.usage_null = on;
         self.content_close = Self::close(on);
         self
@@ -129,7 +129,7 @@ impl ChunkEncoder {
     }
 
     /// A chunk carrying `delta`.
-    pub fn delta(&self, out: &mut Vec<u8>, delta: &Delta<'_>) {
+    pub(crate) fn delta(&self, out: &mut Vec<u8>, delta: &Delta<'_>) {
         out.extend_from_slice(&self.head);
         out.extend_from_slice(CHOICE_OPEN);
         let _ = serde_json::to_writer(&mut *out, delta);
@@ -140,7 +140,7 @@ impl ChunkEncoder {
     /// A chunk whose delta is only `content`, as most chunks of a stream are: the same bytes as
     /// [`Self::delta`] with `Delta { content, .. }`, written as three copies (the parts before and
     /// after the text are kept per stream) without walking the other fields.
-    pub fn content(&self, out: &mut Vec<u8>, text: &str) {
+    pub(crate) fn content(&self, out: &mut Vec<u8>, text: &str) {
         let len = self.content_open.len() + text.len() + 2 + self.content_close.len();
         out.reserve(len);
         out.extend_from_slice(&self.content_open);
@@ -150,7 +150,7 @@ impl ChunkEncoder {
 
     /// A chunk whose delta is only reasoning text, in the field or fields `field` names: the same
     /// bytes as [`Self::delta`] with those fields set, without walking the others.
-    pub fn reasoning(&self, out: &mut Vec<u8>, field: ReasoningField, text: &str) {
+    pub(crate) fn reasoning(&self, out: &mut Vec<u8>, field: ReasoningField, text: &str) {
         out.reserve(self.head.len() + 2 * text.len() + 128);
         out.extend_from_slice(&self.head);
         out.extend_from_slice(CHOICE_OPEN);
@@ -172,7 +172,7 @@ impl ChunkEncoder {
     }
 
     /// The chunk that ends the choice: an empty delta and `finish_reason`.
-    pub fn finish(&self, out: &mut Vec<u8>, finish_reason: &str) {
+    pub(crate) fn finish(&self, out: &mut Vec<u8>, finish_reason: &str) {
         out.extend_from_slice(&self.head);
         out.extend_from_slice(CHOICE_OPEN);
         out.extend_from_slice(b"{},\"logprobs\":null,\"finish_reason\":");
@@ -182,7 +182,7 @@ impl ChunkEncoder {
     }
 
     /// The usage chunk sent when `stream_options.include_usage` is set: no choices.
-    pub fn usage(&self, out: &mut Vec<u8>, usage: &Usage) {
+    pub(crate) fn usage(&self, out: &mut Vec<u8>, usage: &Usage) {
         out.extend_from_slice(&self.head);
         out.extend_from_slice(b"\"choices\":[],\"usage\":");
         let _ = serde_json::to_writer(&mut *out, usage);
@@ -192,7 +192,7 @@ impl ChunkEncoder {
 
 /// An error event: `data: {"error":{…}}` (the body [`ApiError::to_json`] writes). OpenAI's
 /// SDKs raise it as an API error.
-pub fn error_event(out: &mut Vec<u8>, e: &ApiError) {
+pub(crate) fn error_event(out: &mut Vec<u8>, e: &ApiError) {
     out.extend_from_slice(b"data: ");
     e.write_json(out);
     out.extend_from_slice(b"\n\n");

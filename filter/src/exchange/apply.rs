@@ -105,14 +105,14 @@ pub(super) mod spare {
     use std::cell::Cell;
 
     /// Larger buffers (a big chunk's, a buffered body's) are freed, not kept.
-    pub const MAX_KEPT: usize = 64 * 1024;
+    pub(crate) const MAX_KEPT: usize = 64 * 1024;
 
     thread_local! {
         static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
     }
 
     /// An empty buffer with room for `capacity` bytes.
-    pub fn take(capacity: usize) -> Vec<u8> {
+    pub(crate) fn take(capacity: usize) -> Vec<u8> {
         let mut v = SPARE.take();
         v.clear();
         v.reserve(capacity);
@@ -120,7 +120,7 @@ pub(super) mod spare {
     }
 
     /// Hand a buffer back once its bytes have been copied out.
-    pub fn keep(v: Vec<u8>) {
+    pub(crate) fn keep(v: Vec<u8>) {
         if v.capacity() <= MAX_KEPT && v.capacity() > 0 {
             SPARE.set(v);
         }

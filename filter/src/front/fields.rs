@@ -15,7 +15,7 @@ type R<T> = Result<T, ApiError>;
 
 /// How a front door's API writes the field paths and messages of its 400s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Style {
+pub(crate) enum Style {
     /// OpenAI (chat completions, Responses, embeddings): `tools[0].name`, "`tools` must be …".
     OpenAi,
     /// Anthropic Messages: `tools.0.name`, "tools: must be …".
@@ -23,7 +23,7 @@ pub enum Style {
 }
 
 /// "a string", "an object", … for error messages.
-pub fn type_name(v: &Value) -> &'static str {
+pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -36,7 +36,7 @@ pub fn type_name(v: &Value) -> &'static str {
 
 impl Style {
     /// The path of entry `i` of the list at `p`.
-    pub fn index(self, p: &str, i: usize) -> String {
+    pub(crate) fn index(self, p: &str, i: usize) -> String {
         match self {
             Style::OpenAi => format!("{p}[{i}]"),
             Style::Anthropic => format!("{p}.{i}"),
@@ -44,7 +44,7 @@ impl Style {
     }
 
     /// A 400 about `param`: "`param` {what}" (OpenAI) or "param: {what}" (Anthropic).
-    pub fn bad(self, param: &str, what: impl Display) -> ApiError {
+    pub(crate) fn bad(self, param: &str, what: impl Display) -> ApiError {
         let msg = match self {
             Style::OpenAi => format!("`{param}` {what}"),
             Style::Anthropic => format!("{param}: {what}"),
@@ -53,7 +53,7 @@ impl Style {
     }
 
     /// A 400 for a required field that is absent.
-    pub fn required(self, param: &str) -> ApiError {
+    pub(crate) fn required(self, param: &str) -> ApiError {
         match self {
             Style::OpenAi => self.bad(param, "is required").with_code("missing_required_parameter"),
             Style::Anthropic => self.bad(param, "Field required"),
@@ -61,7 +61,7 @@ impl Style {
     }
 
     /// A string field: absent is [`Style::required`] (so is `null` for Anthropic).
-    pub fn string<'a>(self, v: Option<&'a Value>, param: &str) -> R<&'a str> {
+    pub(crate) fn string<'a>(self, v: Option<&'a Value>, param: &str) -> R<&'a str> {
         match v {
             Some(Value::String(s)) => Ok(s),
             None => Err(self.required(param)),
@@ -70,18 +70,18 @@ impl Style {
         }
     }
 
-    pub fn object<'a>(self, v: &'a Value, param: &str) -> R<&'a Map<String, Value>> {
+    pub(crate) fn object<'a>(self, v: &'a Value, param: &str) -> R<&'a Map<String, Value>> {
         v.as_object()
             .ok_or_else(|| self.bad(param, format_args!("must be an object, not {}", type_name(v))))
     }
 
-    pub fn array<'a>(self, v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
+    pub(crate) fn array<'a>(self, v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
         v.as_array()
             .ok_or_else(|| self.bad(param, format_args!("must be an array, not {}", type_name(v))))
     }
 
     /// [`Style::object`], for a door that moves the values out (no copy of what it forwards).
-    pub fn object_mut<'a>(self, v: &'a mut Value, param: &str) -> R<&'a mut Map<String, Value>> {
+    pub(crate) fn object_mut<'a>(self, v: &'a mut Value, param: &str) -> R<&'a mut Map<String, Value>> {
         match v {
             Value::Object(m) => Ok(m),
             other => Err(self.bad(param, format_args!("must be an object, not {}", type_name(other)))),
@@ -89,7 +89,7 @@ impl Style {
     }
 
     /// [`Style::array`], for a door that moves the values out.
-    pub fn array_mut<'a>(self, v: &'a mut Value, param: &str) -> R<&'a mut Vec<Value>> {
+    pub(crate) fn array_mut<'a>(self, v: &'a mut Value, param: &str) -> R<&'a mut Vec<Value>> {
         match v {
             Value::Array(a) => Ok(a),
             other => Err(self.bad(param, format_args!("must be an array, not {}", type_name(other)))),
@@ -98,26 +98,26 @@ impl Style {
 }
 
 /// A string in the OpenAI doors' wording ([`Style::string`]).
-pub fn want_str<'a>(v: Option<&'a Value>, param: &str) -> R<&'a str> {
+pub(crate) fn want_str<'a>(v: Option<&'a Value>, param: &str) -> R<&'a str> {
     Style::OpenAi.string(v, param)
 }
 
-pub fn want_obj<'a>(v: &'a Value, param: &str) -> R<&'a Map<String, Value>> {
+pub(crate) fn want_obj<'a>(v: &'a Value, param: &str) -> R<&'a Map<String, Value>> {
     Style::OpenAi.object(v, param)
 }
 
-pub fn want_arr<'a>(v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
+pub(crate) fn want_arr<'a>(v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
     Style::OpenAi.array(v, param)
 }
 
-pub fn want_bool(v: &Value, param: &str) -> R<bool> {
+pub(crate) fn want_bool(v: &Value, param: &str) -> R<bool> {
     v.as_bool()
         .ok_or_else(|| Style::OpenAi.bad(param, format_args!("must be a boolean, not {}", type_name(v))))
 }
 
 /// A number within `lo..=hi`; `range` is the same bounds as text (formatting floats would pull
 /// float printing code into the module for one error message).
-pub fn want_f64(v: &Value, param: &str, lo: f64, hi: f64, range: &str) -> R<f64> {
+pub(crate) fn want_f64(v: &Value, param: &str, lo: f64, hi: f64, range: &str) -> R<f64> {
     match v.as_f64() {
         Some(x) if (lo..=hi).contains(&x) => Ok(x),
         _ => Err(Style::OpenAi.bad(param, format_args!("must be a number from {range}"))),
@@ -125,7 +125,7 @@ pub fn want_f64(v: &Value, param: &str, lo: f64, hi: f64, range: &str) -> R<f64>
 }
 
 /// A token limit: an integer from 1 to Bedrock's 32-bit `maxTokens` maximum.
-pub fn want_tokens(v: &Value, param: &str) -> R<u64> {
+pub(crate) fn want_tokens(v: &Value, param: &str) -> R<u64> {
     match v.as_u64() {
         Some(n) if (1..=MAX_TOKENS_LIMIT).contains(&n) => Ok(n),
         _ => Err(Style::OpenAi.bad(param, "must be an integer from 1 to 2147483647")),
@@ -134,7 +134,7 @@ pub fn want_tokens(v: &Value, param: &str) -> R<u64> {
 
 /// OpenAI's `temperature` (0 to 2) and `top_p` (0 to 1) into `ic`. The pipeline holds
 /// `temperature` to Converse's 0 to 1.
-pub fn openai_sampling(req: &Map<String, Value>, ic: &mut InferenceConfig) -> R<()> {
+pub(crate) fn openai_sampling(req: &Map<String, Value>, ic: &mut InferenceConfig) -> R<()> {
     if let Some(t) = given(req, "temperature") {
         ic.temperature = Some(want_f64(t, "temperature", 0.0, 2.0, "0 to 2")?);
     }
@@ -145,18 +145,18 @@ pub fn openai_sampling(req: &Map<String, Value>, ic: &mut InferenceConfig) -> R<
 }
 
 /// `o[key]` unless absent or `null`.
-pub fn given<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+pub(crate) fn given<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     o.get(key).filter(|v| !v.is_null())
 }
 
 /// [`given`], mutably.
-pub fn given_mut<'a>(o: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Value> {
+pub(crate) fn given_mut<'a>(o: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Value> {
     o.get_mut(key).filter(|v| !v.is_null())
 }
 
 /// The string at `v`, moved out (an empty string left behind); empty for anything else. For
 /// values already checked to be strings.
-pub fn take_str(v: Option<&mut Value>) -> String {
+pub(crate) fn take_str(v: Option<&mut Value>) -> String {
     match v {
         Some(Value::String(s)) => std::mem::take(s),
         _ => String::new(),
@@ -167,7 +167,7 @@ pub fn take_str(v: Option<&mut Value>) -> String {
 // Body and top-level fields
 
 /// The request body, which must be a JSON object.
-pub fn parse_body(body: &[u8]) -> R<Map<String, Value>> {
+pub(crate) fn parse_body(body: &[u8]) -> R<Map<String, Value>> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(ApiError::invalid_request("the request body must be a JSON object")),
@@ -178,7 +178,7 @@ pub fn parse_body(body: &[u8]) -> R<Map<String, Value>> {
 }
 
 /// What a front door does with one top-level field of its API.
-pub enum Param {
+pub(crate) enum Param {
     /// Translated (or checked) by the door.
     Handled,
     /// Accepted when it has this harmless default value; otherwise unsupported.
@@ -187,7 +187,7 @@ pub enum Param {
 
 /// Refuse (or, with `unsupported_params: "drop"`, ignore) the fields `kind` does not know
 /// (`unknown_parameter`) or that are not at their default (`unsupported_parameter`).
-pub fn check_params(req: &Map<String, Value>, drop: bool, kind: fn(&str) -> Option<Param>) -> R<()> {
+pub(crate) fn check_params(req: &Map<String, Value>, drop: bool, kind: fn(&str) -> Option<Param>) -> R<()> {
     for (k, val) in req {
         match kind(k) {
             Some(Param::Handled) => {}
@@ -216,7 +216,7 @@ pub fn check_params(req: &Map<String, Value>, drop: bool, kind: fn(&str) -> Opti
 
 /// The model a request names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Model {
+pub(crate) struct Model {
     /// The client's name (echoed in responses).
     pub client: String,
     /// The Bedrock model id, inference profile id or ARN it resolves to.
@@ -229,7 +229,7 @@ pub struct Model {
 /// the configuration. The ids `.` and `..` are refused: they are the only segments
 /// percent-encoding cannot keep inside `/model/{id}/` (path normalisation, Envoy's or a proxy's,
 /// would resolve them).
-pub fn model(req: &Map<String, Value>, cfg: &Config, style: Style) -> R<Model> {
+pub(crate) fn model(req: &Map<String, Value>, cfg: &Config, style: Style) -> R<Model> {
     let client = match (style, req.get("model")) {
         (Style::OpenAi, None) => {
             return Err(ApiError::invalid_param("model", "you must provide a model parameter")
@@ -259,7 +259,7 @@ pub fn model(req: &Map<String, Value>, cfg: &Config, style: Style) -> R<Model> {
 
 /// [`model`], refused when it is configured with `api: openai`: Bedrock's OpenAI-compatible
 /// endpoint serves chat completions only. `api_name` names this door's API in the message.
-pub fn converse_model(req: &Map<String, Value>, cfg: &Config, style: Style, api_name: &str) -> R<Model> {
+pub(crate) fn converse_model(req: &Map<String, Value>, cfg: &Config, style: Style, api_name: &str) -> R<Model> {
     let m = model(req, cfg, style)?;
     if m.api == Api::Openai {
         return Err(style
@@ -280,7 +280,7 @@ pub fn converse_model(req: &Map<String, Value>, cfg: &Config, style: Style, api_
 // Tools
 
 /// One entry of a client's `tools`, read from the door's own entry shape.
-pub struct ToolEntry {
+pub(crate) struct ToolEntry {
     pub spec: ToolSpec,
     /// A cache point follows the tool (the entry has `cache_control`).
     pub cache_point: bool,
@@ -289,7 +289,7 @@ pub struct ToolEntry {
 /// `tools`: absent, `null` or an array of at most `max` objects, each read by `read` (given the
 /// entry and its path). `read` returns `None` to leave an entry out (a tool Bedrock cannot run,
 /// with `unsupported_params: "drop"`).
-pub fn tools(
+pub(crate) fn tools(
     req: &mut Map<String, Value>,
     max: usize,
     style: Style,
@@ -324,7 +324,7 @@ pub fn tools(
 /// schema under `schema_key` (`parameters`, Anthropic's `input_schema`). Without a schema the
 /// tool takes no parameters, unless `schema_required`. The name must be in Bedrock's alphabet;
 /// `strict`, when given, a boolean. The schema and description are moved out of `o`.
-pub fn tool_spec(
+pub(crate) fn tool_spec(
     o: &mut Map<String, Value>,
     p: &str,
     schema_key: &str,
@@ -366,7 +366,7 @@ pub fn tool_spec(
 }
 
 /// A `json_object` answer: any JSON object.
-pub fn json_object_answer() -> JsonAnswer {
+pub(crate) fn json_object_answer() -> JsonAnswer {
     JsonAnswer {
         name: JSON_TOOL_NAME.to_string(),
         description: "Respond with a JSON object.".to_string(),
@@ -378,7 +378,7 @@ pub fn json_object_answer() -> JsonAnswer {
 /// A `json_schema` answer from `o` (at path `p`: chat's `response_format.json_schema`, the
 /// Responses API's `text.format`) holding `name` (a tool name; [`JSON_TOOL_NAME`] when absent),
 /// `schema` (any object when absent), `description` and `strict`.
-pub fn json_schema_answer(o: &Map<String, Value>, p: &str) -> R<JsonAnswer> {
+pub(crate) fn json_schema_answer(o: &Map<String, Value>, p: &str) -> R<JsonAnswer> {
     let name_param = format!("{p}.name");
     let name = match given(o, "name") {
         Some(n) => want_str(Some(n), &name_param)?.to_string(),
@@ -413,7 +413,7 @@ pub fn json_schema_answer(o: &Map<String, Value>, p: &str) -> R<JsonAnswer> {
 
 /// OpenAI's `tool_choice`: `auto`, `required`, `none`, or an object naming a function, whose
 /// name `named` reads (chat: `{"function": {"name"}}`, Responses: `{"type": "function", "name"}`).
-pub fn openai_tool_choice(
+pub(crate) fn openai_tool_choice(
     req: &Map<String, Value>,
     named: impl FnOnce(&Map<String, Value>) -> R<String>,
 ) -> R<ToolChoiceRequest> {

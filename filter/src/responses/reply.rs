@@ -10,7 +10,7 @@ use crate::meter::Answer;
 
 /// Everything decided at request time that the response side needs.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ResponsesReply {
+pub(crate) struct ResponsesReply {
     pub meta: Meta,
     /// Most bytes of text a streamed response holds for its `.done` events.
     pub max_bytes: usize,
