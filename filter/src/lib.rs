@@ -37,6 +37,8 @@
 // On wasm32-unknown-unknown only the host-free core is built, for its wasm-bindgen tests: the
 // root context's code (configuration loading, the health check's probes), which the shell calls,
 // is unused there.
+// Items not reachable from outside the crate are `pub(crate)`, so unused ones show as dead code.
+#![warn(unreachable_pub)]
 #![cfg_attr(all(target_arch = "wasm32", target_os = "unknown"), allow(dead_code))]
 
 pub mod anthropic;

@@ -19,53 +19,64 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 mod abi {
     #[link(wasm_import_module = "env")]
     extern "C" {
-        pub fn proxy_log(level: u32, data: *const u8, size: usize) -> u32;
-        pub fn proxy_get_current_time_nanoseconds(ret: *mut u64) -> u32;
-        pub fn proxy_get_buffer_bytes(
+        pub(super) fn proxy_log(level: u32, data: *const u8, size: usize) -> u32;
+        pub(super) fn proxy_get_current_time_nanoseconds(ret: *mut u64) -> u32;
+        pub(super) fn proxy_get_buffer_bytes(
             t: u32,
             start: usize,
             max: usize,
             ret_data: *mut *mut u8,
             ret_size: *mut usize,
         ) -> u32;
-        pub fn proxy_set_buffer_bytes(t: u32, start: usize, size: usize, data: *const u8, data_size: usize) -> u32;
-        pub fn proxy_get_header_map_pairs(t: u32, ret_data: *mut *mut u8, ret_size: *mut usize) -> u32;
-        pub fn proxy_get_header_map_value(
+        pub(super) fn proxy_set_buffer_bytes(
+            t: u32,
+            start: usize,
+            size: usize,
+            data: *const u8,
+            data_size: usize,
+        ) -> u32;
+        pub(super) fn proxy_get_header_map_pairs(t: u32, ret_data: *mut *mut u8, ret_size: *mut usize) -> u32;
+        pub(super) fn proxy_get_header_map_value(
             t: u32,
             key: *const u8,
             key_size: usize,
             ret_data: *mut *mut u8,
             ret_size: *mut usize,
         ) -> u32;
-        pub fn proxy_replace_header_map_value(
+        pub(super) fn proxy_replace_header_map_value(
             t: u32,
             key: *const u8,
             key_size: usize,
             val: *const u8,
             val_size: usize,
         ) -> u32;
-        pub fn proxy_remove_header_map_value(t: u32, key: *const u8, key_size: usize) -> u32;
-        pub fn proxy_get_property(
+        pub(super) fn proxy_remove_header_map_value(t: u32, key: *const u8, key_size: usize) -> u32;
+        pub(super) fn proxy_get_property(
             path: *const u8,
             path_size: usize,
             ret_data: *mut *mut u8,
             ret_size: *mut usize,
         ) -> u32;
-        pub fn proxy_set_property(path: *const u8, path_size: usize, val: *const u8, val_size: usize) -> u32;
-        pub fn proxy_define_metric(kind: u32, name: *const u8, name_size: usize, ret_id: *mut u32) -> u32;
-        pub fn proxy_increment_metric(id: u32, offset: i64) -> u32;
-        pub fn proxy_record_metric(id: u32, value: u64) -> u32;
-        pub fn proxy_get_shared_data(
+        pub(super) fn proxy_set_property(path: *const u8, path_size: usize, val: *const u8, val_size: usize) -> u32;
+        pub(super) fn proxy_define_metric(kind: u32, name: *const u8, name_size: usize, ret_id: *mut u32) -> u32;
+        pub(super) fn proxy_increment_metric(id: u32, offset: i64) -> u32;
+        pub(super) fn proxy_record_metric(id: u32, value: u64) -> u32;
+        pub(super) fn proxy_get_shared_data(
             key: *const u8,
             key_size: usize,
             ret_data: *mut *mut u8,
             ret_size: *mut usize,
             ret_cas: *mut u32,
         ) -> u32;
-        pub fn proxy_set_shared_data(key: *const u8, key_size: usize, val: *const u8, val_size: usize, cas: u32)
-            -> u32;
-        pub fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
-        pub fn proxy_send_local_response(
+        pub(super) fn proxy_set_shared_data(
+            key: *const u8,
+            key_size: usize,
+            val: *const u8,
+            val_size: usize,
+            cas: u32,
+        ) -> u32;
+        pub(super) fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
+        pub(super) fn proxy_send_local_response(
             status: u32,
             details: *const u8,
             details_size: usize,
@@ -351,7 +362,7 @@ unsafe fn take(data: *mut u8, size: usize) -> Vec<u8> {
 /// log through the same host call as [`Host::log`]. Installed by the module's entry point, which
 /// exists on wasm32 only.
 #[cfg(target_arch = "wasm32")]
-pub struct LogBridge;
+pub(crate) struct LogBridge;
 
 #[cfg(target_arch = "wasm32")]
 impl log::Log for LogBridge {
