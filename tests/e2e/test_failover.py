@@ -137,7 +137,7 @@ def test_both_regions_throttled_the_client_gets_the_last_429(client, regions):
 def test_the_access_log_has_each_requests_tries_and_its_last_tries_usage(envoy):
     """Runs last: one line per request above (Envoy flushes its log file every 10 s by default).
     As an upstream filter, the filter's usage is still the request's FILTER_STATE, last try's."""
-    deadline = time.time() + 15
+    deadline = time.time() + 30
     while len(access_log(envoy)) < 7 and time.time() < deadline:
         time.sleep(0.5)
     got = [(l["attempts"], l["status"], l["profile"], l["total_tokens"]) for l in access_log(envoy)]
