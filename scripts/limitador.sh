@@ -30,9 +30,10 @@ if [ -x "$BIN" ]; then
   echo "$BIN"
   exit 0
 fi
-for tool in cargo protoc; do
-  command -v "$tool" >/dev/null || { echo "limitador.sh: $tool is required (Debian: protobuf-compiler, libclang-dev)" >&2; exit 1; }
-done
+# The same cargo as the Makefile: rustup's when present.
+CARGO="$(command -v rustup >/dev/null 2>&1 && rustup which cargo 2>/dev/null || command -v cargo || true)"
+[ -n "$CARGO" ] || { echo "limitador.sh: cargo is required" >&2; exit 1; }
+command -v protoc >/dev/null || { echo "limitador.sh: protoc is required (Debian: protobuf-compiler, libclang-dev)" >&2; exit 1; }
 SRC=$CACHE/src
 rm -rf "$SRC"
 mkdir -p "$SRC"
@@ -45,7 +46,7 @@ fi
 start=$(date +%s)
 python3 "$ROOT/scripts/limitador-hits-addend.py" "$SRC/limitador"
 echo "limitador.sh: building limitador-server (once per machine)..." >&2
-(cd "$SRC/limitador" && CARGO_PROFILE_DEV_DEBUG=0 CARGO_INCREMENTAL=0 nice -n 5 cargo build -p limitador-server >&2)
+(cd "$SRC/limitador" && CARGO_PROFILE_DEV_DEBUG=0 CARGO_INCREMENTAL=0 nice -n 5 "$CARGO" build -p limitador-server >&2)
 install -D -m 755 "$SRC/limitador/target/debug/limitador-server" "$BIN"
 rm -rf "$SRC"
 echo "limitador.sh: built in $(( $(date +%s) - start )) s: $BIN" >&2
