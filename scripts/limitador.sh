@@ -30,8 +30,16 @@ if [ -x "$BIN" ]; then
   echo "$BIN"
   exit 0
 fi
-# The same cargo as the Makefile: rustup's when present.
-CARGO="$(command -v rustup >/dev/null 2>&1 && rustup which cargo 2>/dev/null || command -v cargo || true)"
+# The same cargo as the Makefile: rustup's when present, with its own rustc named explicitly
+# (RUSTC): a dependency's rust-toolchain.toml (dashmap pins 1.65) must not send rustup's rustc
+# proxy looking for another toolchain.
+if command -v rustup >/dev/null 2>&1 && rustup which cargo >/dev/null 2>&1; then
+  CARGO="$(rustup which cargo)"
+  RUSTC="$(rustup which rustc)"
+  export RUSTC
+else
+  CARGO="$(command -v cargo || true)"
+fi
 [ -n "$CARGO" ] || { echo "limitador.sh: cargo is required" >&2; exit 1; }
 command -v protoc >/dev/null || { echo "limitador.sh: protoc is required (Debian: protobuf-compiler, libclang-dev)" >&2; exit 1; }
 SRC=$CACHE/src
