@@ -9,9 +9,11 @@ each charge would count one hit. This script, run by scripts/limitador.sh before
 1. adds field 3 to the vendored `RateLimitDescriptor` message, and
 2. makes the Envoy RLS handler use the largest descriptor-level value when any descriptor
    carries one (Envoy's rule: a descriptor's value overrides the request's), else the
-   request-level value as before.
+   request-level value as before, and
+3. builds RocksDB (linked for the disk storage the tests never use) without its compression
+   libraries (snappy, lz4, zstd, zlib, bzip2: C code compiled from source), to shorten the build.
 
-It edits two files in place and fails loudly when an anchor is missing (another commit), so a
+It edits three files in place and fails loudly when an anchor is missing (another commit), so a
 changed upstream never builds silently unpatched. Usage: limitador-hits-addend.py <limitador dir>
 """
 import pathlib
@@ -19,6 +21,7 @@ import sys
 
 PROTO = "limitador-server/vendor/protobufs/data-plane-api/envoy/extensions/common/ratelimit/v3/ratelimit.proto"
 SERVER = "limitador-server/src/envoy_rls/server.rs"
+LIB_MANIFEST = "limitador/Cargo.toml"
 
 
 def edit(path: pathlib.Path, edits: list[tuple[str, str]]) -> None:
@@ -45,6 +48,15 @@ def main() -> None:
                 "RateLimitOverride limit = 2;\n}",
                 "RateLimitOverride limit = 2;\n\n  // Added by bedrock-bridge's build: Envoy's per-descriptor hits.\n"
                 "  google.protobuf.UInt64Value hits_addend = 3;\n}",
+            ),
+        ],
+    )
+    edit(
+        root / LIB_MANIFEST,
+        [
+            (
+                'rocksdb = { version = "0.22", optional = true, features = ["multi-threaded-cf"] }',
+                'rocksdb = { version = "0.22", optional = true, default-features = false, features = ["multi-threaded-cf"] }',
             ),
         ],
     )
