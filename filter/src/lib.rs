@@ -55,7 +55,6 @@ pub mod exchange;
 pub mod front;
 mod health;
 pub mod host;
-pub(crate) mod json_text;
 pub mod meter;
 pub mod metrics;
 mod openai;

@@ -5,7 +5,6 @@
 //! the same as a `serde_json::Map` (sorted keys) would write: golden files stay stable.
 
 use crate::error::{ApiError, ErrorType};
-use crate::json_text;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -55,7 +54,7 @@ pub(crate) enum ContentBlock {
     Document(DocumentBlock),
     Image(ImageBlock),
     ReasoningContent(Reasoning),
-    Text(#[serde(serialize_with = "json_text::text")] String),
+    Text(String),
     ToolResult(ToolResult),
     ToolUse(ToolUse),
 }
@@ -74,7 +73,6 @@ impl CachePoint {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Source {
     /// Base64, exactly as the client sent it.
-    #[serde(serialize_with = "json_text::text")]
     pub(crate) bytes: String,
 }
 
@@ -151,17 +149,15 @@ pub enum Reasoning {
     ReasoningText {
         #[serde(skip_serializing_if = "Option::is_none")]
         signature: Option<String>,
-        #[serde(serialize_with = "json_text::text")]
         text: String,
     },
-    RedactedContent(#[serde(serialize_with = "json_text::text")] String),
+    RedactedContent(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ToolUse {
     /// Always a JSON object.
-    #[serde(serialize_with = "json_text::value")]
     pub(crate) input: Value,
     pub(crate) name: String,
     pub(crate) tool_use_id: String,
@@ -182,14 +178,14 @@ pub(crate) struct ToolResult {
 pub(crate) enum ToolResultContent {
     Document(DocumentBlock),
     Image(ImageBlock),
-    Text(#[serde(serialize_with = "json_text::text")] String),
+    Text(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) enum SystemBlock {
     CachePoint(CachePoint),
-    Text(#[serde(serialize_with = "json_text::text")] String),
+    Text(String),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -232,7 +228,7 @@ pub(crate) enum Tool {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ToolSpec {
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "json_text::opt_text")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) description: Option<String>,
     pub(crate) input_schema: InputSchema,
     pub(crate) name: String,
@@ -242,7 +238,6 @@ pub(crate) struct ToolSpec {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct InputSchema {
-    #[serde(serialize_with = "json_text::value")]
     pub(crate) json: Value,
 }
 
