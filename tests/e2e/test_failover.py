@@ -145,7 +145,7 @@ def test_the_access_log_has_each_requests_tries_and_its_last_tries_usage(envoy):
     # request's line: the lines are compared as a multiset.
     want = [(2, 200, "us-west-2", "16")] * 4 + [(1, 200, "us-east-1", "16"), (1, 200, "us-east-1", "0"),
                                                 (2, 429, "us-west-2", "0")]
-    assert sorted(got) == sorted(want), got
+    assert sorted(got, key=repr) == sorted(want, key=repr), got
     # Metrics count each try: 7 requests, 4 + 1 of them tried twice; rate_limit_error: the two 429
     # first tries, the mid-stream throttle and both tries of the last request (the 503s are server_error).
     # Envoy 1.38 names upstream filters' metrics cluster.<name>.wasmcustom.<metric>; 1.40 wasmcustom.<metric>.
