@@ -1227,6 +1227,42 @@ fn a_stream_the_client_left_after_its_end_is_a_200_and_one_cut_short_a_499() {
 }
 
 #[test]
+fn a_stream_is_ended_by_the_chunk_that_completes_its_output_not_by_the_end_of_the_body() {
+    use bedrock_bridge_testkit::frame::{event, exception_frame};
+    use serde_json::json;
+    let cfg = config(TENANTS);
+    let m = "model=claude;profile=default";
+    // As an upstream filter, Envoy may write the access log before `on_log`: the usage must be in
+    // filter state by the time the client can have read the last byte and closed.
+    let whole = recording("converse-stream/kong__tool_use_three_chunks.bin");
+    let cut_by_throttle = [
+        event("messageStart", json!({"role": "assistant"})),
+        event(
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"text": "Partial "}}),
+        ),
+        exception_frame("throttlingException", br#"{"message":"Too many tokens"}"#),
+    ]
+    .concat();
+    for (bytes, class, total) in [(&whole, "2xx", "522"), (&cut_by_throttle, "2xx", "0")] {
+        let mut r = tenant_run(&cfg, "", "/v1/chat/completions", Some(chat_for("claude", true)));
+        r.respond(200, &[("content-type", EVENTSTREAM)], false);
+        let (_, out) = r.chunk(bytes, false);
+        assert!(out.ends_with(b"data: [DONE]\n\n"));
+        let n = |r: &Run| metric(r, &format!("bedrock_responses_total;status_class={class};{m}"));
+        assert_eq!(n(&r), 1, "recorded with the completing chunk");
+        let logged = prop(&r, "bedrock_total_tokens");
+        assert_eq!(logged.as_deref(), Some(total));
+        // The end of Bedrock's body and `on_log` add nothing, and nothing more reaches the client.
+        let (_, rest) = r.chunk(b"", true);
+        assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+        r.ex.on_log(&r.host);
+        assert_eq!(n(&r), 1);
+        assert_eq!(metric(&r, &format!("bedrock_reasoning_requests_total;{m}")), 1);
+    }
+}
+
+#[test]
 fn a_passed_through_stream_the_client_left_after_its_end_is_a_200_and_one_cut_short_a_499() {
     let openai = with(r#""models":{"oss":{"id":"openai.gpt-oss-20b-1:0","api":"openai"}}"#);
     let chat_sse: &[u8] = b"data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n";

@@ -782,19 +782,29 @@ impl Exchange {
     }
 
     /// After a streamed chunk: note the time to first token (one flag test per chunk, one clock
-    /// read per request), and end the request with the body.
+    /// read per request), and end the request when its output is complete or its body ends.
+    ///
+    /// The output can be complete (`[DONE]`, `message_stop`, `response.completed`, or the error
+    /// event a mid-stream exception becomes) before Envoy hands over the end of Bedrock's body,
+    /// and a client that has read it may close first. The request is therefore ended with the
+    /// chunk that completes the output, so its usage is in filter state before the client can
+    /// see the last byte: `on_log` comes too late for the access log when the filter runs as an
+    /// upstream filter (envoy/failover.yaml).
     fn metered(&mut self, host: &dyn Host, end_of_stream: bool) {
-        let meter = match &self.state {
-            State::Streaming(rs) => rs.meter(),
-            State::Passing(_, m) => m,
+        let (meter, complete) = match &self.state {
+            State::Streaming(rs) => (rs.meter(), rs.is_terminated()),
+            State::Passing(w, m) => (m, w.is_complete()),
             _ => return,
         };
         if self.tally.ttft_ms.is_none() && meter.has_first_token() {
             self.tally.ttft_ms = millis_since(host.now(), self.tally.sent_at);
         }
-        if end_of_stream {
+        if end_of_stream || complete {
             let (error, usage) = (meter.error_type(), meter.usage());
-            self.state = State::Done;
+            if end_of_stream {
+                self.state = State::Done;
+            }
+            // Once per request: a later chunk or `on_log` does not count it again.
             self.end(host, 200, error, usage);
         }
     }
