@@ -138,3 +138,29 @@ def test_anthropic_structured_output_without_native_output_is_the_filters_400(cl
                            extra_body={"output_config": {"format": {"type": "json_schema", "schema": SCHEMA}}})
     assert "output_config.format" in str(e.value.body), e.value.body
     assert not [r for r in sim.requests if r["path"].startswith("/model/")], "nothing forwarded"
+
+
+@pytest.mark.parametrize("tier", ["flex", "priority", "default"])
+def test_openai_service_tiers_are_bedrocks_on_both_openai_doors(clients, sim, tier):
+    """Chat completions and Responses share one `service_tier` rule: flex, priority and default are
+    Converse's `serviceTier` (the simulator enforces its enum); `auto` sends none."""
+    oa, _ = clients
+    hi = [{"role": "user", "content": "hi"}]
+    oa.chat.completions.create(model="claude", messages=hi, service_tier=tier)
+    assert forwarded(sim)["serviceTier"] == {"type": tier}
+    oa.responses.create(model="claude", input="hi", service_tier=tier)
+    assert forwarded(sim)["serviceTier"] == {"type": tier}
+    oa.responses.create(model="claude", input="hi", service_tier="auto")
+    assert "serviceTier" not in forwarded(sim)
+
+
+def test_an_openai_service_tier_bedrock_lacks_is_the_filters_400_on_both_openai_doors(clients, sim):
+    oa, _ = clients
+    hi = [{"role": "user", "content": "hi"}]
+    for send in (lambda: oa.chat.completions.create(model="claude", messages=hi, service_tier="scale"),
+                 lambda: oa.responses.create(model="claude", input="hi", service_tier="scale")):
+        with pytest.raises(openai.BadRequestError) as e:
+            send()
+        assert e.value.body["param"] == "service_tier" and e.value.body["code"] == "unsupported_parameter", e.value.body
+        assert "flex or priority" in e.value.body["message"]
+    assert not [r for r in sim.requests if r["path"].startswith("/model/")], "a refused request was forwarded"

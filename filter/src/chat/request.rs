@@ -226,8 +226,8 @@ fn read_metadata(req: &Map<String, Value>) -> R<pipeline::Metadata> {
 }
 
 /// `parallel_tool_calls`, `store`, `prompt_cache_key` (accepted, not used: Bedrock's prompt
-/// caching is explicit, with `cache_control`) and `service_tier` (`flex`, `priority` and
-/// `default` map to Converse's `serviceTier`; `auto` sends none).
+/// caching is explicit, with `cache_control`) and `service_tier` ([`fields::openai_service_tier`],
+/// shared with Responses).
 fn check_flags(req: &Map<String, Value>, drop: bool) -> R<Option<ServiceTier>> {
     if let Some(p) = given(req, "parallel_tool_calls") {
         want_bool(p, "parallel_tool_calls")?;
@@ -244,21 +244,7 @@ fn check_flags(req: &Map<String, Value>, drop: bool) -> R<Option<ServiceTier>> {
             .with_code("unsupported_parameter"));
         }
     }
-    let Some(s) = given(req, "service_tier") else {
-        return Ok(None);
-    };
-    Ok(match want_str(s, "service_tier")? {
-        "auto" => None,
-        tier @ ("flex" | "priority" | "default") => Some(ServiceTier { kind: tier.to_string() }),
-        _ if drop => None,
-        _ => {
-            return Err(bad(
-                "service_tier",
-                "`service_tier` must be auto, default, flex or priority on Amazon Bedrock",
-            )
-            .with_code("unsupported_parameter"))
-        }
-    })
+    fields::openai_service_tier(req, drop)
 }
 
 // ---------------------------------------------------------------------------------------------

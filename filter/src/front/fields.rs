@@ -4,7 +4,7 @@
 //! and words a 400, and reads its own entry shape; the checks themselves are written once here.
 
 use crate::bedrock::build::{self, ToolChoiceRequest};
-use crate::bedrock::converse::{CachePoint, InferenceConfig, Tool, ToolSpec};
+use crate::bedrock::converse::{CachePoint, InferenceConfig, ServiceTier, Tool, ToolSpec};
 use crate::bedrock::models::{JsonAnswer, JSON_TOOL_NAME, MAX_TOKENS_LIMIT};
 use crate::config::{Api, Config};
 use crate::error::{ApiError, ErrorType};
@@ -113,6 +113,26 @@ pub(crate) fn want_arr<'a>(v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
 pub(crate) fn want_bool(v: &Value, param: &str) -> R<bool> {
     v.as_bool()
         .ok_or_else(|| Style::OpenAi.bad(param, format_args!("must be a boolean, not {}", type_name(v))))
+}
+
+/// OpenAI's `service_tier` (chat completions and Responses alike) → Converse `serviceTier`.
+/// `flex`, `priority` and `default` are Bedrock tiers of the same names (Bedrock API reference,
+/// ServiceTier: `priority | default | flex | reserved`); `auto` sends none, so Bedrock serves its
+/// default (standard) tier. `scale` (OpenAI's pre-purchased capacity) and anything else has no
+/// on-demand match: a 400, or dropped with `"unsupported_params": "drop"`.
+pub(crate) fn openai_service_tier(req: &Map<String, Value>, drop: bool) -> R<Option<ServiceTier>> {
+    let Some(s) = given(req, "service_tier") else {
+        return Ok(None);
+    };
+    Ok(match want_str(Some(s), "service_tier")? {
+        "auto" => None,
+        tier @ ("flex" | "priority" | "default") => Some(ServiceTier { kind: tier.to_string() }),
+        _ if drop => None,
+        _ => {
+            let msg = "`service_tier` must be auto, default, flex or priority on Amazon Bedrock";
+            return Err(ApiError::invalid_param("service_tier", msg).with_code("unsupported_parameter"));
+        }
+    })
 }
 
 /// A number within `lo..=hi`; `range` is the same bounds as text (formatting floats would pull

@@ -110,6 +110,7 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
             inference_config,
             messages: conv.messages,
             model_id: model.id,
+            service_tier: fields::openai_service_tier(req, drop)?,
             system: conv.system,
             ..Default::default()
         },
@@ -169,15 +170,6 @@ fn check_stateless(req: &Map<String, Value>, drop: bool) -> R<()> {
             return Err(unsupported(
                 "truncation",
                 "only `truncation: \"disabled\"` is supported",
-            ));
-        }
-    }
-    if let Some(s) = given(req, "service_tier") {
-        let tier = want_str(Some(s), "service_tier")?;
-        if !matches!(tier, "auto" | "default") && !drop {
-            return Err(unsupported(
-                "service_tier",
-                "only `auto` and `default` service tiers are supported",
             ));
         }
     }
