@@ -13,7 +13,7 @@ all: build
 build:
 	scripts/build-wasm.sh
 
-$(WASM): $(shell find filter/src -name '*.rs') filter/Cargo.toml Cargo.toml
+$(WASM): $(shell find filter/src fastjson/src -name '*.rs') filter/Cargo.toml fastjson/Cargo.toml Cargo.toml scripts/build-wasm.sh
 	scripts/build-wasm.sh
 
 ## venv: Python venv with real Envoy 1.40, the openai SDK, botocore and pytest

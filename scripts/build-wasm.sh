@@ -34,8 +34,11 @@ mkdir -p dist
 # sha2 keeps its unrolled software backend (and opt-level 3, Cargo.toml): its compact backend saved
 # 7 KB but SHA-256 then took a third of the module's CPU for a 300 KiB request (SigV4 hashes the
 # whole body).
+# WebAssembly SIMD (`+simd128`, in every V8 since 9.1, so in every Envoy the filter supports): sha2
+# then compresses with its wasm32 SIMD backend, and the module is smaller (758,908 -> 741,716 B on
+# 2026-12-07; -0.1 to -0.3 ms per 300 KiB request in V8, bench/v8/request.js).
 SIZE_STD=(-Z build-std=std,panic_abort -Z build-std-features=optimize_for_size)
-SIZE_RUSTFLAGS='-Zunstable-options -Cpanic=immediate-abort'
+SIZE_RUSTFLAGS='-Zunstable-options -Cpanic=immediate-abort -Ctarget-feature=+simd128'
 case "$choice" in
   rustup)
     echo "build-wasm: rustup toolchain ($(rustup which cargo))" >&2
@@ -79,7 +82,7 @@ if ! command -v wasm-opt >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; 
   { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq binaryen >/dev/null; } || true
 fi
 if command -v wasm-opt >/dev/null 2>&1; then
-  wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+  wasm-opt -Oz --enable-simd --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
     --enable-mutable-globals "$OUT.tmp" -o "$OUT.opt" && mv "$OUT.opt" "$OUT.tmp"
 else
   echo "build-wasm: wasm-opt not found (Debian/Ubuntu: apt-get install binaryen); module left as built" >&2

@@ -188,7 +188,7 @@ pub(crate) fn take_str(v: Option<&mut Value>) -> String {
 
 /// The request body, which must be a JSON object.
 pub(crate) fn parse_body(body: &[u8]) -> R<Map<String, Value>> {
-    match serde_json::from_slice::<Value>(body) {
+    match fastjson::parse(body) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(ApiError::invalid_request("the request body must be a JSON object")),
         Err(e) => {
