@@ -56,6 +56,8 @@ def main():
     ap.add_argument("--compare", help="another filter module (e.g. main's), run in the same rotation")
     ap.add_argument("--upstream", action="store_true",
                     help="also the module as an upstream filter (envoy/failover.yaml as shipped), in the same rotation")
+    ap.add_argument("--api-key", action="store_true",
+                    help="also the module signing with a Bedrock API key (no SigV4, so no SHA-256 of the body)")
     ap.add_argument("--batches", type=int, default=7)
     ap.add_argument("--per-batch", type=int, default=20)
     ap.add_argument("--json", help="write the results here")
@@ -67,6 +69,10 @@ def main():
     if args.compare:
         mods["compare"] = Path(args.compare)
     envoys = {k: run.EnvoyProc(True, up.port, f"requests-{k}", wasm=p) for k, p in mods.items()}
+    if args.api_key:
+        key_config = dict(run.FILTER_CONFIG, credentials={"bearer_token": "bench-api-key"})
+        envoys["api_key"] = run.EnvoyProc(True, up.port, "requests-api-key", wasm=Path(args.wasm),
+                                          filter_config=key_config)
     if args.upstream:
         envoys["upstream"] = run.FailoverEnvoyProc(up.port, "requests-upstream", wasm=Path(args.wasm))
     null = run.EnvoyProc(True, up.port, "requests-null", wasm=Path(args.null_wasm))

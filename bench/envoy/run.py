@@ -195,10 +195,11 @@ class Upstream:
 
 
 class EnvoyProc(Envoy):
-    def __init__(self, with_filter: bool, upstream_port: int, name: str, wasm: Path = WASM):
+    def __init__(self, with_filter: bool, upstream_port: int, name: str, wasm: Path = WASM,
+                 filter_config: dict = FILTER_CONFIG):
         ART.mkdir(exist_ok=True)
         port, admin_port = free_port(), free_port()
-        cfg = render_config(port, admin_port, FILTER_CONFIG, upstream=("127.0.0.1", upstream_port),
+        cfg = render_config(port, admin_port, filter_config, upstream=("127.0.0.1", upstream_port),
                             region=REGION, route_timeout="600s", wasm=wasm)
         hcm = cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
         if not with_filter:
