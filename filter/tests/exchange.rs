@@ -1244,22 +1244,42 @@ fn a_stream_is_ended_by_the_chunk_that_completes_its_output_not_by_the_end_of_th
         exception_frame("throttlingException", br#"{"message":"Too many tokens"}"#),
     ]
     .concat();
-    // Both are 200s: the throttled stream's error went out as an event after its first bytes.
-    for (bytes, total) in [(&whole, "522"), (&cut_by_throttle, "0")] {
-        let mut r = tenant_run(&cfg, "", "/v1/chat/completions", Some(chat_for("claude", true)));
-        r.respond(200, &[("content-type", EVENTSTREAM)], false);
-        let (_, out) = r.chunk(bytes, false);
-        assert!(out.ends_with(b"data: [DONE]\n\n"));
-        let n = |r: &Run| metric(r, &format!("bedrock_responses_total;status_class=2xx;{m}"));
-        assert_eq!(n(&r), 1, "recorded with the completing chunk");
-        let logged = prop(&r, "bedrock_total_tokens");
-        assert_eq!(logged.as_deref(), Some(total));
-        // The end of Bedrock's body and `on_log` add nothing, and nothing more reaches the client.
-        let (_, rest) = r.chunk(b"", true);
-        assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
-        r.ex.on_log(&r.host);
-        assert_eq!(n(&r), 1);
-        assert_eq!(metric(&r, &format!("bedrock_reasoning_requests_total;{m}")), 1);
+    // Each door's last event for a whole stream and for one cut by an exception.
+    let doors = [
+        (
+            "/v1/chat/completions",
+            chat_for("claude", true),
+            ["data: [DONE]", "data: [DONE]"],
+        ),
+        (
+            "/v1/responses",
+            br#"{"model":"claude","input":"hi","stream":true}"#.to_vec(),
+            ["response.completed", "response.failed"],
+        ),
+        (
+            "/v1/messages",
+            br#"{"model":"claude","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#.to_vec(),
+            ["message_stop", "event: error"],
+        ),
+    ];
+    for (path, body, last) in &doors {
+        // Both are 200s: the throttled stream's error went out as an event after its first bytes.
+        for (bytes, total, last) in [(&whole, "522", last[0]), (&cut_by_throttle, "0", last[1])] {
+            let mut r = tenant_run(&cfg, "", path, Some(body.clone()));
+            r.respond(200, &[("content-type", EVENTSTREAM)], false);
+            let (_, out) = r.chunk(bytes, false);
+            let out = String::from_utf8_lossy(&out);
+            assert!(out.contains(last), "{path}: {out}");
+            let n = |r: &Run| metric(r, &format!("bedrock_responses_total;status_class=2xx;{m}"));
+            assert_eq!(n(&r), 1, "{path}: recorded with the completing chunk");
+            assert_eq!(prop(&r, "bedrock_total_tokens").as_deref(), Some(total), "{path}");
+            // The end of Bedrock's body and `on_log` add nothing, and nothing more reaches the client.
+            let (_, rest) = r.chunk(b"", true);
+            assert!(rest.is_empty(), "{path}: {}", String::from_utf8_lossy(&rest));
+            r.ex.on_log(&r.host);
+            assert_eq!(n(&r), 1, "{path}");
+            assert_eq!(metric(&r, &format!("bedrock_reasoning_requests_total;{m}")), 1);
+        }
     }
 }
 
