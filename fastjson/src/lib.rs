@@ -6,11 +6,13 @@
 //! as well, and parsing a 300 KiB agent request was one of the module's largest costs. Called from
 //! here, that instantiation lives in this crate, which the workspace builds at `opt-level = 3`:
 //! Parsing: −0.4 to −0.65 ms per 300 KiB request in V8 (`bench/v8/request.js`) for +12 KB of
-//! module; writing, through `erased_serde` so that serde_json's writer is instantiated here:
-//! −0.2 to −0.34 ms for +28 KB. The whole filter crate at `opt-level = 2` would gain about as
-//! much again but weigh 962 KB, over the 768 KiB budget.
+//! module. Writing goes through `erased_serde`, so that the writer ([`write`], whose string
+//! escaping scans 16 bytes at a time) is instantiated here too. The whole filter crate at
+//! `opt-level = 2` would weigh 962 KB, over the 768 KiB budget.
 
 use serde_json::Value;
+
+pub mod write;
 
 /// `serde_json::from_slice::<Value>`, instantiated here.
 #[inline(never)]
@@ -18,13 +20,13 @@ pub fn parse(body: &[u8]) -> Result<Value, serde_json::Error> {
     serde_json::from_slice(body)
 }
 
-/// `serde_json::to_vec`, with serde_json's writer (string escaping, numbers) instantiated here:
-/// the caller's types reach it through `erased_serde`, so only their field-by-field glue is
-/// compiled in the calling crate. `capacity`: the expected size, to write without regrowing.
+/// What `serde_json::to_vec` writes, by [`write::Writer`] instantiated here: the caller's types
+/// reach it through `erased_serde`, so only their field-by-field glue is compiled in the calling
+/// crate. `capacity`: the expected size, to write without regrowing.
 #[inline(never)]
-pub fn to_vec(value: &dyn erased_serde::Serialize, capacity: usize) -> Result<Vec<u8>, serde_json::Error> {
+pub fn to_vec(value: &dyn erased_serde::Serialize, capacity: usize) -> Result<Vec<u8>, write::Error> {
     let mut out = Vec::with_capacity(capacity);
-    erased_serde::serialize(value, &mut serde_json::Serializer::new(&mut out))?;
+    erased_serde::serialize(value, &mut write::Writer::new(&mut out))?;
     Ok(out)
 }
 
@@ -38,5 +40,125 @@ mod tests {
             serde_json::from_slice::<serde_json::Value>(body).unwrap()
         );
         assert!(super::parse(b"{\"a\":").is_err());
+    }
+
+    use proptest::prelude::*;
+    use serde::Serialize;
+    use serde_json::{json, Value};
+    use std::collections::BTreeMap;
+
+    fn same_as_serde_json<T: Serialize>(v: &T) {
+        assert_eq!(
+            String::from_utf8(super::to_vec(v, 0).unwrap()).unwrap(),
+            serde_json::to_string(v).unwrap()
+        );
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    enum Shape {
+        Unit,
+        Newtype(String),
+        Tuple(u8, i64),
+        Struct {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            a: Option<f64>,
+            b_c: Vec<bool>,
+        },
+    }
+
+    #[derive(Serialize)]
+    struct Mixed<'a> {
+        shapes: Vec<Shape>,
+        unit: (),
+        none: Option<u32>,
+        chars: [char; 3],
+        bytes: &'a [u8],
+        floats: [f64; 6],
+        small: [f32; 2],
+        ints: (i8, i16, i32, i64, i128, u128),
+        int_keys: BTreeMap<i32, &'a str>,
+        bool_keys: BTreeMap<bool, u8>,
+        tuple_struct: Pair,
+    }
+
+    #[derive(Serialize)]
+    struct Pair(u8, &'static str);
+
+    #[test]
+    fn writes_what_serde_json_writes() {
+        same_as_serde_json(&Mixed {
+            shapes: vec![
+                Shape::Unit,
+                Shape::Newtype("n\"e\\w\u{1}".into()),
+                Shape::Tuple(7, -9),
+                Shape::Struct {
+                    a: Some(0.1),
+                    b_c: vec![true, false],
+                },
+                Shape::Struct { a: None, b_c: vec![] },
+            ],
+            unit: (),
+            none: None,
+            chars: ['"', '\n', 'é'],
+            bytes: &[0, 255],
+            floats: [0.0, -1.5, 1e20, 1e-7, f64::NAN, f64::INFINITY],
+            small: [0.3, f32::NEG_INFINITY],
+            ints: (i8::MIN, i16::MAX, -1, i64::MIN, i128::MAX, u128::MAX),
+            int_keys: BTreeMap::from([(-3, "x"), (12, "y")]),
+            bool_keys: BTreeMap::from([(true, 1)]),
+            tuple_struct: Pair(1, "\u{7f}\u{1f}"),
+        });
+        same_as_serde_json(&json!({"a": [1, 2.5, "x\n\u{e9}", {}, [], null], "b": {"c": null, "d": true}}));
+    }
+
+    #[test]
+    fn a_map_key_that_is_no_string_is_an_error() {
+        assert!(super::to_vec(&BTreeMap::from([((1, 2), 3)]), 0).is_err());
+        assert!(super::to_vec(&BTreeMap::from([(vec![1], 3)]), 0).is_err());
+    }
+
+    #[test]
+    fn every_escape_at_every_offset() {
+        // Each byte that needs escaping, at each position of the 16- and 8-byte scans.
+        for b in (0u8..0x20).chain([b'"', b'\\', 0x7f, b'a']) {
+            for at in 0..40 {
+                let mut s = "x".repeat(at);
+                s.push(b as char);
+                s.push_str(&"é".repeat(at % 5));
+                same_as_serde_json(&s);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn strings_are_escaped_as_serde_json_escapes_them(s in "(?s).{0,80}", ascii in "[\\x00-\\x7f]{0,80}") {
+            same_as_serde_json(&s);
+            same_as_serde_json(&ascii);
+        }
+
+        #[test]
+        fn values_are_written_as_serde_json_writes_them(v in value()) {
+            same_as_serde_json(&v);
+        }
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "(?s).{0,20}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map("(?s).{0,8}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
     }
 }
