@@ -11,7 +11,8 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)
-ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || need+=(libclang-dev)
+# libclang itself (bindgen loads it), not libclang-cpp, which other packages bring
+ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || need+=(libclang-dev)
 [ ${#need[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "install-test-tools: install ${need[*]} with your package manager" >&2

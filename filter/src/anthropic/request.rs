@@ -16,7 +16,7 @@ use crate::bedrock::pipeline::{self, Draft};
 use crate::bedrock::thinking::Want;
 use crate::config::{Config, UnsupportedParams};
 use crate::error::ApiError;
-use crate::front::fields::{self, given, given_mut, take_str, type_name, Style, ToolEntry};
+use crate::front::fields::{self, given, given_mut, take_str, type_name, Path, Style, ToolEntry};
 use base64::Engine;
 use serde_json::{Map, Value};
 
@@ -58,11 +58,11 @@ fn want_tokens(v: &Value, param: &str) -> R<u64> {
 }
 
 /// `cache_control` on a block: `{"type":"ephemeral", "ttl"?}` → a Converse cache point.
-fn cache_control(o: &Map<String, Value>, p: &str) -> R<bool> {
+fn cache_control(o: &Map<String, Value>, p: &Path) -> R<bool> {
     match o.get("cache_control") {
         None | Some(Value::Null) => Ok(false),
         Some(c) => {
-            let c = A.object(c, &format!("{p}.cache_control"))?;
+            let c = A.object(c, p.field("cache_control"))?;
             match c.get("type").and_then(Value::as_str) {
                 Some("ephemeral") => Ok(true),
                 _ => Err(bad(
@@ -241,7 +241,7 @@ fn read_output_format(req: &Map<String, Value>) -> R<Option<JsonAnswer>> {
 fn read_conversation(req: &mut Map<String, Value>, cfg: &Config) -> R<(Vec<SystemBlock>, Vec<Message>)> {
     let mut conv = Conversation::new();
     if let Some(s) = given_mut(req, "system") {
-        system_blocks(s, "system", &mut conv.system)?;
+        system_blocks(s, &Path::Top("system"), &mut conv.system)?;
     }
     let messages = match given_mut(req, "messages") {
         None => return Err(bad("messages", "messages: Field required")),
@@ -257,8 +257,9 @@ fn read_conversation(req: &mut Map<String, Value>, cfg: &Config) -> R<(Vec<Syste
             ),
         ));
     }
+    let top = Path::Top("messages");
     for (i, m) in messages.iter_mut().enumerate() {
-        read_message(m, &format!("messages.{i}"), &mut conv)?;
+        read_message(m, &top.at(i, A), &mut conv)?;
     }
     let (system, messages) = conv.finish()?;
     if messages.is_empty() {
@@ -275,16 +276,16 @@ fn read_conversation(req: &mut Map<String, Value>, cfg: &Config) -> R<(Vec<Syste
 }
 
 /// One entry of `messages` (at path `p`).
-fn read_message(m: &mut Value, p: &str, conv: &mut Conversation) -> R<()> {
+fn read_message(m: &mut Value, p: &Path, conv: &mut Conversation) -> R<()> {
     let o = A.object_mut(m, p)?;
-    let role = match A.string(o.get("role"), &format!("{p}.role"))? {
+    let role = match A.string(o.get("role"), p.field("role"))? {
         "user" => Role::User,
         "assistant" => Role::Assistant,
         // Claude Code sends system reminders as `role: "system"` entries: they join the
         // system prompt.
         "system" => {
             return match o.get_mut("content") {
-                Some(c) => system_blocks(c, &format!("{p}.content"), &mut conv.system),
+                Some(c) => system_blocks(c, &p.field("content"), &mut conv.system),
                 None => Err(bad(format!("{p}.content"), format!("{p}.content: Field required"))),
             }
         }
@@ -295,7 +296,7 @@ fn read_message(m: &mut Value, p: &str, conv: &mut Conversation) -> R<()> {
             ))
         }
     };
-    let blocks = content_blocks(o.get_mut("content"), &format!("{p}.content"), role)?;
+    let blocks = content_blocks(o.get_mut("content"), &p.field("content"), role)?;
     conv.push(role, blocks);
     Ok(())
 }
@@ -364,7 +365,7 @@ fn check_service_tier(req: &Map<String, Value>) -> R<()> {
 }
 
 /// `system` (a string or text blocks) → Converse system blocks.
-fn system_blocks(s: &mut Value, p: &str, out: &mut Vec<SystemBlock>) -> R<()> {
+fn system_blocks(s: &mut Value, p: &Path, out: &mut Vec<SystemBlock>) -> R<()> {
     match s {
         Value::String(t) => {
             if !t.is_empty() {
@@ -373,8 +374,8 @@ fn system_blocks(s: &mut Value, p: &str, out: &mut Vec<SystemBlock>) -> R<()> {
         }
         Value::Array(blocks) => {
             for (i, b) in blocks.iter_mut().enumerate() {
-                let bp = format!("{p}.{i}");
-                let o = A.object_mut(b, &bp)?;
+                let bp = p.at(i, A);
+                let o = A.object_mut(b, bp)?;
                 match o.get("type").and_then(Value::as_str) {
                     Some("text") => {}
                     _ => {
@@ -403,13 +404,13 @@ fn system_blocks(s: &mut Value, p: &str, out: &mut Vec<SystemBlock>) -> R<()> {
     Ok(())
 }
 
-fn base64_source(o: &Map<String, Value>, p: &str) -> R<(String, String)> {
-    let src = A.object(o.get("source").unwrap_or(&Value::Null), &format!("{p}.source"))?;
-    let kind = A.string(src.get("type"), &format!("{p}.source.type"))?;
+fn base64_source(o: &Map<String, Value>, p: &Path) -> R<(String, String)> {
+    let src = A.object(o.get("source").unwrap_or(&Value::Null), p.field("source"))?;
+    let kind = A.string(src.get("type"), p.field("source.type"))?;
     match kind {
         "base64" => {
-            let media = A.string(src.get("media_type"), &format!("{p}.source.media_type"))?;
-            let data = A.string(src.get("data"), &format!("{p}.source.data"))?;
+            let media = A.string(src.get("media_type"), p.field("source.media_type"))?;
+            let data = A.string(src.get("data"), p.field("source.data"))?;
             if data.is_empty() || base64::engine::general_purpose::STANDARD.decode(data).is_err() {
                 return Err(bad(
                     format!("{p}.source.data"),
@@ -419,7 +420,7 @@ fn base64_source(o: &Map<String, Value>, p: &str) -> R<(String, String)> {
             Ok((media.to_string(), data.to_string()))
         }
         "text" => {
-            let data = A.string(src.get("data"), &format!("{p}.source.data"))?;
+            let data = A.string(src.get("data"), p.field("source.data"))?;
             if data.is_empty() {
                 return Err(bad(
                     format!("{p}.source.data"),
@@ -442,7 +443,7 @@ fn base64_source(o: &Map<String, Value>, p: &str) -> R<(String, String)> {
     }
 }
 
-fn image(o: &Map<String, Value>, p: &str) -> R<ImageBlock> {
+fn image(o: &Map<String, Value>, p: &Path) -> R<ImageBlock> {
     let (media, data) = base64_source(o, p)?;
     let format = converse::image_format(&media).ok_or_else(|| {
         bad(
@@ -456,7 +457,7 @@ fn image(o: &Map<String, Value>, p: &str) -> R<ImageBlock> {
     })
 }
 
-fn document(o: &Map<String, Value>, p: &str) -> R<DocumentBlock> {
+fn document(o: &Map<String, Value>, p: &Path) -> R<DocumentBlock> {
     let (media, data) = base64_source(o, p)?;
     let format = converse::document_format(&media).ok_or_else(|| {
         bad(
@@ -477,7 +478,7 @@ fn document(o: &Map<String, Value>, p: &str) -> R<DocumentBlock> {
 
 /// One message's content → Converse content blocks (cache points after blocks with
 /// `cache_control`).
-fn content_blocks(content: Option<&mut Value>, p: &str, role: Role) -> R<Vec<ContentBlock>> {
+fn content_blocks(content: Option<&mut Value>, p: &Path, role: Role) -> R<Vec<ContentBlock>> {
     let blocks = match content {
         None | Some(Value::Null) => return Err(bad(p, format!("{p}: Field required"))),
         Some(Value::String(s)) => {
@@ -503,8 +504,8 @@ fn content_blocks(content: Option<&mut Value>, p: &str, role: Role) -> R<Vec<Con
     };
     let mut out = Vec::with_capacity(blocks.len());
     for (i, b) in blocks.iter_mut().enumerate() {
-        let bp = format!("{p}.{i}");
-        let o = A.object_mut(b, &bp)?;
+        let bp = p.at(i, A);
+        let o = A.object_mut(b, bp)?;
         out.push(content_block(o, &bp, role)?);
         if cache_control(o, &bp)? {
             out.push(build::cache_point());
@@ -514,9 +515,9 @@ fn content_blocks(content: Option<&mut Value>, p: &str, role: Role) -> R<Vec<Con
 }
 
 /// One content block (at path `bp`) of a `role` message.
-fn content_block(o: &mut Map<String, Value>, bp: &str, role: Role) -> R<ContentBlock> {
+fn content_block(o: &mut Map<String, Value>, bp: &Path, role: Role) -> R<ContentBlock> {
     // Owned: the arms move values out of `o`.
-    let kind = A.string(o.get("type"), &format!("{bp}.type"))?.to_string();
+    let kind = A.string(o.get("type"), bp.field("type"))?.to_string();
     Ok(match kind.as_str() {
         "text" => ContentBlock::Text(take_nonempty_text(o, bp)?),
         "image" => ContentBlock::Image(image(o, bp)?),
@@ -525,7 +526,7 @@ fn content_block(o: &mut Map<String, Value>, bp: &str, role: Role) -> R<ContentB
         "tool_result" => ContentBlock::ToolResult(tool_result_block(o, bp, role)?),
         "thinking" => ContentBlock::ReasoningContent(thinking_block(o, bp)?),
         "redacted_thinking" => {
-            let data = A.string(o.get("data"), &format!("{bp}.data"))?;
+            let data = A.string(o.get("data"), bp.field("data"))?;
             ContentBlock::ReasoningContent(Reasoning::RedactedContent(data.to_string()))
         }
         other => {
@@ -538,8 +539,8 @@ fn content_block(o: &mut Map<String, Value>, bp: &str, role: Role) -> R<ContentB
 }
 
 /// The `text` of a text block, which must not be empty, moved out of the block.
-fn take_nonempty_text(o: &mut Map<String, Value>, bp: &str) -> R<String> {
-    let t = A.string(o.get("text"), &format!("{bp}.text"))?;
+fn take_nonempty_text(o: &mut Map<String, Value>, bp: &Path) -> R<String> {
+    let t = A.string(o.get("text"), bp.field("text"))?;
     if t.is_empty() {
         return Err(bad(
             format!("{bp}.text"),
@@ -550,15 +551,15 @@ fn take_nonempty_text(o: &mut Map<String, Value>, bp: &str) -> R<String> {
 }
 
 /// A `tool_use` block (assistant messages only); a missing `input` is `{}`.
-fn tool_use_block(o: &mut Map<String, Value>, bp: &str, role: Role) -> R<ToolUse> {
+fn tool_use_block(o: &mut Map<String, Value>, bp: &Path, role: Role) -> R<ToolUse> {
     if role != Role::Assistant {
         return Err(bad(
             format!("{bp}.type"),
             format!("{bp}: tool_use blocks belong in assistant messages"),
         ));
     }
-    let tool_use_id = A.string(o.get("id"), &format!("{bp}.id"))?.to_string();
-    let name = A.string(o.get("name"), &format!("{bp}.name"))?.to_string();
+    let tool_use_id = A.string(o.get("id"), bp.field("id"))?.to_string();
+    let name = A.string(o.get("name"), bp.field("name"))?.to_string();
     let input = match o.get_mut("input") {
         Some(Value::Object(m)) => Value::Object(std::mem::take(m)),
         None | Some(Value::Null) => Value::Object(Map::new()),
@@ -577,16 +578,14 @@ fn tool_use_block(o: &mut Map<String, Value>, bp: &str, role: Role) -> R<ToolUse
 }
 
 /// A `tool_result` block (user messages only).
-fn tool_result_block(o: &mut Map<String, Value>, bp: &str, role: Role) -> R<ToolResult> {
+fn tool_result_block(o: &mut Map<String, Value>, bp: &Path, role: Role) -> R<ToolResult> {
     if role != Role::User {
         return Err(bad(
             format!("{bp}.type"),
             format!("{bp}: tool_result blocks belong in user messages"),
         ));
     }
-    let tool_use_id = A
-        .string(o.get("tool_use_id"), &format!("{bp}.tool_use_id"))?
-        .to_string();
+    let tool_use_id = A.string(o.get("tool_use_id"), bp.field("tool_use_id"))?.to_string();
     let is_error = match o.get("is_error") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -598,15 +597,15 @@ fn tool_result_block(o: &mut Map<String, Value>, bp: &str, role: Role) -> R<Tool
         }
     };
     Ok(ToolResult {
-        content: tool_result_content(o.get_mut("content"), &format!("{bp}.content"))?,
+        content: tool_result_content(o.get_mut("content"), &bp.field("content"))?,
         status: is_error.then_some("error"),
         tool_use_id,
     })
 }
 
 /// A `thinking` block: its text and signature (an empty signature is none).
-fn thinking_block(o: &mut Map<String, Value>, bp: &str) -> R<Reasoning> {
-    A.string(o.get("thinking"), &format!("{bp}.thinking"))?;
+fn thinking_block(o: &mut Map<String, Value>, bp: &Path) -> R<Reasoning> {
+    A.string(o.get("thinking"), bp.field("thinking"))?;
     let signature = match o.get("signature") {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         None | Some(Value::Null) | Some(Value::String(_)) => None,
@@ -623,7 +622,7 @@ fn thinking_block(o: &mut Map<String, Value>, bp: &str) -> R<Reasoning> {
     })
 }
 
-fn tool_result_content(c: Option<&mut Value>, p: &str) -> R<Vec<ToolResultContent>> {
+fn tool_result_content(c: Option<&mut Value>, p: &Path) -> R<Vec<ToolResultContent>> {
     let mut out = Vec::new();
     match c {
         None | Some(Value::Null) => {}
@@ -634,11 +633,11 @@ fn tool_result_content(c: Option<&mut Value>, p: &str) -> R<Vec<ToolResultConten
         }
         Some(Value::Array(a)) => {
             for (i, b) in a.iter_mut().enumerate() {
-                let bp = format!("{p}.{i}");
-                let o = A.object_mut(b, &bp)?;
-                match A.string(o.get("type"), &format!("{bp}.type"))? {
+                let bp = p.at(i, A);
+                let o = A.object_mut(b, bp)?;
+                match A.string(o.get("type"), bp.field("type"))? {
                     "text" => {
-                        if !A.string(o.get("text"), &format!("{bp}.text"))?.is_empty() {
+                        if !A.string(o.get("text"), bp.field("text"))?.is_empty() {
                             out.push(ToolResultContent::Text(take_str(o.get_mut("text"))));
                         }
                     }
@@ -689,7 +688,7 @@ fn tools(req: &mut Map<String, Value>, cfg: &Config, thinking_on: bool) -> R<(Ve
 }
 
 /// One entry of `tools` (at path `p`): a custom tool `{name, description?, input_schema}`.
-fn tool_entry(o: &mut Map<String, Value>, p: &str) -> R<Option<ToolEntry>> {
+fn tool_entry(o: &mut Map<String, Value>, p: &Path) -> R<Option<ToolEntry>> {
     match o.get("type") {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) if s == "custom" => {}

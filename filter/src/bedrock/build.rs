@@ -15,11 +15,13 @@ use super::models::JsonAnswer;
 use crate::config::Guardrail;
 use crate::error::ApiError;
 use serde_json::{Map, Value};
+use std::fmt::Display;
 
 type R<T> = Result<T, ApiError>;
 
-fn bad(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
-    ApiError::invalid_param(param, msg)
+/// A 400 naming `param` (a field path, written out only here: see `front::fields::Path`).
+fn bad(param: &dyn Display, msg: impl Into<String>) -> ApiError {
+    ApiError::invalid_param(param.to_string(), msg)
 }
 
 /// `{"cachePoint": {"type": "default"}}` as a message content block.
@@ -59,7 +61,7 @@ impl Conversation {
 }
 
 /// `(mime type, base64 data)` of a `data:<type>;base64,<data>` URI; `param` names it in errors.
-pub(crate) fn data_uri<'a>(url: &'a str, param: &str) -> R<(&'a str, &'a str)> {
+pub(crate) fn data_uri<'a>(url: &'a str, param: &dyn Display) -> R<(&'a str, &'a str)> {
     let rest = url
         .strip_prefix("data:")
         .ok_or_else(|| bad(param, "expected a data: URI"))?;
@@ -78,7 +80,7 @@ pub(crate) fn data_uri<'a>(url: &'a str, param: &str) -> R<(&'a str, &'a str)> {
 }
 
 /// An image block from its MIME type and base64 bytes (png, jpeg, gif, webp).
-pub(crate) fn image_block(mime: &str, base64: &str, param: &str) -> R<ImageBlock> {
+pub(crate) fn image_block(mime: &str, base64: &str, param: &dyn Display) -> R<ImageBlock> {
     let format = image_format(mime).ok_or_else(|| {
         bad(
             param,
@@ -98,7 +100,12 @@ pub(crate) fn image_block(mime: &str, base64: &str, param: &str) -> R<ImageBlock
 
 /// A document block from its MIME type, base64 bytes and the client's file name (cleaned into a
 /// name Bedrock accepts).
-pub(crate) fn document_block(mime: &str, base64: &str, filename: Option<&str>, param: &str) -> R<DocumentBlock> {
+pub(crate) fn document_block(
+    mime: &str,
+    base64: &str,
+    filename: Option<&str>,
+    param: &dyn Display,
+) -> R<DocumentBlock> {
     let format = document_format(mime).ok_or_else(|| {
         bad(
             param,
@@ -121,7 +128,7 @@ pub(crate) fn document_block(mime: &str, base64: &str, filename: Option<&str>, p
 /// `{}`). Arguments that are not JSON at all become `{}`: a stream cut off at max tokens leaves
 /// truncated arguments in the client's history, and the conversation must go on. Valid JSON that
 /// is not an object is a 400 naming `param`; so is a tool name outside Bedrock's alphabet.
-pub(crate) fn tool_use(id: &str, name: &str, arguments: &str, param: &str) -> R<ToolUse> {
+pub(crate) fn tool_use(id: &str, name: &str, arguments: &str, param: &dyn Display) -> R<ToolUse> {
     let input = match serde_json::from_str::<Value>(arguments) {
         _ if arguments.trim().is_empty() => Value::Object(Map::new()),
         Ok(v) => v,
@@ -183,7 +190,7 @@ pub(crate) fn is_valid_tool_name(name: &str) -> bool {
 }
 
 /// 400 naming `param` unless `name` is a valid Bedrock tool name.
-pub(crate) fn check_tool_name(name: &str, param: &str) -> R<()> {
+pub(crate) fn check_tool_name(name: &str, param: &dyn Display) -> R<()> {
     if !is_valid_tool_name(name) {
         return Err(bad(param, format!("tool names must be {TOOL_NAME_CHARS}")));
     }
@@ -196,7 +203,7 @@ pub(crate) fn function_tool(
     name: &str,
     description: Option<String>,
     schema: Option<Value>,
-    param: &str,
+    param: &dyn Display,
 ) -> R<ToolSpec> {
     check_tool_name(name, param)?;
     let schema = schema.unwrap_or_else(|| {
@@ -234,7 +241,7 @@ pub(crate) fn answer_tool(tool_config: &mut Option<ToolConfig>, answer: JsonAnsw
         .any(|t| matches!(t, Tool::ToolSpec(s) if s.name == answer.name))
     {
         return Err(bad(
-            param,
+            &param,
             format!(
                 "the {param} schema name {:?} collides with a tool of the same name",
                 answer.name
@@ -284,7 +291,7 @@ pub(crate) fn tool_config(tools: Vec<Tool>, choice: ToolChoiceRequest) -> R<Opti
         ToolChoiceRequest::Named(name) => {
             if !defined(&name) {
                 return Err(bad(
-                    "tool_choice",
+                    &"tool_choice",
                     format!("`tool_choice` names {name:?}, which is not in `tools`"),
                 ));
             }
@@ -292,7 +299,7 @@ pub(crate) fn tool_config(tools: Vec<Tool>, choice: ToolChoiceRequest) -> R<Opti
         }
     };
     if choice.is_some() && tools.is_empty() {
-        return Err(bad("tool_choice", "`tool_choice` needs `tools`"));
+        return Err(bad(&"tool_choice", "`tool_choice` needs `tools`"));
     }
     if tools.is_empty() {
         return Ok(None);

@@ -16,7 +16,7 @@ use crate::bedrock::pipeline::{self, Draft};
 use crate::config::{Api, Config, UnsupportedParams};
 use crate::error::ApiError;
 use crate::front::fields::{
-    self, given, take_str, type_name, want_arr, want_bool, want_obj, want_tokens, Model, Param, Style, ToolEntry,
+    self, given, take_str, type_name, want_arr, want_bool, want_obj, want_tokens, Model, Param, Path, Style, ToolEntry,
 };
 use serde_json::{Map, Value};
 
@@ -50,7 +50,7 @@ fn bad(param: impl Into<String>, msg: impl Into<String>) -> ApiError {
     ApiError::invalid_param(param, msg)
 }
 
-fn want_str<'a>(v: &'a Value, param: &str) -> R<&'a str> {
+fn want_str<'a, 'p>(v: &'a Value, param: impl Into<Path<'p>>) -> R<&'a str> {
     fields::want_str(Some(v), param)
 }
 
@@ -258,9 +258,9 @@ fn read_tools(req: &mut Map<String, Value>, cfg: &Config) -> R<Vec<Tool>> {
                 bad(format!("{p}.type"), "only `function` tools are supported").with_code("unsupported_tool_type")
             );
         }
-        let fp = format!("{p}.function");
+        let fp = p.field("function");
         let mut absent = Value::Null;
-        let f = Style::OpenAi.object_mut(o.get_mut("function").unwrap_or(&mut absent), &fp)?;
+        let f = Style::OpenAi.object_mut(o.get_mut("function").unwrap_or(&mut absent), fp)?;
         let spec = fields::tool_spec(f, &fp, "parameters", false, Style::OpenAi)?;
         Ok(Some(ToolEntry {
             spec,
@@ -326,8 +326,9 @@ fn read_messages(
         ));
     }
     let mut conv = Conversation::new();
+    let top = Path::Top("messages");
     for (i, m) in messages.iter_mut().enumerate() {
-        read_message(m, &format!("messages[{i}]"), &mut conv)?;
+        read_message(m, &top.at(i, Style::OpenAi), &mut conv)?;
     }
     let (system, messages) = conv.finish()?;
     if messages.is_empty() {
@@ -344,16 +345,16 @@ fn has_cache_control(o: &Map<String, Value>) -> bool {
 }
 
 /// One message into the conversation.
-fn read_message(m: &mut Value, p: &str, conv: &mut Conversation) -> R<()> {
+fn read_message(m: &mut Value, p: &Path, conv: &mut Conversation) -> R<()> {
     let o = Style::OpenAi.object_mut(m, p)?;
     // Owned: the arms move the content out of `o`.
     let role = match o.get("role") {
-        Some(r) => want_str(r, &format!("{p}.role"))?.to_string(),
+        Some(r) => want_str(r, p.field("role"))?.to_string(),
         None => return Err(bad(format!("{p}.role"), format!("`{p}.role` is required"))),
     };
     let (role, mut blocks) = match role.as_str() {
         "system" | "developer" => {
-            let blocks = text_only(o.get_mut("content"), &format!("{p}.content"), true)?;
+            let blocks = text_only(o.get_mut("content"), &p.field("content"), true)?;
             conv.system.extend(blocks.into_iter().filter_map(|b| match b {
                 ContentBlock::Text(t) => Some(SystemBlock::Text(t)),
                 ContentBlock::CachePoint(c) => Some(SystemBlock::CachePoint(c)),
@@ -365,7 +366,7 @@ fn read_message(m: &mut Value, p: &str, conv: &mut Conversation) -> R<()> {
             }
             return Ok(());
         }
-        "user" => (Role::User, user_content(o.get_mut("content"), &format!("{p}.content"))?),
+        "user" => (Role::User, user_content(o.get_mut("content"), &p.field("content"))?),
         "assistant" => (Role::Assistant, assistant_content(o, p)?),
         "tool" => (Role::User, vec![tool_result(o, p)?]),
         "function" => {
@@ -389,7 +390,7 @@ fn read_message(m: &mut Value, p: &str, conv: &mut Conversation) -> R<()> {
 }
 
 /// Text content: a string or an array of text parts (text and cache point blocks).
-fn text_only(content: Option<&mut Value>, p: &str, skip_empty: bool) -> R<Vec<ContentBlock>> {
+fn text_only(content: Option<&mut Value>, p: &Path, skip_empty: bool) -> R<Vec<ContentBlock>> {
     let mut out = Vec::new();
     match content {
         None | Some(Value::Null) => {}
@@ -400,12 +401,12 @@ fn text_only(content: Option<&mut Value>, p: &str, skip_empty: bool) -> R<Vec<Co
         }
         Some(Value::Array(parts)) => {
             for (j, part) in parts.iter_mut().enumerate() {
-                let pp = format!("{p}[{j}]");
-                let o = Style::OpenAi.object_mut(part, &pp)?;
+                let pp = p.at(j, Style::OpenAi);
+                let o = Style::OpenAi.object_mut(part, pp)?;
                 if o.get("type").and_then(Value::as_str) != Some("text") {
-                    return Err(bad(pp.clone(), format!("`{pp}` must be a text part here")));
+                    return Err(bad(&pp, format!("`{pp}` must be a text part here")));
                 }
-                let t = want_str(field(o, "text"), &format!("{pp}.text"))?;
+                let t = want_str(field(o, "text"), pp.field("text"))?;
                 if !(skip_empty && t.is_empty()) {
                     out.push(ContentBlock::Text(take_str(o.get_mut("text"))));
                 }
@@ -427,7 +428,7 @@ fn text_only(content: Option<&mut Value>, p: &str, skip_empty: bool) -> R<Vec<Co
     Ok(out)
 }
 
-fn user_content(content: Option<&mut Value>, p: &str) -> R<Vec<ContentBlock>> {
+fn user_content(content: Option<&mut Value>, p: &Path) -> R<Vec<ContentBlock>> {
     let parts = match content {
         Some(Value::Array(parts)) => parts,
         None | Some(Value::Null) => return Err(bad(p, format!("`{p}` is required for user messages"))),
@@ -435,23 +436,25 @@ fn user_content(content: Option<&mut Value>, p: &str) -> R<Vec<ContentBlock>> {
     };
     let mut out = Vec::with_capacity(parts.len());
     for (j, part) in parts.iter_mut().enumerate() {
-        let pp = format!("{p}[{j}]");
-        let o = Style::OpenAi.object_mut(part, &pp)?;
-        let kind = want_str(field(o, "type"), &format!("{pp}.type"))?;
+        let pp = p.at(j, Style::OpenAi);
+        let o = Style::OpenAi.object_mut(part, pp)?;
+        let kind = want_str(field(o, "type"), pp.field("type"))?;
         match kind {
             "text" => {
-                want_str(field(o, "text"), &format!("{pp}.text"))?;
+                want_str(field(o, "text"), pp.field("text"))?;
                 out.push(ContentBlock::Text(take_str(o.get_mut("text"))));
             }
             "image_url" => out.push(image_part(field(o, "image_url"), &pp)?),
             "file" => out.push(file_part(field(o, "file"), &pp)?),
             "input_audio" => {
-                return Err(bad(pp, "audio input is not supported by Amazon Bedrock's Converse API")
-                    .with_code("unsupported_content"))
+                return Err(
+                    bad(&pp, "audio input is not supported by Amazon Bedrock's Converse API")
+                        .with_code("unsupported_content"),
+                )
             }
             other => {
                 return Err(bad(
-                    pp.clone(),
+                    &pp,
                     format!("`{pp}.type` {other:?} is not a supported content part type"),
                 ))
             }
@@ -464,10 +467,10 @@ fn user_content(content: Option<&mut Value>, p: &str) -> R<Vec<ContentBlock>> {
 }
 
 /// `{"type": "image_url", "image_url": "data:…" | {"url": "data:…"}}`.
-fn image_part(iu: &Value, pp: &str) -> R<ContentBlock> {
+fn image_part(iu: &Value, pp: &Path) -> R<ContentBlock> {
     let url = match iu {
         Value::String(s) => s.as_str(),
-        Value::Object(m) => want_str(field(m, "url"), &format!("{pp}.image_url.url"))?,
+        Value::Object(m) => want_str(field(m, "url"), pp.field("image_url.url"))?,
         _ => {
             return Err(bad(
                 format!("{pp}.image_url"),
@@ -475,10 +478,10 @@ fn image_part(iu: &Value, pp: &str) -> R<ContentBlock> {
             ))
         }
     };
-    let param = format!("{pp}.image_url");
+    let param = pp.field("image_url");
     if url.starts_with("http://") || url.starts_with("https://") {
         return Err(bad(
-            param,
+            &param,
             "image URLs are not fetched by this gateway; send the image inline as a data URI (data:image/png;base64,...)",
         )
         .with_code("image_url_not_supported"));
@@ -488,43 +491,43 @@ fn image_part(iu: &Value, pp: &str) -> R<ContentBlock> {
 }
 
 /// `{"type": "file", "file": {"file_data": "data:…", "filename"?}}`.
-fn file_part(f: &Value, p: &str) -> R<ContentBlock> {
-    let o = want_obj(f, &format!("{p}.file"))?;
+fn file_part(f: &Value, p: &Path) -> R<ContentBlock> {
+    let o = want_obj(f, p.field("file"))?;
     if given(o, "file_id").is_some() {
         return Err(bad(
             format!("{p}.file.file_id"),
             "file ids are not supported (the gateway stores no files); send `file_data` as a data URI",
         ));
     }
-    let data = want_str(field(o, "file_data"), &format!("{p}.file.file_data"))?;
-    let (mime, b64) = build::data_uri(data, &format!("{p}.file.file_data"))?;
+    let data = want_str(field(o, "file_data"), p.field("file.file_data"))?;
+    let (mime, b64) = build::data_uri(data, &p.field("file.file_data"))?;
     let filename = o.get("filename").and_then(Value::as_str);
     Ok(ContentBlock::Document(build::document_block(
         mime,
         b64,
         filename,
-        &format!("{p}.file"),
+        &p.field("file"),
     )?))
 }
 
 /// `thinking_blocks` → reasoning blocks, as Claude produced them (first in the turn).
-fn thinking_blocks(tb: &Value, p: &str) -> R<Vec<ContentBlock>> {
+fn thinking_blocks(tb: &Value, p: &Path) -> R<Vec<ContentBlock>> {
     let mut out = Vec::new();
-    for (j, b) in want_arr(tb, &format!("{p}.thinking_blocks"))?.iter().enumerate() {
-        let bp = format!("{p}.thinking_blocks[{j}]");
-        let bo = want_obj(b, &bp)?;
+    let tbp = p.field("thinking_blocks");
+    for (j, b) in want_arr(tb, tbp)?.iter().enumerate() {
+        let bp = tbp.at(j, Style::OpenAi);
+        let bo = want_obj(b, bp)?;
         let reasoning = match bo.get("type").and_then(Value::as_str) {
             Some("thinking") => Reasoning::ReasoningText {
                 signature: bo.get("signature").and_then(Value::as_str).map(str::to_string),
-                text: want_str(field(bo, "thinking"), &format!("{bp}.thinking"))?.to_string(),
+                text: want_str(field(bo, "thinking"), bp.field("thinking"))?.to_string(),
             },
-            Some("redacted_thinking") => Reasoning::RedactedContent(build::redacted_content(want_str(
-                field(bo, "data"),
-                &format!("{bp}.data"),
-            )?)),
+            Some("redacted_thinking") => {
+                Reasoning::RedactedContent(build::redacted_content(want_str(field(bo, "data"), bp.field("data"))?))
+            }
             _ => {
                 return Err(bad(
-                    bp,
+                    &bp,
                     "thinking blocks must have type `thinking` or `redacted_thinking`",
                 ))
             }
@@ -534,25 +537,26 @@ fn thinking_blocks(tb: &Value, p: &str) -> R<Vec<ContentBlock>> {
     Ok(out)
 }
 
-fn assistant_content(o: &mut Map<String, Value>, p: &str) -> R<Vec<ContentBlock>> {
+fn assistant_content(o: &mut Map<String, Value>, p: &Path) -> R<Vec<ContentBlock>> {
     let mut out = match given(o, "thinking_blocks") {
         Some(tb) => thinking_blocks(tb, p)?,
         None => Vec::new(),
     };
-    out.extend(text_only(o.get_mut("content"), &format!("{p}.content"), true)?);
+    out.extend(text_only(o.get_mut("content"), &p.field("content"), true)?);
     if let Some(tc) = given(o, "tool_calls") {
-        for (j, call) in want_arr(tc, &format!("{p}.tool_calls"))?.iter().enumerate() {
-            let cp = format!("{p}.tool_calls[{j}]");
-            let co = want_obj(call, &cp)?;
-            let id = want_str(field(co, "id"), &format!("{cp}.id"))?;
-            let f = want_obj(field(co, "function"), &format!("{cp}.function"))?;
-            let name_param = format!("{cp}.function.name");
-            let name = want_str(field(f, "name"), &name_param)?;
+        let tcp = p.field("tool_calls");
+        for (j, call) in want_arr(tc, tcp)?.iter().enumerate() {
+            let cp = tcp.at(j, Style::OpenAi);
+            let co = want_obj(call, cp)?;
+            let id = want_str(field(co, "id"), cp.field("id"))?;
+            let f = want_obj(field(co, "function"), cp.field("function"))?;
+            let name_param = cp.field("function.name");
+            let name = want_str(field(f, "name"), name_param)?;
             build::check_tool_name(name, &name_param)?;
-            let args_param = format!("{cp}.function.arguments");
+            let args_param = cp.field("function.arguments");
             let args = match f.get("arguments") {
                 None | Some(Value::Null) => "{}",
-                Some(a) => want_str(a, &args_param)?,
+                Some(a) => want_str(a, args_param)?,
             };
             out.push(ContentBlock::ToolUse(build::tool_use(id, name, args, &args_param)?));
         }
@@ -560,9 +564,9 @@ fn assistant_content(o: &mut Map<String, Value>, p: &str) -> R<Vec<ContentBlock>
     Ok(out)
 }
 
-fn tool_result(o: &mut Map<String, Value>, p: &str) -> R<ContentBlock> {
-    let id = want_str(field(o, "tool_call_id"), &format!("{p}.tool_call_id"))?.to_string();
-    let content = text_only(o.get_mut("content"), &format!("{p}.content"), false)?
+fn tool_result(o: &mut Map<String, Value>, p: &Path) -> R<ContentBlock> {
+    let id = want_str(field(o, "tool_call_id"), p.field("tool_call_id"))?.to_string();
+    let content = text_only(o.get_mut("content"), &p.field("content"), false)?
         .into_iter()
         .filter_map(|b| match b {
             ContentBlock::Text(t) => Some(ToolResultContent::Text(t)),

@@ -22,6 +22,63 @@ pub(crate) enum Style {
     Anthropic,
 }
 
+/// A field's path as a 400 names it (`messages.3.content.0.text`, `tools[2].function.name`),
+/// written out only when an error is: reading a valid request builds no path strings (a 300 KiB
+/// agent request has thousands of fields).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Path<'a> {
+    Top(&'a str),
+    /// `{parent}.{name}`.
+    Field(&'a Path<'a>, &'a str),
+    /// Entry `i` of the list at the parent path, in the door's [`Style`].
+    Index(&'a Path<'a>, usize, Style),
+}
+
+impl<'a> Path<'a> {
+    pub(crate) fn field(&'a self, name: &'a str) -> Path<'a> {
+        Path::Field(self, name)
+    }
+
+    pub(crate) fn at(&'a self, i: usize, style: Style) -> Path<'a> {
+        Path::Index(self, i, style)
+    }
+}
+
+impl Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Top(s) => f.write_str(s),
+            Path::Field(p, name) => write!(f, "{p}.{name}"),
+            Path::Index(p, i, Style::OpenAi) => write!(f, "{p}[{i}]"),
+            Path::Index(p, i, Style::Anthropic) => write!(f, "{p}.{i}"),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Path<'a> {
+    fn from(s: &'a str) -> Self {
+        Path::Top(s)
+    }
+}
+
+impl<'a> From<&'a String> for Path<'a> {
+    fn from(s: &'a String) -> Self {
+        Path::Top(s)
+    }
+}
+
+impl<'a> From<&Path<'a>> for Path<'a> {
+    fn from(p: &Path<'a>) -> Self {
+        *p
+    }
+}
+
+impl From<&Path<'_>> for String {
+    fn from(p: &Path<'_>) -> Self {
+        p.to_string()
+    }
+}
+
 /// "a string", "an object", … for error messages.
 pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
@@ -35,82 +92,88 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
 }
 
 impl Style {
-    /// The path of entry `i` of the list at `p`.
-    pub(crate) fn index(self, p: &str, i: usize) -> String {
-        match self {
-            Style::OpenAi => format!("{p}[{i}]"),
-            Style::Anthropic => format!("{p}.{i}"),
-        }
-    }
-
     /// A 400 about `param`: "`param` {what}" (OpenAI) or "param: {what}" (Anthropic).
-    pub(crate) fn bad(self, param: &str, what: impl Display) -> ApiError {
+    pub(crate) fn bad<'p>(self, param: impl Into<Path<'p>>, what: impl Display) -> ApiError {
+        let param = param.into();
         let msg = match self {
             Style::OpenAi => format!("`{param}` {what}"),
             Style::Anthropic => format!("{param}: {what}"),
         };
-        ApiError::invalid_param(param, msg)
+        ApiError::invalid_param(param.to_string(), msg)
     }
 
     /// A 400 for a required field that is absent.
-    pub(crate) fn required(self, param: &str) -> ApiError {
+    pub(crate) fn required<'p>(self, param: impl Into<Path<'p>>) -> ApiError {
         match self {
             Style::OpenAi => self.bad(param, "is required").with_code("missing_required_parameter"),
             Style::Anthropic => self.bad(param, "Field required"),
         }
     }
 
+    /// A 400 for a value of the wrong JSON type.
+    fn not_a(self, param: Path<'_>, want: &str, v: &Value) -> ApiError {
+        self.bad(param, format_args!("must be {want}, not {}", type_name(v)))
+    }
+
     /// A string field: absent is [`Style::required`] (so is `null` for Anthropic).
-    pub(crate) fn string<'a>(self, v: Option<&'a Value>, param: &str) -> R<&'a str> {
+    pub(crate) fn string<'a, 'p>(self, v: Option<&'a Value>, param: impl Into<Path<'p>>) -> R<&'a str> {
         match v {
             Some(Value::String(s)) => Ok(s),
             None => Err(self.required(param)),
             Some(Value::Null) if self == Style::Anthropic => Err(self.required(param)),
-            Some(other) => Err(self.bad(param, format_args!("must be a string, not {}", type_name(other)))),
+            Some(other) => Err(self.not_a(param.into(), "a string", other)),
         }
     }
 
-    pub(crate) fn object<'a>(self, v: &'a Value, param: &str) -> R<&'a Map<String, Value>> {
-        v.as_object()
-            .ok_or_else(|| self.bad(param, format_args!("must be an object, not {}", type_name(v))))
+    pub(crate) fn object<'a, 'p>(self, v: &'a Value, param: impl Into<Path<'p>>) -> R<&'a Map<String, Value>> {
+        match v {
+            Value::Object(m) => Ok(m),
+            other => Err(self.not_a(param.into(), "an object", other)),
+        }
     }
 
-    pub(crate) fn array<'a>(self, v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
-        v.as_array()
-            .ok_or_else(|| self.bad(param, format_args!("must be an array, not {}", type_name(v))))
+    pub(crate) fn array<'a, 'p>(self, v: &'a Value, param: impl Into<Path<'p>>) -> R<&'a Vec<Value>> {
+        match v {
+            Value::Array(a) => Ok(a),
+            other => Err(self.not_a(param.into(), "an array", other)),
+        }
     }
 
     /// [`Style::object`], for a door that moves the values out (no copy of what it forwards).
-    pub(crate) fn object_mut<'a>(self, v: &'a mut Value, param: &str) -> R<&'a mut Map<String, Value>> {
+    pub(crate) fn object_mut<'a, 'p>(
+        self,
+        v: &'a mut Value,
+        param: impl Into<Path<'p>>,
+    ) -> R<&'a mut Map<String, Value>> {
         match v {
             Value::Object(m) => Ok(m),
-            other => Err(self.bad(param, format_args!("must be an object, not {}", type_name(other)))),
+            other => Err(self.not_a(param.into(), "an object", other)),
         }
     }
 
     /// [`Style::array`], for a door that moves the values out.
-    pub(crate) fn array_mut<'a>(self, v: &'a mut Value, param: &str) -> R<&'a mut Vec<Value>> {
+    pub(crate) fn array_mut<'a, 'p>(self, v: &'a mut Value, param: impl Into<Path<'p>>) -> R<&'a mut Vec<Value>> {
         match v {
             Value::Array(a) => Ok(a),
-            other => Err(self.bad(param, format_args!("must be an array, not {}", type_name(other)))),
+            other => Err(self.not_a(param.into(), "an array", other)),
         }
     }
 }
 
 /// A string in the OpenAI doors' wording ([`Style::string`]).
-pub(crate) fn want_str<'a>(v: Option<&'a Value>, param: &str) -> R<&'a str> {
+pub(crate) fn want_str<'a, 'p>(v: Option<&'a Value>, param: impl Into<Path<'p>>) -> R<&'a str> {
     Style::OpenAi.string(v, param)
 }
 
-pub(crate) fn want_obj<'a>(v: &'a Value, param: &str) -> R<&'a Map<String, Value>> {
+pub(crate) fn want_obj<'a, 'p>(v: &'a Value, param: impl Into<Path<'p>>) -> R<&'a Map<String, Value>> {
     Style::OpenAi.object(v, param)
 }
 
-pub(crate) fn want_arr<'a>(v: &'a Value, param: &str) -> R<&'a Vec<Value>> {
+pub(crate) fn want_arr<'a, 'p>(v: &'a Value, param: impl Into<Path<'p>>) -> R<&'a Vec<Value>> {
     Style::OpenAi.array(v, param)
 }
 
-pub(crate) fn want_bool(v: &Value, param: &str) -> R<bool> {
+pub(crate) fn want_bool<'p>(v: &Value, param: impl Into<Path<'p>>) -> R<bool> {
     v.as_bool()
         .ok_or_else(|| Style::OpenAi.bad(param, format_args!("must be a boolean, not {}", type_name(v))))
 }
@@ -313,7 +376,7 @@ pub(crate) fn tools(
     req: &mut Map<String, Value>,
     max: usize,
     style: Style,
-    mut read: impl FnMut(&mut Map<String, Value>, &str) -> R<Option<ToolEntry>>,
+    mut read: impl FnMut(&mut Map<String, Value>, &Path) -> R<Option<ToolEntry>>,
 ) -> R<Vec<Tool>> {
     let mut out = Vec::new();
     let Some(t) = given_mut(req, "tools") else {
@@ -328,8 +391,9 @@ pub(crate) fn tools(
     }
     out.reserve(list.len());
     for (i, tool) in list.iter_mut().enumerate() {
-        let p = style.index("tools", i);
-        let Some(entry) = read(style.object_mut(tool, &p)?, &p)? else {
+        let p = Path::Top("tools");
+        let p = p.at(i, style);
+        let Some(entry) = read(style.object_mut(tool, p)?, &p)? else {
             continue;
         };
         out.push(Tool::ToolSpec(entry.spec));
@@ -346,40 +410,40 @@ pub(crate) fn tools(
 /// `strict`, when given, a boolean. The schema and description are moved out of `o`.
 pub(crate) fn tool_spec(
     o: &mut Map<String, Value>,
-    p: &str,
+    p: &Path,
     schema_key: &str,
     schema_required: bool,
     style: Style,
 ) -> R<ToolSpec> {
-    let name_param = format!("{p}.name");
-    let name = style.string(o.get("name"), &name_param)?.to_string();
+    let name_param = p.field("name");
+    let name = style.string(o.get("name"), name_param)?.to_string();
     match style {
         Style::OpenAi => build::check_tool_name(&name, &name_param)?,
         Style::Anthropic if !build::is_valid_tool_name(&name) => {
-            return Err(style.bad(&name_param, format_args!("must be {}", build::TOOL_NAME_CHARS)))
+            return Err(style.bad(name_param, format_args!("must be {}", build::TOOL_NAME_CHARS)))
         }
         Style::Anthropic => {}
     }
-    let schema_param = format!("{p}.{schema_key}");
+    let schema_param = p.field(schema_key);
     let schema = match given_mut(o, schema_key) {
-        None if schema_required => return Err(style.required(&schema_param)),
+        None if schema_required => return Err(style.required(schema_param)),
         None => None,
-        Some(s) => Some(Value::Object(std::mem::take(style.object_mut(s, &schema_param)?))),
+        Some(s) => Some(Value::Object(std::mem::take(style.object_mut(s, schema_param)?))),
     };
     let description = match given_mut(o, "description") {
         None => None,
         Some(d) => {
-            style.string(Some(d), &format!("{p}.description"))?;
+            style.string(Some(d), p.field("description"))?;
             Some(take_str(Some(d)))
         }
     };
     let mut spec = build::function_tool(&name, description, schema, &name_param)?;
     // `strict: true` is kept for the pipeline, which sends it only to models with strict tools.
     if let Some(st) = given(o, "strict") {
-        let st_param = format!("{p}.strict");
+        let st_param = p.field("strict");
         match st {
             Value::Bool(b) => spec.strict = b.then_some(true),
-            _ => return Err(style.bad(&st_param, format_args!("must be a boolean, not {}", type_name(st)))),
+            _ => return Err(style.bad(st_param, format_args!("must be a boolean, not {}", type_name(st)))),
         }
     }
     Ok(spec)
@@ -516,7 +580,7 @@ mod tests {
         assert_eq!((m.client.as_str(), m.id.as_str()), ("some.model-v1", "some.model-v1"));
     }
 
-    fn read(style: Style) -> impl FnMut(&mut Map<String, Value>, &str) -> R<Option<ToolEntry>> {
+    fn read(style: Style) -> impl FnMut(&mut Map<String, Value>, &Path) -> R<Option<ToolEntry>> {
         move |o, p| {
             if o.get("skip").is_some() {
                 return Ok(None);
@@ -598,6 +662,26 @@ mod tests {
         );
         assert_eq!(err(choice(json!("any"))).1, "tool_choice");
         assert!(err(choice(json!(1))).2.contains("not a number"));
+    }
+
+    #[test]
+    fn paths_are_written_in_each_styles_form() {
+        let top = Path::Top("messages");
+        let (a, o) = (top.at(3, Style::Anthropic), top.at(3, Style::OpenAi));
+        let (a, o) = (a.field("content"), o.field("tool_calls"));
+        assert_eq!(
+            a.at(0, Style::Anthropic).field("source.type").to_string(),
+            "messages.3.content.0.source.type"
+        );
+        assert_eq!(
+            o.at(1, Style::OpenAi).field("function.name").to_string(),
+            "messages[3].tool_calls[1].function.name"
+        );
+        let one = json!(1);
+        let e = Style::Anthropic.string(Some(&one), a.at(2, Style::Anthropic).field("text"));
+        let (status, param, message, _) = err(e);
+        assert_eq!((status, param.as_str()), (400, "messages.3.content.2.text"));
+        assert_eq!(message, "messages.3.content.2.text: must be a string, not a number");
     }
 
     #[test]

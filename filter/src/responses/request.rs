@@ -14,7 +14,9 @@ use crate::bedrock::models::{Effort, JsonAnswer, ReasoningAsk};
 use crate::bedrock::pipeline::{self, Draft};
 use crate::config::{Config, UnsupportedParams};
 use crate::error::ApiError;
-use crate::front::fields::{self, given, type_name, want_arr, want_bool, want_obj, want_str, Param, Style, ToolEntry};
+use crate::front::fields::{
+    self, given, type_name, want_arr, want_bool, want_obj, want_str, Param, Path, Style, ToolEntry,
+};
 use serde_json::{Map, Value};
 
 type R<T> = Result<T, ApiError>;
@@ -186,8 +188,9 @@ fn conversation(req: &Map<String, Value>, cfg: &Config) -> R<Conversation> {
         None => {}
         Some(Value::String(s)) => conv.system_text(s),
         Some(Value::Array(items)) => {
+            let top = Path::Top("instructions");
             for (n, item) in items.iter().enumerate() {
-                conv.item(item, &format!("instructions[{n}]"))?;
+                conv.item(item, &top.at(n, Style::OpenAi))?;
             }
         }
         Some(other) => {
@@ -217,8 +220,9 @@ fn conversation(req: &Map<String, Value>, cfg: &Config) -> R<Conversation> {
                     ),
                 ));
             }
+            let top = Path::Top("input");
             for (n, item) in items.iter().enumerate() {
-                conv.item(item, &format!("input[{n}]"))?;
+                conv.item(item, &top.at(n, Style::OpenAi))?;
             }
         }
         Some(other) => {
@@ -377,11 +381,11 @@ impl Conversation {
     }
 
     /// One input item (or `instructions` item) at path `p`.
-    fn item(&mut self, item: &Value, p: &str) -> R<()> {
+    fn item(&mut self, item: &Value, p: &Path) -> R<()> {
         let o = want_obj(item, p)?;
         let kind = match o.get("type") {
             None | Some(Value::Null) => "message",
-            Some(t) => want_str(Some(t), &format!("{p}.type"))?,
+            Some(t) => want_str(Some(t), p.field("type"))?,
         };
         match kind {
             "message" => self.message(o, p),
@@ -406,30 +410,30 @@ impl Conversation {
 
     /// A `function_call` item: a `toolUse` block of the assistant's turn ([`build::tool_use`]:
     /// arguments that are not JSON, as a stream cut at max tokens leaves them, become `{}`).
-    fn function_call(&mut self, o: &Map<String, Value>, p: &str) -> R<()> {
-        let call_id = want_str(o.get("call_id"), &format!("{p}.call_id"))?;
-        let name = want_str(o.get("name"), &format!("{p}.name"))?;
+    fn function_call(&mut self, o: &Map<String, Value>, p: &Path) -> R<()> {
+        let call_id = want_str(o.get("call_id"), p.field("call_id"))?;
+        let name = want_str(o.get("name"), p.field("name"))?;
         let args = match o.get("arguments") {
             None | Some(Value::Null) => "",
-            Some(a) => want_str(Some(a), &format!("{p}.arguments"))?,
+            Some(a) => want_str(Some(a), p.field("arguments"))?,
         };
-        let call = build::tool_use(call_id, name, args, &format!("{p}.arguments"))?;
+        let call = build::tool_use(call_id, name, args, &p.field("arguments"))?;
         self.push(Role::Assistant, vec![ContentBlock::ToolUse(call)]);
         Ok(())
     }
 
     /// A `function_call_output` item: a `toolResult` block of the user's turn (text, images and
     /// files; an empty output becomes an empty text).
-    fn function_call_output(&mut self, o: &Map<String, Value>, p: &str) -> R<()> {
-        let call_id = want_str(o.get("call_id"), &format!("{p}.call_id"))?;
-        let op = format!("{p}.output");
+    fn function_call_output(&mut self, o: &Map<String, Value>, p: &Path) -> R<()> {
+        let call_id = want_str(o.get("call_id"), p.field("call_id"))?;
+        let op = p.field("output");
         let mut content = Vec::new();
         match o.get("output") {
             None | Some(Value::Null) => {}
             Some(Value::String(s)) => content.push(ToolResultContent::Text(s.clone())),
             Some(Value::Array(parts)) => {
                 for (j, part) in parts.iter().enumerate() {
-                    match part_block(part, &format!("{op}[{j}]"))? {
+                    match part_block(part, &op.at(j, Style::OpenAi))? {
                         Some(ContentBlock::Text(t)) => content.push(ToolResultContent::Text(t)),
                         Some(ContentBlock::Image(i)) => content.push(ToolResultContent::Image(i)),
                         Some(ContentBlock::Document(d)) => content.push(ToolResultContent::Document(d)),
@@ -439,7 +443,7 @@ impl Conversation {
             }
             Some(other) => {
                 return Err(bad(
-                    op.clone(),
+                    &op,
                     format!(
                         "`{op}` must be a string or an array of content parts, not {}",
                         type_name(other)
@@ -455,16 +459,16 @@ impl Conversation {
     }
 
     /// A `reasoning` item: the signed reasoning block in its `encrypted_content`.
-    fn reasoning(&mut self, o: &Map<String, Value>, p: &str) -> R<()> {
-        let ep = format!("{p}.encrypted_content");
+    fn reasoning(&mut self, o: &Map<String, Value>, p: &Path) -> R<()> {
+        let ep = p.field("encrypted_content");
         match o.get("encrypted_content") {
             // Without the signed block there is nothing Bedrock would accept: the item is
             // left out (and thinking goes off for a tool turn that needed it).
             None | Some(Value::Null) => Ok(()),
             Some(v) => {
-                let block = reasoning::decode(want_str(Some(v), &ep)?).ok_or_else(|| {
+                let block = reasoning::decode(want_str(Some(v), ep)?).ok_or_else(|| {
                     bad(
-                        ep.clone(),
+                        &ep,
                         format!(
                             "`{ep}` was not issued by this gateway (or was altered); send back reasoning \
                              items exactly as they were received"
@@ -478,29 +482,29 @@ impl Conversation {
         }
     }
 
-    fn message(&mut self, o: &Map<String, Value>, p: &str) -> R<()> {
-        let role = want_str(o.get("role"), &format!("{p}.role"))?;
-        let cp = format!("{p}.content");
+    fn message(&mut self, o: &Map<String, Value>, p: &Path) -> R<()> {
+        let role = want_str(o.get("role"), p.field("role"))?;
+        let cp = p.field("content");
         let mut blocks = Vec::new();
         match o.get("content") {
             Some(Value::String(s)) => blocks.push(ContentBlock::Text(s.clone())),
             Some(Value::Array(parts)) => {
                 for (j, part) in parts.iter().enumerate() {
-                    if let Some(b) = part_block(part, &format!("{cp}[{j}]"))? {
+                    if let Some(b) = part_block(part, &cp.at(j, Style::OpenAi))? {
                         blocks.push(b);
                     }
                 }
             }
             Some(other) => {
                 return Err(bad(
-                    cp.clone(),
+                    &cp,
                     format!(
                         "`{cp}` must be a string or an array of content parts, not {}",
                         type_name(other)
                     ),
                 ))
             }
-            None => return Err(bad(cp.clone(), format!("`{cp}` is required")).with_code("missing_required_parameter")),
+            None => return Err(bad(&cp, format!("`{cp}` is required")).with_code("missing_required_parameter")),
         }
         // Bedrock refuses blank text blocks.
         blocks.retain(|b| !matches!(b, ContentBlock::Text(t) if t.trim().is_empty()));
@@ -511,7 +515,7 @@ impl Conversation {
                     .iter()
                     .any(|b| matches!(b, ContentBlock::Image(_) | ContentBlock::Document(_)))
                 {
-                    return Err(bad(cp, "assistant messages can only hold text"));
+                    return Err(bad(&cp, "assistant messages can only hold text"));
                 }
                 self.push(Role::Assistant, blocks)
             }
@@ -519,7 +523,7 @@ impl Conversation {
                 for b in blocks {
                     match b {
                         ContentBlock::Text(t) => self.system.push(SystemBlock::Text(t)),
-                        _ => return Err(bad(cp, "system and developer messages can only hold text")),
+                        _ => return Err(bad(&cp, "system and developer messages can only hold text")),
                     }
                 }
             }
@@ -535,16 +539,16 @@ impl Conversation {
 }
 
 /// One content part of a message or function output.
-fn part_block(part: &Value, p: &str) -> R<Option<ContentBlock>> {
+fn part_block(part: &Value, p: &Path) -> R<Option<ContentBlock>> {
     let o = want_obj(part, p)?;
-    let kind = want_str(o.get("type"), &format!("{p}.type"))?;
+    let kind = want_str(o.get("type"), p.field("type"))?;
     Ok(Some(match kind {
         "input_text" | "output_text" | "text" => {
-            ContentBlock::Text(want_str(o.get("text"), &format!("{p}.text"))?.to_string())
+            ContentBlock::Text(want_str(o.get("text"), p.field("text"))?.to_string())
         }
-        "refusal" => ContentBlock::Text(want_str(o.get("refusal"), &format!("{p}.refusal"))?.to_string()),
+        "refusal" => ContentBlock::Text(want_str(o.get("refusal"), p.field("refusal"))?.to_string()),
         "input_image" => {
-            let ip = format!("{p}.image_url");
+            let ip = p.field("image_url");
             let url = match o.get("image_url") {
                 Some(Value::String(u)) => u.as_str(),
                 _ if o.get("file_id").is_some_and(|f| !f.is_null()) => {
@@ -553,11 +557,11 @@ fn part_block(part: &Value, p: &str) -> R<Option<ContentBlock>> {
                         "file ids are not supported (this gateway has no Files API); send the image as a data URL",
                     ))
                 }
-                _ => return Err(bad(ip, format!("`{p}.image_url` is required"))),
+                _ => return Err(bad(&ip, format!("`{p}.image_url` is required"))),
             };
             if !url.starts_with("data:") {
                 return Err(unsupported(
-                    ip,
+                    &ip,
                     "only `data:` image URLs are supported (Bedrock takes image bytes, and this gateway fetches no URLs)",
                 ));
             }
@@ -565,12 +569,12 @@ fn part_block(part: &Value, p: &str) -> R<Option<ContentBlock>> {
             ContentBlock::Image(build::image_block(mime, b64, &ip)?)
         }
         "input_file" => {
-            let fp = format!("{p}.file_data");
+            let fp = p.field("file_data");
             let data =
                 match o.get("file_data") {
                     Some(Value::String(d)) => d.as_str(),
                     _ => return Err(unsupported(
-                        fp,
+                        &fp,
                         "only `file_data` (a base64 data URL) is supported for files: this gateway has no Files API \
                          and fetches no URLs",
                     )),
@@ -599,7 +603,7 @@ fn tools(req: &Map<String, Value>, cfg: &Config) -> R<(Vec<Tool>, ToolChoiceRequ
         copy.insert("tools".to_string(), t.clone());
     }
     let specs = fields::tools(&mut copy, cfg.limits.max_tools, Style::OpenAi, |o, p| {
-        let kind = want_str(o.get("type"), &format!("{p}.type"))?;
+        let kind = want_str(o.get("type"), p.field("type"))?;
         if kind != "function" && drop {
             // `unsupported_params: "drop"`: a tool Bedrock cannot run is not offered (Codex
             // CLI always sends `web_search` and a `namespace` of sub-agent tools).
