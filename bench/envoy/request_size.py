@@ -58,6 +58,9 @@ def main():
                     help="also the module as an upstream filter (envoy/failover.yaml as shipped), in the same rotation")
     ap.add_argument("--api-key", action="store_true",
                     help="also the module signing with a Bedrock API key (no SigV4, so no SHA-256 of the body)")
+    ap.add_argument("--envoy-signer", action="store_true",
+                    help="also the module with signing: envoy, Envoy's aws_request_signing filter signing after it "
+                         "(the SHA-256 of the body in Envoy's native code)")
     ap.add_argument("--batches", type=int, default=7)
     ap.add_argument("--per-batch", type=int, default=20)
     ap.add_argument("--json", help="write the results here")
@@ -73,6 +76,9 @@ def main():
         key_config = dict(run.FILTER_CONFIG, credentials={"bearer_token": "bench-api-key"})
         envoys["api_key"] = run.EnvoyProc(True, up.port, "requests-api-key", wasm=Path(args.wasm),
                                           filter_config=key_config)
+    if args.envoy_signer:
+        envoys["envoy_signer"] = run.EnvoyProc(True, up.port, "requests-envoy-signer", wasm=Path(args.wasm),
+                                               envoy_signer=True)
     if args.upstream:
         envoys["upstream"] = run.FailoverEnvoyProc(up.port, "requests-upstream", wasm=Path(args.wasm))
     null = run.EnvoyProc(True, up.port, "requests-null", wasm=Path(args.null_wasm))

@@ -36,7 +36,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 import clients  # noqa: E402
-from harness import Envoy, envoy_binary, render_config  # noqa: E402
+from harness import Envoy, aws_signer, envoy_binary, render_config  # noqa: E402
 
 WASM = ROOT / "dist" / "bedrock_bridge.wasm"
 ART = HERE / ".artifacts"
@@ -195,12 +195,20 @@ class Upstream:
 
 
 class EnvoyProc(Envoy):
+    """`envoy_signer`: the filter with `"signing": "envoy"` followed by Envoy's aws_request_signing
+    filter holding the benchmark's credentials (envoy/envoy-signer.yaml's arrangement)."""
+
     def __init__(self, with_filter: bool, upstream_port: int, name: str, wasm: Path = WASM,
-                 filter_config: dict = FILTER_CONFIG):
+                 filter_config: dict = FILTER_CONFIG, envoy_signer: bool = False):
         ART.mkdir(exist_ok=True)
         port, admin_port = free_port(), free_port()
+        signer = None
+        if envoy_signer:
+            filter_config = {k: v for k, v in filter_config.items() if k != "credentials"} | {"signing": "envoy"}
+            signer = aws_signer(REGION, {"inline_credential": {
+                "access_key_id": AKID, "secret_access_key": SECRET, "session_token": TOKEN}})
         cfg = render_config(port, admin_port, filter_config, upstream=("127.0.0.1", upstream_port),
-                            region=REGION, route_timeout="600s", wasm=wasm)
+                            region=REGION, route_timeout="600s", wasm=wasm, signer=signer)
         hcm = cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
         if not with_filter:
             hcm["http_filters"] = [f for f in hcm["http_filters"] if f["name"] == "envoy.filters.http.router"]

@@ -278,8 +278,8 @@ impl ConverseRequest {
         format!("/model/{}/{op}", encode_path_segment(&self.model_id))
     }
 
-    /// The wire body, written by serde_json compiled for speed ([`fastjson::to_vec`]): the
-    /// conversation's text is escaped byte by byte.
+    /// The wire body, as serde_json would write it, by [`fastjson::to_vec`] (compiled for speed;
+    /// the conversation's text is scanned for escapes 16 bytes at a time).
     pub fn to_json(&self) -> Result<Vec<u8>, ApiError> {
         fastjson::to_vec(self, 8 << 10).map_err(|e| {
             ApiError::new(
