@@ -1,6 +1,7 @@
 //! A compact JSON writer for `serde::Serialize` values, byte for byte what `serde_json::to_vec`
-//! writes (compact form, shortest round-trip floats (`zmij`, as serde_json), non-finite floats as `null`, the same string escapes),
-//! whose string escaping scans 16 bytes at a time with WebAssembly SIMD (8 at a time elsewhere).
+//! writes (compact form, shortest round-trip floats through `zmij` as serde_json's, non-finite
+//! floats as `null`, the same string escapes), whose string escaping scans 16 bytes at a time
+//! with WebAssembly SIMD (8 at a time elsewhere).
 //!
 //! Why not serde_json's writer: it escapes strings one byte at a time, and a 300 KiB agent
 //! request is almost all string bytes (prompts, tool descriptions, tool results).

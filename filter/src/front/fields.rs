@@ -390,9 +390,9 @@ pub(crate) fn tools(
         ));
     }
     out.reserve(list.len());
+    let top = Path::Top("tools");
     for (i, tool) in list.iter_mut().enumerate() {
-        let p = Path::Top("tools");
-        let p = p.at(i, style);
+        let p = top.at(i, style);
         let Some(entry) = read(style.object_mut(tool, p)?, &p)? else {
             continue;
         };
