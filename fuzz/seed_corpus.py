@@ -143,6 +143,8 @@ def request_seeds():
         raw = json.dumps(b).encode()
         for sel in (0, 1, 2, 3):
             put("request", bytes([sel]) + raw)
+        put("json", raw)
+        put("json", json.dumps(b, indent=1, ensure_ascii=False).encode())
     rnd = random.Random(3)
     for n in (8, 32, 128, 512):
         for sel in (4, 5, 6, 7):

@@ -129,7 +129,7 @@ pub(crate) fn document_block(
 /// truncated arguments in the client's history, and the conversation must go on. Valid JSON that
 /// is not an object is a 400 naming `param`; so is a tool name outside Bedrock's alphabet.
 pub(crate) fn tool_use(id: &str, name: &str, arguments: &str, param: &dyn Display) -> R<ToolUse> {
-    let input = match serde_json::from_str::<Value>(arguments) {
+    let input = match crate::front::fields::json_value(arguments.as_bytes()) {
         _ if arguments.trim().is_empty() => Value::Object(Map::new()),
         Ok(v) => v,
         Err(_) => Value::Object(Map::new()),

@@ -249,9 +249,14 @@ pub(crate) fn take_str(v: Option<&mut Value>) -> String {
 // ---------------------------------------------------------------------------------------------
 // Body and top-level fields
 
+/// The JSON value in `bytes`, as serde_json reads it (by `fastjson`'s reader when it can).
+pub(crate) fn json_value(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    fastjson::parse(bytes).map_or_else(|| serde_json::from_slice(bytes), Ok)
+}
+
 /// The request body, which must be a JSON object.
 pub(crate) fn parse_body(body: &[u8]) -> R<Map<String, Value>> {
-    match fastjson::parse(body) {
+    match json_value(body) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(ApiError::invalid_request("the request body must be a JSON object")),
         Err(e) => {
