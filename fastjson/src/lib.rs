@@ -1,14 +1,13 @@
-//! The request path's byte-proportional JSON work (parsing the client's body, writing the
+//! The request path's byte-proportional JSON work (reading the client's body, writing the
 //! Converse body), compiled for speed while the rest of the module is built for size.
 //!
-//! The module ships at `opt-level = "z"` (Cargo.toml). Generic code is compiled in the crate that
-//! instantiates it, so `serde_json::from_slice::<Value>` called from the filter was built at `z`
-//! as well, and parsing a 300 KiB agent request was one of the module's largest costs. Called from
-//! here, that instantiation lives in this crate, which the workspace builds at `opt-level = 3`:
-//! Parsing: −0.4 to −0.65 ms per 300 KiB request in V8 (`bench/v8/request.js`) for +12 KB of
-//! module. Writing goes through `erased_serde`, so that the writer ([`write`], whose string
-//! escaping scans 16 bytes at a time) is instantiated here too. The whole filter crate at
-//! `opt-level = 2` would weigh 962 KB, over the 768 KiB budget.
+//! The module ships at `opt-level = "z"` (Cargo.toml); this crate is built at `opt-level = 3`.
+//! Generic code is compiled in the crate that instantiates it, so both halves are instantiated
+//! here: the reader ([`read`]) builds the `serde_json::Value` tree itself (serde_json's own reader
+//! called from the filter was built at `z`, and reading a 300 KiB agent request was one of the
+//! module's largest costs), and the caller's types reach the writer ([`write`]) through
+//! `erased_serde`. Both find the ends of plain string runs 16 bytes at a time (`scan`). The whole
+//! filter crate at `opt-level = 2` would weigh 962 KB, over the 768 KiB budget.
 
 use serde_json::Value;
 
