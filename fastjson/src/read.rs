@@ -10,8 +10,13 @@
 //! nesting deeper than [`MAX_DEPTH`], numbers other than short integers are read by serde_json.
 //! A `None` costs a second parse by serde_json, which then answers (its value or its error):
 //! well-formed agent requests never take it (tested).
+//!
+//! [`parse_keeping`] also keeps the objects found at one path (a front door's tool schemas) as
+//! their text, checked exactly as if read but never built: a tool schema is opaque to the filter
+//! and goes to Bedrock as the client wrote it ([`take_kept`]), and agent requests carry dozens.
 
 use crate::scan::next_escape;
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::{Map, Number, Value};
 
 /// Deeper nesting is left to serde_json (which refuses beyond 128 levels).
@@ -21,16 +26,91 @@ const MAX_FAST_DIGITS: usize = 18;
 
 /// The value `body` holds, as `serde_json::from_slice::<Value>` reads it; `None`: ask serde_json.
 pub fn parse(body: &[u8]) -> Option<Value> {
+    parse_keeping(body, None)
+}
+
+/// One step of a path into a body: an object's key, or every element of an array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Key(&'static str),
+    Each,
+}
+
+/// The key of the one-entry object that stands for a kept object (its text as a string).
+pub const KEPT: &str = "\u{0}fastjson:kept";
+
+/// [`parse`], keeping each object at path `keep` as `{KEPT: "<its text>"}`. Values there that are
+/// not objects are read as usual.
+pub fn parse_keeping(body: &[u8], keep: Option<&[Step]>) -> Option<Value> {
     Reader {
         text: std::str::from_utf8(body).ok()?,
         at: 0,
+        build: true,
     }
-    .document()
+    .document(keep)
+}
+
+/// The text of one JSON object, read by this reader: [`crate::write`] writes it as it is.
+///
+/// It serialises as serde_json's `RawValue` does (a struct named for it), which only
+/// [`crate::write`] and a serde_json built with its `raw_value` feature understand: serde_json
+/// without it (this module's) would write a one-key object instead, so a type holding a `Kept`
+/// must be written by [`crate::to_vec`], or turned into a `Value` first ([`Kept::to_value`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept(Box<str>);
+
+impl Kept {
+    pub fn get(&self) -> &str {
+        &self.0
+    }
+
+    /// The object as a `Value`.
+    pub fn to_value(&self) -> Value {
+        // Checked when it was kept, so read here (`Null` cannot happen).
+        parse(self.0.as_bytes()).unwrap_or_default()
+    }
+}
+
+/// serde_json's `RawValue` protocol (its `raw::TOKEN`).
+pub(crate) const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+impl Serialize for Kept {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut raw = s.serialize_struct(RAW_VALUE_TOKEN, 1)?;
+        raw.serialize_field(RAW_VALUE_TOKEN, &*self.0)?;
+        raw.end()
+    }
+}
+
+/// The text of a kept object, if `o` is one (`{KEPT: "{…}"}`, the text one JSON object this
+/// reader reads); `o` is left empty then. Anything else stays as it is, an ordinary object: in
+/// serde_json's reading of a body this reader left to it, a client may have written such an
+/// object itself, and its text is taken only if it is one well-formed JSON object (what the
+/// client could have sent in its place), never spliced in otherwise.
+pub fn take_kept(o: &mut Map<String, Value>) -> Option<Kept> {
+    let Some(Value::String(text)) = o.get(KEPT).filter(|_| o.len() == 1) else {
+        return None;
+    };
+    let checked = Reader {
+        text,
+        at: 0,
+        build: false,
+    }
+    .document(None);
+    if !text.starts_with('{') || checked.is_none() {
+        return None;
+    }
+    let Some(Value::String(text)) = o.remove(KEPT) else {
+        return None;
+    };
+    Some(Kept(text.into_boxed_str()))
 }
 
 struct Reader<'a> {
     text: &'a str,
     at: usize,
+    /// Off while a kept object is read: everything is checked, nothing is built.
+    build: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -57,22 +137,24 @@ impl<'a> Reader<'a> {
         (self.skip_ws()? == b).then(|| self.at += 1)
     }
 
-    fn document(mut self) -> Option<Value> {
-        let v = self.value(0)?;
+    fn document(mut self, keep: Option<&[Step]>) -> Option<Value> {
+        let v = self.value(0, keep)?;
         match self.skip_ws() {
             None => Some(v),
             Some(_) => None,
         }
     }
 
-    fn value(&mut self, depth: u32) -> Option<Value> {
+    /// The value here. `keep`: the rest of the path to the objects kept as text (`Some([])`: here).
+    fn value(&mut self, depth: u32, keep: Option<&[Step]>) -> Option<Value> {
         match self.skip_ws()? {
             b'"' => {
                 self.at += 1;
                 self.string().map(Value::String)
             }
-            b'{' => self.object(depth.checked_add(1).filter(|&d| d <= MAX_DEPTH)?),
-            b'[' => self.array(depth.checked_add(1).filter(|&d| d <= MAX_DEPTH)?),
+            b'{' if keep == Some(&[]) && self.build => self.kept(depth),
+            b'{' => self.object(depth.checked_add(1).filter(|&d| d <= MAX_DEPTH)?, keep),
+            b'[' => self.array(depth.checked_add(1).filter(|&d| d <= MAX_DEPTH)?, keep),
             b't' => self.literal("true", Value::Bool(true)),
             b'f' => self.literal("false", Value::Bool(false)),
             b'n' => self.literal("null", Value::Null),
@@ -88,7 +170,20 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn object(&mut self, depth: u32) -> Option<Value> {
+    /// The object here, checked as it would be read, kept as its text.
+    fn kept(&mut self, depth: u32) -> Option<Value> {
+        let start = self.at;
+        self.build = false;
+        let read = self.value(depth, None);
+        self.build = true;
+        read?;
+        let text = self.text.get(start..self.at)?.to_owned();
+        let mut o = Map::new();
+        o.insert(KEPT.to_string(), Value::String(text));
+        Some(Value::Object(o))
+    }
+
+    fn object(&mut self, depth: u32, keep: Option<&[Step]>) -> Option<Value> {
         self.at += 1; // `{`
         let mut map = Map::new();
         if self.skip_ws()? == b'}' {
@@ -99,8 +194,14 @@ impl<'a> Reader<'a> {
             self.eat(b'"')?;
             let key = self.string()?;
             self.eat(b':')?;
-            let v = self.value(depth)?;
-            map.insert(key, v);
+            let inner = match keep {
+                Some([Step::Key(k), rest @ ..]) if *k == key => Some(rest),
+                _ => None,
+            };
+            let v = self.value(depth, inner)?;
+            if self.build {
+                map.insert(key, v);
+            }
             match self.skip_ws()? {
                 b',' => self.at += 1,
                 b'}' => {
@@ -112,15 +213,22 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn array(&mut self, depth: u32) -> Option<Value> {
+    fn array(&mut self, depth: u32, keep: Option<&[Step]>) -> Option<Value> {
         self.at += 1; // `[`
         let mut items = Vec::new();
         if self.skip_ws()? == b']' {
             self.at += 1;
             return Some(Value::Array(items));
         }
+        let inner = match keep {
+            Some([Step::Each, rest @ ..]) => Some(rest),
+            _ => None,
+        };
         loop {
-            items.push(self.value(depth)?);
+            let v = self.value(depth, inner)?;
+            if self.build {
+                items.push(v);
+            }
             match self.skip_ws()? {
                 b',' => self.at += 1,
                 b']' => {
@@ -138,14 +246,17 @@ impl<'a> Reader<'a> {
         let end = next_escape(bytes, self.at)?;
         if *bytes.get(end)? == b'"' {
             // Quotes are ASCII, so both ends are character boundaries of the checked text.
-            let s = self.text.get(self.at..end)?.to_owned();
+            let run = self.text.get(self.at..end)?;
             self.at = end + 1;
-            return Some(s);
+            return Some(if self.build { run.to_owned() } else { String::new() });
         }
         let mut out = String::new();
         let mut stop = end;
         loop {
-            out.push_str(self.text.get(self.at..stop)?);
+            let run = self.text.get(self.at..stop)?;
+            if self.build {
+                out.push_str(run);
+            }
             match *bytes.get(stop)? {
                 b'"' => {
                     self.at = stop + 1;
@@ -165,7 +276,7 @@ impl<'a> Reader<'a> {
     fn escape(&mut self, out: &mut String) -> Option<()> {
         let b = self.peek()?;
         self.at += 1;
-        out.push(match b {
+        let c = match b {
             b'"' => '"',
             b'\\' => '\\',
             b'/' => '/',
@@ -190,7 +301,10 @@ impl<'a> Reader<'a> {
                 char::from_u32(c)? // `None` for a lone low surrogate
             }
             _ => return None,
-        });
+        };
+        if self.build {
+            out.push(c);
+        }
         Some(())
     }
 
@@ -367,6 +481,100 @@ mod tests {
         }
     }
 
+    use super::{parse_keeping, take_kept, Step, KEPT};
+
+    const TOOLS: &[Step] = &[Step::Key("tools"), Step::Each, Step::Key("schema")];
+
+    /// `v` with every kept object read back.
+    fn expand(v: &mut Value) {
+        match v {
+            Value::Object(o) => match take_kept(o) {
+                Some(k) => *v = k.to_value(),
+                None => o.values_mut().for_each(expand),
+            },
+            Value::Array(a) => a.iter_mut().for_each(expand),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn objects_at_the_path_are_kept_as_their_text() {
+        let schema = "{ \"b\" : [1, 2.50, {\"c\": \"\\u00e9\\n\"}], \"a\": null }";
+        let text = format!(
+            r#"{{"tools": [{{"schema": {schema}, "other": {{"x": 1}}}}, {{"schema": "not an object"}}, {{"schema": {{}}}}],
+                "schema": {{"top": true}}, "more": [{{"schema": {{"y": 2}}}}]}}"#
+        );
+        let v = parse_keeping(text.as_bytes(), Some(TOOLS)).unwrap();
+        assert_eq!(v["tools"][0]["schema"], json!({ KEPT: schema }));
+        assert_eq!(v["tools"][0]["other"], json!({"x": 1}));
+        assert_eq!(v["tools"][1]["schema"], json!("not an object"));
+        assert_eq!(v["tools"][2]["schema"], json!({ KEPT: "{}" }));
+        assert_eq!(v["schema"], json!({"top": true}));
+        assert_eq!(v["more"][0]["schema"], json!({"y": 2}));
+        let mut v = v;
+        expand(&mut v);
+        assert_eq!(Some(v), serde(&text));
+    }
+
+    #[test]
+    fn a_kept_object_is_checked_as_if_it_were_read() {
+        for bad in [
+            "{\"a\": 01}",
+            "{\"a\": \"\\ud800\"}",
+            "{\"a\": \"\u{1}\"}",
+            "{\"a\": 1e400}",
+            "{\"a\" 1}",
+            "{\"a\": [}",
+        ] {
+            let text = format!(r#"{{"tools": [{{"schema": {bad}}}]}}"#);
+            assert_eq!(parse_keeping(text.as_bytes(), Some(TOOLS)), None, "{bad}");
+        }
+        let deep = format!(
+            "{{\"tools\": [{{\"schema\": {{\"a\": {}{}}}}}]}}",
+            "[".repeat(99),
+            "]".repeat(99)
+        );
+        assert_eq!(parse_keeping(deep.as_bytes(), Some(TOOLS)), None);
+        assert!(serde(&deep).is_some());
+    }
+
+    #[test]
+    fn only_a_marker_holding_one_json_object_is_taken() {
+        let take = |v: Value| {
+            let mut o = v.as_object().cloned().unwrap();
+            (take_kept(&mut o).map(|k| k.get().to_string()), o)
+        };
+        assert_eq!(take(json!({ KEPT: "{\"a\":1}" })).0.as_deref(), Some("{\"a\":1}"));
+        for left in [
+            json!({ KEPT: "{\"a\":" }),
+            json!({ KEPT: "[1]" }),
+            json!({ KEPT: "{} {}" }),
+            json!({ KEPT: " {}" }),
+            json!({ KEPT: 1 }),
+            json!({ KEPT: "{}", "b": 1 }),
+            json!({"a": 1}),
+        ] {
+            let (taken, rest) = take(left.clone());
+            assert_eq!((taken, Value::Object(rest)), (None, left));
+        }
+    }
+
+    #[test]
+    fn a_kept_object_is_written_as_it_is() {
+        #[derive(serde::Serialize)]
+        struct S {
+            a: super::Kept,
+            b: u8,
+        }
+        let v = parse_keeping(br#"{"tools": [{"schema": { "z" : [ 1 ] }}]}"#, Some(TOOLS)).unwrap();
+        let mut o = v["tools"][0]["schema"].as_object().cloned().unwrap();
+        let a = take_kept(&mut o).unwrap();
+        assert_eq!(
+            String::from_utf8(crate::to_vec(&S { a, b: 1 }, 0).unwrap()).unwrap(),
+            r#"{"a":{ "z" : [ 1 ] },"b":1}"#
+        );
+    }
+
     proptest! {
         #[test]
         fn every_written_value_is_read_here_as_serde_json_reads_it(v in value()) {
@@ -376,6 +584,18 @@ mod tests {
             // differently from how it was written).
             prop_assert!(agrees(&compact).is_some());
             prop_assert!(agrees(&pretty).is_some());
+        }
+
+        #[test]
+        fn kept_objects_read_back_to_what_serde_json_reads(v in value(), pretty in any::<bool>()) {
+            let doc = json!({"tools": [{"schema": v.clone()}, {"schema": {"k": v}}]});
+            let text = if pretty { serde_json::to_string_pretty(&doc) } else { serde_json::to_string(&doc) }.unwrap();
+            let mut kept = parse_keeping(text.as_bytes(), Some(TOOLS));
+            prop_assert!(kept.is_some());
+            if let Some(k) = kept.as_mut() {
+                expand(k);
+            }
+            prop_assert_eq!(kept, serde(&text));
         }
 
         #[test]

@@ -6,6 +6,7 @@
 //! Why not serde_json's writer: it escapes strings one byte at a time, and a 300 KiB agent
 //! request is almost all string bytes (prompts, tool descriptions, tool results).
 
+use crate::read::RAW_VALUE_TOKEN;
 use crate::scan::next_escape;
 use serde::ser::{self, Serialize};
 use std::fmt::{self, Display};
@@ -92,11 +93,13 @@ fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
 }
 
 /// A sequence, map or struct being written: whether an entry was written yet, and the bytes
-/// that close it (`]`, `}`, or `]}` / `}}` for an enum variant's).
+/// that close it (`]`, `}`, or `]}` / `}}` for an enum variant's). `raw`: a `RawValue` (such as
+/// [`crate::read::Kept`]), a struct of one field whose text is written as it is.
 pub struct Compound<'w, 'a> {
     w: &'w mut Writer<'a>,
     first: bool,
     close: &'static [u8],
+    raw: bool,
 }
 
 impl Compound<'_, '_> {
@@ -132,6 +135,7 @@ impl<'w, 'a> Writer<'a> {
             w: self,
             first: true,
             close,
+            raw: false,
         }
     }
 
@@ -274,7 +278,12 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
     fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, Error> {
         Ok(self.open(b"{", b"}"))
     }
-    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Self::SerializeStruct, Error> {
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeStruct, Error> {
+        if name == RAW_VALUE_TOKEN {
+            let mut c = self.open(b"", b"");
+            c.raw = true;
+            return Ok(c);
+        }
         self.serialize_map(Some(len))
     }
     fn serialize_struct_variant(
@@ -317,7 +326,10 @@ impl ser::SerializeMap for Compound<'_, '_> {
     type Error = Error;
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> R {
         self.sep();
-        key.serialize(KeyWriter(&mut *self.w))
+        key.serialize(KeyWriter {
+            w: &mut *self.w,
+            raw: false,
+        })
     }
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> R {
         self.w.out.push(b':');
@@ -335,6 +347,9 @@ macro_rules! fields {
             type Ok = ();
             type Error = Error;
             fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> R {
+                if self.raw {
+                    return value.serialize(KeyWriter { w: &mut *self.w, raw: true });
+                }
                 self.field(key, value)
             }
             fn end(self) -> R {
@@ -347,8 +362,12 @@ macro_rules! fields {
 fields!(SerializeStruct, SerializeStructVariant);
 
 /// A map key: JSON keys are strings. Strings and characters are written as such, integers,
-/// booleans and finite floats quoted (as serde_json does); anything else is an error.
-struct KeyWriter<'w, 'a>(&'w mut Writer<'a>);
+/// booleans and finite floats quoted (as serde_json does); anything else is an error. `raw`: the
+/// text of a `RawValue` instead, a string written as it is.
+struct KeyWriter<'w, 'a> {
+    w: &'w mut Writer<'a>,
+    raw: bool,
+}
 
 fn key_error() -> Error {
     Error("key must be a string".to_string())
@@ -356,9 +375,9 @@ fn key_error() -> Error {
 
 impl KeyWriter<'_, '_> {
     fn quoted(self, text: &[u8]) -> R {
-        self.0.out.push(b'"');
-        self.0.out.extend_from_slice(text);
-        self.0.out.push(b'"');
+        self.w.out.push(b'"');
+        self.w.out.extend_from_slice(text);
+        self.w.out.push(b'"');
         Ok(())
     }
 }
@@ -401,11 +420,15 @@ impl ser::Serializer for KeyWriter<'_, '_> {
         }
     }
     fn serialize_char(self, v: char) -> R {
-        write_str(self.0.out, v.encode_utf8(&mut [0; 4]));
+        write_str(self.w.out, v.encode_utf8(&mut [0; 4]));
         Ok(())
     }
     fn serialize_str(self, v: &str) -> R {
-        write_str(self.0.out, v);
+        if self.raw {
+            self.w.out.extend_from_slice(v.as_bytes());
+        } else {
+            write_str(self.w.out, v);
+        }
         Ok(())
     }
     fn serialize_bytes(self, _v: &[u8]) -> R {

@@ -427,3 +427,101 @@ fn sampling_is_checked_after_the_thinking_floor() {
     .unwrap_err();
     assert_eq!(e.param.as_deref(), Some("tool_choice"));
 }
+
+/// The Converse body a door makes of the body text `req`.
+fn send_text(door: &dyn FrontDoor, req: &str) -> Vec<u8> {
+    let c = cfg();
+    let header = |_: &str| None;
+    let ctx = RequestContext {
+        config: &c,
+        id: "abc",
+        created: 1,
+        path: "/",
+        header: &header,
+    };
+    match door.translate(req.as_bytes(), &ctx) {
+        Ok(o) => o.body,
+        Err(e) => panic!("{} refused {req}: {e:?}", door.name()),
+    }
+}
+
+/// A schema as a client may write it: spaced, keys unsorted, a number serde_json would rewrite.
+const SCHEMA: &str = r#"{ "type" : "object",
+  "properties": {"b": {"type": "string"}, "a": {"type": "number", "minimum": 1.50}}, "required": ["b"] }"#;
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn tool_schemas_reach_bedrock_as_the_client_wrote_them() {
+    let msg = r#"[{"role": "user", "content": "hi"}]"#;
+    let bodies: [(&dyn FrontDoor, String); 3] = [
+        (
+            &CHAT,
+            format!(
+                r#"{{"model": "claude", "messages": {msg}, "tools": [{{"type": "function", "function": {{"name": "f", "parameters": {SCHEMA}}}}}]}}"#
+            ),
+        ),
+        (
+            &RESPONSES,
+            format!(
+                r#"{{"model": "claude", "input": "hi", "tools": [{{"type": "function", "name": "f", "parameters": {SCHEMA}}}]}}"#
+            ),
+        ),
+        (
+            &MESSAGES,
+            format!(
+                r#"{{"model": "claude", "max_tokens": 100, "messages": {msg}, "tools": [{{"name": "f", "input_schema": {SCHEMA}}}]}}"#
+            ),
+        ),
+    ];
+    let read: Value = serde_json::from_str(SCHEMA).unwrap();
+    for (door, body) in bodies {
+        let out = send_text(door, &body);
+        assert!(
+            contains(&out, &format!(r#""inputSchema":{{"json":{SCHEMA}}}"#)),
+            "{}: {}",
+            door.name(),
+            String::from_utf8_lossy(&out)
+        );
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"],
+            read,
+            "{}",
+            door.name()
+        );
+    }
+}
+
+#[test]
+fn count_tokens_sends_the_client_s_schema_too() {
+    let body = format!(
+        r#"{{"model": "claude", "messages": [{{"role": "user", "content": "hi"}}], "tools": [{{"name": "f", "input_schema": {SCHEMA}}}]}}"#
+    );
+    let (_, out, _) = bedrock_bridge::anthropic::count_tokens::translate(body.as_bytes(), &cfg(), None).unwrap();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let schema = &v["input"]["converse"]["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"];
+    assert_eq!(*schema, serde_json::from_str::<Value>(SCHEMA).unwrap());
+}
+
+#[test]
+fn a_client_s_own_kept_marker_is_an_ordinary_object_unless_it_is_one_json_object() {
+    // Nesting deeper than fastjson's reader takes: serde_json reads this body, keeping nothing,
+    // so the marker objects below are the client's own.
+    let deep = format!("{}{}", "[".repeat(110), "]".repeat(110));
+    let tools = format!(
+        r#"[{{"name": "ok", "input_schema": {{"\u0000fastjson:kept": "{{\"type\":\"object\"}}"}}}},
+            {{"name": "bad", "input_schema": {{"\u0000fastjson:kept": "{{\"type\":"}}}},
+            {{"name": "deep", "input_schema": {{"type": "object", "enum": [{deep}]}}}}]"#
+    );
+    let body = format!(
+        r#"{{"model": "claude", "max_tokens": 100, "messages": [{{"role": "user", "content": "hi"}}], "tools": {tools}}}"#
+    );
+    let v: Value = serde_json::from_slice(&send_text(&MESSAGES, &body)).unwrap();
+    let schema = |i: usize| v["toolConfig"]["tools"][i]["toolSpec"]["inputSchema"]["json"].clone();
+    assert_eq!(schema(0), json!({"type": "object"}));
+    assert_eq!(schema(1), json!({"\u{0}fastjson:kept": "{\"type\":"}));
+    assert_eq!(schema(2)["enum"].as_array().map(Vec::len), Some(1));
+}

@@ -40,6 +40,17 @@ struct ConverseTokens<'a> {
     tool_config: &'a Option<crate::bedrock::converse::ToolConfig>,
 }
 
+/// `{"input": {"converse": …}}`.
+#[derive(Serialize)]
+struct CountTokensBody<'a> {
+    input: CountInput<'a>,
+}
+
+#[derive(Serialize)]
+struct CountInput<'a> {
+    converse: ConverseTokens<'a>,
+}
+
 /// The CountTokens body and path for a count_tokens request body.
 pub fn translate(
     body: &[u8],
@@ -73,8 +84,14 @@ pub fn translate(
         system: &c.system,
         tool_config: &c.tool_config,
     };
-    let body = serde_json::to_vec(&serde_json::json!({"input": {"converse": input}}))
-        .map_err(|e| ApiError::invalid_request(e.to_string()))?;
+    // Written by fastjson: client tool schemas are kept as their text (`converse::Schema`).
+    let body = fastjson::to_vec(
+        &CountTokensBody {
+            input: CountInput { converse: input },
+        },
+        bytes.len(),
+    )
+    .map_err(|e| ApiError::invalid_request(e.to_string()))?;
     let path = format!("/model/{}/count-tokens", encode_path_segment(&c.model_id));
     Ok((path, body, req.client_model))
 }

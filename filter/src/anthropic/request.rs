@@ -88,7 +88,7 @@ fn known_field(name: &str) -> Option<bool> {
 /// Translate a Messages request body. `beta` is the `anthropic-beta` header.
 pub fn translate(body: &[u8], cfg: &Config, beta: Option<&str>) -> R<MessagesRequest> {
     // Mutable: the conversation's text, tool inputs and results are moved out, not copied.
-    let req = &mut fields::parse_body(body)?;
+    let req = &mut fields::parse_body_keeping(body, Some(fields::MESSAGES_SCHEMAS))?;
     let drop = cfg.unsupported_params == UnsupportedParams::Drop;
     let model = fields::converse_model(req, cfg, A, "Messages API")?;
     let dropped_fields = check_fields(req, drop)?;

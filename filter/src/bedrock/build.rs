@@ -8,7 +8,7 @@
 
 use super::converse::{
     document_format, document_name, image_format, CachePoint, ContentBlock, DocumentBlock, Empty, GuardrailConfig,
-    ImageBlock, InputSchema, Message, Role, Source, SystemBlock, Tool, ToolChoice, ToolConfig, ToolResult,
+    ImageBlock, InputSchema, Message, Role, Schema, Source, SystemBlock, Tool, ToolChoice, ToolConfig, ToolResult,
     ToolResultContent, ToolSpec, ToolUse,
 };
 use super::models::JsonAnswer;
@@ -202,7 +202,7 @@ pub(crate) fn check_tool_name(name: &str, param: &dyn Display) -> R<()> {
 pub(crate) fn function_tool(
     name: &str,
     description: Option<String>,
-    schema: Option<Value>,
+    schema: Option<Schema>,
     param: &dyn Display,
 ) -> R<ToolSpec> {
     check_tool_name(name, param)?;
@@ -210,7 +210,7 @@ pub(crate) fn function_tool(
         let mut m = Map::new();
         m.insert("properties".into(), Value::Object(Map::new()));
         m.insert("type".into(), Value::String("object".into()));
-        Value::Object(m)
+        Schema::Value(Value::Object(m))
     });
     Ok(ToolSpec {
         description: description.filter(|d| !d.is_empty()),
@@ -250,7 +250,9 @@ pub(crate) fn answer_tool(tool_config: &mut Option<ToolConfig>, answer: JsonAnsw
     }
     tc.tools.push(Tool::ToolSpec(ToolSpec {
         description: Some(answer.description),
-        input_schema: InputSchema { json: answer.schema },
+        input_schema: InputSchema {
+            json: answer.schema.into(),
+        },
         name: answer.name.clone(),
         strict: None,
     }));

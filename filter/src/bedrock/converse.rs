@@ -238,7 +238,61 @@ pub(crate) struct ToolSpec {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct InputSchema {
-    pub(crate) json: Value,
+    pub(crate) json: Schema,
+}
+
+/// A tool's JSON schema: as read, or (a client's tool schema, opaque to the filter) the client's
+/// own text, kept unread by the front door's JSON reader (`fastjson::read::parse_keeping`) and
+/// sent as it is. The text is written by `fastjson` only ([`ConverseRequest::to_json`]): give
+/// serde_json [`Schema::to_value`] instead (`fastjson::read::Kept` says why).
+#[derive(Debug, Clone)]
+pub(crate) enum Schema {
+    Value(Value),
+    Text(fastjson::read::Kept),
+}
+
+impl Schema {
+    /// The schema as a `Value` (a kept text is read now).
+    pub(crate) fn to_value(&self) -> Value {
+        match self {
+            Schema::Value(v) => v.clone(),
+            Schema::Text(t) => t.to_value(),
+        }
+    }
+}
+
+impl From<Value> for Schema {
+    fn from(v: Value) -> Self {
+        Schema::Value(v)
+    }
+}
+
+impl Serialize for Schema {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Schema::Value(v) => v.serialize(s),
+            Schema::Text(t) => t.serialize(s),
+        }
+    }
+}
+
+/// Equal when they are the same JSON (a kept text equals the value it reads as).
+impl PartialEq for Schema {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Schema::Value(a), Schema::Value(b)) => a == b,
+            _ => self.to_value() == other.to_value(),
+        }
+    }
+}
+
+impl PartialEq<Value> for Schema {
+    fn eq(&self, other: &Value) -> bool {
+        match self {
+            Schema::Value(v) => v == other,
+            Schema::Text(_) => self.to_value() == *other,
+        }
+    }
 }
 
 /// An empty JSON object, `{}`.
@@ -350,7 +404,7 @@ mod tests {
                     name: "f".into(),
                     description: None,
                     input_schema: InputSchema {
-                        json: json!({"type": "object"}),
+                        json: json!({"type": "object"}).into(),
                     },
                     strict: None,
                 })],

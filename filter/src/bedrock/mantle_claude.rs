@@ -257,7 +257,7 @@ fn tools(tc: &super::converse::ToolConfig, body: &mut Map<String, Value>) {
         match t {
             Tool::CachePoint(_) => cache_last(&mut list),
             Tool::ToolSpec(s) => {
-                let mut v = json!({"name": s.name, "input_schema": s.input_schema.json});
+                let mut v = json!({"name": s.name, "input_schema": s.input_schema.json.to_value()});
                 if let Some(d) = &s.description {
                     v["description"] = Value::String(d.clone());
                 }
@@ -369,7 +369,7 @@ mod tests {
                         name: "w".into(),
                         description: Some("weather".into()),
                         input_schema: InputSchema {
-                            json: json!({"type": "object"}),
+                            json: json!({"type": "object"}).into(),
                         },
                         strict: None,
                     }),

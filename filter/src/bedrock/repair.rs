@@ -311,7 +311,7 @@ mod tests {
                 tools: vec![Tool::ToolSpec(crate::bedrock::converse::ToolSpec {
                     description: None,
                     input_schema: crate::bedrock::converse::InputSchema {
-                        json: json!({"type": "object"}),
+                        json: json!({"type": "object"}).into(),
                     },
                     name: "f".into(),
                     strict: None,

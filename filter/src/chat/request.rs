@@ -99,7 +99,7 @@ fn param_kind(name: &str) -> Option<Param> {
 /// Translate an OpenAI chat completions request body.
 pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
     // Mutable: the tool schemas and descriptions are moved out, not copied.
-    let req = &mut fields::parse_body(body)?;
+    let req = &mut fields::parse_body_keeping(body, Some(fields::CHAT_SCHEMAS))?;
     let Model {
         client: client_model,
         id: model_id,

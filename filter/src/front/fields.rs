@@ -4,10 +4,11 @@
 //! and words a 400, and reads its own entry shape; the checks themselves are written once here.
 
 use crate::bedrock::build::{self, ToolChoiceRequest};
-use crate::bedrock::converse::{CachePoint, InferenceConfig, ServiceTier, Tool, ToolSpec};
+use crate::bedrock::converse::{CachePoint, InferenceConfig, Schema, ServiceTier, Tool, ToolSpec};
 use crate::bedrock::models::{JsonAnswer, JSON_TOOL_NAME, MAX_TOKENS_LIMIT};
 use crate::config::{Api, Config};
 use crate::error::{ApiError, ErrorType};
+use fastjson::read::Step;
 use serde_json::{Map, Value};
 use std::fmt::Display;
 
@@ -256,7 +257,24 @@ pub(crate) fn json_value(bytes: &[u8]) -> Result<Value, serde_json::Error> {
 
 /// The request body, which must be a JSON object.
 pub(crate) fn parse_body(body: &[u8]) -> R<Map<String, Value>> {
-    match json_value(body) {
+    parse_body_keeping(body, None)
+}
+
+/// Where each chat front door's client tools hold their JSON schemas: [`parse_body_keeping`]
+/// keeps those as text, which [`tool_spec`] sends to Bedrock as it is.
+pub(crate) const CHAT_SCHEMAS: &[Step] = &[
+    Step::Key("tools"),
+    Step::Each,
+    Step::Key("function"),
+    Step::Key("parameters"),
+];
+pub(crate) const RESPONSES_SCHEMAS: &[Step] = &[Step::Key("tools"), Step::Each, Step::Key("parameters")];
+pub(crate) const MESSAGES_SCHEMAS: &[Step] = &[Step::Key("tools"), Step::Each, Step::Key("input_schema")];
+
+/// [`parse_body`], the objects at path `keep` (if any) kept as their text (`fastjson::read`).
+pub(crate) fn parse_body_keeping(body: &[u8], keep: Option<&[Step]>) -> R<Map<String, Value>> {
+    let read = fastjson::read::parse_keeping(body, keep).map_or_else(|| serde_json::from_slice(body), Ok);
+    match read {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(ApiError::invalid_request("the request body must be a JSON object")),
         Err(e) => {
@@ -433,7 +451,13 @@ pub(crate) fn tool_spec(
     let schema = match given_mut(o, schema_key) {
         None if schema_required => return Err(style.required(schema_param)),
         None => None,
-        Some(s) => Some(Value::Object(std::mem::take(style.object_mut(s, schema_param)?))),
+        Some(s) => {
+            let o = style.object_mut(s, schema_param)?;
+            Some(match fastjson::read::take_kept(o) {
+                Some(text) => Schema::Text(text),
+                None => Schema::Value(Value::Object(std::mem::take(o))),
+            })
+        }
     };
     let description = match given_mut(o, "description") {
         None => None,

@@ -85,7 +85,7 @@ fn param_kind(name: &str) -> Option<Param> {
 
 /// Translate a Responses API request body.
 pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
-    let req = &fields::parse_body(body)?;
+    let req = &fields::parse_body_keeping(body, Some(fields::RESPONSES_SCHEMAS))?;
     let drop = cfg.unsupported_params == UnsupportedParams::Drop;
     let model = fields::converse_model(req, cfg, Style::OpenAi, "Responses API")?;
     fields::check_params(req, drop, param_kind)?;
