@@ -106,6 +106,28 @@ pub fn take_kept(o: &mut Map<String, Value>) -> Option<Kept> {
     Some(Kept(text.into_boxed_str()))
 }
 
+/// `v` with the objects kept at path `keep` read back into values, for a use of the whole tree
+/// that is not a tool spec (a request passed on as it is, a response's echo of its tools).
+pub fn read_back(v: &mut Value, keep: &[Step]) {
+    match (keep, v) {
+        ([], Value::Object(o)) => {
+            if let Some(k) = take_kept(o) {
+                *o = match k.to_value() {
+                    Value::Object(read) => read,
+                    _ => Map::new(),
+                };
+            }
+        }
+        ([Step::Key(k), rest @ ..], Value::Object(o)) => {
+            if let Some(inner) = o.get_mut(*k) {
+                read_back(inner, rest);
+            }
+        }
+        ([Step::Each, rest @ ..], Value::Array(items)) => items.iter_mut().for_each(|i| read_back(i, rest)),
+        _ => {}
+    }
+}
+
 struct Reader<'a> {
     text: &'a str,
     at: usize,
@@ -557,6 +579,15 @@ mod tests {
             let (taken, rest) = take(left.clone());
             assert_eq!((taken, Value::Object(rest)), (None, left));
         }
+    }
+
+    #[test]
+    fn kept_objects_are_read_back_in_place() {
+        let text = r#"{"tools": [{"schema": {"b": 1, "a": [true]}}, {"schema": 2}, {"x": 3}], "schema": {"c": 4}}"#;
+        let mut v = parse_keeping(text.as_bytes(), Some(TOOLS)).unwrap();
+        assert_ne!(Some(&v), serde(text).as_ref());
+        super::read_back(&mut v, TOOLS);
+        assert_eq!(Some(v), serde(text));
     }
 
     #[test]

@@ -525,3 +525,30 @@ fn a_client_s_own_kept_marker_is_an_ordinary_object_unless_it_is_one_json_object
     assert_eq!(schema(1), json!({"\u{0}fastjson:kept": "{\"type\":"}));
     assert_eq!(schema(2)["enum"].as_array().map(Vec::len), Some(1));
 }
+
+#[test]
+fn a_chat_request_passed_on_to_an_openai_model_keeps_its_tool_schemas() {
+    let c = json!({"region": "us-east-1", "credentials": {"access_key_id": "AKID", "secret_access_key": "S"},
+                   "models": {"oss": {"id": "openai.gpt-oss-20b-1:0", "api": "openai"}}});
+    let c = Config::parse(c.to_string().as_bytes(), &|_| None).unwrap();
+    let header = |_: &str| None;
+    let ctx = RequestContext {
+        config: &c,
+        id: "abc",
+        created: 1,
+        path: "/",
+        header: &header,
+    };
+    let body = format!(
+        r#"{{"model": "oss", "messages": [{{"role": "user", "content": "hi"}}], "tools": [{{"type": "function", "function": {{"name": "f", "parameters": {SCHEMA}}}}}]}}"#
+    );
+    let out = CHAT
+        .translate(body.as_bytes(), &ctx)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let v: Value = serde_json::from_slice(&out.body).unwrap();
+    assert_eq!(v["model"], "openai.gpt-oss-20b-1:0");
+    assert_eq!(
+        v["tools"][0]["function"]["parameters"],
+        serde_json::from_str::<Value>(SCHEMA).unwrap()
+    );
+}

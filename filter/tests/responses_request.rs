@@ -372,3 +372,17 @@ fn codex_request_shape() {
         .collect();
     assert_eq!(names, ["exec_command"]);
 }
+
+#[test]
+fn the_echoed_tools_are_the_client_s_with_their_schemas() {
+    let tools = json!([{"type": "function", "name": "f", "description": "d",
+                        "parameters": {"type": "object", "properties": {"a": {"type": "integer"}}}}]);
+    let t = translate(
+        json!({"model": "claude", "input": "hi", "tools": tools})
+            .to_string()
+            .as_bytes(),
+        &cfg(),
+    )
+    .unwrap();
+    assert_eq!(t.echo["tools"], tools);
+}

@@ -106,7 +106,13 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
         api,
     } = fields::model(req, cfg, Style::OpenAi)?;
     if api == Api::Openai {
-        return passthrough::chat(req, client_model, model_id).map(Translated::Passthrough);
+        // Passed on as the client sent it: its tool schemas as values again.
+        let mut whole = Value::Object(std::mem::take(req));
+        fastjson::read::read_back(&mut whole, fields::CHAT_SCHEMAS);
+        let Value::Object(whole) = whole else {
+            return Err(ApiError::invalid_request("the request body must be a JSON object"));
+        };
+        return passthrough::chat(&whole, client_model, model_id).map(Translated::Passthrough);
     }
     let drop = cfg.unsupported_params == UnsupportedParams::Drop;
     fields::check_params(req, drop, param_kind)?;

@@ -347,7 +347,10 @@ fn echo(
     text_echo.insert("format".into(), format_echo);
     echo.insert("text".into(), Value::Object(text_echo));
     echo.insert("tool_choice".into(), or("tool_choice", Value::from("auto")));
-    echo.insert("tools".into(), or("tools", Value::Array(Vec::new())));
+    // The client's tools as it sent them: their schemas (kept as text) read back.
+    let mut tools = or("tools", Value::Array(Vec::new()));
+    fastjson::read::read_back(&mut tools, &fields::RESPONSES_SCHEMAS[1..]);
+    echo.insert("tools".into(), tools);
     echo.insert("top_p".into(), or("top_p", Value::from(1.0)));
     echo.insert("truncation".into(), Value::from("disabled"));
     echo.insert("user".into(), or("user", Value::Null));
