@@ -37,9 +37,10 @@ pub fn to_vec(value: &dyn erased_serde::Serialize, capacity: usize) -> Result<Ve
 #[cfg(test)]
 mod tests {
 
+    use crate::strategies::value;
     use proptest::prelude::*;
     use serde::Serialize;
-    use serde_json::{json, Value};
+    use serde_json::json;
     use std::collections::BTreeMap;
 
     fn same_as_serde_json<T: Serialize>(v: &T) {
@@ -138,17 +139,25 @@ mod tests {
             same_as_serde_json(&v);
         }
     }
+}
 
-    fn value() -> impl Strategy<Value = Value> {
+/// Arbitrary JSON values for the reader's and the writer's property tests.
+#[cfg(test)]
+pub(crate) mod strategies {
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    pub(crate) fn value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
             any::<i64>().prop_map(Value::from),
             any::<u64>().prop_map(Value::from),
             any::<f64>().prop_map(Value::from),
-            "(?s).{0,20}".prop_map(Value::String),
+            Just(json!(-0.0)),
+            "(?s).{0,40}".prop_map(Value::String),
         ];
-        leaf.prop_recursive(3, 32, 6, |inner| {
+        leaf.prop_recursive(4, 48, 6, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
                 prop::collection::btree_map("(?s).{0,8}", inner, 0..6)

@@ -205,14 +205,27 @@ impl<'a> Reader<'a> {
         Some(Value::Object(o))
     }
 
+    /// After an element (or at the opening bracket, `first`): whether `close` ends the container
+    /// here (consumed, as is a comma before the next element). `None`: neither.
+    fn closes(&mut self, close: u8, first: bool) -> Option<bool> {
+        let b = self.skip_ws()?;
+        self.at += 1;
+        match b {
+            _ if b == close => Some(true),
+            b',' if !first => Some(false),
+            _ if first => {
+                self.at -= 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
     fn object(&mut self, depth: u32, keep: Option<&[Step]>) -> Option<Value> {
         self.at += 1; // `{`
         let mut map = Map::new();
-        if self.skip_ws()? == b'}' {
-            self.at += 1;
-            return Some(Value::Object(map));
-        }
-        loop {
+        let mut closed = self.closes(b'}', true)?;
+        while !closed {
             self.eat(b'"')?;
             let key = self.string()?;
             self.eat(b':')?;
@@ -224,42 +237,27 @@ impl<'a> Reader<'a> {
             if self.build {
                 map.insert(key, v);
             }
-            match self.skip_ws()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(Value::Object(map));
-                }
-                _ => return None,
-            }
+            closed = self.closes(b'}', false)?;
         }
+        Some(Value::Object(map))
     }
 
     fn array(&mut self, depth: u32, keep: Option<&[Step]>) -> Option<Value> {
         self.at += 1; // `[`
         let mut items = Vec::new();
-        if self.skip_ws()? == b']' {
-            self.at += 1;
-            return Some(Value::Array(items));
-        }
         let inner = match keep {
             Some([Step::Each, rest @ ..]) => Some(rest),
             _ => None,
         };
-        loop {
+        let mut closed = self.closes(b']', true)?;
+        while !closed {
             let v = self.value(depth, inner)?;
             if self.build {
                 items.push(v);
             }
-            match self.skip_ws()? {
-                b',' => self.at += 1,
-                b']' => {
-                    self.at += 1;
-                    return Some(Value::Array(items));
-                }
-                _ => return None,
-            }
+            closed = self.closes(b']', false)?;
         }
+        Some(Value::Array(items))
     }
 
     /// The string whose opening quote was just consumed.
@@ -348,10 +346,7 @@ impl<'a> Reader<'a> {
         let start = self.at;
         let negative = bytes.get(start) == Some(&b'-');
         let digits_from = start + usize::from(negative);
-        let mut end = digits_from;
-        while bytes.get(end).is_some_and(u8::is_ascii_digit) {
-            end += 1;
-        }
+        let mut end = digits_end(bytes, digits_from);
         let digits = bytes.get(digits_from..end)?;
         let first = *digits.first()?;
         let integer = !matches!(bytes.get(end), Some(b'.' | b'e' | b'E'));
@@ -367,27 +362,14 @@ impl<'a> Reader<'a> {
         }
         // The rest of the number's grammar, then serde_json reads the token.
         if bytes.get(end) == Some(&b'.') {
-            end += 1;
-            let from = end;
-            while bytes.get(end).is_some_and(u8::is_ascii_digit) {
-                end += 1;
-            }
-            if end == from {
-                return None;
-            }
+            end = some_digits(bytes, end + 1)?;
         }
         if matches!(bytes.get(end), Some(b'e' | b'E')) {
             end += 1;
             if matches!(bytes.get(end), Some(b'+' | b'-')) {
                 end += 1;
             }
-            let from = end;
-            while bytes.get(end).is_some_and(u8::is_ascii_digit) {
-                end += 1;
-            }
-            if end == from {
-                return None;
-            }
+            end = some_digits(bytes, end)?;
         }
         self.delegate(start, end)
     }
@@ -400,9 +382,24 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The end of the run of ASCII digits at `from`.
+fn digits_end(bytes: &[u8], mut from: usize) -> usize {
+    while bytes.get(from).is_some_and(u8::is_ascii_digit) {
+        from += 1;
+    }
+    from
+}
+
+/// The end of a run of at least one ASCII digit at `from`.
+fn some_digits(bytes: &[u8], from: usize) -> Option<usize> {
+    let end = digits_end(bytes, from);
+    (end > from).then_some(end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse;
+    use crate::strategies::value;
     use proptest::prelude::*;
     use serde_json::{json, Value};
 
@@ -640,26 +637,5 @@ mod tests {
                 prop_assert_eq!(Some(fast), serde_json::from_slice::<Value>(&bytes).ok());
             }
         }
-    }
-
-    fn value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<u64>().prop_map(Value::from),
-            any::<f64>()
-                .prop_filter("finite", |f| f.is_finite())
-                .prop_map(Value::from),
-            "(?s).{0,40}".prop_map(Value::String),
-            Just(json!(-0.0)),
-        ];
-        leaf.prop_recursive(4, 48, 6, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                prop::collection::btree_map("(?s).{0,8}", inner, 0..6)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
     }
 }

@@ -5,7 +5,7 @@ use bedrock_bridge::anthropic::MESSAGES;
 use bedrock_bridge::chat::CHAT;
 use bedrock_bridge::config::Config;
 use bedrock_bridge::error::ApiError;
-use bedrock_bridge::front::{FrontDoor, RequestContext};
+use bedrock_bridge::front::{FrontDoor, Outbound, RequestContext};
 use bedrock_bridge::responses::RESPONSES;
 use serde_json::{json, Value};
 
@@ -16,18 +16,24 @@ fn cfg() -> Config {
     Config::parse(c.to_string().as_bytes(), &|_| None).unwrap()
 }
 
+/// What a door makes of the body `req` under the configuration `c`.
+fn translate(door: &dyn FrontDoor, c: &Config, req: &[u8]) -> Result<Outbound, ApiError> {
+    let no_headers = |_: &str| None;
+    door.translate(
+        req,
+        &RequestContext {
+            config: c,
+            id: "abc",
+            created: 1,
+            path: "/",
+            header: &no_headers,
+        },
+    )
+}
+
 /// The Converse body and log lines a door makes of `req`.
 fn send(door: &dyn FrontDoor, req: &Value) -> Result<(Value, Vec<String>), ApiError> {
-    let c = cfg();
-    let header = |_: &str| None;
-    let ctx = RequestContext {
-        config: &c,
-        id: "abc",
-        created: 1,
-        path: "/",
-        header: &header,
-    };
-    let o = door.translate(req.to_string().as_bytes(), &ctx)?;
+    let o = translate(door, &cfg(), req.to_string().as_bytes())?;
     Ok((serde_json::from_slice(&o.body).unwrap(), o.notes))
 }
 
@@ -430,16 +436,7 @@ fn sampling_is_checked_after_the_thinking_floor() {
 
 /// The Converse body a door makes of the body text `req`.
 fn send_text(door: &dyn FrontDoor, req: &str) -> Vec<u8> {
-    let c = cfg();
-    let header = |_: &str| None;
-    let ctx = RequestContext {
-        config: &c,
-        id: "abc",
-        created: 1,
-        path: "/",
-        header: &header,
-    };
-    match door.translate(req.as_bytes(), &ctx) {
+    match translate(door, &cfg(), req.as_bytes()) {
         Ok(o) => o.body,
         Err(e) => panic!("{} refused {req}: {e:?}", door.name()),
     }
@@ -531,20 +528,10 @@ fn a_chat_request_passed_on_to_an_openai_model_keeps_its_tool_schemas() {
     let c = json!({"region": "us-east-1", "credentials": {"access_key_id": "AKID", "secret_access_key": "S"},
                    "models": {"oss": {"id": "openai.gpt-oss-20b-1:0", "api": "openai"}}});
     let c = Config::parse(c.to_string().as_bytes(), &|_| None).unwrap();
-    let header = |_: &str| None;
-    let ctx = RequestContext {
-        config: &c,
-        id: "abc",
-        created: 1,
-        path: "/",
-        header: &header,
-    };
     let body = format!(
         r#"{{"model": "oss", "messages": [{{"role": "user", "content": "hi"}}], "tools": [{{"type": "function", "function": {{"name": "f", "parameters": {SCHEMA}}}}}]}}"#
     );
-    let out = CHAT
-        .translate(body.as_bytes(), &ctx)
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let out = translate(&CHAT, &c, body.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
     let v: Value = serde_json::from_slice(&out.body).unwrap();
     assert_eq!(v["model"], "openai.gpt-oss-20b-1:0");
     assert_eq!(
