@@ -1,5 +1,5 @@
-//! Byte-level helpers for the per-frame path: comparisons without `memcmp` calls, an ASCII fast
-//! path for UTF-8, and JSON strings written without serde when they need no escaping.
+//! Byte-level helpers for the per-frame path: comparisons without `memcmp` calls and an ASCII
+//! fast path for UTF-8. (JSON strings: `fastjson::write::write_str`.)
 //!
 //! The module is built at `opt-level = "z"`, where every `==` on slices and every
 //! `strip_prefix` becomes a call to a byte-at-a-time `memcmp` inside the module. Each
@@ -86,20 +86,6 @@ pub(crate) fn count_while(s: &[u8], f: impl Fn(u8) -> bool) -> usize {
         n += 1;
     }
     n
-}
-
-/// `text` as a JSON string, byte for byte as serde_json writes it: copied between quotes when
-/// nothing in it needs escaping (`"`, `\\`, control characters), as in nearly every delta.
-pub(crate) fn json_string(out: &mut Vec<u8>, text: &str) {
-    let plain = count_while(text.as_bytes(), |b| b >= 0x20 && b != b'"' && b != b'\\');
-    if plain == text.len() {
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
-    } else {
-        // Serialising a string into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, text);
-    }
 }
 
 #[cfg(test)]

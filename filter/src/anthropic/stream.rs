@@ -175,7 +175,7 @@ impl MessagesSink {
         out.extend_from_slice(b"\",\"");
         out.extend_from_slice(field);
         out.extend_from_slice(b"\":");
-        crate::bytes::json_string(out, text);
+        fastjson::write::write_str(out, text);
         out.extend_from_slice(b"}}\n\n");
     }
 

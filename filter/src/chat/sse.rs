@@ -144,7 +144,7 @@ impl ChunkEncoder {
         let len = self.content_open.len() + text.len() + 2 + self.content_close.len();
         out.reserve(len);
         out.extend_from_slice(&self.content_open);
-        crate::bytes::json_string(out, text);
+        fastjson::write::write_str(out, text);
         out.extend_from_slice(&self.content_close);
     }
 
@@ -158,13 +158,13 @@ impl ChunkEncoder {
         if matches!(field, ReasoningField::Reasoning | ReasoningField::Both) {
             out.push(open);
             out.extend_from_slice(br#""reasoning":"#);
-            crate::bytes::json_string(out, text);
+            fastjson::write::write_str(out, text);
             open = b',';
         }
         if matches!(field, ReasoningField::ReasoningContent | ReasoningField::Both) {
             out.push(open);
             out.extend_from_slice(br#""reasoning_content":"#);
-            crate::bytes::json_string(out, text);
+            fastjson::write::write_str(out, text);
         }
         out.push(b'}');
         out.extend_from_slice(CHOICE_CLOSE);
