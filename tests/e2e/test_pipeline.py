@@ -164,3 +164,25 @@ def test_an_openai_service_tier_bedrock_lacks_is_the_filters_400_on_both_openai_
         assert e.value.body["param"] == "service_tier" and e.value.body["code"] == "unsupported_parameter", e.value.body
         assert "flex or priority" in e.value.body["message"]
     assert not [r for r in sim.requests if r["path"].startswith("/model/")], "a refused request was forwarded"
+
+
+def test_tool_schemas_reach_bedrock_as_the_client_wrote_them_on_every_door(clients, sim):
+    """Key order (`zeta` before `alpha`) as the client SDK wrote it: the filter checks a tool schema
+    but does not rebuild it (serde_json's map sorted its keys)."""
+    oa, an = clients
+    schema = {"properties": {"zeta": {"type": "number", "minimum": 1.5}, "alpha": {"type": "string"}},
+              "required": ["zeta"], "type": "object"}
+    chat_tool = {"type": "function", "function": {"name": "get", "parameters": schema}}
+    resp_tool = {"type": "function", "name": "get", "parameters": schema}
+    msg_tool = {"name": "get", "input_schema": schema}
+    for door in three_doors(oa, an, dict(messages=[{"role": "user", "content": "hi"}], tools=[chat_tool]),
+                            dict(input="hi", tools=[resp_tool]),
+                            dict(messages=[{"role": "user", "content": "hi"}], tools=[msg_tool])):
+        body = forwarded(sim)
+        assert body["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"] == schema, door
+        raw = [r for r in sim.requests if r["path"].startswith("/model/")][-1]["body"]
+        raw = raw if isinstance(raw, str) else raw.decode()
+        assert '"alpha"' in raw and raw.index('"zeta"') < raw.index('"alpha"'), (door, raw)
+    # The Responses object echoes the client's tools, schemas included.
+    r = oa.responses.create(model="claude", input="hi", tools=[resp_tool])
+    assert r.tools[0].parameters == schema and r.tools[0].name == "get"
