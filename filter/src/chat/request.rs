@@ -107,12 +107,10 @@ pub fn translate(body: &[u8], cfg: &Config) -> R<Translated> {
     } = fields::model(req, cfg, Style::OpenAi)?;
     if api == Api::Openai {
         // Passed on as the client sent it: its tool schemas as values again.
-        let mut whole = Value::Object(std::mem::take(req));
-        fastjson::read::read_back(&mut whole, fields::CHAT_SCHEMAS);
-        let Value::Object(whole) = whole else {
-            return Err(ApiError::invalid_request("the request body must be a JSON object"));
-        };
-        return passthrough::chat(&whole, client_model, model_id).map(Translated::Passthrough);
+        if let Some(tools) = req.get_mut("tools") {
+            fastjson::read::read_back(tools, &fields::CHAT_SCHEMAS[1..]);
+        }
+        return passthrough::chat(req, client_model, model_id).map(Translated::Passthrough);
     }
     let drop = cfg.unsupported_params == UnsupportedParams::Drop;
     fields::check_params(req, drop, param_kind)?;
